@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.servers"]
+
 REPO = Path(__file__).resolve().parents[1]
 # The shared corpus sits beside the clone (../shared/corpus); it is never copied into the repo.
 CORPUS = REPO.parent / "shared" / "corpus"

@@ -1,0 +1,1 @@
+"""Real Dovecot and SMTP servers for tests (being written)."""
