@@ -1,11 +1,86 @@
-"""Program-year facts (SPEC: every one configurable, defaults from the program page)."""
+"""Program-year facts (SPEC: every one configurable, defaults from the program page).
+
+A new program year or a second 公募 round changes the `[program]` table of config.toml, never
+code: `program_from_toml` builds a `Program` from that table, and every number the rules use
+(caps, ratios, minimum, periods, the SME industry table, the required documents) lives here.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time
+from fractions import Fraction
+from typing import Any, Literal
 
 from rules.calendar import JST
+
+DocumentScope = Literal["consortium", "member", "corporate_member"]
+
+
+@dataclass(frozen=True)
+class SmeLine:
+    """One row of the program page's 中小企業 table: capital OR employees at or under the line.
+
+    `capital_max` None means the row has no capital line (医療法人 etc.); `employees_max` None
+    means the row follows the member's 主たる業種 (中小企業団体, 組合, 財団法人, NPO: ⑫–⑮).
+    """
+
+    key: str
+    label: str
+    capital_max: int | None
+    employees_max: int | None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RequiredDocument:
+    """A SPEC §2 document: per consortium, per member, or per corporate member (登記のある法人)."""
+
+    key: str
+    title: str
+    scope: DocumentScope = "consortium"
+
+
+OKU = 100_000_000
+MAN = 10_000
+
+DEFAULT_SME_LINES: tuple[SmeLine, ...] = (
+    SmeLine("manufacturing", "製造業、建設業、運輸業", 3 * OKU, 300,
+            ("製造業", "建設業", "運輸業")),
+    SmeLine("wholesale", "卸売業", 1 * OKU, 100, ("卸売業",)),
+    SmeLine("service", "サービス業(ソフトウェア業又は情報処理サービス業、旅館業を除く)",
+            5000 * MAN, 100, ("サービス業",)),
+    SmeLine("retail", "小売業", 5000 * MAN, 50, ("小売業",)),
+    SmeLine("rubber",
+            "ゴム製品製造業(自動車又は航空機用タイヤ及びチューブ製造業並びに工業用ベルト製造業を除く)",
+            3 * OKU, 900, ("ゴム製品製造業",)),
+    SmeLine("software", "ソフトウェア業又は情報処理サービス業", 3 * OKU, 300,
+            ("ソフトウェア業", "情報処理サービス業")),
+    SmeLine("ryokan", "旅館業", 5000 * MAN, 200, ("旅館業",)),
+    SmeLine("other", "その他の業種(上記以外)", 3 * OKU, 300, ("その他の業種", "その他")),
+    SmeLine("medical", "医療法人、社会福祉法人", None, 300, ("医療法人", "社会福祉法人")),
+    SmeLine("school", "学校法人", None, 300, ("学校法人",)),
+    SmeLine("chamber", "商工会・都道府県商工会連合会及び商工会議所", None, 100,
+            ("商工会", "商工会連合会", "商工会議所")),
+    SmeLine("sme_association", "中小企業支援法第2条第1項第4号に規定される中小企業団体", None, None,
+            ("中小企業団体",)),
+    SmeLine("special_union", "特別の法律によって設立された組合又はその連合会", None, None,
+            ("組合",)),
+    SmeLine("foundation", "財団法人(一般・公益)、社団法人(一般・公益)", None, None,
+            ("財団法人", "社団法人", "社会法人")),
+    SmeLine("npo", "特定非営利活動法人", None, None, ("特定非営利活動法人", "NPO法人")),
+)
+
+DEFAULT_DOCUMENTS: tuple[RequiredDocument, ...] = (
+    RequiredDocument("application", "4. 補助金交付申請書・事業計画書・補助対象経費内訳書"),
+    RequiredDocument("overview", "5. 補助事業概要書"),
+    RequiredDocument("member_info", "6. 事業者情報入力シート"),
+    RequiredDocument("pledge", "7. 誓約書", "member"),
+    RequiredDocument("checklist", "8. 提出書類チェックリスト"),
+    RequiredDocument("registry", "履歴事項全部証明書", "corporate_member"),
+    RequiredDocument("tax", "納税証明書", "member"),
+)
 
 
 @dataclass(frozen=True)
@@ -15,8 +90,182 @@ class Program:
     subject_suffix: str = "応募書類送付"
     period_start: datetime = datetime(2022, 8, 3, 0, 0, tzinfo=JST)
     period_end: datetime = datetime(2022, 9, 9, 23, 59, 59, tzinfo=JST)
+    # 補助事業期間: 交付決定日〜2023年2月10日
+    project_end: date = date(2023, 2, 10)
+    # コンソーシアム: 複数の中小ユーザ企業と複数のITベンダ
+    min_sme_users: int = 2
+    min_vendors: int = 2
+    # 補助率 2/3以内、ITベンダに大企業が含まれている場合は1/2以内
+    subsidy_rate: Fraction = Fraction(2, 3)
+    subsidy_rate_large_vendor: Fraction = Fraction(1, 2)
+    # 事業者数4者で4千4百万円、1者増加毎に1千百万円、10者以上で1.1億円
+    cap_base_members: int = 4
+    cap_base: int = 44_000_000
+    cap_step: int = 11_000_000
+    cap_max: int = 110_000_000
+    # 補助下限額 100万円
+    subsidy_minimum: int = 1_000_000
+    # ソフトウェア購入費+クラウドサービス利用費 ≤ 補助対象経費総額の1/2
+    software_cloud_max_share: Fraction = Fraction(1, 2)
+    # 中小ユーザ企業の人件費 ≤ (委託費+人件費)の1/3
+    sme_personnel_max_share: Fraction = Fraction(1, 3)
+    # ITベンダの下請け発注(委託費) < 当該工程の補助対象経費の1/2 (strictly under)
+    subcontract_max_share: Fraction = Fraction(1, 2)
+    subcontract_steps: tuple[int, ...] = (3,)
+    sme_lines: tuple[SmeLine, ...] = DEFAULT_SME_LINES
+    documents: tuple[RequiredDocument, ...] = DEFAULT_DOCUMENTS
 
     @property
     def subject_core(self) -> str:
         """The fixed part after the consortium name, as the program page writes it."""
         return f"{self.year_label}「{self.subsidy_name}」 {self.subject_suffix}"
+
+    def document(self, key: str) -> RequiredDocument | None:
+        return next((d for d in self.documents if d.key == key), None)
+
+    def document_title(self, key: str) -> str:
+        doc = self.document(key)
+        return doc.title if doc else key
+
+
+# --- building a Program from the [program] table of config.toml ---------------------------------
+
+_FRACTION_KEYS = {
+    "subsidy_rate", "subsidy_rate_large_vendor", "software_cloud_max_share",
+    "sme_personnel_max_share", "subcontract_max_share",
+}
+_INT_KEYS = {
+    "min_sme_users", "min_vendors", "cap_base_members", "cap_base", "cap_step", "cap_max",
+    "subsidy_minimum",
+}
+_STR_KEYS = {"year_label", "subsidy_name", "subject_suffix"}
+
+
+def program_from_toml(table: Mapping[str, Any]) -> Program:
+    """Build a Program from a `[program]` TOML table; unset keys keep the program page's defaults.
+
+    Unknown keys raise ValueError naming the key, so a typo in config.toml never silently falls
+    back to a default.
+    """
+    known = {f.name for f in fields(Program)}
+    values: dict[str, Any] = {}
+    for key, raw in table.items():
+        if key not in known:
+            raise ValueError(f"[program] に不明な設定項目があります: {key}")
+        values[key] = _convert(key, raw)
+    return Program(**values)
+
+
+def _convert(key: str, raw: Any) -> Any:
+    if key in _FRACTION_KEYS:
+        return _fraction(key, raw)
+    if key in _INT_KEYS:
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise ValueError(f"[program] {key} は整数で指定してください: {raw!r}")
+        return raw
+    if key in _STR_KEYS:
+        if not isinstance(raw, str):
+            raise ValueError(f"[program] {key} は文字列で指定してください: {raw!r}")
+        return raw
+    if key == "period_start":
+        return _moment(key, raw, end_of_day=False)
+    if key == "period_end":
+        return _moment(key, raw, end_of_day=True)
+    if key == "project_end":
+        return _day(key, raw)
+    if key == "subcontract_steps":
+        return tuple(int(step) for step in _list(key, raw))
+    if key == "sme_lines":
+        return tuple(_sme_line(item) for item in _list(key, raw))
+    if key == "documents":
+        return tuple(_document(item) for item in _list(key, raw))
+    raise ValueError(f"[program] {key} は設定できません")
+
+
+def _fraction(key: str, raw: Any) -> Fraction:
+    """'2/3', 0.5 or 1 — a string keeps thirds exact, which a float cannot."""
+    try:
+        if isinstance(raw, str):
+            return Fraction(raw.strip())
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            return Fraction(raw).limit_denominator(1000)
+    except (ValueError, ZeroDivisionError):
+        pass
+    raise ValueError(f"[program] {key} は \"2/3\" のような分数か数値で指定してください: {raw!r}")
+
+
+def _moment(key: str, raw: Any, *, end_of_day: bool) -> datetime:
+    """ISO text or TOML datetime; no offset means JST, a bare date means the whole day."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        try:
+            raw = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise ValueError(f"[program] {key} の日時が読めません: {raw!r}") from exc
+    if isinstance(raw, datetime):
+        return raw if raw.tzinfo else raw.replace(tzinfo=JST)
+    if isinstance(raw, date):
+        clock = time(23, 59, 59) if end_of_day else time(0, 0)
+        return datetime.combine(raw, clock, tzinfo=JST)
+    raise ValueError(f"[program] {key} は日時で指定してください: {raw!r}")
+
+
+def _day(key: str, raw: Any) -> date:
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return date.fromisoformat(raw.strip())
+        except ValueError as exc:
+            raise ValueError(f"[program] {key} の日付が読めません: {raw!r}") from exc
+    raise ValueError(f"[program] {key} は日付で指定してください: {raw!r}")
+
+
+def _list(key: str, raw: Any) -> list[Any]:
+    if not isinstance(raw, list | tuple):
+        raise ValueError(f"[program] {key} は配列で指定してください")
+    return list(raw)
+
+
+def _table(kind: str, item: Any, allowed: set[str]) -> Mapping[str, Any]:
+    if not isinstance(item, Mapping):
+        raise ValueError(f"[program] {kind} の各要素はテーブルで指定してください: {item!r}")
+    for key in item:
+        if key not in allowed:
+            raise ValueError(f"[program] {kind} に不明な設定項目があります: {key}")
+    return item
+
+
+def _optional_int(kind: str, item: Mapping[str, Any], key: str) -> int | None:
+    value = item.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"[program] {kind}.{key} は整数で指定してください: {value!r}")
+    return value
+
+
+def _sme_line(item: Any) -> SmeLine:
+    allowed = {"key", "label", "capital_max", "employees_max", "aliases"}
+    row = _table("sme_lines", item, allowed)
+    if "key" not in row or "label" not in row:
+        raise ValueError("[program] sme_lines の各要素には key と label が必要です")
+    return SmeLine(
+        key=str(row["key"]),
+        label=str(row["label"]),
+        capital_max=_optional_int("sme_lines", row, "capital_max"),
+        employees_max=_optional_int("sme_lines", row, "employees_max"),
+        aliases=tuple(str(a) for a in row.get("aliases", ())),
+    )
+
+
+def _document(item: Any) -> RequiredDocument:
+    row = _table("documents", item, {"key", "title", "scope"})
+    if "key" not in row or "title" not in row:
+        raise ValueError("[program] documents の各要素には key と title が必要です")
+    scope = row.get("scope", "consortium")
+    if scope not in ("consortium", "member", "corporate_member"):
+        raise ValueError(f"[program] documents.scope が不正です: {scope!r}")
+    return RequiredDocument(str(row["key"]), str(row["title"]), scope)
