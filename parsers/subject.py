@@ -141,12 +141,28 @@ def _strip_prefixes(text: str, start: int) -> tuple[int, tuple[str, ...]]:
 _Split = tuple[int | None, int | None, tuple[int, int] | None]
 
 
-def _find_split(text: str, spans: list[tuple[int, int]]) -> _Split:
+def _blank(text: str) -> bool:
+    return not text.strip(_EDGE_JUNK + "　")
+
+
+def _at_an_edge(text: str, start: int, end: int, body_start: int,
+                core: tuple[int, int] | None) -> bool:
+    """A marker counts only at the start, the end, or next to the fixed part, never mid-name."""
+    if _blank(text[body_start:start]) or _blank(text[end:]):
+        return True
+    if core is None:
+        return False
+    return start >= core[1] or (end <= core[0] and _blank(text[end : core[0]]))
+
+
+def _find_split(text: str, body_start: int, core: tuple[int, int] | None) -> _Split:
     """The first split marker outside the fixed part; returns (part, total, span)."""
     best: tuple[int, int | None, tuple[int, int]] | None = None
     for pattern in _SPLIT:
-        for m in pattern.finditer(text):
-            if any(a < m.end() and m.start() < b for a, b in spans):
+        for m in pattern.finditer(text, body_start):
+            if core and core[0] < m.end() and m.start() < core[1]:
+                continue
+            if not _at_an_edge(text, m.start(), m.end(), body_start, core):
                 continue
             part = int(m.group("part"))
             total_text = m.groupdict().get("total")
@@ -205,9 +221,8 @@ def _parse(subject: str, core: str) -> SubjectInfo:
     body_start, prefixes = _strip_prefixes(text, 0)
 
     core_match = _core_regex(core).search(text, body_start)
-    part, total, split_span = _find_split(
-        text, [(core_match.start(), core_match.end())] if core_match else []
-    )
+    core_span = (core_match.start(), core_match.end()) if core_match else None
+    part, total, split_span = _find_split(text, body_start, core_span)
     if split_span and split_span[0] == body_start:
         # A marker first ("(1/2)ABCコンソーシアム…") and perhaps prefixes after it ("(2/2)Re:").
         body_start, more = _strip_prefixes(text, split_span[1])
@@ -238,7 +253,7 @@ def _outside_split(original: str, norm: _Norm, start: int, end: int,
         return _original_slice(original, norm, start, end)
     left = _original_slice(original, norm, start, max(start, split_span[0]))
     right = _original_slice(original, norm, min(end, split_span[1]), end)
-    return f"{left.rstrip()} {right.lstrip()}".strip() if left and right else left + right
+    return left + right  # the marker sits at an edge, so one side is blank
 
 
 def _missing_core_reason(text: str, core: str) -> str:
