@@ -1,0 +1,98 @@
+"""Wiring: settings → ledger, renderer, pipeline; the passes the CLI and the daemon run."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ingest.config import Settings
+from ingest.imap_source import MailboxError, connect, new_mails
+from ingest.pipeline import PassReport, Pipeline, sample_context
+from ingest.progress import Progress
+from ingest.sources import MailSource
+from replies.outbox import SendReport, send_due
+from replies.render import Renderer
+from state.blobs import BlobStore
+from state.ledger import Ledger
+
+log = logging.getLogger("renkei_intake")
+
+
+class BusyError(Exception):
+    """Another renkei-intake process is working on the same ledger."""
+
+
+def open_ledger(settings: Settings) -> Ledger:
+    return Ledger(settings.ledger_path, BlobStore(settings.blobs_dir))
+
+
+def make_pipeline(settings: Settings, ledger: Ledger, *, dry_run: bool = False) -> Pipeline:
+    renderer = Renderer(settings.templates_dir)
+    renderer.self_check(sample_context(settings))  # a broken template fails now, not at send time
+    return Pipeline(settings, ledger, renderer, dry_run=dry_run)
+
+
+@contextmanager
+def exclusive(ledger_path: Path) -> Iterator[None]:
+    """One process at a time per ledger: two pollers must never process the same mailbox."""
+    lock_path = ledger_path.with_name(ledger_path.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BusyError(
+                f"別の renkei-intake が台帳 {ledger_path} を使用中です(ロック {lock_path})。"
+                "終わるのを待ってから再実行してください"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+
+
+def replay(pipeline: Pipeline, source: MailSource) -> PassReport:
+    progress = Progress(source.count(), "通")
+    pipeline.advance()  # finish what an interrupted earlier run left
+    for mail in source.mails():
+        pipeline.take(mail)
+        progress.step()
+    progress.close()
+    return pipeline.report
+
+
+def poll_once(pipeline: Pipeline) -> PassReport:
+    """One pass over the configured IMAP folder."""
+    settings = pipeline.settings
+    server = settings.imap
+    if server is None:
+        raise MailboxError("[imap] が設定されていません(config.example.toml を参照)")
+    ledger = pipeline.ledger
+    pipeline.advance()
+    client = connect(server)
+    try:
+        progress = Progress(None, "通")
+        for mail in new_mails(client, server, ledger, progress.update):
+            pipeline.take(mail)
+        progress.close()
+    finally:
+        try:
+            client.logout()
+        except Exception:  # the connection may already be gone; nothing to keep
+            log.debug("IMAP logout failed", exc_info=True)
+    ledger.beat(f"poll:{server.account}/{server.folder}", {"new": pipeline.report.new})
+    return pipeline.report
+
+
+def send_pass(settings: Settings, ledger: Ledger) -> SendReport | None:
+    if settings.smtp is None:
+        return None
+    return send_due(
+        ledger, settings.smtp, from_addr=settings.secretariat_address,
+        calendar=settings.calendar, business_hours_only=settings.send_in_business_hours_only,
+    )

@@ -1,0 +1,155 @@
+"""The renkei-intake command line. Verbs and flags are a contract with staff scripts."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from ingest import app
+from ingest.config import ConfigError, Settings, load_settings
+from ingest.export import write_csv, write_jsonl
+from ingest.imap_source import MailboxError
+from ingest.sources import SourceError, open_source
+from replies.connection import SecretError
+from replies.render import TemplateProblem
+from state import queries
+from state.ledger import LedgerError
+
+# Errors an operator can act on: printed as one sentence, exit status 2, no traceback.
+OPERATOR_ERRORS = (ConfigError, SourceError, MailboxError, LedgerError, SecretError,
+                   TemplateProblem, app.BusyError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    try:
+        settings = load_settings(args.config)
+        return args.handler(args, settings)
+    except OPERATOR_ERRORS as exc:
+        print(f"renkei-intake: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("renkei-intake: 中断しました(処理済みのメールは台帳に記録済みです)", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="renkei-intake",
+        description="共創型サービスIT連携支援補助金 事務局メールボックスの受付処理",
+    )
+    parser.add_argument("--config", type=Path, default=None,
+                        help="設定ファイル(省略時は ./config.toml、なければ組み込みの既定値)")
+    verbs = parser.add_subparsers(metavar="VERB")
+
+    def verb(name: str, handler: Callable[[argparse.Namespace, Settings], int], help_text: str,
+             example: str) -> argparse.ArgumentParser:
+        sub = verbs.add_parser(name, help=help_text, description=help_text,
+                               epilog=f"例: {example}",
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    replay = verb("replay", cmd_replay, "Maildir / mbox / .eml(フォルダ)を台帳に取り込む",
+                  "renkei-intake replay examples/mailbox --dry-run")
+    replay.add_argument("source", help="Maildir、mbox ファイル、.eml ファイルまたはそのフォルダ")
+    replay.add_argument("--ledger", type=Path, help="台帳ファイル(設定の paths.ledger より優先)")
+    replay.add_argument("--dry-run", action="store_true",
+                        help="返信を outbox/dry-run/ に .eml で描画するだけで、送信キューに入れない")
+
+    poll = verb("poll", cmd_poll, "設定した IMAP フォルダを1回取り込み、期限の来た返信を送信",
+                "renkei-intake --config config.toml poll --once")
+    poll.add_argument("--once", action="store_true", required=True, help="1回だけ実行する")
+
+    verb("run", cmd_run, "常駐して定期的に取り込み・送信する(APScheduler)",
+         "renkei-intake --config /etc/renkei-intake/config.toml run")
+
+    export = verb("export", cmd_export, "台帳の内容を書き出す",
+                  "renkei-intake export submissions --format jsonl --output subs.jsonl")
+    export.add_argument("what", choices=["submissions"])
+    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    export.add_argument("--output", type=Path, help="出力ファイル(省略時は標準出力)")
+
+    status = verb("status", cmd_status, "状態ごとの件数、最終取得時刻、返信期限",
+                  "renkei-intake status")
+    status.add_argument("--json", action="store_true", help="JSON で出力する")
+    return parser
+
+
+def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    if args.ledger:
+        settings = dataclasses.replace(settings, ledger_path=args.ledger)
+    source = open_source(args.source)
+    with app.exclusive(settings.ledger_path):
+        ledger = app.open_ledger(settings)
+        pipeline = app.make_pipeline(settings, ledger, dry_run=args.dry_run)
+        print(f"{source.description} を {settings.ledger_path} に取り込みます", file=sys.stderr)
+        report = app.replay(pipeline, source)
+    print(f"replay: {report.summary()}")
+    if report.files:
+        where = settings.outbox_dir / "dry-run" if args.dry_run else settings.outbox_dir
+        print(f"返信 {len(report.files)} 通を {where} に .eml で書き出しました")
+    return 0
+
+
+def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
+    with app.exclusive(settings.ledger_path):
+        ledger = app.open_ledger(settings)
+        pipeline = app.make_pipeline(settings, ledger)
+        report = app.poll_once(pipeline)
+        sent = app.send_pass(settings, ledger)
+    print(f"poll: {report.summary()}")
+    if sent is not None:
+        note = " (業務時間外のため送信なし)" if sent.skipped_outside_hours else ""
+        print(f"send: 送信 {sent.sent}, 再試行待ち {sent.retrying}, 失敗 {sent.failed}{note}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.daemon import run_daemon
+
+    return run_daemon(settings)
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    ledger = app.open_ledger(settings)
+    rows = queries.submissions(ledger)
+    writer = write_jsonl if args.format == "jsonl" else write_csv
+    if args.output:
+        with args.output.open("w", encoding="utf-8", newline="") as out:
+            count = writer(rows, out)
+        print(f"{count} 件を {args.output} に書き出しました", file=sys.stderr)
+    else:
+        writer(rows, sys.stdout)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    ledger = app.open_ledger(settings)
+    counts = queries.status_counts(ledger)
+    if args.json:
+        print(json.dumps(counts, ensure_ascii=False, indent=2))
+        return 0
+    print(f"台帳: {settings.ledger_path}")
+    for title, key in (("メール", "messages"), ("申請", "submissions"), ("返信", "replies")):
+        parts = ", ".join(f"{k} {v}" for k, v in sorted(counts[key].items())) or "なし"
+        print(f"{title}: {parts}")
+    print(f"返信待ち: {counts['replies_due']} (うち期限超過 {counts['replies_overdue']})")
+    beats = counts["heartbeats"]
+    for name, at in sorted(beats.items()):
+        print(f"最終取得 {name}: {at}")
+    if not beats:
+        print("最終取得: まだ IMAP から取得していません")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""The IMAP folder as a mail source: read-only, UID based, one durable record per mail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError, LoginError
+
+from ingest.sources import RawMail
+from parsers.mime import message_id_of
+from replies.connection import ServerConfig, tls_context
+from state.ledger import Arrival, ImapRef, Ledger
+
+
+class MailboxError(Exception):
+    """The mailbox cannot be reached or read; the message says what to check."""
+
+
+def connect(server: ServerConfig) -> IMAPClient:
+    try:
+        client = IMAPClient(
+            server.host, port=server.port, ssl=server.tls == "implicit",
+            ssl_context=tls_context(server) if server.tls != "none" else None,
+            timeout=server.timeout,
+        )
+        if server.tls == "starttls":
+            client.starttls(tls_context(server))
+        client.normalise_times = False  # keep INTERNALDATE's zone: deadlines are judged on it
+        client.login(server.user, server.password.read("imap"))
+    except LoginError as exc:
+        raise MailboxError(f"IMAP {server.account} にログインできません: {_text(exc)}") from None
+    except (OSError, IMAPClientError) as exc:
+        raise MailboxError(
+            f"IMAP {server.host}:{server.port} に接続できません: {type(exc).__name__}: {exc}"
+        ) from None
+    return client
+
+
+def new_mails(
+    client: IMAPClient, server: ServerConfig, ledger: Ledger,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[RawMail]:
+    """Yield each mail of the folder the ledger does not hold yet, batch by batch.
+
+    The folder is opened read-only and bodies are fetched with BODY.PEEK[], so reading never
+    changes the mailbox. Mails already known by Message-ID (after a UIDVALIDITY change) are
+    linked to their new UID from their headers alone, without downloading them again.
+    """
+    folder = server.folder
+    status = client.select_folder(folder, readonly=True)
+    uidvalidity = status.get(b"UIDVALIDITY")
+    if uidvalidity is None:
+        # Without UIDVALIDITY a UID means nothing: skip rather than re-ingest (PEER-LESSONS #1).
+        raise MailboxError(f"{folder}: サーバーが UIDVALIDITY を返さないため取得を中止しました")
+    known = ledger.known_uids(server.account, folder, int(uidvalidity))
+    todo = sorted(set(client.search(["ALL"])) - known)
+    done = 0
+    for start in range(0, len(todo), server.batch_size):
+        batch = todo[start:start + server.batch_size]
+        heads = client.fetch(batch, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+        to_fetch = []
+        for uid in batch:
+            ref = ImapRef(server.account, folder, int(uidvalidity), uid)
+            head = heads.get(uid, {}).get(b"BODY[HEADER.FIELDS (MESSAGE-ID)]") or b""
+            existing = ledger.find_by_message_id(message_id_of(head))
+            if existing is not None:
+                with ledger.transaction():
+                    ledger.link_imap(ref, existing)
+                done += 1
+            else:
+                to_fetch.append(uid)
+        if to_fetch:
+            bodies = client.fetch(to_fetch, ["BODY.PEEK[]", "INTERNALDATE", "RFC822.SIZE"])
+            for uid in to_fetch:
+                data = bodies.get(uid)
+                if not data or b"BODY[]" not in data:
+                    continue  # expunged meanwhile: the next pass will not see it either
+                raw = data[b"BODY[]"]
+                internal = data.get(b"INTERNALDATE")
+                received = internal if isinstance(internal, datetime) else None
+                ref = ImapRef(server.account, folder, int(uidvalidity), uid)
+                yield RawMail(raw, Arrival(
+                    "imap", f"imap://{server.account}/{folder};UIDVALIDITY={uidvalidity}/;UID={uid}",
+                    received or datetime.now(UTC), "internaldate" if received else "fetch",
+                    message_id_of(raw), ref,
+                ))
+                done += 1
+        if progress:
+            progress(done, len(todo))
+
+
+def _text(exc: Exception) -> str:
+    value = exc.args[0] if exc.args else exc
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)

@@ -1,0 +1,171 @@
+"""Raw mail bytes into a MessageRecord: decoded headers, body text and attachments.
+
+Parsing uses the compat32 policy so that raw header values reach our own Japanese-aware
+decoders (parsers.textcodec) instead of the standard library's guesses.
+"""
+
+from __future__ import annotations
+
+import email
+import email.utils
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import Message
+from email.policy import compat32
+
+from parsers.textcodec import decode_bytes, decode_header, part_filename
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    subject: str
+    from_addr: str | None
+    from_name: str
+    to: tuple[str, ...]
+    message_id: str | None
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    date_header: str | None
+    date: datetime | None
+    return_path: str | None
+    content_type: str
+    headers: tuple[tuple[str, str], ...]
+    body: str
+    attachments: tuple[Attachment, ...]
+    problems: tuple[str, ...] = field(default=())
+
+
+def message_from_bytes(raw: bytes) -> Message:
+    return email.message_from_bytes(raw, policy=compat32)
+
+
+def parse_message(raw: bytes) -> MessageRecord:
+    msg = message_from_bytes(raw)
+    problems: list[str] = [f"MIME: {type(d).__name__}" for d in msg.defects]
+    headers: list[tuple[str, str]] = []
+    for name, value in msg.raw_items():
+        decoded = decode_header(value)
+        if decoded.problem:
+            problems.append(f"{name}: {decoded.problem}")
+        headers.append((name, decoded.text))
+    lookup = {name.lower(): value for name, value in reversed(headers)}  # first wins
+
+    from_name, from_addr = email.utils.parseaddr(lookup.get("from", ""))
+    to = tuple(addr for _, addr in email.utils.getaddresses([lookup.get("to", "")]) if addr)
+    body, attachments = _walk(msg, problems)
+    return MessageRecord(
+        subject=lookup.get("subject", ""),
+        from_addr=from_addr.lower() or None,
+        from_name=from_name,
+        to=to,
+        message_id=_msgid(lookup.get("message-id")),
+        in_reply_to=_msgid(lookup.get("in-reply-to")),
+        references=tuple(lookup.get("references", "").split()),
+        date_header=lookup.get("date"),
+        date=parse_date(lookup.get("date")),
+        return_path=_return_path(lookup.get("return-path")),
+        content_type=msg.get_content_type(),
+        headers=tuple(headers),
+        body=body,
+        attachments=tuple(attachments),
+        problems=tuple(problems),
+    )
+
+
+def message_id_of(raw: bytes) -> str | None:
+    """The Message-ID alone, cheaply, for recognising a mail before it is fully parsed."""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    return _msgid(message_from_bytes(head + b"\n\n").get("Message-ID"))
+
+
+def received_time(raw: bytes) -> datetime | None:
+    """The date of the topmost Received: header: when our server took the mail."""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    msg = message_from_bytes(head + b"\n\n")
+    for value in msg.get_all("Received", []):
+        text = str(value)
+        if ";" in text:
+            moment = parse_date(text.rsplit(";", 1)[1])
+            if moment is not None:
+                return moment
+    return None
+
+
+def header_date(raw: bytes) -> datetime | None:
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    return parse_date(message_from_bytes(head + b"\n\n").get("Date"))
+
+
+def parse_date(value: object) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(" ".join(str(value).split()))
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo else None  # a date with no zone cannot judge a deadline
+
+
+def _walk(msg: Message, problems: list[str]) -> tuple[str, list[Attachment]]:
+    texts: list[str] = []
+    html: list[str] = []
+    attachments: list[Attachment] = []
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        ctype = part.get_content_type()
+        name = part_filename(part)
+        disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+        payload = _payload(part, problems)
+        if name is not None or disposition == "attachment" or not ctype.startswith("text/"):
+            if name is not None and name.problem:
+                problems.append(f"attachment name: {name.problem}")
+            label = name.text if name is not None else f"(名前なし).{ctype.split('/')[-1]}"
+            attachments.append(Attachment(label, ctype, payload))
+            continue
+        decoded = decode_bytes(payload, part.get_content_charset())
+        if decoded.problem:
+            problems.append(f"{ctype}: {decoded.problem}")
+        (texts if ctype == "text/plain" else html).append(decoded.text)
+    body = "\n".join(texts) if texts else _strip_html("\n".join(html))
+    return body.replace("\r\n", "\n"), attachments
+
+
+def _payload(part: Message, problems: list[str]) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception as exc:  # compat32 decoders are lenient; this is the last guard
+        problems.append(f"payload: {exc}")
+        return b""
+    if isinstance(data, bytes):
+        return data
+    return b""
+
+
+def _strip_html(text: str) -> str:
+    import html
+    import re
+
+    text = re.sub(r"(?is)<(script|style).*?</\1>", "", text)
+    text = re.sub(r"(?i)<br\s*/?>|</p>|</div>", "\n", text)
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def _msgid(value: object) -> str | None:
+    if not value:
+        return None
+    text = str(value).strip()
+    return text.split()[0] if text else None
+
+
+def _return_path(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return email.utils.parseaddr(value)[1] or ""

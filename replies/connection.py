@@ -1,0 +1,63 @@
+"""Server connection settings shared by IMAP (ingest) and SMTP (replies), and their TLS context."""
+
+from __future__ import annotations
+
+import os
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class SecretError(Exception):
+    """A password could not be read from where the configuration says it is."""
+
+
+@dataclass(frozen=True)
+class Secret:
+    """Where a password comes from. The value itself is never stored in config or logged."""
+
+    env: str | None = None
+    file: Path | None = None
+
+    def read(self, what: str) -> str:
+        if self.env:
+            value = os.environ.get(self.env)
+            if value is None:
+                raise SecretError(f"{what}: 環境変数 {self.env} が設定されていません")
+            return value
+        if self.file:
+            try:
+                return self.file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise SecretError(
+                    f"{what}: パスワードファイル {self.file} を読めません: {exc.strerror}"
+                ) from None
+        raise SecretError(f"{what}: password_env か password_file を設定してください")
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str
+    port: int
+    tls: str  # "implicit" | "starttls" | "none"
+    user: str
+    password: Secret
+    verify_tls: bool = True
+    ca_file: Path | None = None
+    timeout: float = 60.0
+    folder: str = "INBOX"  # IMAP only
+    sent_folder: str | None = None  # IMAP only
+    batch_size: int = 50  # IMAP only
+
+    @property
+    def account(self) -> str:
+        return f"{self.user}@{self.host}"
+
+
+def tls_context(server: ServerConfig) -> ssl.SSLContext:
+    """Certificate verification is on unless the configuration explicitly turns it off."""
+    context = ssl.create_default_context(cafile=str(server.ca_file) if server.ca_file else None)
+    if not server.verify_tls:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context

@@ -1,0 +1,59 @@
+"""SMTP delivery with TLS verified by default and the password read only when connecting."""
+
+from __future__ import annotations
+
+import smtplib
+from types import TracebackType
+
+from replies.connection import ServerConfig, tls_context
+
+
+class SmtpSender:
+    def __init__(self, server: ServerConfig) -> None:
+        self.server = server
+        self.conn: smtplib.SMTP | None = None
+
+    def __enter__(self) -> SmtpSender:
+        s = self.server
+        if s.tls == "implicit":
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(
+                s.host, s.port, timeout=s.timeout, context=tls_context(s)
+            )
+        else:
+            conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            if s.tls == "starttls":
+                conn.starttls(context=tls_context(s))
+        if s.user:
+            conn.login(s.user, s.password.read("smtp"))
+        self.conn = conn
+        return self
+
+    def send(self, from_addr: str, to_addr: str, raw: bytes) -> str:
+        """Send one mail and return the server's answer to DATA; raise on any refusal.
+
+        The steps are spelled out (not sendmail()) to keep the final 250 text for the ledger.
+        """
+        conn = self.conn
+        assert conn is not None
+        conn.ehlo_or_helo_if_needed()
+        code, resp = conn.mail(from_addr)
+        if code != 250:
+            conn.rset()
+            raise smtplib.SMTPSenderRefused(code, resp, from_addr)
+        code, resp = conn.rcpt(to_addr)
+        if code not in (250, 251):
+            conn.rset()
+            raise smtplib.SMTPRecipientsRefused({to_addr: (code, resp)})
+        code, resp = conn.data(raw)
+        if code != 250:
+            conn.rset()
+            raise smtplib.SMTPDataError(code, resp)
+        return f"{code} {resp.decode('utf-8', 'replace')}"
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.quit()
+            except (smtplib.SMTPException, OSError):
+                self.conn.close()

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install everything the tests need (Dovecot via apt-get when missing, a venv with the project
+# and its test extras) and run the whole suite: ruff, then pytest against real servers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then
+    echo "== installing Dovecot (dovecot-imapd) with apt-get"
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq dovecot-imapd >/dev/null
+    # The packaged service is not needed: the tests start their own Dovecot instances.
+    $sudo_cmd systemctl disable --now dovecot >/dev/null 2>&1 || true
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    echo "== creating .venv"
+    python3 -m venv .venv
+fi
+echo "== installing renkei-intake with its test dependencies"
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[test]'
+
+echo "== ruff"
+.venv/bin/ruff check .
+echo "== pytest"
+exec .venv/bin/python -m pytest -q "$@"

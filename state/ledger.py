@@ -1,0 +1,174 @@
+"""The SQLite ledger: every mail, submission, finding, reply and event, in WAL mode."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from state.blobs import BlobStore
+from state.schema import migrations
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class ImapRef:
+    account: str
+    folder: str
+    uidvalidity: int
+    uid: int
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """Where a raw mail came from and when the secretariat's server received it."""
+
+    source_kind: str  # imap | maildir | mbox | eml
+    source_ref: str
+    received_at: datetime
+    received_at_source: str
+    message_id_header: str | None = None
+    imap: ImapRef | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    message: int
+    new: bool
+
+
+class LedgerError(Exception):
+    """The ledger cannot be opened or written; the message says what to do."""
+
+
+class Ledger:
+    def __init__(self, path: Path, blobs: BlobStore, actor: str | None = None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self.db = Database(conn)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA synchronous=FULL")
+            migrations.apply(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(f"台帳 {path} を開けません: {exc}. ファイルの場所と権限を確認してください。") from exc
+        self.path = path
+        self.blobs = blobs
+        self.actor = actor or _os_user()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.db.atomic():
+            yield
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- events -------------------------------------------------------------------------------
+
+    def event(
+        self, entity: str, entity_id: int | None, event: str, detail: Any = None,
+        actor: str | None = None,
+    ) -> None:
+        self.db["events"].insert({
+            "at": utcnow(), "entity": entity, "entity_id": entity_id, "event": event,
+            "detail": json.dumps(detail, ensure_ascii=False) if detail is not None else None,
+            "actor": actor or self.actor,
+        })
+
+    def beat(self, name: str, detail: Any = None) -> None:
+        self.db["heartbeat"].upsert(
+            {"name": name, "at": utcnow(), "detail": json.dumps(detail, ensure_ascii=False)},
+            pk="name",
+        )
+
+    # --- recording mails ----------------------------------------------------------------------
+
+    def known_uids(self, account: str, folder: str, uidvalidity: int) -> set[int]:
+        rows = self.db.execute(
+            "SELECT uid FROM imap_seen WHERE account=? AND folder=? AND uidvalidity=?",
+            [account, folder, uidvalidity],
+        )
+        return {row[0] for row in rows}
+
+    def find_by_message_id(self, message_id: str | None) -> int | None:
+        if not message_id:
+            return None
+        row = self.db.execute(
+            "SELECT id FROM messages WHERE message_id_header=? ORDER BY id LIMIT 1", [message_id]
+        ).fetchone()
+        return row[0] if row else None
+
+    def link_imap(self, ref: ImapRef, message: int) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO imap_seen (account, folder, uidvalidity, uid, message) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [ref.account, ref.folder, ref.uidvalidity, ref.uid, message],
+        )
+
+    def record_mail(self, raw: bytes, arrival: Arrival) -> Recorded:
+        """Store raw bytes durably, then the message row in one transaction.
+
+        A mail already known by sha256 or Message-ID adds nothing but its IMAP identity.
+        """
+        sha = self.blobs.put(raw)  # durable before the row that points at it
+        with self.transaction():
+            row = self.db.execute("SELECT id FROM messages WHERE sha256=?", [sha]).fetchone()
+            existing = row[0] if row else self.find_by_message_id(arrival.message_id_header)
+            if existing is not None:
+                if arrival.imap:
+                    self.link_imap(arrival.imap, existing)
+                return Recorded(existing, new=False)
+            message = self.db["messages"].insert({
+                "sha256": sha,
+                "message_id_header": arrival.message_id_header,
+                "size": len(raw),
+                "received_at": iso(arrival.received_at),
+                "received_at_source": arrival.received_at_source,
+                "fetched_at": utcnow(),
+                "source_kind": arrival.source_kind,
+                "source_ref": arrival.source_ref,
+                "state": "received",
+            }).last_pk
+            if arrival.imap:
+                self.link_imap(arrival.imap, message)
+            self.event("message", message, "received", {
+                "source": arrival.source_ref, "received_at_source": arrival.received_at_source,
+            })
+        return Recorded(message, new=True)
+
+    def raw(self, message: int) -> bytes:
+        sha = self.db["messages"].get(message)["sha256"]
+        return self.blobs.get(sha)
+
+    def messages_in_state(self, state: str) -> list[int]:
+        return [r[0] for r in self.db.execute(
+            "SELECT id FROM messages WHERE state=? ORDER BY received_at, id", [state]
+        )]
+
+    def set_message_state(self, message: int, state: str, **fields: Any) -> None:
+        self.db["messages"].update(message, {"state": state, **fields})
+        self.event("message", message, state, fields.get("problem"))
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

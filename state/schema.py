@@ -1,0 +1,118 @@
+"""Numbered schema migrations of the ledger (sqlite-utils Migrations)."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("renkei-intake")
+
+
+@migrations(name="0001_initial")
+def m0001_initial(db: Database) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            sha256 TEXT NOT NULL UNIQUE,
+            message_id_header TEXT,
+            size INTEGER NOT NULL,
+            subject TEXT,
+            from_addr TEXT,
+            from_name TEXT,
+            date_header TEXT,
+            received_at TEXT NOT NULL,          -- server arrival (UTC ISO): deadlines use this
+            received_at_source TEXT NOT NULL,   -- internaldate | received | maildir | mtime | date | fetch
+            fetched_at TEXT NOT NULL,
+            source_kind TEXT NOT NULL,          -- imap | maildir | mbox | eml
+            source_ref TEXT NOT NULL,
+            state TEXT NOT NULL,                -- received | parsed | checked | quarantined | needs_review
+            problem TEXT,                       -- why it was quarantined, or parse notes
+            facts TEXT,                         -- JSON of what the parser read
+            submission_id INTEGER REFERENCES submissions(id)
+        );
+        CREATE INDEX messages_message_id ON messages(message_id_header);
+        CREATE INDEX messages_state ON messages(state);
+        CREATE INDEX messages_submission ON messages(submission_id);
+
+        CREATE TABLE imap_seen (
+            account TEXT NOT NULL,
+            folder TEXT NOT NULL,
+            uidvalidity INTEGER NOT NULL,
+            uid INTEGER NOT NULL,
+            message INTEGER NOT NULL REFERENCES messages(id),
+            PRIMARY KEY (account, folder, uidvalidity, uid)
+        );
+
+        CREATE TABLE submissions (
+            id INTEGER PRIMARY KEY,
+            consortium TEXT,                    -- as the applicant wrote it
+            consortium_key TEXT,                -- normalised, for matching
+            version INTEGER NOT NULL DEFAULT 1,
+            lead_email TEXT,
+            kind TEXT NOT NULL,                 -- submission | not_submission
+            state TEXT NOT NULL,                -- open | checked | replied | needs_review
+            outcome TEXT,                       -- complete | deficient | not_submission
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX submissions_key ON submissions(consortium_key);
+
+        CREATE TABLE findings (
+            id INTEGER PRIMARY KEY,
+            submission_id INTEGER NOT NULL REFERENCES submissions(id),
+            message INTEGER REFERENCES messages(id),
+            code TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            member TEXT,
+            document TEXT,
+            detail TEXT NOT NULL
+        );
+        CREATE INDEX findings_submission ON findings(submission_id);
+
+        CREATE TABLE replies (
+            id INTEGER PRIMARY KEY,
+            submission_id INTEGER NOT NULL REFERENCES submissions(id),
+            kind TEXT NOT NULL,                 -- receipt | deficiency | password_request | out_of_period
+            status TEXT NOT NULL,               -- awaiting_approval | queued | sending | sent | failed | written
+            to_addr TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            message_id_header TEXT NOT NULL UNIQUE,
+            raw_sha256 TEXT NOT NULL,           -- rendered mail in the blob store
+            due_at TEXT NOT NULL,               -- latest moment to send (end of next business day)
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            sent_at TEXT,
+            smtp_response TEXT,
+            eml_path TEXT,
+            UNIQUE (submission_id, kind)        -- one reply per submission version and kind, ever
+        );
+        CREATE INDEX replies_status ON replies(status);
+
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            entity TEXT NOT NULL,               -- message | submission | reply | system
+            entity_id INTEGER,
+            event TEXT NOT NULL,
+            detail TEXT,
+            actor TEXT NOT NULL
+        );
+        CREATE INDEX events_entity ON events(entity, entity_id);
+
+        CREATE TABLE heartbeat (
+            name TEXT PRIMARY KEY,              -- e.g. poll:<account>/<folder>
+            at TEXT NOT NULL,
+            detail TEXT
+        );
+        """
+    )
+
+
+def _run(db: Database, script: str) -> None:
+    # executescript() would COMMIT first and escape the migration's transaction.
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)

@@ -1,0 +1,170 @@
+"""One real mail travels IMAP → ledger → reply; replays add nothing the second time."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from pathlib import Path
+
+import pytest
+
+from ingest.cli import main
+from tests.conftest import REPO
+
+JST = timezone(timedelta(hours=9))
+EXAMPLES = REPO / "examples" / "mailbox"
+CORE = "令和4年度「共創型サービスIT連携支援補助金」 応募書類送付"
+BODY_OK = (
+    "令和4年度「共創型サービスIT連携支援事業」事務局 御中\n\n"
+    "会社名：株式会社テスト製作所\n役職：代表取締役\n氏名：山田太郎\n"
+    "メールアドレス：yamada@test-seisaku.example.jp\n電話番号：03-1234-5678\n"
+)
+
+
+def mail(subject: str, body: str, sender: str, msgid: str, *, attach: bool = True) -> bytes:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = f"山田太郎 <{sender}>"
+    msg["To"] = "it-renkei@example.go.jp"
+    msg["Subject"] = subject
+    msg["Message-ID"] = msgid
+    msg["Date"] = "Wed, 10 Aug 2022 10:00:00 +0900"
+    msg.set_content(body)
+    if attach:
+        msg.add_attachment(b"%PDF-1.4 test", maintype="application", subtype="pdf",
+                           filename="7_誓約書.pdf")
+    return msg.as_bytes()
+
+
+def write_config(tmp: Path, *, imap=None, smtp=None) -> Path:
+    lines = [
+        "[paths]", 'ledger = "ledger.db"', 'blobs = "blobs"', 'outbox = "outbox"',
+        "[replies]", "business_hours_only = false", "approve_deficiencies = false",
+    ]
+    if imap:
+        lines += ["[imap]", f'host = "{imap.host}"', f"port = {imap.port}", 'tls = "none"',
+                  f'user = "{imap.user}"', 'password_env = "TEST_IMAP_PASSWORD"']
+        os.environ["TEST_IMAP_PASSWORD"] = imap.password
+    if smtp:
+        lines += ["[smtp]", f'host = "{smtp.host}"', f"port = {smtp.port}", 'tls = "none"',
+                  'user = ""']
+    path = tmp / "config.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def export(config: Path, capsys: pytest.CaptureFixture[str]) -> list[dict]:
+    capsys.readouterr()
+    assert main(["--config", str(config), "export", "submissions", "--format", "jsonl"]) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def subject_of(raw: bytes) -> str:
+    return str(make_header(decode_header(message_from_bytes(raw)["Subject"])))
+
+
+def test_poll_fetches_records_and_sends_once(dovecot, smtp_server, tmp_path, capsys):
+    good = mail(f"<テストコンソーシアム>{CORE}", BODY_OK, "yamada@test-seisaku.example.jp",
+                "<good-1@test-seisaku.example.jp>")
+    bad = mail(f"<不備コンソーシアム>{CORE}", "よろしくお願いします。\n",
+               "sato@fubi.example.jp", "<bad-1@fubi.example.jp>")
+    dovecot.deliver(good, internaldate=datetime(2022, 8, 10, 10, 0, tzinfo=JST))
+    dovecot.deliver(bad, internaldate=datetime(2022, 8, 10, 11, 0, tzinfo=JST))
+    config = write_config(tmp_path, imap=dovecot, smtp=smtp_server)
+
+    assert main(["--config", str(config), "poll", "--once"]) == 0
+    rows = {r["consortium"]: r for r in export(config, capsys)}
+    assert rows["テストコンソーシアム"]["findings"] == []
+    assert rows["テストコンソーシアム"]["replies"][0]["kind"] == "receipt"
+    assert rows["テストコンソーシアム"]["replies"][0]["status"] == "sent"
+    assert "SENDER_DETAILS_MISSING" in rows["不備コンソーシアム"]["findings"]
+    assert rows["不備コンソーシアム"]["replies"][0]["kind"] == "deficiency"
+
+    received = smtp_server.wait_for(2)
+    by_to = {m.rcpt_tos[0]: m for m in received}
+    receipt = by_to["yamada@test-seisaku.example.jp"]
+    assert subject_of(receipt.data).startswith("【受付確認】テストコンソーシアム")
+    assert receipt.message["In-Reply-To"] == "<good-1@test-seisaku.example.jp>"
+    assert receipt.message["Auto-Submitted"] == "auto-replied"
+    assert subject_of(by_to["sato@fubi.example.jp"].data).startswith("【不備連絡】")
+
+    # A second poll adds nothing and sends nothing.
+    assert main(["--config", str(config), "poll", "--once"]) == 0
+    assert len(export(config, capsys)) == 2
+    assert len(smtp_server.messages) == 2
+
+
+def test_poll_never_changes_the_mailbox(dovecot, tmp_path):
+    dovecot.deliver(mail(f"<A>{CORE}", BODY_OK, "a@example.jp", "<a@example.jp>"))
+    config = write_config(tmp_path, imap=dovecot)
+    assert main(["--config", str(config), "poll", "--once"]) == 0
+    client = dovecot.client()
+    try:
+        client.select_folder("INBOX", readonly=True)
+        flags = client.get_flags(client.search(["ALL"]))
+    finally:
+        client.logout()
+    assert all(b"\\Seen" not in f for f in flags.values())
+
+
+def test_replaying_the_bundled_mailbox_twice_gives_the_same_ledger(tmp_path, capsys):
+    config = write_config(tmp_path)
+    assert main(["--config", str(config), "replay", str(EXAMPLES)]) == 0
+    first = export(config, capsys)
+    assert main(["--config", str(config), "replay", str(EXAMPLES)]) == 0
+    assert export(config, capsys) == first
+    kinds = {r["kind"] for s in first for r in s["replies"]}
+    assert {"receipt", "deficiency"} <= kinds
+    assert any("NOT_A_SUBMISSION" in s["findings"] for s in first)
+    assert all(r["replies"] == [] for r in first if "NOT_A_SUBMISSION" in r["findings"])
+    for key in ("id", "consortium", "lead_email", "status", "findings", "replies", "messages"):
+        assert all(key in row for row in first)
+    files = sorted((tmp_path / "outbox").glob("*.eml"))
+    assert len(files) == sum(len(s["replies"]) for s in first)
+
+
+def test_dry_run_renders_replies_but_queues_nothing(tmp_path, capsys):
+    config = write_config(tmp_path)
+    assert main(["--config", str(config), "replay", str(EXAMPLES), "--dry-run"]) == 0
+    rows = export(config, capsys)
+    assert rows and all(r["replies"] == [] for r in rows)
+    rendered = list((tmp_path / "outbox" / "dry-run").glob("*.eml"))
+    assert rendered
+    assert not list((tmp_path / "outbox").glob("*.eml"))
+
+
+def test_unparseable_mail_is_recorded_and_the_run_goes_on(tmp_path, capsys):
+    folder = tmp_path / "mails"
+    folder.mkdir()
+    (folder / "a.eml").write_bytes(mail(f"<A>{CORE}", BODY_OK, "a@example.jp", "<a@x>"))
+    (folder / "b.eml").write_bytes(b"\x00\xff garbage \r\n\r\n\x00")
+    config = write_config(tmp_path)
+    assert main(["--config", str(config), "replay", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "2 通を読み込み" in out
+
+
+def test_no_config_uses_embedded_defaults(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "ingest.cli", "replay", str(EXAMPLES)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "var" / "ledger.db").is_file()
+    assert list((tmp_path / "var" / "outbox").glob("*.eml"))
+    assert "replay:" in result.stdout
+
+
+def test_inline_password_in_config_is_refused(tmp_path, capsys):
+    config = tmp_path / "config.toml"
+    config.write_text('[imap]\nhost = "h"\npassword = "secret123"\n', encoding="utf-8")
+    assert main(["--config", str(config), "status"]) == 2
+    err = capsys.readouterr().err
+    assert "password_env" in err and "secret123" not in err
