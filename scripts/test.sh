@@ -14,12 +14,9 @@ if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then
     $sudo_cmd systemctl disable --now dovecot >/dev/null 2>&1 || true
 fi
 
-if [ ! -x .venv/bin/python ]; then
-    echo "== creating .venv"
-    python3 -m venv .venv
-fi
+. scripts/venv.sh
+ensure_venv
 echo "== installing renkei-intake with its test dependencies"
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[test]'
 
 echo "== ruff"
