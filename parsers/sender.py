@@ -42,6 +42,8 @@ _REPLY_MARKERS = (
     re.compile(r"さんは書きました\s*[:：]?\s*$"),
     re.compile(r"(?:さん|様)(?:から|が)の?\s*(?:メール|メッセージ)?.{0,20}(?:書きました|送信しました)"),
     re.compile(r"^\s*\d{4}[/年-]\d{1,2}[/月-]\d{1,2}.{0,60}(?:wrote|書きました|送信しました)"),
+    # Gmail (Japanese): "2022年8月10日(水) 10:00 事務局 <it-renkei@…>:"
+    re.compile(r"^\s*\d{4}[/年-]\d{1,2}[/月-]\d{1,2}.{0,80}<[^<>@\s]+@[^<>\s]+>\s*[:：]\s*$"),
 )
 _OUTLOOK_FROM = re.compile(r"^\s*(?:from|差出人|送信者)\s*[:：]", re.IGNORECASE)
 _OUTLOOK_NEXT = re.compile(r"^\s*(?:sent|date|送信日時|日時|to|宛先)\s*[:：]", re.IGNORECASE)
@@ -202,14 +204,14 @@ _TITLES = (
     "代表取締役社長", "代表取締役", "取締役副社長", "専務取締役", "常務取締役", "取締役",
     "執行役員", "代表理事", "理事長", "理事", "会長", "社長", "副社長", "本部長", "事業部長",
     "部長代理", "副部長", "部長", "次長", "課長代理", "課長補佐", "課長", "係長", "室長",
-    "所長", "支店長", "センター長", "グループ長", "チームリーダー", "リーダー", "マネージャー",
+    "所長", "事務局長", "支店長", "センター長", "グループ長", "チームリーダー", "リーダー", "マネージャー",
     "マネジャー", "主任", "主査", "主幹", "参事", "担当部長", "代表", "CEO", "CTO", "CIO", "COO",
     "Manager", "Director", "President",
 )
 _TITLE_RE = re.compile("|".join(re.escape(t) for t in sorted(_TITLES, key=len, reverse=True)))
 _SIGNATURE_RULE = re.compile(r"^[\s　]*(?:-- ?|[-=_*~━─＝ー・]{4,}.*)$")
 _NAME_TOKEN = re.compile(r"^[\u4e00-\u9fff\u3005\u3040-\u30ffA-Za-z]{1,8}$")
-_ADDRESSEE = re.compile(r"御中|様$|事務局")
+_ADDRESSEE = re.compile(r"御中|様[\s　。、]*$")
 
 
 def _signature_lines(lines: list[str]) -> list[str]:
