@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -22,7 +24,7 @@ def m0001_initial(db: Database) -> None:
             from_addr TEXT,
             from_name TEXT,
             date_header TEXT,
-            received_at TEXT NOT NULL,          -- server arrival (UTC ISO): deadlines use this
+            received_at TEXT NOT NULL,          -- server arrival (UTC ISO); deadlines use this
             received_at_source TEXT NOT NULL,   -- internaldate | received | maildir | mtime | date | fetch
             fetched_at TEXT NOT NULL,
             source_kind TEXT NOT NULL,          -- imap | maildir | mbox | eml
@@ -112,7 +114,51 @@ def m0001_initial(db: Database) -> None:
 
 
 def _run(db: Database, script: str) -> None:
-    # executescript() would COMMIT first and escape the migration's transaction.
-    for statement in script.split(";"):
-        if statement.strip():
+    # executescript() would COMMIT first and escape the migration's transaction, so statements
+    # run one by one; sqlite3.complete_statement knows about comments and string literals.
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
             db.execute(statement)
+            statement = ""
+    if statement.strip():
+        db.execute(statement)
+
+
+@migrations(name="0002_attachments_passwords")
+def m0002_attachments_passwords(db: Database) -> None:
+    _run(
+        db,
+        """
+        ALTER TABLE messages ADD COLUMN body_text TEXT;
+        ALTER TABLE submissions ADD COLUMN parts_total INTEGER;
+        ALTER TABLE submissions ADD COLUMN password_due_at TEXT;
+        ALTER TABLE submissions ADD COLUMN superseded_by INTEGER REFERENCES submissions(id);
+
+        CREATE TABLE attachments (
+            id INTEGER PRIMARY KEY,
+            message INTEGER NOT NULL REFERENCES messages(id),
+            submission_id INTEGER REFERENCES submissions(id),
+            path TEXT NOT NULL,                 -- display path, e.g. 申請書類.zip/4_交付申請書.xlsx
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,                 -- sniffed type: xlsx, pdf, zip ...
+            size INTEGER NOT NULL,
+            sha256 TEXT,                        -- content in the blob store, NULL when not readable
+            document TEXT,                      -- SPEC §2 document key when recognised
+            encrypted INTEGER NOT NULL DEFAULT 0,
+            problem TEXT
+        );
+        CREATE INDEX attachments_message ON attachments(message);
+        CREATE INDEX attachments_submission ON attachments(submission_id);
+
+        CREATE TABLE archive_passwords (
+            id INTEGER PRIMARY KEY,
+            message INTEGER NOT NULL REFERENCES messages(id),   -- the mail that carried it
+            submission_id INTEGER REFERENCES submissions(id),   -- the submission it opened
+            password TEXT NOT NULL,             -- kept for staff; never logged
+            opened INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        )
+        """,
+    )
