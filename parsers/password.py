@@ -16,6 +16,7 @@ import re
 import unicodedata
 
 from parsers.sender import own_text_lines
+from parsers.subject import NfkcText, nfkc_with_origin
 
 _LABEL = re.compile(
     r"(?:解凍用?|展開用?|zip|ZIP|添付ファイル(?:の)?|ファイル(?:の)?)?\s*"
@@ -35,12 +36,15 @@ _ANNOUNCE = re.compile(
 _ANNOUNCE_NOW = re.compile(r"お知らせ|お送り|送付|ご連絡|連絡いたし|送ります|送信|記載|です|ます")
 _INTRO = re.compile(r"^(?:は|を|:|=|→|->|\s)*(?:以下|下記|次)")
 _SEPARATORS = " \t　:：=＝は、,→>-】]）)〕"
-_QUOTED = re.compile(
-    r"[「『\"“”'‘【\[<〈《(（](?P<value>[^」』\"“”'’】\]>〉》)）]{1,128})[」』\"“”'’】\]>〉》)）]"
-)
+_PAIRS = {"「": "」", "『": "』", '"': '"', "“": "”", "”": "”", "'": "'", "‘": "’", "【": "】",
+          "[": "]", "<": ">", "〈": "〉", "《": "》", "(": ")", "（": "）"}
+# "パスワード（半角英数）：…" – a remark in brackets between the label and the separator.
+_REMARK = re.compile(r"\s*[(（【\[][^)）】\]]{1,20}[)）】\]]\s*(?=[:：=＝])")
 _TOKEN = re.compile(r"[!-~\uff01-\uff5e]+")
-_NOT_PASSWORD = re.compile(r"^(?:https?://|www\.)|@|^(?:tel|fax|mail|e-mail|url)\b",
-                           re.IGNORECASE)
+_NOT_PASSWORD = re.compile(
+    r"^(?:https?://|www\.)|^[\w.+-]+@[\w-]+\.[\w.-]+$|^(?:tel|fax|mail|e-mail|url)\b",
+    re.IGNORECASE,
+)
 _TRAILING = re.compile(r"(?:です|となります|になります|でございます)[。.!！]*$")
 
 
@@ -64,10 +68,14 @@ def password_candidates(body: str) -> list[str]:
 
 def _find(lines: list[str]) -> str | None:
     for index, line in enumerate(lines):
-        folded = unicodedata.normalize("NFKC", line)
+        norm = nfkc_with_origin(line)
+        folded = norm.text
         for m in _LABEL.finditer(folded):
-            rest = folded[m.end() :]
-            value = _value_on_line(line, folded, m.end())
+            end = m.end()
+            remark = _REMARK.match(folded, end)
+            end = remark.end() if remark else end
+            rest = folded[end:]
+            value = _value_on_line(line, norm, end)
             if value:
                 return value
             if _ANNOUNCE.search(rest) and not _INTRO.search(rest):
@@ -78,13 +86,14 @@ def _find(lines: list[str]) -> str | None:
     return None
 
 
-def _value_on_line(line: str, folded: str, start: int) -> str | None:
-    rest_folded = folded[start:]
+def _value_on_line(line: str, norm: NfkcText, start: int) -> str | None:
+    rest_folded = norm.text[start:]
     # "パスワードは「Ab3」です" / "PW: 'Ab3'": a quoted value right after the label wins.
     lead = len(rest_folded) - len(rest_folded.lstrip(_SEPARATORS))
-    quoted = _QUOTED.match(rest_folded, lead)
+    quoted = _quoted(rest_folded, lead)
     if quoted:
-        return _original(line, folded, start + quoted.start("value"), start + quoted.end("value"))
+        value = _original(line, norm, start + quoted[0], start + quoted[1])
+        return _clean(value, quoted=True)
     if _ANNOUNCE.search(rest_folded) or _INTRO.search(rest_folded):
         return None
     if _ANNOUNCE_NOW.search(rest_folded) and not _TOKEN.match(rest_folded, lead):
@@ -92,7 +101,7 @@ def _value_on_line(line: str, folded: str, start: int) -> str | None:
     token = _TOKEN.match(rest_folded, lead)
     if not token or lead == 0 and rest_folded[:1].isalnum():
         return None
-    value = _TRAILING.sub("", _original(line, folded, start + token.start(), start + token.end()))
+    value = _TRAILING.sub("", _original(line, norm, start + token.start(), start + token.end()))
     return _clean(value)
 
 
@@ -101,10 +110,11 @@ def _value_on_next_line(lines: list[str], index: int) -> str | None:
         text = nxt.strip(" \t　")
         if not text:
             continue
-        folded = unicodedata.normalize("NFKC", text)
-        quoted = _QUOTED.fullmatch(folded)
-        if quoted:
-            return _original(text, folded, quoted.start("value"), quoted.end("value")).strip()
+        norm = nfkc_with_origin(text)
+        folded = norm.text
+        quoted = _quoted(folded, 0)
+        if quoted and quoted[1] + 1 == len(folded):
+            return _clean(_original(text, norm, quoted[0], quoted[1]), quoted=True)
         if _LABEL.match(folded):
             return None
         token = _TOKEN.fullmatch(_TRAILING.sub("", folded))
@@ -112,18 +122,30 @@ def _value_on_next_line(lines: list[str], index: int) -> str | None:
     return None
 
 
-def _clean(value: str) -> str | None:
-    value = value.strip(" \t　").rstrip("。、.,")
+def _quoted(text: str, start: int) -> tuple[int, int] | None:
+    """Span of a bracketed or quoted value starting at `start`, if it looks like a password."""
+    closer = _PAIRS.get(text[start : start + 1])
+    if closer is None:
+        return None
+    end = text.find(closer, start + 1)
+    if end <= start + 1 or not _TOKEN.fullmatch(text, start + 1, end):
+        return None
+    return start + 1, end
+
+
+def _clean(value: str, *, quoted: bool = False) -> str | None:
+    # A bare value ends at the sentence ("abc123。"); inside quotes every character counts.
+    value = value if quoted else value.strip(" \t　").rstrip("。、.,")
     folded = unicodedata.normalize("NFKC", value)
-    if not 3 <= len(value) <= 128 or _NOT_PASSWORD.search(folded):
+    if not 3 <= len(value) <= 128 or (not quoted and _NOT_PASSWORD.search(folded)):
         return None
     if not any(ch.isalnum() for ch in folded):
         return None
     return value
 
 
-def _original(line: str, folded: str, start: int, end: int) -> str:
-    """Map a span of the NFKC line back to the line as written (same length in practice)."""
-    if len(line) == len(folded):
-        return line[start:end]
-    return folded[start:end]
+def _original(line: str, norm: NfkcText, start: int, end: int) -> str:
+    """The text as written behind norm.text[start:end]."""
+    if start >= end:
+        return ""
+    return line[norm.origin[start] : norm.origin[end - 1] + 1]

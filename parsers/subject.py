@@ -57,14 +57,14 @@ def consortium_key(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Norm:
+class NfkcText:
     """NFKC text with, for every character, the index of the original character it came from."""
 
     text: str
     origin: tuple[int, ...]
 
 
-def _normalise(original: str) -> _Norm:
+def nfkc_with_origin(original: str) -> NfkcText:
     # Normalise per cluster (a character plus any following voicing marks) so that half-width
     # ｻｰﾋﾞｽ composes to サービス and each output character still points at its source.
     chars: list[str] = []
@@ -78,7 +78,7 @@ def _normalise(original: str) -> _Norm:
             chars.append(ch)
             origin.append(i)
         i = j
-    return _Norm("".join(chars), tuple(origin))
+    return NfkcText("".join(chars), tuple(origin))
 
 
 _PREFIX = re.compile(
@@ -178,7 +178,7 @@ def _find_split(text: str, body_start: int, core: tuple[int, int] | None) -> _Sp
     return best
 
 
-def _original_slice(original: str, norm: _Norm, start: int, end: int) -> str:
+def _original_slice(original: str, norm: NfkcText, start: int, end: int) -> str:
     if start >= end:
         return ""
     first = norm.origin[start]
@@ -216,7 +216,7 @@ def _parse(subject: str, core: str) -> SubjectInfo:
     original = subject[:_MAX_SUBJECT].replace("\r", " ").replace("\n", " ")
     if not original.strip():
         return _fail("件名がありません。")
-    norm = _normalise(original)
+    norm = nfkc_with_origin(original)
     text = norm.text
     body_start, prefixes = _strip_prefixes(text, 0)
 
@@ -246,7 +246,7 @@ def _parse(subject: str, core: str) -> SubjectInfo:
     return SubjectInfo(True, name, key, part, total, prefixes, None)
 
 
-def _outside_split(original: str, norm: _Norm, start: int, end: int,
+def _outside_split(original: str, norm: NfkcText, start: int, end: int,
                    split_span: tuple[int, int] | None) -> str:
     """Original text of norm[start:end] with the split marker cut out."""
     if split_span is None or split_span[1] <= start or split_span[0] >= end:
