@@ -267,7 +267,9 @@ def codec_for(declared: str | None) -> str | None:
     try:
         info = codecs.lookup(label)
     except (LookupError, ValueError):  # ValueError: labels with NUL bytes
-        return None
+        if not label.startswith("x-"):
+            return None
+        return codec_for(label[2:])  # "x-mac-cyrillic" and friends
     if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_MAIL_CHARSETS:
         return None  # "base64", "rot13", "zlib"... are codecs, not charsets
     return info.name
@@ -299,7 +301,9 @@ def _guesses(data: bytes, codec: str | None) -> Iterator[str]:
     if _JIS_ESCAPE.search(data):
         yield from (MS_JIS, "iso2022_jp_2", "iso2022_jp_2004", "iso2022_jp_3")
     if codec == "cp932":
-        yield "shift_jis_2004"
+        yield "shift_jis_2004"  # a Shift_JIS label on JIS X 0213 text (Mac, some phones)
+    if codec == MS_EUC:
+        yield "euc_jis_2004"
     yield "utf-8"
     as_sjis, as_euc = _strict(data, "cp932"), _strict(data, MS_EUC)
     if as_sjis is not None and as_euc is not None:
@@ -307,7 +311,6 @@ def _guesses(data: bytes, codec: str | None) -> Iterator[str]:
         yield from ((MS_EUC, "cp932") if prefer_euc else ("cp932", MS_EUC))
     else:
         yield from ("cp932", MS_EUC)
-    yield from ("shift_jis_2004", "euc_jis_2004")
 
 
 def _is_plain_ascii(data: bytes) -> bool:
@@ -325,21 +328,53 @@ def _decode_bytes(data: bytes, declared: str | None) -> Decoded:
         text = _strict(data, codec)
         if text is not None:
             return Decoded(text, codec, None)
+    has_escapes = bool(_JIS_ESCAPE.search(data))
+    doubtful: Decoded | None = None
     for guess in _guesses(data, codec):
         if guess == codec and not jis_mismatch:
             continue  # already failed above
         text = _strict(data, guess)
-        if text is not None:
-            return Decoded(text, guess, _guess_note(declared, codec, guess))
-    return _lenient(data, declared, codec)
+        if text is None or (has_escapes and "\x1b" in text):
+            continue  # 7-bit JIS "decodes" as UTF-8 too, escapes and all
+        decoded = Decoded(text, guess, _guess_note(declared, codec, guess))
+        if not _PRIVATE_USE.search(text):
+            return decoded
+        doubtful = doubtful or decoded  # user-defined characters: a guess that is probably wrong
+    if has_escapes:  # JIS with an unmapped character (carrier emoji): keep the JIS reading
+        return doubtful or _lenient(data, declared, codec)
+    return _damaged_utf8(data, declared) or _western(data, declared, codec) or doubtful or _lenient(
+        data, declared, codec
+    )
 
 
-def _guess_note(declared: str | None, codec: str | None, used: str) -> str:
+def _damaged_utf8(data: bytes, declared: str | None) -> Decoded | None:
+    """UTF-8 with a few broken bytes (a cut multibyte character) is still UTF-8."""
+    text = data.decode("utf-8", "replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for c in text if c > "\x7f") - bad
+    if bad and good >= 2 * bad:
+        label = f"declared {declared}" if declared else "no charset declared"
+        return Decoded(text, "utf-8", f"{label}: replacement characters ({bad}) in utf-8")
+    return None
+
+
+def _western(data: bytes, declared: str | None, codec: str | None) -> Decoded | None:
+    """Raw Latin-1/CP1252 ("Frösche") reads better as that than as Shift_JIS user-defined
+    characters or replacement characters."""
+    text = _strict(data, "cp1252")
+    return None if text is None else Decoded(text, "cp1252", _guess_note(declared, codec, "cp1252"))
+
+
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+
+
+def _guess_note(declared: str | None, codec: str | None, used: str) -> str | None:
     if codec:
         return f"declared {declared} failed, decoded as {used}"
     if declared:
         return f"unknown charset {declared!r}, decoded as {used}"
-    return f"no charset declared, guessed {used}"
+    # Undeclared UTF-8 is what RFC 6532 headers and modern mailers send: not worth a note.
+    return None if used == "utf-8" else f"no charset declared, guessed {used}"
 
 
 def _lenient(data: bytes, declared: str | None, codec: str | None) -> Decoded:
@@ -352,7 +387,7 @@ def _lenient(data: bytes, declared: str | None, codec: str | None) -> Decoded:
             text = data.decode(candidate, "replace")
         except LookupError:
             continue
-        bad = text.count("\ufffd")
+        bad = text.count("\ufffd") + text.count("\x1b")
         if bad < best_bad:
             best_codec, best_text, best_bad = candidate, text, bad
     label = f"declared {declared}" if declared else "no charset declared"
@@ -454,7 +489,8 @@ def _decode_header(raw: bytes) -> Decoded:
             texts.append(data.decode("ascii"))
             continue
         decoded = decode_bytes(data, declared)
-        texts.append(decoded.text)
+        # a line break inside an encoded word ("テスト\n") has no place in a header value
+        texts.append(decoded.text.replace("\r", "").replace("\n", ""))
         if charset == "ascii" and not decoded.text.isascii():
             charset = decoded.charset
         for note in (problem, decoded.problem):
@@ -477,10 +513,13 @@ def decode_header(value: object) -> Decoded:
 # attachment names
 
 
+_NEXT_PARAM = re.compile(rb";\s*[A-Za-z0-9*_.-]+\s*=")
+
+
 def _quoted(raw: bytes, i: int) -> tuple[bytes, int]:
     """Read a quoted-string starting after its opening quote. Raw JIS runs are taken literally
-    (JIS "あ" is the bytes $"), and a backslash after an 8-bit byte is a Shift_JIS trail byte
-    (ソ is 83 5C), not an escape."""
+    (JIS "あ" is the bytes $"); a backslash after an 8-bit byte is a Shift_JIS trail byte
+    (ソ is 83 5C), not an escape; a missing closing quote ends at the next "; name=" ."""
     out, jis, n = bytearray(), False, len(raw)
     while i < n:
         b = raw[i]
@@ -488,6 +527,8 @@ def _quoted(raw: bytes, i: int) -> tuple[bytes, int]:
             jis = raw[i + 1 : i + 2] == b"$" or (jis and raw[i + 1 : i + 2] == b"&")
         elif not jis and b == 0x22:
             return bytes(out), i + 1
+        elif not jis and b == 0x3B and _NEXT_PARAM.match(raw, i):
+            return bytes(out), i
         elif (not jis and b == 0x5C and i + 1 < n and raw[i + 1] in b'"\\'
               and not (out and out[-1] >= 0x80)):
             i += 1
@@ -498,13 +539,24 @@ def _quoted(raw: bytes, i: int) -> tuple[bytes, int]:
 
 
 def _token(raw: bytes, i: int) -> tuple[bytes, int]:
-    """An unquoted value runs to the next ';' (leniently: it may hold encoded words)."""
+    """An unquoted value runs to the next ';' (leniently: it may hold encoded words and stray
+    quotes, as in name==?UTF-8?B?...?=")."""
     start, jis, n = i, False, len(raw)
     while i < n and (jis or raw[i] != 0x3B):
         if raw[i] == 0x1B:
             jis = raw[i + 1 : i + 2] == b"$"
         i += 1
-    return raw[start:i].strip(b" \t"), i
+    return raw[start:i].strip(b' \t"'), i
+
+
+def _value(raw: bytes, i: int) -> tuple[bytes, int]:
+    """A parameter value: quoted, unquoted, or a quoted part followed by more text before the
+    next ';' (name=""=?UTF-8?B?...?=" from a broken mailer)."""
+    if i >= len(raw) or raw[i] != 0x22:
+        return _token(raw, i)
+    value, i = _quoted(raw, i + 1)
+    rest, i = _token(raw, i)
+    return value + rest, i
 
 
 def _params(raw: bytes) -> list[tuple[str, bytes]]:
@@ -523,7 +575,7 @@ def _params(raw: bytes) -> list[tuple[str, bytes]]:
         i += 1
         while i < n and raw[i] in b" \t":
             i += 1
-        value, i = _quoted(raw, i + 1) if i < n and raw[i] == 0x22 else _token(raw, i)
+        value, i = _value(raw, i)
         params.append((name, value))
     return params
 
