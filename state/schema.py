@@ -162,3 +162,23 @@ def m0002_attachments_passwords(db: Database) -> None:
         )
         """,
     )
+
+
+@migrations(name="0004_reply_tracking")
+def m0004_reply_tracking(db: Database) -> None:
+    # Replies gain what the outbox needs to be a dependable mail office: why a row is held,
+    # when it went overdue (flagged once), which charset it was written in, whether its copy
+    # reached the Sent folder, and the bounce that came back for it.
+    _run(
+        db,
+        """
+        ALTER TABLE replies ADD COLUMN held_reason TEXT;
+        ALTER TABLE replies ADD COLUMN overdue_at TEXT;      -- set once when due_at passed unsent
+        ALTER TABLE replies ADD COLUMN charset TEXT;         -- utf-8 | iso-2022-jp, as written
+        ALTER TABLE replies ADD COLUMN sent_copy_at TEXT;    -- APPENDed to the Sent folder
+        ALTER TABLE replies ADD COLUMN bounced_at TEXT;
+        ALTER TABLE replies ADD COLUMN bounce_message INTEGER REFERENCES messages(id);
+        ALTER TABLE replies ADD COLUMN updated_at TEXT;
+        CREATE INDEX replies_to_addr ON replies(to_addr, created_at)
+        """,
+    )
