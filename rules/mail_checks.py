@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from email.header import decode_header, make_header
 from email.utils import parseaddr
 
 from parsers.sender import SenderDetails
@@ -59,19 +60,21 @@ def check_period(received_at: datetime, program: Program) -> list[Finding]:
 # ---------------------------------------------------------------- automatic mail
 
 _DAEMON_LOCALPARTS = re.compile(
-    r"^(?:mailer-daemon|mail-daemon|maildaemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply|"
-    r"bounces?|auto[-_.]?reply|autoreply|autoresponder|mdaemon|daemon)(?:[-+_.].*)?$",
+    r"^(?:mailer-daemon|mail-daemon|maildaemon|post[-_.]?master|no[-_.]?reply|do[-_.]?not[-_.]?reply|"
+    r"bounces?|error[-_.]?mail|mail[-_.]?error|auto[-_.]?reply|autoreply|autoresponder|mdaemon|daemon)(?:[-+_.].*)?$",
     re.IGNORECASE,
 )
 _BULK_PRECEDENCE = {"bulk", "list", "junk", "auto_reply"}
 _AUTO_SUBJECT = re.compile(
-    r"^\s*(?:automatic reply|auto(?:matic)?[- ]?reply|autoreply|out of (?:the )?office|"
-    r"自動応答|自動返信|自動送信|不在(?:通知|のお知らせ)?|"
-    r"undeliverable|undelivered mail|delivery status notification|delivery failure|"
-    r"mail delivery failed|returned mail|配信不能|配送不能|送信できませんでした|"
-    r"エラーメール|failure notice)"
+    r"^\s*(?:automatic reply|auto(?:matic)?[- ]?reply|autoreply|auto[- ]?response|"
+    r"out of (?:the )?office|自動応答|自動返信|自動送信|自動通知|不在(?:通知|のお知らせ)?|"
+    r"undeliverable|undelivered mail|non-?deliverable|(?:mail )?delivery "
+    r"(?:status notification|failure|failed|error|notification)|mail system error|"
+    r"returned mail|failure notice|配信不能|配送不能|配信エラー|送信エラー|"
+    r"送信できませんでした|エラーメール|"
+    r"(?:メール|メッセージ)を(?:送信|配信|配送|お届け)(?:することが|することは)?(?:でき|出来)ません)"
     # A prefix word, not the start of a sentence ("不在時の連絡先について" is a person's question).
-    r"(?=\s*[:：(（\[【]|\s*$|\s)",
+    r"(?=\s*[:：(（\[【\-]|\s*$|\s)",
     re.IGNORECASE,
 )
 # Headers that only auto-responders set, with any value but an explicit negative.
@@ -81,11 +84,22 @@ _NEGATIVE = {"", "no", "false", "0", "none"}
 
 
 def _header(headers: Sequence[tuple[str, str]], name: str) -> list[str]:
-    return [str(value).strip() for key, value in headers if key.strip().lower() == name]
+    # str(): callers may hand over email.header.Header objects; a bad header must not raise.
+    return [str(value).strip() for key, value in headers if str(key).strip().lower() == name]
 
 
-def _addr(value: str | None) -> str:
-    return parseaddr(value or "")[1].strip().lower()
+def _decoded(value: str) -> str:
+    """RFC 2047 words decoded when the caller passed the raw header; undecodable stays raw."""
+    if "=?" not in value:
+        return value
+    try:
+        return str(make_header(decode_header(value)))
+    except (UnicodeError, LookupError, ValueError):
+        return value
+
+
+def _addr(value: object) -> str:
+    return parseaddr(str(value) if value is not None else "")[1].strip().lower()
 
 
 def automatic_reason(
@@ -125,9 +139,9 @@ def _own_address(headers: Sequence[tuple[str, str]], return_path: str | None,
 def _null_return_path(headers: Sequence[tuple[str, str]], return_path: str | None,
                       from_addr: str | None, content_type: str,
                       our_addresses: Collection[str]) -> str | None:
-    values = [return_path] if return_path is not None else _header(headers, "return-path")
+    values = [str(return_path)] if return_path is not None else _header(headers, "return-path")
     for value in values:
-        if value is not None and value.strip().strip("<>").strip() == "":
+        if value.strip().strip("<>").strip() == "":
             return ("null-return-path: 差出人アドレスが空(Return-Path: <>)の"
                     "エラー通知・自動送信メールです")
     return None
@@ -136,7 +150,7 @@ def _null_return_path(headers: Sequence[tuple[str, str]], return_path: str | Non
 def _report(headers: Sequence[tuple[str, str]], return_path: str | None,
             from_addr: str | None, content_type: str,
             our_addresses: Collection[str]) -> str | None:
-    kind = (content_type or "").split(";")[0].strip().lower()
+    kind = str(content_type or "").split(";")[0].strip().lower()
     if kind == "multipart/report" or kind.startswith("message/delivery-status"):
         return f"report: 配信エラー通知または開封確認です({kind})"
     return None
@@ -190,13 +204,18 @@ def _mailing_list(headers: Sequence[tuple[str, str]], return_path: str | None,
     for name in ("list-id", "list-unsubscribe", "list-post"):
         if _header(headers, name):
             return f"mailing-list: メーリングリスト・メールマガジンのメールです({name})"
+    # X-Loop is written by autoresponders (procmail, vacation) and list servers, never by a
+    # person's mail program.
+    for value in _header(headers, "x-loop"):
+        return f"x-loop: 自動応答・自動転送されたメールです(X-Loop: {value[:60]})"
     return None
 
 
 def _auto_subject(headers: Sequence[tuple[str, str]], return_path: str | None,
                   from_addr: str | None, content_type: str,
                   our_addresses: Collection[str]) -> str | None:
-    for subject in _header(headers, "subject"):
+    for raw in _header(headers, "subject"):
+        subject = _decoded(raw)
         if _AUTO_SUBJECT.match(subject):
             return (f"auto-subject: 件名から自動応答・配信エラーのメールと判断しました"
                     f"({subject[:60]})")
