@@ -116,7 +116,8 @@ def unpack(
     member and encrypted Office file.
     """
     top = _safe_relative_path(name)[0] or "添付ファイル"
-    unpacker = _Unpacker(limits, _password_candidates(passwords))
+    texts = _password_texts(passwords)
+    unpacker = _Unpacker(limits, _password_bytes(texts), texts)
     try:
         unpacker.dispatch(top, None, data, depth=0)
     except _TotalExceeded as exc:
@@ -147,7 +148,8 @@ class _WrongPassword(Exception):
 @dataclass
 class _Unpacker:
     limits: Limits
-    passwords: list[bytes]
+    passwords: list[bytes]  # for zip members: each text in the encodings tools use
+    password_texts: list[str]  # for Office files (msoffcrypto takes text)
     files: list[ExtractedFile] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     encrypted: list[EncryptedArchive] = field(default_factory=list)
@@ -369,10 +371,12 @@ class _Unpacker:
     def open_office(self, path: str, raw_name: bytes | None, data: bytes, renamed: bool) -> None:
         from msoffcrypto.exceptions import InvalidKeyError
 
-        candidates = [_EXCEL_DEFAULT_PASSWORD.encode(), *self.passwords]
-        for pwd in candidates:
+        # Only legacy formats use Excel's built-in password; an OOXML attempt costs 100,000
+        # hash rounds, so it is not wasted there.
+        default = [] if _is_ooxml_package(data) else [_EXCEL_DEFAULT_PASSWORD]
+        for password in [*default, *self.password_texts]:
             try:
-                plain = _office_decrypt(data, pwd.decode("utf-8", "replace"))
+                plain = _office_decrypt(data, password)
             except InvalidKeyError:
                 continue
             except Exception:
@@ -385,10 +389,20 @@ class _Unpacker:
             else:
                 self.add_file(path, raw_name, kind, plain, renamed)
             return
-        if self.passwords:
+        if self.password_texts:
             self.problem(PASSWORD_WRONG, path, _wrong_password_detail(path, []))
         else:
             self.encrypted.append(EncryptedArchive(path, (path.rsplit("/", 1)[-1],), data))
+
+
+def _is_ooxml_package(data: bytes) -> bool:
+    import olefile
+
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            return bool(ole.exists("EncryptedPackage"))
+    except Exception:
+        return False
 
 
 def _office_decrypt(data: bytes, password: str) -> bytes:
@@ -641,21 +655,30 @@ def _unique_path(path: str, used: set[str]) -> str:
         n += 1
 
 
-def _password_candidates(passwords: Sequence[str]) -> list[bytes]:
-    """Each password as given, trimmed and NFKC-normalised (full-width digits typed in a
-    Japanese mail), encoded as UTF-8 (7-Zip, AES) and CP932 (Windows ZipCrypto tools)."""
-    out: list[bytes] = []
+def _password_texts(passwords: Sequence[str]) -> list[str]:
+    """Each password as given, trimmed, and NFKC-normalised (full-width characters typed in
+    a Japanese mail), without repeats."""
+    out: list[str] = []
     for pw in passwords:
         if not isinstance(pw, str):
             continue
         for variant in (pw, pw.strip(), unicodedata.normalize("NFKC", pw).strip()):
-            for encoding in ("utf-8", "cp932"):
-                try:
-                    encoded = variant.encode(encoding)
-                except UnicodeEncodeError:
-                    continue
-                if encoded and encoded not in out:
-                    out.append(encoded)
+            if variant and variant not in out:
+                out.append(variant)
+    return out
+
+
+def _password_bytes(texts: list[str]) -> list[bytes]:
+    """Zip passwords are bytes: UTF-8 (7-Zip, AES tools) and CP932 (Windows ZipCrypto tools)."""
+    out: list[bytes] = []
+    for text in texts:
+        for encoding in ("utf-8", "cp932"):
+            try:
+                encoded = text.encode(encoding)
+            except UnicodeEncodeError:
+                continue
+            if encoded not in out:
+                out.append(encoded)
     return out
 
 
