@@ -58,11 +58,11 @@ def exclusive(ledger_path: Path) -> Iterator[None]:
 
 def replay(pipeline: Pipeline, source: MailSource) -> PassReport:
     progress = Progress(source.count(), "通")
-    pipeline.advance()  # finish what an interrupted earlier run left
     for mail in source.mails():
         pipeline.take(mail)
         progress.step()
     progress.close()
+    pipeline.advance()  # evaluate and answer, including what an interrupted run left
     return pipeline.report
 
 
@@ -73,7 +73,6 @@ def poll_once(pipeline: Pipeline) -> PassReport:
     if server is None:
         raise MailboxError("[imap] が設定されていません(config.example.toml を参照)")
     ledger = pipeline.ledger
-    pipeline.advance()
     client = connect(server)
     try:
         progress = Progress(None, "通")
@@ -86,6 +85,7 @@ def poll_once(pipeline: Pipeline) -> PassReport:
         except Exception:  # the connection may already be gone; nothing to keep
             log.debug("IMAP logout failed", exc_info=True)
     ledger.beat(f"poll:{server.account}/{server.folder}", {"new": pipeline.report.new})
+    pipeline.advance()
     return pipeline.report
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
-from datetime import time
+from dataclasses import dataclass, field, fields
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
+from parsers.archives import Limits
 from replies.connection import Secret, ServerConfig
 from rules.calendar import BusinessCalendar, parse_days
 from rules.program import Program, program_from_toml
@@ -30,6 +31,12 @@ class Settings:
     templates_dir: Path | None = None
     send_in_business_hours_only: bool = True
     poll_interval_seconds: int = 60
+    # Correlation windows: how long a submission waits for its further parts, for the password
+    # of an encrypted archive, and for quiet before it is answered.
+    split_window: timedelta = timedelta(hours=24)
+    password_window: timedelta = timedelta(hours=48)
+    settle_after: timedelta = timedelta(minutes=30)
+    limits: Limits = field(default_factory=Limits)
     imap: ServerConfig | None = None
     smtp: ServerConfig | None = None
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
@@ -66,6 +73,8 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
     daemon = tables.take("daemon")
     cal = tables.take("calendar")
     program = tables.take("program")
+    windows = tables.take("submissions")
+    limits = tables.take("limits")
     imap = tables.take("imap")
     smtp = tables.take("smtp")
     tables.done()
@@ -87,6 +96,10 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
         templates_dir=rel(t) if (t := replies.pop("templates_dir", None)) else None,
         send_in_business_hours_only=replies.pop("business_hours_only", True),
         poll_interval_seconds=int(daemon.pop("poll_interval_seconds", 60)),
+        split_window=timedelta(hours=float(windows.pop("split_window_hours", 24))),
+        password_window=timedelta(hours=float(windows.pop("password_window_hours", 48))),
+        settle_after=timedelta(minutes=float(windows.pop("settle_minutes", 30))),
+        limits=_limits(limits),
         imap=_server(imap, "imap", rel) if imap else None,
         smtp=_server(smtp, "smtp", rel) if smtp else None,
         calendar=BusinessCalendar(
@@ -98,7 +111,7 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
         source=source,
     )
     for name, rest in (("paths", paths), ("secretariat", secretariat), ("replies", replies),
-                       ("daemon", daemon), ("calendar", cal)):
+                       ("daemon", daemon), ("calendar", cal), ("submissions", windows)):
         _no_leftovers(name, rest)
     if settings.reply_charset.lower() not in ("utf-8", "iso-2022-jp"):
         raise ConfigError("replies.charset は utf-8 か iso-2022-jp を指定してください")
@@ -138,6 +151,14 @@ def _server(table: dict[str, Any], name: str, rel: Any) -> ServerConfig:
         raise ConfigError(f"{name}.{exc.args[0]} がありません") from None
     _no_leftovers(name, table)
     return server
+
+
+def _limits(table: dict[str, Any]) -> Limits:
+    try:
+        return Limits(**table)
+    except TypeError:
+        known = ", ".join(f.name for f in fields(Limits))
+        raise ConfigError(f"[limits] のキーは {known} です") from None
 
 
 def _program(table: dict[str, Any]) -> Program:

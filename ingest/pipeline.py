@@ -1,8 +1,8 @@
-"""The path of one mail: record → parse → correlate → check → queue a reply.
+"""The path of one mail: record → parse → correlate → evaluate → queue a reply.
 
 Every stage is restartable from the ledger alone: a mail left in state `received` is parsed
-again on the next pass, and a submission left `checked` gets its reply queued (at most once,
-the outbox row is unique per submission and kind).
+again on the next pass, and an `open` submission is evaluated again until it is answered
+(the outbox row is unique per submission and kind, so a reply is never queued twice).
 """
 
 from __future__ import annotations
@@ -14,16 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from ingest.config import Settings
+from ingest.correlate import next_version, open_submission_for_part, submission_awaiting_password
+from ingest.evaluate import evaluate
 from ingest.sources import RawMail
+from parsers.archives import Limits, unpack
 from parsers.mime import MessageRecord, parse_message
+from parsers.password import find_password
 from parsers.sender import SenderDetails, parse_sender_block
-from parsers.subject import parse_subject
+from parsers.subject import SubjectInfo, parse_subject
 from replies.compose import compose, reply_message_id
 from replies.outbox import QueuedReply, queue, reply_kind, write_eml, write_files
 from replies.render import Renderer
 from rules.calendar import JST
 from rules.findings import CATALOG, Finding, finding
-from rules.mail_checks import automatic_reason, check_period, check_sender, check_subject
+from rules.mail_checks import automatic_reason
 from state.ledger import Ledger, utcnow
 
 
@@ -39,8 +43,17 @@ class PassReport:
 
     def summary(self) -> str:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(self.replies.items())) or "なし"
-        return (f"{self.read} 通を読み込み: 新規 {self.new}, 既知 {self.known}, 隔離 {self.quarantined}; "
-                f"申請 {self.submissions} 件; 返信 {kinds}")
+        return (f"{self.read} 通を読み込み: 新規 {self.new}, 既知 {self.known}, "
+                f"隔離 {self.quarantined}; 申請 {self.submissions} 件; 返信 {kinds}")
+
+
+@dataclass(frozen=True)
+class Classified:
+    role: str  # part | password | automatic | question
+    subject: SubjectInfo
+    sender: SenderDetails
+    reason: str | None = None  # why it is not a submission
+    password: str | None = None
 
 
 @dataclass
@@ -54,30 +67,31 @@ class Pipeline:
     # --- entry points -------------------------------------------------------------------------
 
     def take(self, mail: RawMail) -> None:
-        """Record one mail durably, then carry it as far as it goes."""
+        """Record one mail durably, then parse and file it. Answers wait for `advance`, so
+        that the later parts and password mails of the same pass are seen first."""
         self.report.read += 1
         recorded = self.ledger.record_mail(mail.raw, mail.arrival)
         if recorded.new:
             self.report.new += 1
+            self.process_message(recorded.message)
         else:
             self.report.known += 1
-        self.advance()
 
-    def advance(self) -> None:
+    def advance(self, now: datetime | None = None) -> None:
         """Finish every stage left open, by this pass or by an earlier one that stopped."""
+        now = now or datetime.now(UTC)
         for message in self.ledger.messages_in_state("received"):
             self.process_message(message)
-        for submission in self._submissions_to_answer():
-            self.answer(submission)
+        for submission in self._open_submissions():
+            self.evaluate_and_answer(submission, now)
         if self.settings.smtp is None and not self.dry_run:
             self.report.files += write_files(self.ledger, self.settings.outbox_dir)
 
     # --- stages -------------------------------------------------------------------------------
 
     def process_message(self, message: int) -> None:
-        raw = self.ledger.raw(message)
         try:
-            record = parse_message(raw)
+            record = parse_message(self.ledger.raw(message))
         except Exception as exc:  # one bad mail must never stop the mailbox
             self.ledger.set_message_state(
                 message, "quarantined", problem=f"解析できません: {type(exc).__name__}: {exc}"
@@ -86,77 +100,126 @@ class Pipeline:
             return
         row = self.ledger.db["messages"].get(message)
         received_at = datetime.fromisoformat(row["received_at"])
-        sender = parse_sender_block(record.body)
-        findings, kind, consortium, key = self._check(record, sender, received_at)
-        now = utcnow()
+        kind = self.classify(record)
         with self.ledger.transaction():
-            version = 1 + self.ledger.db.execute(
-                "SELECT count(*) FROM submissions WHERE consortium_key=? AND kind='submission'",
-                [key],
-            ).fetchone()[0] if key else 1
-            submission = self.ledger.db["submissions"].insert({
-                "consortium": consortium, "consortium_key": key, "version": version,
-                "lead_email": record.from_addr, "kind": kind,
-                "state": "checked" if kind == "submission" else "needs_review",
-                "outcome": _outcome(kind, findings), "created_at": now, "updated_at": now,
-            }).last_pk
-            self.ledger.db["findings"].insert_all(
-                {**asdict(f), "submission_id": submission, "message": message} for f in findings
-            )
+            submission = self._file(message, record, kind, received_at)
             self.ledger.db["messages"].update(message, {
-                "state": "checked" if kind == "submission" else "needs_review",
+                "state": "checked" if kind.role in ("part", "password") else "needs_review",
                 "subject": record.subject, "from_addr": record.from_addr,
                 "from_name": record.from_name, "date_header": record.date_header,
-                "submission_id": submission, "facts": json.dumps(_facts(record, sender), ensure_ascii=False),
+                "submission_id": submission, "body_text": record.body,
+                "facts": json.dumps(_facts(record, kind, self.settings.limits), ensure_ascii=False),
                 "problem": "; ".join(_notes(record, row)) or None,
             })
-            self.ledger.event("message", message, "checked", {"submission": submission})
-            self.ledger.event("submission", submission, "created",
-                              {"findings": [f.code for f in findings]})
-        self.report.submissions += 1
+            self.ledger.event("message", message, "filed",
+                              {"role": kind.role, "submission": submission})
 
-    def _check(
-        self, record: MessageRecord, sender: SenderDetails, received_at: datetime
-    ) -> tuple[list[Finding], str, str | None, str | None]:
+    def classify(self, record: MessageRecord) -> Classified:
         settings = self.settings
         subject = parse_subject(record.subject, settings.program.subject_core)
+        sender = parse_sender_block(record.body)
         automatic = automatic_reason(
             record.headers, return_path=record.return_path, from_addr=record.from_addr,
             content_type=record.content_type, our_addresses=settings.own_addresses,
         )
         if automatic:
-            return [finding("NOT_A_SUBMISSION", f"自動送信メール: {automatic}")], \
-                "not_submission", None, None
+            return Classified("automatic", subject, sender, f"自動送信メール: {automatic}")
+        password = None if record.attachments else find_password(record.body)
+        if password:
+            return Classified("password", subject, sender, password=password)
         if not subject.matches and not record.attachments:
-            return [finding("NOT_A_SUBMISSION",
-                            "件名が応募書類送付の形式ではなく添付ファイルもないため、"
-                            "お問い合わせ等として事務局で確認します")], "not_submission", None, None
-        findings = [
-            *check_subject(subject),
-            *check_sender(sender),
-            *check_period(received_at, settings.program),
-        ]
-        return findings, "submission", subject.consortium, subject.consortium_key
+            return Classified("question", subject, sender,
+                              "件名が応募書類送付の形式ではなく添付ファイルもないため、"
+                              "お問い合わせ等として事務局で確認します")
+        return Classified("part", subject, sender)
 
-    def _submissions_to_answer(self) -> list[int]:
+    def _file(self, message: int, record: MessageRecord, kind: Classified,
+              received_at: datetime) -> int:
+        """Attach the mail to its submission (an existing one, or a new one) and return its id."""
+        settings, ledger = self.settings, self.ledger
+        key, sender = kind.subject.consortium_key, record.from_addr
+        if kind.role == "password":
+            target = submission_awaiting_password(
+                ledger, key=key, sender=sender, received_at=received_at,
+                window=settings.password_window)
+            if target is not None:
+                ledger.db["archive_passwords"].insert({
+                    "message": message, "submission_id": target, "password": kind.password,
+                    "created_at": utcnow(),
+                })
+                self._reopen(target, "password_received")
+                return target
+            kind = Classified("question", kind.subject, kind.sender,
+                              "パスワードの記載がありますが、対応する暗号化ファイルが見つかりません")
+        if kind.role == "part":
+            target = open_submission_for_part(
+                ledger, key=key, sender=sender, received_at=received_at,
+                window=settings.split_window)
+            if target is not None:
+                self._reopen(target, "part_received")
+                return target
+        return self._new_submission(message, record, kind)
+
+    def _new_submission(self, message: int, record: MessageRecord, kind: Classified) -> int:
+        now = utcnow()
+        is_part = kind.role == "part"
+        key = kind.subject.consortium_key if is_part else None
+        submission = self.ledger.db["submissions"].insert({
+            "consortium": kind.subject.consortium if is_part else None, "consortium_key": key,
+            "version": next_version(self.ledger, key), "lead_email": record.from_addr,
+            "kind": "submission" if is_part else "not_submission",
+            "state": "open" if is_part else "needs_review",
+            "outcome": "pending" if is_part else "not_submission",
+            "created_at": now, "updated_at": now,
+        }).last_pk
+        if not is_part:
+            self.ledger.db["findings"].insert(
+                {**asdict(finding("NOT_A_SUBMISSION", kind.reason or "")),
+                 "submission_id": submission, "message": message})
+        self.ledger.event("submission", submission, "created", {"role": kind.role})
+        self.report.submissions += 1
+        return submission
+
+    def _reopen(self, submission: int, why: str) -> None:
+        self.ledger.db["submissions"].update(submission, {"state": "open", "updated_at": utcnow()})
+        self.ledger.event("submission", submission, why)
+
+    def _open_submissions(self) -> list[int]:
         return [r[0] for r in self.ledger.db.execute(
-            "SELECT id FROM submissions WHERE state='checked' ORDER BY id"
-        )]
+            "SELECT id FROM submissions WHERE state = 'open' ORDER BY id")]
 
-    def answer(self, submission: int) -> None:
-        """Decide, render and queue the reply of a checked submission (or render it, dry-run)."""
-        sub = self.ledger.db["submissions"].get(submission)
-        findings = [Finding(r["code"], r["severity"], r["detail"], r["member"], r["document"])
-                    for r in self.ledger.db["findings"].rows_where("submission_id=?", [submission])]
+    def evaluate_and_answer(self, submission: int, now: datetime) -> None:
+        result = evaluate(self.ledger, self.settings, submission, now)
+        deficient = any(f.severity == "deficiency" for f in result.findings)
+        # awaiting_parts / awaiting_password / awaiting_settle until it can be answered
+        outcome = f"awaiting_{result.waiting_for}" if result.waiting_for \
+            else "deficient" if deficient else "complete"
+        with self.ledger.transaction():
+            self.ledger.db.execute("DELETE FROM findings WHERE submission_id = ?", [submission])
+            self.ledger.db["findings"].insert_all(
+                {**asdict(f), "submission_id": submission} for f in result.findings)
+            self.ledger.db["submissions"].update(submission, {"outcome": outcome,
+                                                              "updated_at": utcnow()})
+            self.ledger.event("submission", submission, "evaluated", {
+                "findings": [f.code for f in result.findings], "waiting_for": result.waiting_for,
+            })
+        if result.waiting_for is None:
+            self.answer(submission, result.findings)
+
+    def answer(self, submission: int, findings: list[Finding]) -> None:
+        """Render and queue the reply of an evaluated submission (or only render it, dry-run)."""
         kind = reply_kind(findings)
         if kind is None:
             return
+        sub = self.ledger.db["submissions"].get(submission)
         message = next(self.ledger.db["messages"].rows_where(
-            "submission_id=?", [submission], order_by="id", limit=1))
+            "submission_id = ?", [submission], order_by="received_at, id", limit=1))
         facts = json.loads(message["facts"] or "{}")
         received_at = datetime.fromisoformat(message["received_at"])
+        files = [r[0] for r in self.ledger.db.execute(
+            "SELECT path FROM attachments WHERE submission_id = ? ORDER BY id", [submission])]
         subject, body = self.renderer.render(kind, reply_context(
-            self.settings, sub, findings, facts, received_at))
+            self.settings, sub, findings, facts, received_at, files))
         message_id = reply_message_id(submission, kind, self.settings.secretariat_address)
         raw = compose(
             from_addr=self.settings.secretariat_address, from_name=self.settings.secretariat_name,
@@ -178,11 +241,17 @@ class Pipeline:
         with self.ledger.transaction():
             self.ledger.db["submissions"].update(submission, {"state": "replied",
                                                               "updated_at": utcnow()})
+            if sub["consortium_key"] and not any(f.severity == "deficiency" for f in findings):
+                # The latest complete version wins: earlier ones point at it.
+                self.ledger.db.execute(
+                    "UPDATE submissions SET superseded_by = ? WHERE consortium_key = ? "
+                    "AND id < ? AND kind = 'submission'", [submission, sub["consortium_key"],
+                                                            submission])
 
 
 def reply_context(
     settings: Settings, submission: dict[str, Any], findings: list[Finding],
-    facts: dict[str, Any], received_at: datetime,
+    facts: dict[str, Any], received_at: datetime, files: list[str],
 ) -> dict[str, Any]:
     program = settings.program
     sender = facts.get("sender", {})
@@ -203,7 +272,7 @@ def reply_context(
         "received_at": jst_text(received_at),
         "fix_by": jst_text(program.period_end),
         "period": f"{jst_text(program.period_start)}〜{jst_text(program.period_end)}",
-        "files": facts.get("attachments", []),
+        "files": files,
         "deficiencies": [item(f) for f in findings if f.severity == "deficiency"],
         "notices": [item(f) for f in findings if f.severity == "notice"],
     }
@@ -214,8 +283,8 @@ def sample_context(settings: Settings) -> dict[str, Any]:
     sample = [finding("SENDER_DETAILS_MISSING", "電話番号", member="例", document="例"),
               finding("DUPLICATE_SUBMISSION", "例")]
     return reply_context(settings, {"id": 1, "consortium": "例"}, sample,
-                         {"sender": {"company": "例", "name": "例"}, "attachments": ["例.xlsx"]},
-                         datetime.now(UTC))
+                         {"sender": {"company": "例", "name": "例"}}, datetime.now(UTC),
+                         ["例.xlsx"])
 
 
 def jst_text(moment: datetime) -> str:
@@ -226,24 +295,26 @@ def jst_text(moment: datetime) -> str:
 def _notes(record: MessageRecord, row: dict[str, Any]) -> list[str]:
     notes = list(record.problems)
     if row["received_at_source"] in ("date", "fetch"):
-        # No server receive time was recorded with this mail: the period was judged on a weaker time.
+        # No server receive time came with this mail: the period was judged on a weaker time.
         notes.append(f"受信時刻の記録がないため {row['received_at_source']} の時刻で期間を判定")
     return notes
 
 
-def _outcome(kind: str, findings: list[Finding]) -> str:
-    if kind != "submission":
-        return "not_submission"
-    return "deficient" if any(f.severity == "deficiency" for f in findings) else "complete"
-
-
-def _facts(record: MessageRecord, sender: SenderDetails) -> dict[str, Any]:
+def _facts(record: MessageRecord, kind: Classified, limits: Limits) -> dict[str, Any]:
+    sender = kind.sender
     return {
+        "role": kind.role,
+        "subject": record.subject,
+        "consortium": kind.subject.consortium,
+        "part": kind.subject.part,
+        "parts_total": kind.subject.parts_total,
         "message_id": record.message_id,
         "references": list(record.references),
         "to": list(record.to),
         "date": record.date.isoformat() if record.date else None,
         "sender": {k: getattr(sender, k) for k in ("company", "title", "name", "email", "phone")},
         "attachments": [a.name for a in record.attachments],
-        "body_excerpt": record.body[:2000],
+        # Encrypted archives, found now so that a later password mail can find its submission.
+        "locked": [locked.path for a in record.attachments
+                   for locked in unpack(a.name, a.data, limits=limits).encrypted],
     }

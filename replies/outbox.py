@@ -19,13 +19,15 @@ RETRY_BACKOFF = (60, 300, 900, 3600, 3 * 3600)  # seconds between transient-fail
 
 def reply_kind(findings: Iterable[Finding]) -> str | None:
     """Which reply a checked submission gets; None means staff handle it (never auto-answered)."""
+    findings = list(findings)
     codes = {f.code for f in findings if f.severity == "deficiency"}
-    notices = {f.code for f in findings}
-    if "NOT_A_SUBMISSION" in notices:
+    if any(f.code == "NOT_A_SUBMISSION" for f in findings):
         return None
     if "OUTSIDE_PERIOD" in codes:
         return "out_of_period"
-    if codes and codes <= {"ARCHIVE_PASSWORD_MISSING"}:
+    if "ARCHIVE_PASSWORD_MISSING" in codes:
+        # The documents cannot be judged before the archive opens: ask for the password first
+        # (the notice lists any other deficiency too).
         return "password_request"
     return "deficiency" if codes else "receipt"
 

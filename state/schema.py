@@ -132,8 +132,6 @@ def m0002_attachments_passwords(db: Database) -> None:
         db,
         """
         ALTER TABLE messages ADD COLUMN body_text TEXT;
-        ALTER TABLE submissions ADD COLUMN parts_total INTEGER;
-        ALTER TABLE submissions ADD COLUMN password_due_at TEXT;
         ALTER TABLE submissions ADD COLUMN superseded_by INTEGER REFERENCES submissions(id);
 
         CREATE TABLE attachments (

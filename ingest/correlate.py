@@ -1,0 +1,67 @@
+"""Correlate: which submission a new mail belongs to (split parts, the later password mail)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from state.ledger import Ledger, iso
+
+
+def open_submission_for_part(
+    ledger: Ledger, *, key: str | None, sender: str | None, received_at: datetime,
+    window: timedelta,
+) -> int | None:
+    """The still-open submission a further part joins: same consortium (or, without a readable
+    name, same sender) whose latest mail came within `window` before this one."""
+    if not key and not sender:
+        return None
+    row = ledger.db.execute(
+        """
+        SELECT s.id FROM submissions s JOIN messages m ON m.submission_id = s.id
+        WHERE s.kind = 'submission' AND s.state = 'open'
+          AND (s.consortium_key = ? OR (? IS NULL AND s.lead_email = ?))
+        GROUP BY s.id HAVING max(m.received_at) >= ? AND max(m.received_at) <= ?
+        ORDER BY max(m.received_at) DESC LIMIT 1
+        """,
+        [key, key, sender, iso(received_at - window), iso(received_at)],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def submission_awaiting_password(
+    ledger: Ledger, *, key: str | None, sender: str | None, received_at: datetime,
+    window: timedelta,
+) -> int | None:
+    """The latest submission from the same sender (or for the same consortium) that holds an
+    archive still locked, received within `window` before the password mail."""
+    row = ledger.db.execute(
+        """
+        SELECT s.id FROM submissions s JOIN messages m ON m.submission_id = s.id
+        WHERE s.kind = 'submission'
+          AND EXISTS (SELECT 1 FROM messages p WHERE p.submission_id = s.id
+                      AND json_array_length(p.facts, '$.locked') > 0)
+          AND (s.lead_email = ? OR (? IS NOT NULL AND s.consortium_key = ?))
+        GROUP BY s.id HAVING min(m.received_at) >= ? AND min(m.received_at) <= ?
+        ORDER BY min(m.received_at) DESC LIMIT 1
+        """,
+        [sender, key, key, iso(received_at - window), iso(received_at)],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def next_version(ledger: Ledger, key: str | None) -> int:
+    if not key:
+        return 1
+    return 1 + ledger.db.execute(
+        "SELECT count(*) FROM submissions WHERE consortium_key = ? AND kind = 'submission'", [key]
+    ).fetchone()[0]
+
+
+def earlier_complete(ledger: Ledger, key: str | None, submission: int) -> list[int]:
+    """Earlier versions of the same consortium that were answered complete."""
+    if not key:
+        return []
+    return [r[0] for r in ledger.db.execute(
+        "SELECT id FROM submissions WHERE consortium_key = ? AND kind = 'submission' "
+        "AND outcome = 'complete' AND id < ? ORDER BY id", [key, submission],
+    )]

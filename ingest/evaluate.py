@@ -1,0 +1,155 @@
+"""Evaluate one submission from all its mails: unpack, check, and say whether to wait.
+
+A submission is judged as a whole (every split part, every password that arrived), from the
+raw mails in the blob store, so a later part or password simply means evaluating again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ingest.config import Settings
+from ingest.correlate import earlier_complete
+from parsers.archives import unpack
+from parsers.mime import parse_message
+from parsers.sender import SenderDetails
+from parsers.subject import parse_subject
+from rules.findings import Finding, finding
+from rules.mail_checks import check_period, check_sender, check_subject
+from state.ledger import Ledger
+
+SENDER_FIELDS = ("company", "title", "name", "email", "phone")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    path: str
+    name: str
+    kind: str
+    data: bytes
+
+
+@dataclass
+class Evaluation:
+    findings: list[Finding] = field(default_factory=list)
+    waiting_for: str | None = None  # "parts" | "password" | "settle": not yet time to answer
+    files: list[StoredFile] = field(default_factory=list)
+    locked: list[str] = field(default_factory=list)  # archives still without a working password
+
+    def add(self, items: Iterable[Finding]) -> None:
+        for item in items:
+            if item not in self.findings:  # the same fact found in two parts is one finding
+                self.findings.append(item)
+
+
+def evaluate(ledger: Ledger, settings: Settings, submission: int, now: datetime) -> Evaluation:
+    result = Evaluation()
+    sub = ledger.db["submissions"].get(submission)
+    rows = list(ledger.db.query(
+        "SELECT id, received_at, facts FROM messages WHERE submission_id = ? "
+        "ORDER BY received_at, id", [submission],
+    ))
+    parts = [r for r in rows if json.loads(r["facts"] or "{}").get("role") == "part"]
+    passwords = [r[0] for r in ledger.db.execute(
+        "SELECT password FROM archive_passwords WHERE submission_id = ? ORDER BY id", [submission]
+    )]
+    with ledger.transaction():
+        ledger.db.execute("DELETE FROM attachments WHERE submission_id = ?", [submission])
+        _unpack_parts(ledger, settings, submission, parts, passwords, result)
+    _check_mails(ledger, settings, parts, result)
+    _check_split(settings, parts, now, result)
+    _check_password(settings, parts, passwords, now, result)
+    _check_duplicate(ledger, sub, result)
+    if parts and now < _time(parts[-1]) + settings.settle_after:
+        result.waiting_for = result.waiting_for or "settle"
+    return result
+
+
+def _unpack_parts(ledger: Ledger, settings: Settings, submission: int, parts: list[dict],
+                  passwords: list[str], result: Evaluation) -> None:
+    for row in parts:
+        record = parse_message(ledger.raw(row["id"]))
+        for attachment in record.attachments:
+            unpacked = unpack(attachment.name, attachment.data, limits=settings.limits,
+                              passwords=passwords)
+            for file in unpacked.files:
+                _store(ledger, submission, row["id"], file.path, file.name, file.kind, file.data)
+                result.files.append(StoredFile(file.path, file.name, file.kind, file.data))
+            for locked in unpacked.encrypted:
+                _store(ledger, submission, row["id"], locked.path, locked.path.rsplit("/", 1)[-1],
+                       "zip", locked.data, encrypted=True,
+                       problem="暗号化: " + ", ".join(locked.member_names))
+                result.locked.append(locked.path)
+            for problem in unpacked.problems:
+                result.add([finding(problem.code, problem.detail, document=problem.path)])
+
+
+def _store(ledger: Ledger, submission: int, message: int, path: str, name: str, kind: str,
+           data: bytes, *, encrypted: bool = False, problem: str | None = None) -> None:
+    ledger.db["attachments"].insert({
+        "message": message, "submission_id": submission, "path": path, "name": name,
+        "kind": kind, "size": len(data), "sha256": ledger.blobs.put(data),
+        "encrypted": int(encrypted), "problem": problem,
+    })
+
+
+def _check_mails(ledger: Ledger, settings: Settings, parts: list[dict],
+                 result: Evaluation) -> None:
+    merged: dict[str, str | None] = dict.fromkeys(SENDER_FIELDS)
+    for row in parts:
+        facts = json.loads(row["facts"])
+        result.add(check_subject(parse_subject(facts["subject"], settings.program.subject_core)))
+        result.add(check_period(_time(row), settings.program))
+        for key in SENDER_FIELDS:  # a field given in any part counts
+            merged[key] = merged[key] or facts["sender"].get(key)
+    if parts:
+        result.add(check_sender(SenderDetails(**merged)))
+
+
+def _check_split(settings: Settings, parts: list[dict], now: datetime,
+                 result: Evaluation) -> None:
+    seen: set[int] = set()
+    total = 0
+    for row in parts:
+        facts = json.loads(row["facts"])
+        if facts.get("part"):
+            seen.add(facts["part"])
+        total = max(total, facts.get("parts_total") or 0)
+    missing = sorted(set(range(1, total + 1)) - seen)
+    if not missing:
+        return
+    if now < _time(parts[-1]) + settings.split_window:
+        result.waiting_for = "parts"
+        return
+    listed = "、".join(f"{n}/{total}" for n in missing)
+    result.add([finding("DOCUMENT_MISSING", f"分割送付のうち {listed} 通目のメールが届いていません")])
+
+
+def _check_password(settings: Settings, parts: list[dict], passwords: list[str],
+                    now: datetime, result: Evaluation) -> None:
+    if not result.locked or passwords:
+        return  # a password that did not open it is already ARCHIVE_PASSWORD_WRONG
+    if now < _time(parts[0]) + settings.password_window:
+        result.waiting_for = "password"
+        return
+    names = "、".join(result.locked)
+    result.add([finding("ARCHIVE_PASSWORD_MISSING",
+                        f"暗号化されたファイル {names} のパスワードが届いていません")])
+
+
+def _check_duplicate(ledger: Ledger, sub: dict, result: Evaluation) -> None:
+    earlier = earlier_complete(ledger, sub["consortium_key"], sub["id"])
+    if earlier:
+        result.add([finding(
+            "DUPLICATE_SUBMISSION",
+            f"同じコンソーシアムの以前の提出(受付番号 {', '.join(map(str, earlier))})があります。"
+            "最新の提出を有効とします",
+        )])
+
+
+def _time(row: dict) -> datetime:
+    return datetime.fromisoformat(row["received_at"])
+
