@@ -633,7 +633,7 @@ def _locate(sheets: list[_Sheet], spec: FieldSpec) -> tuple[_Sheet, int, int] | 
                 return sheet, r, end_c + 1 + spec.skip
             return sheet, end_r + 1 + spec.skip, c
     if spec.cell:
-        from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+        from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
         letters, row = coordinate_from_string(spec.cell)
         sheet = _sheets_for(sheets, spec.sheets)[0] if sheets else None

@@ -1,0 +1,159 @@
+"""`renkei-intake check FILE...` and `renkei-intake findings`: the rules on loose files.
+
+Each FILE is its own unit, checked without a ledger:
+- a form (.xlsx) alone gets the rules that form can decide (its fields, sums, members, money);
+- a .zip (or winmail.dat / .msg) is a whole submission: also required documents and checklist;
+- an .eml is a whole submission plus its mail: subject, sender block, period, sender = 幹事社.
+Exit status: 0 no deficiency, 1 a deficiency was found, 2 a file could not be read at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from parsers.archives import unpack
+from parsers.documents import HOW_JA, Recognised, recognise
+from parsers.filetypes import sniff
+from parsers.forms import FormFacts, FormMap, merge_forms, read_form
+from parsers.mime import parse_message, received_time
+from parsers.sender import parse_sender_block
+from parsers.subject import parse_subject
+from rules.application import check_application
+from rules.findings import CATALOG, Finding, finding, has_deficiency
+from rules.mail_checks import check_period, check_sender, check_subject
+from rules.program import Program
+
+__all__ = ["FileInput", "check_files", "print_catalog", "run_check"]
+
+_ARCHIVE_KINDS = {"zip", "tnef", "msg"}
+_SEVERITY_JA = {"deficiency": "不備", "notice": "お知らせ"}
+
+
+@dataclass(frozen=True)
+class FileInput:
+    """One file of a submission after unpacking (path for display, name, sniffed kind, bytes)."""
+
+    path: str
+    name: str
+    kind: str
+    data: bytes
+
+
+@dataclass
+class CheckResult:
+    recognised: list[tuple[str, Recognised]] = field(default_factory=list)  # (path, result)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def check_files(
+    files: Sequence[FileInput],
+    program: Program,
+    form_map: FormMap,
+    *,
+    subject_consortium: str | None = None,
+    sender_email: str | None = None,
+    whole_submission: bool = True,
+) -> CheckResult:
+    """Recognise every file, read the forms among them, and run every application rule."""
+    result = CheckResult()
+    forms: list[FormFacts] = []
+    for item in files:
+        found = recognise(item.name, item.kind, item.data, form_map.recognition)
+        result.recognised.append((item.path, found))
+        if found.key in form_map.forms and item.kind in ("xlsx", "xlsm"):
+            forms.append(read_form(item.data, found.key, form_map))
+        elif found.problem and item.kind in ("xlsx", "xlsm"):
+            result.findings.append(finding("ATTACHMENT_UNREADABLE", found.problem,
+                                           document=found.key))
+    facts = merge_forms(forms, form_map.recognition)
+    present = [r for _, r in result.recognised]
+    result.findings += check_application(
+        facts, present, program, subject_consortium=subject_consortium,
+        sender_email=sender_email, whole_submission=whole_submission)
+    return result
+
+
+def run_check(paths: Sequence[Path], program: Program, form_map: FormMap, out: TextIO) -> int:
+    status = 0
+    for path in paths:
+        print(f"■ {path}", file=out)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            print(f"  読み込めません: {exc.strerror or exc}", file=out)
+            status = 2
+            continue
+        result = _check_one(path.name, data, program, form_map)
+        _print_result(result, program, out)
+        if has_deficiency(result.findings) and status == 0:
+            status = 1
+    return status
+
+
+def _check_one(name: str, data: bytes, program: Program, form_map: FormMap) -> CheckResult:
+    kind = sniff(data, name)
+    if kind == "eml" or name.lower().endswith(".eml"):
+        return _check_mail(data, program, form_map)
+    if kind in _ARCHIVE_KINDS:
+        files, findings = _unpack_all([(name, data)])
+        result = check_files(files, program, form_map)
+        result.findings[:0] = findings
+        return result
+    return check_files([FileInput(name, name, kind, data)], program, form_map,
+                       whole_submission=False)
+
+
+def _unpack_all(attachments: Sequence[tuple[str, bytes]]) -> tuple[list[FileInput], list[Finding]]:
+    files: list[FileInput] = []
+    findings: list[Finding] = []
+    for name, data in attachments:
+        unpacked = unpack(name, data)
+        files += [FileInput(f.path, f.name, f.kind, f.data) for f in unpacked.files]
+        findings += [finding(p.code, p.detail) for p in unpacked.problems]
+        for locked in unpacked.encrypted:
+            names = "、".join(locked.member_names[:5])
+            findings.append(finding(
+                "ARCHIVE_PASSWORD_MISSING",
+                f"{locked.path} は暗号化されています(中身: {names})。パスワードなしでは確認できません。"))
+    return files, findings
+
+
+def _check_mail(raw: bytes, program: Program, form_map: FormMap) -> CheckResult:
+    message = parse_message(raw)
+    subject = parse_subject(message.subject, program.subject_core)
+    files, findings = _unpack_all([(a.name, a.data) for a in message.attachments])
+    findings += check_subject(subject)
+    findings += check_sender(parse_sender_block(message.body))
+    arrived = received_time(raw) or message.date
+    if arrived is not None:
+        findings += check_period(arrived, program)
+    result = check_files(files, program, form_map, subject_consortium=subject.consortium,
+                         sender_email=message.from_addr)
+    result.findings[:0] = findings
+    return result
+
+
+def _print_result(result: CheckResult, program: Program, out: TextIO) -> None:
+    for path, found in result.recognised:
+        if found.key:
+            what = f"{program.document_title(found.key)}({HOW_JA[found.how]}: {found.evidence})"
+        else:
+            what = "書類の種類を判別できません"
+        print(f"  書類: {path} → {what}", file=out)
+    if not result.findings:
+        print("  不備なし", file=out)
+        return
+    for item in result.findings:
+        member = item.member or "-"
+        document = program.document_title(item.document) if item.document else "-"
+        print(f"  {item.code}\t{_SEVERITY_JA[item.severity]}\t構成員: {member}\t"
+              f"書類: {document}\t{item.detail}", file=out)
+
+
+def print_catalog(out: TextIO) -> None:
+    """Every finding code of SPEC §4 with its severity, meaning and what the applicant does."""
+    for code, info in CATALOG.items():
+        print(f"{code}\t{_SEVERITY_JA[info.severity]}\t{info.meaning}\t対応: {info.fix}", file=out)

@@ -1,0 +1,178 @@
+"""Who may apply: consortium composition, the SME line per industry, and 法人番号.
+
+From the program page: ITツールを利用する複数の中小ユーザ企業と、連携機能構築等を行う複数の
+ITベンダが中心となりコンソーシアムを組成し、幹事社が申請する. An SME user is an 中小企業 whose
+資本金 OR 常時使用する従業員数 is at or under its industry's line. All numbers come from Program.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from parsers.forms import Member
+from rules.corporate_number import is_valid_corporate_number, normalise_corporate_number
+from rules.findings import Finding, finding
+from rules.program import Program, SmeLine
+
+__all__ = [
+    "SmeJudgement",
+    "check_composition",
+    "check_corporate_numbers",
+    "check_sme_users",
+    "find_sme_line",
+    "funded_members",
+    "is_large_enterprise",
+    "judge_sme",
+]
+
+
+def _fold(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def find_sme_line(industry: str | None, program: Program) -> SmeLine | None:
+    """The table row for an industry as written: by key, by label, else the longest alias inside.
+
+    Longest wins so that ゴム製品製造業 is not read as 製造業, nor ソフトウェア業又は情報処理
+    サービス業 as サービス業.
+    """
+    if not industry:
+        return None
+    text = _fold(industry)
+    for line in program.sme_lines:
+        if text in (line.key, _fold(line.label)):
+            return line
+    best: tuple[int, SmeLine] | None = None
+    for line in program.sme_lines:
+        for alias in line.aliases:
+            if _fold(alias) in text and (best is None or len(_fold(alias)) > best[0]):
+                best = (len(_fold(alias)), line)
+    return best[1] if best else None
+
+
+def funded_members(members: Sequence[Member]) -> list[Member]:
+    """SME users and IT vendors: the 事業者 counted for the cap and bound by per-member papers."""
+    return [m for m in members if m.role in ("sme", "vendor")]
+
+
+@dataclass(frozen=True)
+class SmeJudgement:
+    verdict: Literal["sme", "not_sme", "unknown"]
+    reason: str  # plain Japanese: which line, which numbers
+
+
+def _lines_for(member: Member, program: Program) -> tuple[SmeLine, int | None, int] | str:
+    """(row, capital line, employee line) or the Japanese reason why none applies."""
+    line = find_sme_line(member.industry, program)
+    if line is None:
+        return f"業種「{member.industry or '未記入'}」が中小企業の業種分類にありません"
+    if line.employees_max is not None:
+        return line, line.capital_max, line.employees_max
+    main = find_sme_line(member.main_industry, program)
+    if main is None or main.employees_max is None:
+        return f"{line.label}は主たる業種の記入が必要です"
+    # ⑫–⑮: the employee line of the 主たる業種, no capital line
+    return line, None, main.employees_max
+
+
+def judge_sme(member: Member, program: Program) -> SmeJudgement:
+    """資本金 OR 従業員数 at or under the industry's line (the program page's table)."""
+    lines = _lines_for(member, program)
+    if isinstance(lines, str):
+        return SmeJudgement("unknown", lines)
+    line, capital_max, employees_max = lines
+    capital_ok = capital_max is not None and member.capital is not None and \
+        member.capital <= capital_max
+    employees_ok = member.employees is not None and member.employees <= employees_max
+    if capital_ok or employees_ok:
+        return SmeJudgement("sme", f"{line.label}の基準内")
+    capital_unknown = capital_max is not None and member.capital is None
+    if capital_unknown or member.employees is None:
+        return SmeJudgement("unknown", f"{line.label}の判定に必要な資本金・従業員数が未記入です")
+    capital_text = (f"資本金{member.capital:,}円(基準{capital_max:,}円以下)、"
+                    if capital_max is not None and member.capital is not None else "")
+    return SmeJudgement(
+        "not_sme",
+        f"{line.label}: {capital_text}従業員数{member.employees:,}人(基準{employees_max:,}人以下)"
+        "のいずれも基準を超えています",
+    )
+
+
+def is_large_enterprise(member: Member, program: Program) -> bool:
+    """A 大企業: written so in 企業規模, or over both lines of its industry by the table."""
+    if member.size:
+        size = _fold(member.size)
+        if "大企業" in size:
+            return True
+        if "中小" in size or "小規模" in size:
+            return False
+    return judge_sme(member, program).verdict == "not_sme"
+
+
+def check_composition(
+    members: Sequence[Member], program: Program, *, lead_name: str | None = None
+) -> list[Finding]:
+    """≥ min SME users, ≥ min vendors, exactly one 幹事社 among the members."""
+    found: list[Finding] = []
+    smes = sum(1 for m in members if m.role == "sme")
+    vendors = sum(1 for m in members if m.role == "vendor")
+    if smes < program.min_sme_users:
+        found.append(finding("CONSORTIUM_COMPOSITION",
+                             f"中小ユーザ企業が{smes}者です。{program.min_sme_users}者以上が必要です。",
+                             document="application"))
+    if vendors < program.min_vendors:
+        found.append(finding("CONSORTIUM_COMPOSITION",
+                             f"ITベンダが{vendors}者です。{program.min_vendors}者以上が必要です。",
+                             document="application"))
+    leads = [m.name for m in members if m.is_lead]
+    if not leads:
+        named = f"(幹事社名「{lead_name}」が構成員にありません)" if lead_name else ""
+        found.append(finding("CONSORTIUM_COMPOSITION",
+                             f"幹事社が構成員の中で指定されていません{named}。",
+                             document="application"))
+    elif len(leads) > 1:
+        found.append(finding("CONSORTIUM_COMPOSITION",
+                             f"幹事社が複数指定されています({'、'.join(leads)})。幹事社は1者です。",
+                             document="application"))
+    return found
+
+
+def check_sme_users(members: Sequence[Member], program: Program) -> list[Finding]:
+    """Each 中小ユーザ企業 must be an SME by its industry's line."""
+    found: list[Finding] = []
+    for member in members:
+        if member.role != "sme":
+            continue
+        judgement = judge_sme(member, program)
+        if judgement.verdict == "not_sme":
+            found.append(finding("SME_INELIGIBLE", f"{member.name}: {judgement.reason}。",
+                                 member=member.name, document=member.document))
+        elif judgement.verdict == "unknown":
+            found.append(finding("FORM_FIELD_MISSING",
+                                 f"{member.name}: {judgement.reason}。中小企業に該当するか判定できません。",
+                                 member=member.name, document=member.document))
+    return found
+
+
+def check_corporate_numbers(members: Sequence[Member]) -> list[Finding]:
+    """Every 法人番号 written must be 13 digits with a verifying check digit."""
+    found: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    for member in members:
+        number = member.corporate_number
+        if not number or (member.name, number) in seen:
+            continue
+        seen.add((member.name, number))
+        if is_valid_corporate_number(number):
+            continue
+        digits = normalise_corporate_number(number)
+        why = ("13桁の数字ではありません" if len(digits) != 13 or not digits.isdigit()
+               else "検査用数字(先頭の1桁)が一致しません")
+        where = f"({member.ref})" if member.ref else ""
+        found.append(finding("CORPORATE_NUMBER_INVALID",
+                             f"{member.name}の法人番号「{number}」{where}は{why}。",
+                             member=member.name, document=member.document))
+    return found
