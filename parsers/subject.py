@@ -84,8 +84,10 @@ def nfkc_with_origin(original: str) -> NfkcText:
 _PREFIX = re.compile(
     r"\s*(?:"
     r"(?P<ascii>re|fw|fwd|aw|sv|vs|tr|wg)(?:\s*[\[(]\s*\d+\s*[\])]|\^\d+)?\s*:"
-    r"|(?P<ja>転送|返信|返答|再送|再送信|再提出|差替え?|差し替え|訂正|修正版?)\s*[:]"
-    r"|[\[【(](?P<tag>転送|返信|再送|再送信|再提出|差替え?|差し替え|訂正|修正版?|重要|至急)[\]】)]"
+    r"|(?P<ja>転送|返信|返答|再送|再送信|再提出|差替え?|差し替え|訂正|修正版?|パスワード)\s*[:]"
+    # The follow-up password mail often carries the same subject with a tag in front.
+    r"|[\[【(](?P<tag>転送|返信|再送|再送信|再提出|差替え?|差し替え|訂正|修正版?|重要|至急|"
+    r"パスワード(?:送付|通知|のお知らせ|のご連絡)?|pw|pass(?:word)?)[\]】)]"
     r")\s*",
     re.IGNORECASE,
 )

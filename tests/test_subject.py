@@ -32,6 +32,8 @@ READABLE = [
     (f"転送: <ABC>{STD}", "ABC", None, None, ("転送",)),
     (f"転送：Re：<ABC>{STD}", "ABC", None, None, ("転送", "Re")),
     (f"【再送】<ABC>{STD}", "ABC", None, None, ("再送",)),
+    (f"【パスワード】<ABC>{STD}", "ABC", None, None, ("パスワード",)),
+    (f"[PW] Re: <ABC>{STD}", "ABC", None, None, ("PW", "Re")),
     ("＜ＡＢＣコンソーシアム＞令和４年度「共創型サービスＩＴ連携支援補助金」　応募書類送付",
      "ＡＢＣコンソーシアム", None, None, ()),
     ("<ABC>令和4年度『共創型サービスIT連携支援補助金』応募書類送付", "ABC", None, None, ()),
