@@ -383,6 +383,13 @@ class _Unpacker:
                 # A scheme the library cannot decrypt: no password mail will help.
                 self.problem(UNREADABLE, path, _office_unreadable_detail(path))
                 return
+            if len(plain) > self.limits.max_member_bytes:
+                reason = _member_size_reason(self.limits)
+                self.problem(UNREADABLE, path, _limit_detail(path, reason))
+                return
+            self.total_bytes += len(plain)
+            if self.total_bytes > self.limits.max_total_bytes:
+                raise _TotalExceeded(path, _total_reason(self.limits))
             kind = sniff(plain, path.rsplit("/", 1)[-1])
             if kind == "office-encrypted":
                 self.problem(UNREADABLE, path, _office_unreadable_detail(path))

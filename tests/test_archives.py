@@ -734,3 +734,9 @@ def test_corpus_tnef_and_msg_attachments(corpus_dir: Path) -> None:
     msg = _corpus_unpack(corpus_dir, "TeamMsgExtractor+msg-extractor/example-msg-files/unicode.msg")
     assert {f.name for f in msg.files} == {"import OleFileIO.tif", "raised value error.tif"}
     assert all(len(f.data) > 900_000 for f in msg.files)
+
+
+def test_decrypted_office_file_obeys_the_member_limit(locked_xlsx: bytes) -> None:
+    small = Limits(max_member_bytes=1000)
+    result = unpack(FORM, locked_xlsx, passwords=["ひみつ2022"], limits=small)
+    assert result.files == [] and _codes(result) == [UNREADABLE]
