@@ -14,6 +14,7 @@ from ingest.imap_source import MailboxError, connect, new_mails
 from ingest.pipeline import PassReport, Pipeline, sample_context
 from ingest.progress import Progress
 from ingest.sources import MailSource
+from replies.connection import ServerConfig
 from replies.outbox import SendReport, send_due
 from replies.render import Renderer
 from state.blobs import BlobStore
@@ -68,15 +69,20 @@ def replay(pipeline: Pipeline, source: MailSource) -> PassReport:
 
 def poll_once(pipeline: Pipeline) -> PassReport:
     """One pass over the configured IMAP folder."""
-    settings = pipeline.settings
-    server = settings.imap
+    server = pipeline.settings.imap
     if server is None:
         raise MailboxError("[imap] が設定されていません(config.example.toml を参照)")
-    ledger = pipeline.ledger
+    report = fetch_pass(pipeline, server)
+    pipeline.ledger.beat(f"poll:{server.account}/{server.folder}", {"new": report.new})
+    return report
+
+
+def fetch_pass(pipeline: Pipeline, server: ServerConfig) -> PassReport:
+    """Take every mail of `server.folder` the ledger does not hold yet, then evaluate."""
     client = connect(server)
     try:
         progress = Progress(None, "通")
-        for mail in new_mails(client, server, ledger, progress.update):
+        for mail in new_mails(client, server, pipeline.ledger, progress.update):
             pipeline.take(mail)
         progress.close()
     finally:
@@ -84,7 +90,6 @@ def poll_once(pipeline: Pipeline) -> PassReport:
             client.logout()
         except Exception:  # the connection may already be gone; nothing to keep
             log.debug("IMAP logout failed", exc_info=True)
-    ledger.beat(f"poll:{server.account}/{server.folder}", {"new": pipeline.report.new})
     pipeline.advance()
     return pipeline.report
 

@@ -7,15 +7,18 @@ import dataclasses
 import json
 import sys
 from collections.abc import Callable
+from datetime import date, datetime, time
 from pathlib import Path
 
 from ingest import app
 from ingest.config import ConfigError, Settings, load_settings
 from ingest.export import write_csv, write_jsonl
-from ingest.imap_source import MailboxError
+from ingest.imap_source import MailboxError, server_from_url
 from ingest.sources import SourceError, open_source
 from replies.connection import SecretError
+from replies.outbox import write_files
 from replies.render import TemplateProblem
+from rules.calendar import JST
 from state import queries
 from state.ledger import LedgerError
 
@@ -60,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     replay = verb("replay", cmd_replay, "Maildir / mbox / .eml(フォルダ)を台帳に取り込む",
                   "renkei-intake replay examples/mailbox --dry-run")
-    replay.add_argument("source", help="Maildir、mbox ファイル、.eml ファイルまたはそのフォルダ")
+    replay.add_argument("source", help="Maildir、mbox ファイル、.eml ファイルまたはそのフォルダ、"
+                        "または imap://ユーザー@ホスト/フォルダ")
     replay.add_argument("--ledger", type=Path, help="台帳ファイル(設定の paths.ledger より優先)")
     replay.add_argument("--dry-run", action="store_true",
                         help="返信を outbox/dry-run/ に .eml で描画するだけで、送信キューに入れない")
@@ -78,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     export.add_argument("--output", type=Path, help="出力ファイル(省略時は標準出力)")
 
+    reprocess = verb("reprocess", cmd_reprocess, "規則や様式マップの変更後、保存済みのメールから再判定する",
+                     "renkei-intake reprocess --since 2022-08-20")
+    which = reprocess.add_mutually_exclusive_group(required=True)
+    which.add_argument("--submission", type=int, metavar="ID", help="この申請だけ")
+    which.add_argument("--since", type=_date_arg, metavar="DATE", help="この日(JST)以降に受け付けた申請")
+    which.add_argument("--all", action="store_true", help="すべての申請")
+
     status = verb("status", cmd_status, "状態ごとの件数、最終取得時刻、返信期限",
                   "renkei-intake status")
     status.add_argument("--json", action="store_true", help="JSON で出力する")
@@ -87,12 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     if args.ledger:
         settings = dataclasses.replace(settings, ledger_path=args.ledger)
-    source = open_source(args.source)
+    imap = args.source.startswith(("imap://", "imaps://"))
+    server = server_from_url(args.source, settings.imap) if imap else None
+    source = None if imap else open_source(args.source)
     with app.exclusive(settings.ledger_path):
         ledger = app.open_ledger(settings)
         pipeline = app.make_pipeline(settings, ledger, dry_run=args.dry_run)
-        print(f"{source.description} を {settings.ledger_path} に取り込みます", file=sys.stderr)
-        report = app.replay(pipeline, source)
+        what = f"IMAP {args.source}" if imap else source.description
+        print(f"{what} を {settings.ledger_path} に取り込みます(送信はしません)", file=sys.stderr)
+        report = app.fetch_pass(pipeline, server) if server else app.replay(pipeline, source)
     print(f"replay: {report.summary()}")
     if report.files:
         where = settings.outbox_dir / "dry-run" if args.dry_run else settings.outbox_dir
@@ -130,6 +144,32 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     else:
         writer(rows, sys.stdout)
     return 0
+
+
+def cmd_reprocess(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.reprocess import reprocess, select
+
+    with app.exclusive(settings.ledger_path):
+        ledger = app.open_ledger(settings)
+        pipeline = app.make_pipeline(settings, ledger)
+        chosen = select(pipeline, submission=args.submission, since=args.since)
+        if args.submission is not None and not chosen:
+            print(f"renkei-intake: 申請 {args.submission} はありません", file=sys.stderr)
+            return 2
+        report = reprocess(pipeline, chosen)
+        if settings.smtp is None:
+            write_files(ledger, settings.outbox_dir)
+    for submission, before, after in report.changed:
+        print(f"申請 {submission}: {' '.join(before) or '(指摘なし)'} → {' '.join(after) or '(指摘なし)'}")
+    print(f"reprocess: {report.summary()}")
+    return 0
+
+
+def _date_arg(value: str) -> datetime:
+    try:
+        return datetime.combine(date.fromisoformat(value), time(0), tzinfo=JST)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日付は YYYY-MM-DD で指定してください: {value}") from None
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:

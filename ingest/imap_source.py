@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
+from urllib.parse import unquote, urlsplit
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
@@ -94,3 +96,26 @@ def new_mails(
 def _text(exc: Exception) -> str:
     value = exc.args[0] if exc.args else exc
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def server_from_url(url: str, configured: ServerConfig | None) -> ServerConfig:
+    """`imap://user@host[:port]/FOLDER` (or imaps://): the URL names the mailbox; TLS settings
+    and the password source come from the [imap] configuration."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("imap", "imaps") or not parts.hostname:
+        raise MailboxError(f"{url}: imap://ユーザー@ホスト/フォルダ の形式で指定してください")
+    if parts.password:
+        raise MailboxError("URL にパスワードを書かないでください([imap] の password_env か password_file を使います)")
+    if configured is None:
+        raise MailboxError("IMAP からの再取り込みには [imap] の設定(パスワードの在りか、TLS)が必要です")
+    tls = "implicit" if parts.scheme == "imaps" else configured.tls
+    default_port = configured.port if parts.hostname == configured.host else (
+        993 if tls == "implicit" else 143)
+    return replace(
+        configured,
+        host=parts.hostname,
+        port=parts.port or default_port,
+        tls=tls,
+        user=unquote(parts.username) if parts.username else configured.user,
+        folder=unquote(parts.path.lstrip("/")) or "INBOX",
+    )

@@ -188,7 +188,7 @@ class Pipeline:
         return [r[0] for r in self.ledger.db.execute(
             "SELECT id FROM submissions WHERE state = 'open' ORDER BY id")]
 
-    def evaluate_and_answer(self, submission: int, now: datetime) -> None:
+    def evaluate_and_answer(self, submission: int, now: datetime, *, answer: bool = True) -> None:
         result = evaluate(self.ledger, self.settings, submission, now)
         deficient = any(f.severity == "deficiency" for f in result.findings)
         # awaiting_parts / awaiting_password / awaiting_settle until it can be answered
@@ -203,8 +203,13 @@ class Pipeline:
             self.ledger.event("submission", submission, "evaluated", {
                 "findings": [f.code for f in result.findings], "waiting_for": result.waiting_for,
             })
-        if result.waiting_for is None:
+        if answer and result.waiting_for is None:
             self.answer(submission, result.findings)
+
+    def stored_findings(self, submission: int) -> list[Finding]:
+        return [Finding(r["code"], r["severity"], r["detail"], r["member"], r["document"])
+                for r in self.ledger.db["findings"].rows_where(
+                    "submission_id = ?", [submission], order_by="id")]
 
     def answer(self, submission: int, findings: list[Finding]) -> None:
         """Render and queue the reply of an evaluated submission (or only render it, dry-run)."""
@@ -227,17 +232,19 @@ class Pipeline:
             in_reply_to=facts.get("message_id"), references=tuple(facts.get("references", ())),
             date=datetime.now(UTC),
         )
-        self.report.replies[kind] = self.report.replies.get(kind, 0) + 1
         if self.dry_run:
             self.report.files.append(write_eml(
                 self.settings.outbox_dir / "dry-run", f"{submission:05d}-{kind}.eml", raw))
+            self._count(kind)
             return
-        queue(self.ledger, QueuedReply(
+        queued = queue(self.ledger, QueuedReply(
             submission_id=submission, kind=kind, to_addr=sub["lead_email"], subject=subject,
             message_id=message_id, raw=raw,
             due_at=self.settings.calendar.reply_due(received_at),
             needs_approval=kind == "deficiency" and self.settings.approve_deficiencies,
         ))
+        if queued is not None:
+            self._count(kind)
         with self.ledger.transaction():
             self.ledger.db["submissions"].update(submission, {"state": "replied",
                                                               "updated_at": utcnow()})
@@ -247,6 +254,10 @@ class Pipeline:
                     "UPDATE submissions SET superseded_by = ? WHERE consortium_key = ? "
                     "AND id < ? AND kind = 'submission'", [submission, sub["consortium_key"],
                                                             submission])
+
+
+    def _count(self, kind: str) -> None:
+        self.report.replies[kind] = self.report.replies.get(kind, 0) + 1
 
 
 def reply_context(
