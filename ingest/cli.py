@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
 
 from ingest import app
+from ingest.check_cmd import print_catalog, run_check
 from ingest.config import ConfigError, Settings, load_settings
 from ingest.export import write_csv, write_jsonl
 from ingest.imap_source import MailboxError, server_from_url
@@ -39,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     except OPERATOR_ERRORS as exc:
         print(f"renkei-intake: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader (head, less) went away; that is not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("renkei-intake: 中断しました(処理済みのメールは台帳に記録済みです)", file=sys.stderr)
         return 130
@@ -88,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--submission", type=int, metavar="ID", help="この申請だけ")
     which.add_argument("--since", type=_date_arg, metavar="DATE", help="この日(JST)以降に受け付けた申請")
     which.add_argument("--all", action="store_true", help="すべての申請")
+
+    check = verb("check", cmd_check, "様式・zip・.eml を台帳なしで規則に照らして確認する(不備があれば終了コード 1)",
+                 "renkei-intake check examples/forms/*.xlsx")
+    check.add_argument("files", nargs="+", type=Path, metavar="FILE")
+
+    verb("findings", cmd_findings, "指摘コードの一覧と意味", "renkei-intake findings")
 
     status = verb("status", cmd_status, "状態ごとの件数、最終取得時刻、返信期限",
                   "renkei-intake status")
@@ -170,6 +182,15 @@ def _date_arg(value: str) -> datetime:
         return datetime.combine(date.fromisoformat(value), time(0), tzinfo=JST)
     except ValueError:
         raise argparse.ArgumentTypeError(f"日付は YYYY-MM-DD で指定してください: {value}") from None
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    return run_check(args.files, settings.program, settings.form_map, sys.stdout)
+
+
+def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:
+    print_catalog(sys.stdout)
+    return 0
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:

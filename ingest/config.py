@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from parsers.archives import Limits
+from parsers.forms import FormMap, FormMapError, load_form_map
 from replies.connection import Secret, ServerConfig
 from rules.calendar import BusinessCalendar, parse_days
 from rules.program import Program, program_from_toml
@@ -37,6 +38,7 @@ class Settings:
     password_window: timedelta = timedelta(hours=48)
     settle_after: timedelta = timedelta(minutes=30)
     limits: Limits = field(default_factory=Limits)
+    form_map: FormMap = field(default_factory=load_form_map)
     imap: ServerConfig | None = None
     smtp: ServerConfig | None = None
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
@@ -75,6 +77,7 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
     program = tables.take("program")
     windows = tables.take("submissions")
     limits = tables.take("limits")
+    forms = tables.take("forms")
     imap = tables.take("imap")
     smtp = tables.take("smtp")
     tables.done()
@@ -100,6 +103,7 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
         password_window=timedelta(hours=float(windows.pop("password_window_hours", 48))),
         settle_after=timedelta(minutes=float(windows.pop("settle_minutes", 30))),
         limits=_limits(limits),
+        form_map=_form_map(rel(m) if (m := forms.pop("map", None)) else None),
         imap=_server(imap, "imap", rel) if imap else None,
         smtp=_server(smtp, "smtp", rel) if smtp else None,
         calendar=BusinessCalendar(
@@ -111,7 +115,8 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
         source=source,
     )
     for name, rest in (("paths", paths), ("secretariat", secretariat), ("replies", replies),
-                       ("daemon", daemon), ("calendar", cal), ("submissions", windows)):
+                       ("daemon", daemon), ("calendar", cal), ("submissions", windows),
+                       ("forms", forms)):
         _no_leftovers(name, rest)
     if settings.reply_charset.lower() not in ("utf-8", "iso-2022-jp"):
         raise ConfigError("replies.charset は utf-8 か iso-2022-jp を指定してください")
@@ -151,6 +156,13 @@ def _server(table: dict[str, Any], name: str, rel: Any) -> ServerConfig:
         raise ConfigError(f"{name}.{exc.args[0]} がありません") from None
     _no_leftovers(name, table)
     return server
+
+
+def _form_map(path: Path | None) -> FormMap:
+    try:
+        return load_form_map(path)
+    except (FormMapError, OSError) as exc:
+        raise ConfigError(f"forms.map: 様式マップを読めません: {exc}") from None
 
 
 def _limits(table: dict[str, Any]) -> Limits:

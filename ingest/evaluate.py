@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ingest.check_cmd import FileInput, check_files
 from ingest.config import Settings
 from ingest.correlate import earlier_complete
 from parsers.archives import unpack
@@ -62,6 +63,8 @@ def evaluate(ledger: Ledger, settings: Settings, submission: int, now: datetime)
     _check_mails(ledger, settings, parts, result)
     _check_split(settings, parts, now, result)
     _check_password(settings, parts, passwords, now, result)
+    if parts and not result.locked:  # a locked archive hides the documents: judge them later
+        _check_documents(ledger, settings, sub, parts, result)
     _check_duplicate(ledger, sub, result)
     if parts and now < _time(parts[-1]) + settings.settle_after:
         result.waiting_for = result.waiting_for or "settle"
@@ -107,6 +110,23 @@ def _check_mails(ledger: Ledger, settings: Settings, parts: list[dict],
             merged[key] = merged[key] or facts["sender"].get(key)
     if parts:
         result.add(check_sender(SenderDetails(**merged)))
+
+
+def _check_documents(ledger: Ledger, settings: Settings, sub: dict, parts: list[dict],
+                     result: Evaluation) -> None:
+    checked = check_files(
+        [FileInput(f.path, f.name, f.kind, f.data) for f in result.files],
+        settings.program, settings.form_map,
+        subject_consortium=json.loads(parts[0]["facts"]).get("consortium"),
+        sender_email=sub["lead_email"],
+    )
+    result.add(checked.findings)
+    with ledger.transaction():
+        for path, recognised in checked.recognised:
+            if recognised.key:
+                ledger.db.execute(
+                    "UPDATE attachments SET document = ? WHERE submission_id = ? AND path = ?",
+                    [recognised.key, sub["id"], path])
 
 
 def _check_split(settings: Settings, parts: list[dict], now: datetime,

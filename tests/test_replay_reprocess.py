@@ -5,21 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 
 from ingest.cli import main
-from tests.test_walking_skeleton import BODY_OK, CORE, JST, export, mail, write_config
+from tests.mails import CORE, JST, VALID_CONSORTIUM, complete_mail, mail
+from tests.test_walking_skeleton import export, write_config
 
 
 def test_replay_imap_url_records_without_sending_or_changing_the_mailbox(
     dovecot, smtp_server, tmp_path, capsys
 ):
-    dovecot.deliver(mail(f"<甲>{CORE}", BODY_OK, "a@example.jp", "<r1@example.jp>"),
+    dovecot.deliver(complete_mail("<r1@example.jp>"),
                     internaldate=datetime(2022, 8, 10, 9, 0, tzinfo=JST))
-    dovecot.deliver(mail(f"<乙>{CORE}", "本文", "b@example.jp", "<r2@example.jp>"),
+    dovecot.deliver(mail(f"<乙>{CORE}", "本文", "b@example.jp", "<r2@example.jp>",
+                         attachments={"a.pdf": b"%PDF-1.4"}),
                     internaldate=datetime(2022, 9, 10, 0, 30, tzinfo=JST))
     config = write_config(tmp_path, imap=dovecot, smtp=smtp_server)
     url = f"imap://{dovecot.user}@{dovecot.host}:{dovecot.port}/INBOX"
     assert main(["--config", str(config), "replay", url]) == 0
     rows = {r["consortium"]: r for r in export(config, capsys)}
-    assert rows["甲"]["findings"] == [] and rows["甲"]["replies"][0]["status"] == "queued"
+    assert rows[VALID_CONSORTIUM]["findings"] == []
+    assert rows[VALID_CONSORTIUM]["replies"][0]["status"] == "queued"
     # INTERNALDATE 2022-09-10 00:30 JST is after the deadline, whatever Date: says.
     assert "OUTSIDE_PERIOD" in rows["乙"]["findings"]
     assert smtp_server.messages == []
@@ -37,9 +40,9 @@ def test_reprocess_after_a_period_change_queues_only_the_changed_answer(tmp_path
     folder = tmp_path / "mails"
     folder.mkdir()
     for n, day in enumerate((10, 20)):
-        raw = mail(f"<社{n}>{CORE}", BODY_OK, f"s{n}@example.jp", f"<p{n}@example.jp>")
-        received = f"Received: from mx by mx; {day} Aug 2022 10:00:00 +0900\r\n".encode()
-        (folder / f"{n}.eml").write_bytes(received + raw)
+        # Two consortia whose forms are the valid sample (the name mismatch is the same for both).
+        raw = complete_mail(f"<p{n}@example.jp>", received=f"{day} Aug 2022 10:00:00 +0900")
+        (folder / f"{n}.eml").write_bytes(raw)
     config = write_config(tmp_path)
     assert main(["--config", str(config), "replay", str(folder)]) == 0
     assert main(["--config", str(config), "reprocess", "--all"]) == 0
@@ -50,8 +53,7 @@ def test_reprocess_after_a_period_change_queues_only_the_changed_answer(tmp_path
                       encoding="utf-8")
     assert main(["--config", str(config), "reprocess", "--all"]) == 0
     out = capsys.readouterr().out
-    assert "申請 2: (指摘なし) → OUTSIDE_PERIOD" in out
-    rows = {r["consortium"]: r for r in export(config, capsys)}
-    assert [r["kind"] for r in rows["社0"]["replies"]] == ["receipt"]
-    assert [r["kind"] for r in rows["社1"]["replies"]] == ["receipt", "out_of_period"]
-    assert rows["社1"]["findings"] == ["OUTSIDE_PERIOD"]
+    assert "申請 2: DUPLICATE_SUBMISSION → DUPLICATE_SUBMISSION OUTSIDE_PERIOD" in out
+    first, second = export(config, capsys)
+    assert [r["kind"] for r in first["replies"]] == ["receipt"]
+    assert [r["kind"] for r in second["replies"]] == ["receipt", "out_of_period"]

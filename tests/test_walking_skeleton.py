@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from pathlib import Path
@@ -15,31 +15,9 @@ import pytest
 
 from ingest.cli import main
 from tests.conftest import REPO
+from tests.mails import CORE, JST, LEAD, VALID_CONSORTIUM, complete_mail, mail
 
-JST = timezone(timedelta(hours=9))
 EXAMPLES = REPO / "examples" / "mailbox"
-CORE = "令和4年度「共創型サービスIT連携支援補助金」 応募書類送付"
-BODY_OK = (
-    "令和4年度「共創型サービスIT連携支援事業」事務局 御中\n\n"
-    "会社名：株式会社テスト製作所\n役職：代表取締役\n氏名：山田太郎\n"
-    "メールアドレス：yamada@test-seisaku.example.jp\n電話番号：03-1234-5678\n"
-)
-
-
-def mail(subject: str, body: str, sender: str, msgid: str, *, attach: bool = True) -> bytes:
-    from email.message import EmailMessage
-
-    msg = EmailMessage()
-    msg["From"] = f"山田太郎 <{sender}>"
-    msg["To"] = "it-renkei@example.go.jp"
-    msg["Subject"] = subject
-    msg["Message-ID"] = msgid
-    msg["Date"] = "Wed, 10 Aug 2022 10:00:00 +0900"
-    msg.set_content(body)
-    if attach:
-        msg.add_attachment(b"%PDF-1.4 test", maintype="application", subtype="pdf",
-                           filename="7_誓約書.pdf")
-    return msg.as_bytes()
 
 
 def write_config(tmp: Path, *, imap=None, smtp=None) -> Path:
@@ -70,27 +48,26 @@ def subject_of(raw: bytes) -> str:
 
 
 def test_poll_fetches_records_and_sends_once(dovecot, smtp_server, tmp_path, capsys):
-    good = mail(f"<テストコンソーシアム>{CORE}", BODY_OK, "yamada@test-seisaku.example.jp",
-                "<good-1@test-seisaku.example.jp>")
+    good = complete_mail("<good-1@minato-seiki.example.jp>")
     bad = mail(f"<不備コンソーシアム>{CORE}", "よろしくお願いします。\n",
-               "sato@fubi.example.jp", "<bad-1@fubi.example.jp>")
+               "sato@fubi.example.jp", "<bad-1@fubi.example.jp>", attachments={"a.pdf": b"%PDF-1.4"})
     dovecot.deliver(good, internaldate=datetime(2022, 8, 10, 10, 0, tzinfo=JST))
     dovecot.deliver(bad, internaldate=datetime(2022, 8, 10, 11, 0, tzinfo=JST))
     config = write_config(tmp_path, imap=dovecot, smtp=smtp_server)
 
     assert main(["--config", str(config), "poll", "--once"]) == 0
     rows = {r["consortium"]: r for r in export(config, capsys)}
-    assert rows["テストコンソーシアム"]["findings"] == []
-    assert rows["テストコンソーシアム"]["replies"][0]["kind"] == "receipt"
-    assert rows["テストコンソーシアム"]["replies"][0]["status"] == "sent"
+    assert rows[VALID_CONSORTIUM]["findings"] == []
+    assert rows[VALID_CONSORTIUM]["replies"][0]["kind"] == "receipt"
+    assert rows[VALID_CONSORTIUM]["replies"][0]["status"] == "sent"
     assert "SENDER_DETAILS_MISSING" in rows["不備コンソーシアム"]["findings"]
     assert rows["不備コンソーシアム"]["replies"][0]["kind"] == "deficiency"
 
     received = smtp_server.wait_for(2)
     by_to = {m.rcpt_tos[0]: m for m in received}
-    receipt = by_to["yamada@test-seisaku.example.jp"]
-    assert subject_of(receipt.data).startswith("【受付確認】テストコンソーシアム")
-    assert receipt.message["In-Reply-To"] == "<good-1@test-seisaku.example.jp>"
+    receipt = by_to[LEAD]
+    assert subject_of(receipt.data).startswith(f"【受付確認】{VALID_CONSORTIUM}")
+    assert receipt.message["In-Reply-To"] == "<good-1@minato-seiki.example.jp>"
     assert receipt.message["Auto-Submitted"] == "auto-replied"
     assert subject_of(by_to["sato@fubi.example.jp"].data).startswith("【不備連絡】")
 
@@ -101,7 +78,7 @@ def test_poll_fetches_records_and_sends_once(dovecot, smtp_server, tmp_path, cap
 
 
 def test_poll_never_changes_the_mailbox(dovecot, tmp_path):
-    dovecot.deliver(mail(f"<A>{CORE}", BODY_OK, "a@example.jp", "<a@example.jp>"))
+    dovecot.deliver(complete_mail("<a@example.jp>"))
     config = write_config(tmp_path, imap=dovecot)
     assert main(["--config", str(config), "poll", "--once"]) == 0
     client = dovecot.client()
@@ -142,7 +119,7 @@ def test_dry_run_renders_replies_but_queues_nothing(tmp_path, capsys):
 def test_unparseable_mail_is_recorded_and_the_run_goes_on(tmp_path, capsys):
     folder = tmp_path / "mails"
     folder.mkdir()
-    (folder / "a.eml").write_bytes(mail(f"<A>{CORE}", BODY_OK, "a@example.jp", "<a@x>"))
+    (folder / "a.eml").write_bytes(complete_mail("<a@x>"))
     (folder / "b.eml").write_bytes(b"\x00\xff garbage \r\n\r\n\x00")
     config = write_config(tmp_path)
     assert main(["--config", str(config), "replay", str(folder)]) == 0
