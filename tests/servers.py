@@ -31,6 +31,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import tempfile
 import threading
 import time
 from collections import deque
@@ -202,6 +203,8 @@ class DovecotDaemon:
 
     def __init__(self, root: Path, *, ca: LocalCA | None = None, binary: str | None = None) -> None:
         self.binary = binary or dovecot_binary() or ""
+        if not os.access(self.binary, os.X_OK):
+            pytest.fail(INSTALL_HINT)  # fail, not skip: the real-server tests must not vanish
         self.host = HOST
         self.root = root
         self.ca = ca
@@ -211,8 +214,9 @@ class DovecotDaemon:
         self.log_path = root / "dovecot.log"
         self.users_file = root / "users"
         self.mail_root = root / "home"
-        # Unix sockets must fit in 108 bytes; a deep --basetemp would not, so fall back to /tmp.
-        self.run_dir = root / "run" if len(str(root)) < 60 else Path(f"/tmp/rk-dovecot-{os.getpid()}-{id(self)}")
+        # Unix socket paths must fit in 108 bytes; under a deep --basetemp they would not.
+        self.run_dir = (root / "run" if len(str(root)) < 60
+                        else Path(tempfile.mkdtemp(prefix="rk-dovecot-", dir="/tmp")))
         # Incremented on every start: a cached client from an older generation is dead.
         self.generation = 0
         self._process: subprocess.Popen[bytes] | None = None
@@ -347,8 +351,6 @@ service anvil {{
     def start(self) -> None:
         if self.running:
             return
-        if not self.binary:
-            pytest.fail(INSTALL_HINT)
         stderr_path = self.root / "dovecot.stderr"
         with stderr_path.open("ab") as stderr:
             # Own session: the whole Dovecot process tree is one process group we can check/kill.

@@ -7,6 +7,7 @@ import ssl
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage
+from pathlib import Path
 
 import imapclient
 import pytest
@@ -97,6 +98,11 @@ def test_stop_leaves_no_process_and_start_serves_again(dovecot: DovecotServer) -
         imapclient.IMAPClient(dovecot.host, dovecot.port, ssl=False, timeout=2)
     dovecot.start()
     assert list(_fetch_all(dovecot)) == [uid]
+
+
+def test_missing_dovecot_fails_with_the_install_hint(tmp_path: Path) -> None:
+    with pytest.raises(pytest.fail.Exception, match=r"not installed.*README\.md"):
+        DovecotDaemon(tmp_path, binary=str(tmp_path / "no-such-dovecot"))
 
 
 def test_daemon_close_leaves_no_process_at_all(dovecot_daemon: DovecotDaemon) -> None:
