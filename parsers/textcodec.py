@@ -296,54 +296,84 @@ def _japanese_score(text: str) -> int:
     )
 
 
-def _guesses(data: bytes, codec: str | None) -> Iterator[str]:
-    """Candidate codecs in order of likelihood for bytes that did not decode as declared."""
-    if _JIS_ESCAPE.search(data):
-        yield from (MS_JIS, "iso2022_jp_2", "iso2022_jp_2004", "iso2022_jp_3")
-    if codec == "cp932":
-        yield "shift_jis_2004"  # a Shift_JIS label on JIS X 0213 text (Mac, some phones)
-    if codec == MS_EUC:
-        yield "euc_jis_2004"
-    yield "utf-8"
-    as_sjis, as_euc = _strict(data, "cp932"), _strict(data, MS_EUC)
-    if as_sjis is not None and as_euc is not None:
-        prefer_euc = _japanese_score(as_euc) > _japanese_score(as_sjis)
-        yield from ((MS_EUC, "cp932") if prefer_euc else ("cp932", MS_EUC))
-    else:
-        yield from ("cp932", MS_EUC)
+_JIS_CODECS = frozenset({MS_JIS, "iso2022_jp", "iso2022_jp_1", "iso2022_jp_2", "iso2022_jp_2004",
+                         "iso2022_jp_3", "iso2022_jp_ext"})
+_ASCII_SUPERSETS = frozenset({"ascii", "utf-8", "cp932", MS_JIS, MS_EUC})
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+
+
+def _strong_guesses(codec: str | None, has_escapes: bool) -> tuple[str, ...]:
+    """Readings that are right whenever they decode at all."""
+    jis = (MS_JIS, "iso2022_jp_2", "iso2022_jp_2004", "iso2022_jp_3") if has_escapes else ()
+    # a Shift_JIS/EUC label on JIS X 0213 text (Mac, some phones)
+    x0213 = {"cp932": ("shift_jis_2004",), MS_EUC: ("euc_jis_2004",)}.get(codec or "", ())
+    return (*jis, *x0213, "utf-8")
 
 
 def _is_plain_ascii(data: bytes) -> bool:
     return data.isascii() and b"\x1b" not in data
 
 
+class _Attempts:
+    """Strict decodings of one byte string, each tried once, remembering the first reading
+    that decoded but looks wrong (Shift_JIS user-defined characters)."""
+
+    def __init__(self, data: bytes, declared: str | None, codec: str | None) -> None:
+        self.data, self.declared, self.codec = data, declared, codec
+        self.has_escapes = bool(_JIS_ESCAPE.search(data))
+        self.texts: dict[str, str | None] = {}
+        self.doubtful: Decoded | None = None
+
+    def text(self, codec: str) -> str | None:
+        if codec not in self.texts:
+            text = _strict(self.data, codec)
+            if text is not None and self.has_escapes and "\x1b" in text:
+                text = None  # 7-bit JIS "decodes" as UTF-8 too, escapes and all
+            self.texts[codec] = text
+        return self.texts[codec]
+
+    def first_clean(self, codecs_: tuple[str, ...]) -> Decoded | None:
+        for codec in codecs_:
+            text = self.text(codec)
+            if text is None:
+                continue
+            decoded = Decoded(text, codec, _guess_note(self.declared, self.codec, codec))
+            if not _PRIVATE_USE.search(text):
+                return decoded
+            self.doubtful = self.doubtful or decoded
+        return None
+
+    def japanese_order(self) -> tuple[str, ...]:
+        """CP932 first, unless EUC-JP reads as clearly more Japanese: EUC-JP bytes read as
+        CP932 turn into half-width katakana and stray kanji, never hiragana."""
+        as_sjis, as_euc = self.text("cp932"), self.text(MS_EUC)
+        if (as_sjis is not None and as_euc is not None
+                and _japanese_score(as_euc) > _japanese_score(as_sjis)):
+            return (MS_EUC, "cp932")
+        return ("cp932", MS_EUC)
+
+
 def _decode_bytes(data: bytes, declared: str | None) -> Decoded:
     codec = codec_for(declared)
-    if _is_plain_ascii(data) and codec in (None, "ascii", "utf-8", MS_JIS, MS_EUC, "cp932"):
+    if _is_plain_ascii(data) and codec in (None, *_ASCII_SUPERSETS):
         return Decoded(data.decode("ascii"), codec or "ascii", None)
-    jis_mismatch = bool(codec) and codec not in (MS_JIS, "iso2022_jp_2", "iso2022_jp_2004",
-                                                 "iso2022_jp_3", "iso2022_jp_ext", "iso2022_jp_1",
-                                                 "iso2022_jp") and bool(_JIS_ESCAPE.search(data))
-    if codec and not jis_mismatch:
-        text = _strict(data, codec)
+    attempts = _Attempts(data, declared, codec)
+    # a non-JIS label on data with JIS escapes is wrong: ASCII/UTF-8 would keep the escapes
+    if codec and not (attempts.has_escapes and codec not in _JIS_CODECS):
+        text = attempts.text(codec)
         if text is not None:
             return Decoded(text, codec, None)
-    has_escapes = bool(_JIS_ESCAPE.search(data))
-    doubtful: Decoded | None = None
-    for guess in _guesses(data, codec):
-        if guess == codec and not jis_mismatch:
-            continue  # already failed above
-        text = _strict(data, guess)
-        if text is None or (has_escapes and "\x1b" in text):
-            continue  # 7-bit JIS "decodes" as UTF-8 too, escapes and all
-        decoded = Decoded(text, guess, _guess_note(declared, codec, guess))
-        if not _PRIVATE_USE.search(text):
-            return decoded
-        doubtful = doubtful or decoded  # user-defined characters: a guess that is probably wrong
-    if has_escapes:  # JIS with an unmapped character (carrier emoji): keep the JIS reading
-        return doubtful or _lenient(data, declared, codec)
-    return _damaged_utf8(data, declared) or _western(data, declared, codec) or doubtful or _lenient(
-        data, declared, codec
+    found = attempts.first_clean(_strong_guesses(codec, attempts.has_escapes))
+    if found:
+        return found
+    if attempts.has_escapes:  # JIS with an unmapped character (carrier emoji): keep JIS
+        return attempts.doubtful or _lenient(data, declared, codec)
+    return (
+        _damaged_utf8(data, declared)
+        or attempts.first_clean(attempts.japanese_order())
+        or _western(data, declared, codec)
+        or attempts.doubtful
+        or _lenient(data, declared, codec)
     )
 
 
@@ -363,9 +393,6 @@ def _western(data: bytes, declared: str | None, codec: str | None) -> Decoded | 
     characters or replacement characters."""
     text = _strict(data, "cp1252")
     return None if text is None else Decoded(text, "cp1252", _guess_note(declared, codec, "cp1252"))
-
-
-_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 
 
 def _guess_note(declared: str | None, codec: str | None, used: str) -> str | None:
