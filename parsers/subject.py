@@ -188,6 +188,24 @@ def _original_slice(original: str, norm: NfkcText, start: int, end: int) -> str:
     return original[first : last + 1]
 
 
+# "自動応答: 【受付確認】<ABC>" – words or tags ending in ":" or a closing bracket, then the
+# name in the format's own angle brackets.
+_LEADING_TAGS = re.compile(
+    r"^(?P<tags>(?:[^<>:【】\[\]]{1,20}:\s*|[【\[][^】\]]{1,20}[】\]]\s*)+)"
+    r"(?P<name>[<〈《【][^<>〈〉《》【】]+[>〉》】])\s*$"
+)
+
+
+def _split_leading_tags(name: str) -> tuple[str, tuple[str, ...]]:
+    """Separate tags a mailer or the applicant put before the bracketed name."""
+    norm = nfkc_with_origin(name)
+    m = _LEADING_TAGS.match(norm.text)
+    if not m:
+        return name, ()
+    tags = re.findall(r"[^:【】\[\]\s][^:【】\[\]]*?(?=\s*:|\s*[】\]])", m.group("tags"))
+    return name[norm.origin[m.start("name")] :], tuple(t.strip() for t in tags)
+
+
 def _clean_name(raw: str) -> str:
     name = raw.strip().strip(_EDGE_JUNK + "　")
     # Remove one pair of enclosing brackets (the format's delimiters), possibly repeated.
@@ -238,6 +256,8 @@ def _parse(subject: str, core: str) -> SubjectInfo:
     if _QUESTION.search(unicodedata.normalize("NFKC", trailing)):
         return _fail("件名が応募書類の送付ではなく、お問い合わせのように読めます。", prefixes,
                      part, total)
+    name, noise = _split_leading_tags(name.strip())
+    prefixes += noise
     name = _clean_name(name)
     key = consortium_key(name)
     if not key:
