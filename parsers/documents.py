@@ -13,8 +13,9 @@ import io
 import logging
 import re
 import unicodedata
+import warnings
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -163,7 +164,9 @@ def _xlsx_content(data: bytes) -> tuple[list[str], str, str]:
     """Sheet names, the text of the title area of each sheet, and the text of the first rows."""
     import openpyxl  # local: recognition of PDFs should not pay for openpyxl's import
 
-    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    with warnings.catch_warnings():  # openpyxl warns about unsupported extensions: not ours
+        warnings.simplefilter("ignore")
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheets = list(book.sheetnames)
         titles: list[str] = []
@@ -239,7 +242,3 @@ def _xml_text(archive: zipfile.ZipFile, part: str) -> str:
 def _clip(text: str) -> str:
     return text[:_MAX_TEXT]
 
-
-def words_in(specs: Iterable[RecognitionSpec]) -> set[str]:
-    """Every word of every spec (used by tests and the form map's checklist matching)."""
-    return {w for s in specs for w in (*s.sheet_names, *s.titles, *s.file_names)}

@@ -14,6 +14,7 @@ import io
 import re
 import tomllib
 import unicodedata
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -582,11 +583,7 @@ def read_form(data: bytes, doc_key: str, form_map: FormMap) -> FormFacts:
     try:
         sheets = _load_sheets(data)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for broken files
-        facts.problems.append(FormProblem(
-            "ATTACHMENT_UNREADABLE", doc_key,
-            f"Excelファイルとして開けません({type(exc).__name__})。"
-            "パスワードを外すか、保存し直したファイルを送付してください。",
-        ))
+        facts.problems.append(FormProblem("ATTACHMENT_UNREADABLE", doc_key, _unreadable(data, exc)))
         return facts
     formulas = _FormulaLookup(data)
     for field_spec in spec.fields:
@@ -596,10 +593,20 @@ def read_form(data: bytes, doc_key: str, form_map: FormMap) -> FormFacts:
     return facts
 
 
+def _unreadable(data: bytes, exc: Exception) -> str:
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # OLE2: a password-protected .xlsx
+        return ("Excelファイルにパスワードが設定されているため開けません。"
+                "パスワードを解除したファイルを送付してください(zipの暗号化は可)。")
+    return (f"Excelファイルとして開けません({type(exc).__name__})。"
+            "ファイルが壊れていないか確認し、Excelで保存し直したファイルを送付してください。")
+
+
 def _load_sheets(data: bytes) -> list[_Sheet]:
     import openpyxl
 
-    book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+    with warnings.catch_warnings():  # openpyxl warns about unsupported extensions: not ours
+        warnings.simplefilter("ignore")
+        book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     try:
         return [_Sheet(ws) for ws in book.worksheets]
     finally:
@@ -618,7 +625,9 @@ class _FormulaLookup:
             if self._book is None:
                 import openpyxl
 
-                self._book = openpyxl.load_workbook(io.BytesIO(self._data))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    self._book = openpyxl.load_workbook(io.BytesIO(self._data))
             value = self._book[sheet].cell(r, c).value
         except Exception:  # noqa: BLE001 - only a hint for the detail text
             return False
