@@ -7,6 +7,9 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError, LoginError
+
 
 class SecretError(Exception):
     """A password could not be read from where the configuration says it is."""
@@ -61,3 +64,37 @@ def tls_context(server: ServerConfig) -> ssl.SSLContext:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
+
+
+class ServerUnavailable(Exception):
+    """An IMAP or SMTP server cannot be reached or refuses the login; the message says which."""
+
+
+def imap_connect(server: ServerConfig) -> IMAPClient:
+    """A logged-in IMAPClient, TLS verified as configured.
+
+    Lives here (not in ingest/) because the outbox needs IMAP too, for the Sent folder, and
+    replies/ must not import ingest/.
+    """
+    try:
+        client = IMAPClient(
+            server.host, port=server.port, ssl=server.tls == "implicit",
+            ssl_context=tls_context(server) if server.tls != "none" else None,
+            timeout=server.timeout,
+        )
+        if server.tls == "starttls":
+            client.starttls(tls_context(server))
+        client.normalise_times = False  # keep INTERNALDATE's zone: deadlines are judged on it
+        client.login(server.user, server.password.read("imap"))
+    except LoginError as exc:
+        raise ServerUnavailable(f"IMAP {server.account} にログインできません: {_text(exc)}") from None
+    except (OSError, IMAPClientError) as exc:
+        raise ServerUnavailable(
+            f"IMAP {server.host}:{server.port} に接続できません: {type(exc).__name__}: {exc}"
+        ) from None
+    return client
+
+
+def _text(exc: Exception) -> str:
+    value = exc.args[0] if exc.args else exc
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)

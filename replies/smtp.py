@@ -5,7 +5,13 @@ from __future__ import annotations
 import smtplib
 from types import TracebackType
 
-from replies.connection import ServerConfig, tls_context
+from replies.connection import ServerConfig, ServerUnavailable, tls_context
+
+
+class DeliveryUnknown(Exception):
+    """The connection broke after the mail was handed over with DATA and before the server's
+    final answer: the server may have accepted it. The row stays `sending` and the next pass
+    decides (Sent folder lookup, or staff), so a reply is never sent twice blindly."""
 
 
 class SmtpSender:
@@ -15,18 +21,35 @@ class SmtpSender:
 
     def __enter__(self) -> SmtpSender:
         s = self.server
+        try:
+            self.conn = self._open(s)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise ServerUnavailable(
+                f"SMTP {s.account} にログインできません: {exc.smtp_code} {_text(exc.smtp_error)}"
+            ) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise ServerUnavailable(
+                f"SMTP {s.host}:{s.port} に接続できません: {type(exc).__name__}: {exc}"
+            ) from None
+        return self
+
+    @staticmethod
+    def _open(s: ServerConfig) -> smtplib.SMTP:
         if s.tls == "implicit":
             conn: smtplib.SMTP = smtplib.SMTP_SSL(
                 s.host, s.port, timeout=s.timeout, context=tls_context(s)
             )
         else:
             conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+        try:
             if s.tls == "starttls":
                 conn.starttls(context=tls_context(s))
-        if s.user:
-            conn.login(s.user, s.password.read("smtp"))
-        self.conn = conn
-        return self
+            if s.user:
+                conn.login(s.user, s.password.read("smtp"))
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def send(self, from_addr: str, to_addr: str, raw: bytes) -> str:
         """Send one mail and return the server's answer to DATA; raise on any refusal.
@@ -44,7 +67,12 @@ class SmtpSender:
         if code not in (250, 251):
             conn.rset()
             raise smtplib.SMTPRecipientsRefused({to_addr: (code, resp)})
-        code, resp = conn.data(raw)
+        try:
+            code, resp = conn.data(raw)
+        except smtplib.SMTPResponseException:
+            raise  # DATA itself was refused: nothing was handed over
+        except OSError as exc:  # timeout, reset, SMTPServerDisconnected
+            raise DeliveryUnknown(f"{type(exc).__name__}: {exc}") from exc
         if code != 250:
             conn.rset()
             raise smtplib.SMTPDataError(code, resp)
@@ -57,3 +85,7 @@ class SmtpSender:
                 self.conn.quit()
             except (smtplib.SMTPException, OSError):
                 self.conn.close()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)

@@ -1,0 +1,76 @@
+"""What staff do with the outbox: list, read, approve, hold, cancel. Every action is an event
+row naming the person (`outbox ... --by NAME`), so the ledger says who let which mail go."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from replies.outbox import transition
+from state.ledger import Ledger
+
+# status → (allowed from, event name)
+ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "approve": (("awaiting_approval", "held", "unknown", "failed"), "approved"),
+    "hold": (("awaiting_approval", "queued", "unknown", "failed"), "held"),
+    "cancel": (("awaiting_approval", "queued", "held", "unknown", "failed"), "cancelled"),
+}
+TARGET = {"approve": "queued", "hold": "held", "cancel": "cancelled"}
+STATUSES = ("awaiting_approval", "queued", "sending", "sent", "held", "unknown", "failed",
+            "cancelled", "written", "bounced")
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    reply_id: int
+    done: bool
+    message: str  # Japanese, one line, for the staff member who typed the command
+
+
+def act(ledger: Ledger, action: str, reply_ids: list[int], actor: str,
+        reason: str | None = None) -> list[ActionResult]:
+    """Apply `approve` / `hold` / `cancel` to each id; a row in the wrong status is left alone
+    and said so (e.g. approving a reply that was already sent)."""
+    allowed, event = ACTIONS[action]
+    target = TARGET[action]
+    results = []
+    for reply_id in reply_ids:
+        row = ledger.db.execute("SELECT status FROM replies WHERE id=?", [reply_id]).fetchone()
+        if row is None:
+            results.append(ActionResult(reply_id, False, f"返信 {reply_id} はありません"))
+            continue
+        fields: dict[str, Any] = {}
+        if action == "approve":
+            fields = {"next_attempt_at": None, "held_reason": None}
+        elif action == "hold":
+            fields = {"held_reason": reason or f"{actor} が保留しました"}
+        detail = {"from": row[0], **({"reason": reason} if reason else {})}
+        if transition(ledger, reply_id, target, event, detail, from_status=allowed, actor=actor,
+                 **fields):
+            results.append(ActionResult(reply_id, True, f"返信 {reply_id}: {row[0]} → {target}"))
+        else:
+            results.append(ActionResult(
+                reply_id, False,
+                f"返信 {reply_id} は {row[0]} のため {action} できません"
+                f"({'、'.join(allowed)} のときだけできます)"))
+    return results
+
+
+def rows(ledger: Ledger, status: str | None = None) -> list[dict[str, Any]]:
+    where, params = ("WHERE r.status=?", [status]) if status else ("", [])
+    return list(ledger.db.query(
+        "SELECT r.id, r.submission_id, r.kind, r.status, r.to_addr, r.subject, r.due_at, "
+        "r.sent_at, r.attempts, r.held_reason, r.overdue_at, r.smtp_response, r.charset, "
+        f"s.consortium FROM replies r LEFT JOIN submissions s ON s.id = r.submission_id {where} "
+        "ORDER BY r.due_at, r.id", params))
+
+
+def row(ledger: Ledger, reply_id: int) -> dict[str, Any] | None:
+    found = list(ledger.db.query("SELECT * FROM replies WHERE id=?", [reply_id]))
+    return found[0] if found else None
+
+
+def events(ledger: Ledger, reply_id: int) -> list[dict[str, Any]]:
+    return list(ledger.db.query(
+        "SELECT at, event, actor, detail FROM events WHERE entity='reply' AND entity_id=? "
+        "ORDER BY id", [reply_id]))
