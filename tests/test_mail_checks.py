@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import email
 import email.policy
+import importlib.util
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import given, settings
@@ -236,3 +239,64 @@ def test_japanese_person_mails_are_not_automatic(corpus_dir: Path) -> None:
     assert len(files) >= 10
     flagged = {p.name: _reason_for(p)[0] for p in files if _reason_for(p)[0] is not None}
     assert flagged == {}
+
+
+# ---------------------------------------------------------------- the example mailbox
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def _load_generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("make_mailbox", EXAMPLES / "make_mailbox.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("make_mailbox", module)  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_committed_example_mailbox_is_what_the_script_writes(tmp_path: Path) -> None:
+    _load_generator().write_mailbox(tmp_path / "mailbox")
+    committed = {p.relative_to(EXAMPLES / "mailbox"): p.read_bytes()
+                 for p in (EXAMPLES / "mailbox").rglob("*") if p.is_file()}
+    fresh = {p.relative_to(tmp_path / "mailbox"): p.read_bytes()
+             for p in (tmp_path / "mailbox").rglob("*") if p.is_file()}
+    assert sorted(map(str, fresh)) == sorted(map(str, committed))
+    assert fresh == committed
+
+
+# n -> (automatic, subject readable, missing sender fields, outside the period)
+EXAMPLE_EXPECTATIONS = {
+    1: (False, True, (), False), 2: (False, True, (), False), 3: (False, True, (), False),
+    4: (False, False, (), False), 5: (False, True, ("役職", "電話番号"), False),
+    6: (True, False, None, False), 7: (True, None, None, False), 8: (False, False, (), False),
+    9: (False, True, (), False), 10: (False, True, (), False), 11: (False, True, (), False),
+    12: (False, True, (), False), 13: (False, True, (), True),
+}
+
+
+def test_example_mailbox_triggers_what_its_table_says() -> None:
+    from parsers.mime import parse_message, received_time
+
+    mails = sorted(p for p in (EXAMPLES / "mailbox").rglob("*.renkei-example*"))
+    seen = {}
+    for path in mails:
+        n = int(path.name.split(".M")[1].split("P")[0])
+        raw = path.read_bytes()
+        record = parse_message(raw)
+        automatic = automatic_reason(record.headers, return_path=record.return_path,
+                                     from_addr=record.from_addr,
+                                     content_type=record.content_type, our_addresses=OURS)
+        subject = parse_subject(record.subject, PROGRAM.subject_core)
+        missing = parse_sender_block(record.body).missing
+        arrival = received_time(raw)
+        assert arrival is not None
+        seen[n] = (automatic is not None, subject.matches, missing, bool(check_period(arrival,
+                                                                                     PROGRAM)))
+    assert set(seen) == set(EXAMPLE_EXPECTATIONS)
+    for n, (automatic, readable, missing, late) in EXAMPLE_EXPECTATIONS.items():
+        got = seen[n]
+        assert got[0] == automatic, n
+        assert readable is None or got[1] == readable, n
+        assert missing is None or got[2] == missing, n
+        assert got[3] == late, n

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 import pyzipper
@@ -104,3 +105,22 @@ def test_any_printable_password_in_brackets_round_trips(password: str) -> None:
     if "」" in password:
         return
     assert find_password(f"パスワード：「{password}」") == password
+
+
+def test_example_password_mail_opens_the_example_archive() -> None:
+    # examples/mailbox: mail 11 carries the AES zip, mail 12 the password, as applicants do it.
+    from parsers.mime import parse_message
+
+    box = Path(__file__).resolve().parents[1] / "examples" / "mailbox"
+    [archive_mail] = box.glob("cur/*.M11P1.*")
+    [password_mail] = box.glob("cur/*.M12P1.*")
+    archive_record = parse_message(archive_mail.read_bytes())
+    assert find_password(archive_record.body) is None  # "パスワードは別途お送りします"
+    password = find_password(parse_message(password_mail.read_bytes()).body)
+    assert password is not None
+    [zipped] = [a for a in archive_record.attachments if a.name.endswith(".zip")]
+    with pyzipper.AESZipFile(io.BytesIO(zipped.data)) as archive:
+        archive.setpassword(password.encode())
+        names = archive.namelist()
+        assert any(name.startswith("4_交付申請書") for name in names)
+        assert all(archive.read(name) for name in names)
