@@ -248,7 +248,7 @@ _LABELS: dict[str, str] = {
 }
 _ALIASES = {label: codec for codec, labels in _LABELS.items() for label in labels.split()}
 # Python codecs that are not charsets a mail could be written in.
-_NOT_MAIL_CHARSETS = {"undefined", "idna", "punycode", "raw_unicode_escape", "unicode_escape",
+_NOT_MAIL_CHARSETS = {"undefined", "idna", "punycode", "raw-unicode-escape", "unicode-escape",
                       "mbcs", "oem", "charmap"}
 
 
@@ -395,7 +395,15 @@ def _western(data: bytes, declared: str | None, codec: str | None) -> Decoded | 
     return None if text is None else Decoded(text, "cp1252", _guess_note(declared, codec, "cp1252"))
 
 
+# Labels read with the Microsoft codec first whose own Python codec is just as right when the
+# text uses what only they have (ISO-2022-JP-2 Latin/Greek/Korean, JIS X 0213).
+_FAITHFUL = {"iso-2022-jp-2": "iso2022_jp_2", "csiso2022jp2": "iso2022_jp_2",
+             "iso-2022-jp-3": "iso2022_jp_3", "iso-2022-jp-2004": "iso2022_jp_2004"}
+
+
 def _guess_note(declared: str | None, codec: str | None, used: str) -> str | None:
+    if declared and _FAITHFUL.get(_label(declared)) == used:
+        return None
     if codec:
         return f"declared {declared} failed, decoded as {used}"
     if declared:

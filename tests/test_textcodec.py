@@ -225,6 +225,15 @@ def test_ms_extensions_and_half_width_katakana_in_a_body() -> None:
     assert decode_bytes(body, "iso-2022-jp") == Decoded(f"{MS_TEXT}\r\nｱ\r\n", MS_JIS, None)
 
 
+def test_so_si_half_width_katakana_and_iso_2022_jp_2_latin() -> None:
+    # SO 1 2 SI is ｱｲ (CP50222 style); ESC . A + ESC N ü is ISO-2022-JP-2's Latin-1 G2
+    assert decode_bytes(b"\x0e12\x0f!", "iso-2022-jp").text == "ｱｲ!"
+    latin = b"Gr\x1b.A\x1bN\x7c\x1bN\x5fe \x1b$B%F%9%H\x1b(B"  # ü = 0x7C|0x80, ß = 0x5F|0x80
+    assert decode_bytes(latin, "ISO-2022-JP-2") == Decoded("Grüße テスト", "iso2022_jp_2", None)
+    # JIS X 0212 (ESC $ ( D), which Python writes for ü and ß, is read by the MS codec itself
+    assert decode_bytes("Grüße".encode("iso2022_jp_2"), "iso-2022-jp").text == "Grüße"
+
+
 def test_jis_without_a_declared_charset_is_detected() -> None:
     decoded = decode_bytes(MS_JIS_BYTES, None)
     assert decoded.text == MS_TEXT
@@ -356,7 +365,8 @@ LABELS = [
     ("utf8", "utf-8"), ("UTF-8*ja", "utf-8"), ("us-ascii", "ascii"), ("ks_c_5601-1987", "cp949"),
     ("x-mac-cyrillic", "mac-cyrillic"), ("ISO-8859-1", "iso8859-1"),
     ("unknown-8bit", None), ("x-unknown", None), ("UNKNOWN", None), ("base64", None),
-    ("rot13", None), ("", None), (None, None), ("bogus\x00", None),
+    ("rot13", None), ("unicode_escape", None), ("undefined", None), ("", None), (None, None),
+    ("bogus\x00", None),
 ]
 
 
