@@ -1,0 +1,199 @@
+"""`renkei-intake outbox ...`: staff read, approve, hold, cancel and send replies.
+
+Each command opens the ledger, calls one function of replies/, and prints one line per reply.
+Approve/hold/cancel change a row only from the statuses where that makes sense (an already
+sent reply cannot be approved again), so two staff members typing at once cannot double-send.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from ingest import app
+from ingest.config import Settings
+from parsers.mime import parse_message
+from replies import staff
+from replies.outbox import UNSENT, SendReport, send_due, write_files
+from rules.calendar import JST
+from state.ledger import Ledger
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def add_parser(verbs: Any) -> None:
+    """Add the verb `outbox` with its subcommands to the CLI's subparsers (`verbs`)."""
+    outbox = verbs.add_parser(
+        "outbox", help="返信の一覧・確認・承認・保留・取消・送信",
+        description="返信(受付確認・不備連絡など)を確認し、承認・保留・取消・送信します。",
+        epilog="例: renkei-intake outbox list --status awaiting_approval\n"
+               "    renkei-intake outbox show 12\n"
+               "    renkei-intake outbox approve 12 13 --by yamada",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    outbox.set_defaults(handler=_help(outbox))
+    subs = outbox.add_subparsers(metavar="COMMAND")
+
+    def sub(name: str, handler: Handler, help_text: str, example: str) -> argparse.ArgumentParser:
+        parser = subs.add_parser(name, help=help_text, description=help_text,
+                                 epilog=f"例: {example}",
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+        parser.set_defaults(handler=handler)
+        return parser
+
+    listing = sub("list", cmd_list, "返信の一覧(期限順)", "renkei-intake outbox list --status held")
+    listing.add_argument("--status", choices=staff.STATUSES, help="この状態の返信だけを表示")
+    listing.add_argument("--json", action="store_true", help="JSON Lines で出力する")
+
+    show = sub("show", cmd_show, "返信メールの内容(件名・宛先・本文)と履歴を表示",
+               "renkei-intake outbox show 12")
+    show.add_argument("id", type=int, help="返信の番号(outbox list の ID)")
+
+    for action, text in (("approve", "承認して送信待ちにする(保留・送信不明・失敗の再送も)"),
+                         ("hold", "保留する(approve で再開)"),
+                         ("cancel", "取り消す(送信しない)")):
+        parser = sub(action, cmd_action, text, f"renkei-intake outbox {action} 12 13 --by yamada")
+        parser.add_argument("ids", type=int, nargs="+", metavar="ID", help="返信の番号")
+        parser.add_argument("--by", default=_os_user(), help="操作した人(省略時は OS のユーザー名)")
+        parser.set_defaults(action=action)
+        if action == "hold":
+            parser.add_argument("--reason", help="保留の理由(履歴に残ります)")
+
+    send = sub("send-due", cmd_send_due, "送信待ちの返信を今すぐ送信(SMTP がなければ .eml に書き出し)",
+               "renkei-intake outbox send-due --by yamada")
+    send.add_argument("--by", default=_os_user(), help="操作した人(省略時は OS のユーザー名)")
+    send.add_argument("--ignore-hours", action="store_true",
+                      help="業務時間外でも送信する(既定では業務時間内だけ送信)")
+
+
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    rows = staff.rows(app.open_ledger(settings), args.status)
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("返信はありません" + (f"(状態 {args.status})" if args.status else ""))
+        return 0
+    print("ID\t状態\t種類\t受付番号\t期限\t宛先\tコンソーシアム")
+    for row in rows:
+        flag = " 期限超過" if row["overdue_at"] and row["status"] in UNSENT else ""
+        print(f"{row['id']}\t{row['status']}{flag}\t{row['kind']}\t{row['submission_id']}\t"
+              f"{_jst(row['due_at'])}\t{row['to_addr']}\t{row['consortium'] or ''}")
+        if row["held_reason"] and row["status"] == "held":
+            print(f"\t保留の理由: {row['held_reason']}")
+        if row["smtp_response"] and row["status"] in ("failed", "queued"):
+            print(f"\tサーバーの応答: {row['smtp_response']}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    ledger = app.open_ledger(settings)
+    row = staff.row(ledger, args.id)
+    if row is None:
+        print(f"renkei-intake: 返信 {args.id} はありません", file=sys.stderr)
+        return 1
+    print(describe(ledger, row))
+    return 0
+
+
+def describe(ledger: Ledger, row: dict[str, Any]) -> str:
+    """The reply as staff read it: decoded headers, body, and what happened to it."""
+    record = parse_message(ledger.blobs.get(row["raw_sha256"]))
+    headers = {name.lower(): value for name, value in reversed(record.headers)}
+    lines = [
+        f"返信 {row['id']}  種類 {row['kind']}  状態 {row['status']}  受付番号 {row['submission_id']}",
+        f"期限: {_jst(row['due_at'])}" + ("  (期限超過)" if row["overdue_at"] else ""),
+    ]
+    if row["sent_at"]:
+        lines.append(f"送信: {_jst(row['sent_at'])}  {row['smtp_response'] or ''}")
+    if row["held_reason"]:
+        lines.append(f"保留の理由: {row['held_reason']}")
+    lines += [
+        f"From: {headers.get('from', '')}",
+        f"To: {headers.get('to', '')}",
+        f"Subject: {record.subject}",
+        f"Message-ID: {record.message_id or ''}",
+        f"In-Reply-To: {record.in_reply_to or '(なし)'}",
+        f"Auto-Submitted: {headers.get('auto-submitted', '(なし)')}",
+        f"文字コード: {row['charset'] or ''}",
+        "―――― 本文 ――――",
+        record.body.rstrip("\n"),
+        "―――― 履歴 ――――",
+    ]
+    for event in staff.events(ledger, row["id"]):
+        detail = f"  {event['detail']}" if event["detail"] else ""
+        lines.append(f"{_jst(event['at'])}  {event['event']}  {event['actor']}{detail}")
+    return "\n".join(lines)
+
+
+def cmd_action(args: argparse.Namespace, settings: Settings) -> int:
+    ledger = app.open_ledger(settings)
+    results = staff.act(ledger, args.action, args.ids, args.by, getattr(args, "reason", None))
+    for result in results:
+        print(result.message, file=sys.stdout if result.done else sys.stderr)
+    return 0 if all(r.done for r in results) else 1
+
+
+def cmd_send_due(args: argparse.Namespace, settings: Settings) -> int:
+    with app.exclusive(settings.ledger_path):  # never beside a running daemon's send pass
+        ledger = app.open_ledger(settings)
+        ledger.event("system", None, "send_due", {"ignore_hours": args.ignore_hours},
+                     actor=args.by)
+        if settings.smtp is None:
+            files = write_files(ledger, settings.outbox_dir)
+            print(f"SMTP が設定されていないため、{len(files)} 通を {settings.outbox_dir} に"
+                  ".eml で書き出しました")
+            return 0
+        report = send_due(
+            ledger, settings.smtp, from_addr=settings.secretariat_address,
+            calendar=settings.calendar,
+            business_hours_only=settings.send_in_business_hours_only and not args.ignore_hours,
+            imap=settings.imap,
+        )
+    print(summary(report))
+    return 0 if not report.failed else 1
+
+
+def summary(report: SendReport) -> str:
+    parts = [f"送信 {report.sent}", f"再試行待ち {report.retrying}", f"失敗 {report.failed}"]
+    if report.found_in_sent:
+        parts.append(f"送信済みフォルダで確認 {report.found_in_sent}")
+    if report.resent:
+        parts.append(f"再送待ち {report.resent}")
+    if report.unknown:
+        parts.append(f"送信不明(要確認) {report.unknown}")
+    if report.copies:
+        parts.append(f"送信済みフォルダに保存 {report.copies}")
+    if report.overdue:
+        parts.append(f"期限超過になった返信 {report.overdue}")
+    note = " (業務時間外のため送信なし)" if report.skipped_outside_hours else ""
+    errors = "".join(f"\n  {e}" for e in dict.fromkeys(report.errors))
+    return "send: " + ", ".join(parts) + note + errors
+
+
+
+def _jst(value: str | None) -> str:
+    if not value:
+        return ""
+    local = datetime.fromisoformat(value).astimezone(JST)
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _help(parser: argparse.ArgumentParser) -> Handler:
+    def show_help(args: argparse.Namespace, settings: Settings) -> int:
+        parser.print_help()
+        return 2
+    return show_help
