@@ -26,7 +26,7 @@ from rules.findings import CATALOG, Finding, finding, has_deficiency
 from rules.mail_checks import check_period, check_sender, check_subject
 from rules.program import Program
 
-__all__ = ["FileInput", "check_files", "print_catalog", "run_check"]
+__all__ = ["CheckResult", "FileInput", "check_bytes", "check_files", "print_catalog", "run_check"]
 
 _ARCHIVE_KINDS = {"zip", "tnef", "msg"}
 _SEVERITY_JA = {"deficiency": "不備", "notice": "お知らせ"}
@@ -86,14 +86,15 @@ def run_check(paths: Sequence[Path], program: Program, form_map: FormMap, out: T
             print(f"  読み込めません: {exc.strerror or exc}", file=out)
             status = 2
             continue
-        result = _check_one(path.name, data, program, form_map)
+        result = check_bytes(path.name, data, program, form_map)
         _print_result(result, program, out)
         if has_deficiency(result.findings) and status == 0:
             status = 1
     return status
 
 
-def _check_one(name: str, data: bytes, program: Program, form_map: FormMap) -> CheckResult:
+def check_bytes(name: str, data: bytes, program: Program, form_map: FormMap) -> CheckResult:
+    """One FILE argument: a loose form, an archive (whole submission) or an .eml."""
     kind = sniff(data, name)
     if kind == "eml" or name.lower().endswith(".eml"):
         return _check_mail(data, program, form_map)
