@@ -156,6 +156,9 @@ def _labelled(lines: list[str]) -> dict[str, str]:
             value = _field_value(field, line, folded, m, lines, index)
             if value and field not in found:
                 found[field] = value
+            if field in ("email", "phone"):
+                # "連絡先：03-… / yamada@…" or "TEL 03-… Mail yamada@…" on one line.
+                _contact_extras(found, folded[m.start("value") :])
             break
         else:
             m = _WEAK_COMPANY_REGEX.match(folded)
@@ -164,6 +167,15 @@ def _labelled(lines: list[str]) -> dict[str, str]:
     if "company" not in found and weak_company:
         found["company"] = weak_company
     return found
+
+
+def _contact_extras(found: dict[str, str], value: str) -> None:
+    if "email" not in found and (email := normalise_email(value)):
+        found["email"] = email
+    if "phone" not in found and not _FAX.search(value.split("@")[0]):
+        without_email = re.sub(r"\S+@\S+", " ", value)
+        if phone := normalise_phone(without_email):
+            found["phone"] = phone
 
 
 def _field_value(field: str, line: str, folded: str, m: re.Match[str], lines: list[str],

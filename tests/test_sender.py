@@ -101,6 +101,15 @@ BLOCKS: list[tuple[str, tuple[str | None, ...]]] = [
         "4. メールアドレス：hayashi@eps.co.jp\n5. 電話番号：06‐7777－8888\n",
         ("株式会社イプシロン", "マネージャー", "林 三郎", "hayashi@eps.co.jp", "06-7777-8888"),
     ),
+    (   # one contact line with both, the generic 連絡先 label
+        "会社名：株式会社ゼータ\n役職：主任\n氏名：森\n連絡先：03-5555-6666 / mori@zeta.co.jp\n",
+        ("株式会社ゼータ", "主任", "森", "mori@zeta.co.jp", "03-5555-6666"),
+    ),
+    (   # TEL and Mail on one line, full-width
+        "会社名：株式会社イータ\n役職：課長\n氏名：原\n"
+        "ＴＥＬ：０６－１２３４－５６７８　Ｍａｉｌ：ｈａｒａ＠ｅｔａ．ｊｐ\n",
+        ("株式会社イータ", "課長", "原", "hara@eta.jp", "06-1234-5678"),
+    ),
     ("", (None, None, None, None, None)),
     ("添付の通りです。", (None, None, None, None, None)),
 ]
