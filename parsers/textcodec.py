@@ -311,7 +311,8 @@ def _strong_guesses(codec: str | None, has_escapes: bool) -> tuple[str, ...]:
 
 
 def _is_plain_ascii(data: bytes) -> bool:
-    return data.isascii() and b"\x1b" not in data
+    """ASCII with no ISO-2022 shifts (ESC, and SO which CP50222 writers use for katakana)."""
+    return data.isascii() and b"\x1b" not in data and b"\x0e" not in data
 
 
 class _Attempts:
