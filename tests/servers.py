@@ -10,10 +10,12 @@ Loaded by `tests/conftest.py` (`pytest_plugins = ["tests.servers"]`), so every t
 - `local_ca`: the session's CA, server certificate and key.
 
 One Dovecot process serves the whole session and each test gets its own user, because a Dovecot
-start/stop costs about a second while a new user costs nothing. Tests run as root (CI and the dev
-machine do); Dovecot then needs its own config (never /etc/dovecot), written into the pytest
-temp dir. A missing Dovecot FAILS the fixture instead of skipping: the suite must not quietly
-lose its real-server tests.
+start costs tens of milliseconds but a clean stop about a second, while a new user costs nothing.
+Tests run as root (CI and the dev machine do); Dovecot then needs its own config (never
+/etc/dovecot), written with its mail into /tmp/renkei-dovecot-* (see `new_daemon_root`) and
+removed at the end; its log is kept in the pytest temp dir (`dovecot-log*/dovecot.log`).
+A missing Dovecot FAILS the fixture instead of skipping: the suite must not quietly lose its
+real-server tests.
 """
 
 from __future__ import annotations
@@ -137,20 +139,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _make_traversable(path: Path, stop_at: Path) -> None:
-    """Add o+x from `path` up to `stop_at`: Dovecot's login and mail processes run as
-    dovenull/dovecot and must reach the sockets and mail dirs inside pytest's 0700 temp tree.
-    Only search permission is added, so other users still cannot list the directories."""
-    for directory in [path, *path.parents]:
-        mode = directory.stat().st_mode
-        if not mode & 0o001:
-            directory.chmod(mode | 0o001)
-        if directory == stop_at:
-            return
+def new_daemon_root() -> Path:
+    """A fresh 0755 directory under /tmp for one Dovecot daemon.
 
-
-def _unreachable_dir(path: Path) -> Path | None:
-    return next((d for d in [path, *path.parents] if not d.stat().st_mode & 0o001), None)
+    Not inside pytest's temp tree: Dovecot's login and mail processes run as dovenull/dovecot
+    and must reach the sockets and mail dirs, but every pytest run that starts (another
+    engineer's, a second CI job) resets /tmp/pytest-of-<user> to 0700, which would cut a
+    running Dovecot off its own files. A short path also keeps the unix sockets under 108 bytes.
+    """
+    root = Path(tempfile.mkdtemp(prefix="renkei-dovecot-", dir="/tmp"))
+    root.chmod(0o755)
+    return root
 
 
 def _proc_stats() -> Iterator[tuple[int, str, str, int, int]]:
@@ -177,6 +176,10 @@ def _group_members(pgid: int, *, live_only: bool = False) -> dict[int, str]:
             if pgrp == pgid and not (live_only and state == "Z")}
 
 
+class PortTakenError(RuntimeError):
+    """Dovecot could not bind its port: another program took it first."""
+
+
 def _wait_until(condition: Callable[[], bool], timeout: float = 5) -> bool:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -201,22 +204,23 @@ class DovecotDaemon:
     `restart()` like they would against a real server that came back.
     """
 
-    def __init__(self, root: Path, *, ca: LocalCA | None = None, binary: str | None = None) -> None:
+    def __init__(self, root: Path | None = None, *, ca: LocalCA | None = None,
+                 binary: str | None = None) -> None:
         self.binary = binary or dovecot_binary() or ""
         if not os.access(self.binary, os.X_OK):
             pytest.fail(INSTALL_HINT)  # fail, not skip: the real-server tests must not vanish
         self.host = HOST
-        self.root = root
+        # A root we made is removed by close(); one given by the caller is left alone.
+        self._owns_root = root is None
+        self.root = root or new_daemon_root()
         self.ca = ca
         self.port = free_port()
         self.tls_port: int | None = free_port() if ca else None
-        self.conf_path = root / "dovecot.conf"
-        self.log_path = root / "dovecot.log"
-        self.users_file = root / "users"
-        self.mail_root = root / "home"
-        # Unix socket paths must fit in 108 bytes; under a deep --basetemp they would not.
-        self.run_dir = (root / "run" if len(str(root)) < 60
-                        else Path(tempfile.mkdtemp(prefix="rk-dovecot-", dir="/tmp")))
+        self.conf_path = self.root / "dovecot.conf"
+        self.log_path = self.root / "dovecot.log"
+        self.users_file = self.root / "users"
+        self.mail_root = self.root / "home"
+        self.run_dir = self.root / "run"
         # Incremented on every start: a cached client from an older generation is dead.
         self.generation = 0
         self._process: subprocess.Popen[bytes] | None = None
@@ -232,7 +236,7 @@ class DovecotDaemon:
         for directory in (self.root, self.mail_root, self.root / "state"):
             directory.mkdir(parents=True, exist_ok=True)
             directory.chmod(0o755)
-        self.run_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
+        self.run_dir.mkdir(mode=0o755, exist_ok=True)
         shutil.chown(self.mail_root, "dovecot", "dovecot")
         self.users_file.touch()
         self.users_file.chmod(0o644)  # read by the auth process (user dovecot)
@@ -262,7 +266,7 @@ ssl = {"required" if self.ca else "no"}
 {tls}disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_verbose = yes
-# A wrong password must not cost a test two seconds.
+# A wrong password should not cost a test two seconds (Dovecot still takes about 0.5 s).
 auth_failure_delay = 0
 mail_location = maildir:~/Maildir
 mail_max_userip_connections = 200
@@ -351,6 +355,23 @@ service anvil {{
     def start(self) -> None:
         if self.running:
             return
+        for attempt in range(3):
+            try:
+                self._spawn()
+                break
+            except PortTakenError:
+                # Another program took a port between free_port() and Dovecot's bind. Ports
+                # that already served must stay (clients know them), so only a first start
+                # moves on to new ones.
+                if self.generation > 1 or attempt == 2:
+                    raise
+                self.generation = 0
+                self.port = free_port()
+                self.tls_port = free_port() if self.ca else None
+                self.conf_path.write_text(self._config())
+        atexit.register(self.close)
+
+    def _spawn(self) -> None:
         stderr_path = self.root / "dovecot.stderr"
         with stderr_path.open("ab") as stderr:
             # Own session: the whole Dovecot process tree is one process group we can check/kill.
@@ -364,15 +385,15 @@ service anvil {{
         except Exception:
             self.stop()
             raise
-        atexit.register(self.close)
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             assert self._process is not None
             if self._process.poll() is not None:
-                raise RuntimeError(f"dovecot exited with {self._process.returncode}:\n"
-                                   f"{self._startup_errors()}")
+                errors = self._startup_errors()
+                kind = PortTakenError if "Address already in use" in errors else RuntimeError
+                raise kind(f"dovecot exited with {self._process.returncode}:\n{errors}")
             if _imap_greets(self.host, self.port):
                 return
             time.sleep(0.005)
@@ -412,14 +433,16 @@ service anvil {{
         self.stop()
         self.start()
 
-    def close(self) -> None:
-        """Stop for good: also wait until init has reaped every process of the last run (so
-        `pgrep` finds nothing) and remove a run dir outside the temp tree."""
+    def close(self, keep_log_in: Path | None = None) -> None:
+        """Stop for good: wait until init has reaped every process of the last run (so `pgrep`
+        finds nothing), copy the log to `keep_log_in` and remove a root this daemon made."""
         self.stop()
         if self._last_group is not None:
             _wait_until(lambda: not _group_alive(self._last_group or 0), timeout=10)
-        if not self.run_dir.is_relative_to(self.root):
-            shutil.rmtree(self.run_dir, ignore_errors=True)
+        if keep_log_in is not None and self.log_path.exists():
+            shutil.copy2(self.log_path, keep_log_in / self.log_path.name)
+        if self._owns_root:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _imap_greets(host: str, port: int) -> bool:
@@ -708,23 +731,12 @@ class SmtpServer:
 # Fixtures
 
 
-def _dovecot_root(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+def _require_dovecot() -> None:
+    if dovecot_binary() is None:
+        pytest.fail(INSTALL_HINT)
     if os.geteuid() != 0:
         pytest.fail("the Dovecot test server needs root (CI and the dev machine run tests as "
                     "root); run the test command from README.md")
-    if dovecot_binary() is None:
-        pytest.fail(INSTALL_HINT)
-    root = tmp_path_factory.mktemp(name)
-    base = tmp_path_factory.getbasetemp()
-    # pytest's own per-user dir (/tmp/pytest-of-root) is 0700 too; never widen a directory
-    # outside pytest's tree (e.g. the parent of a custom --basetemp).
-    _make_traversable(root, stop_at=base.parent if base.parent.name.startswith("pytest-of-")
-                      else base)
-    blocked = _unreachable_dir(root)
-    if blocked is not None:
-        pytest.fail(f"{blocked} is not searchable by other users, so Dovecot's unprivileged "
-                    "processes cannot reach the test mail dir; use a --basetemp under /tmp")
-    return root
 
 
 @pytest.fixture(scope="session")
@@ -734,19 +746,22 @@ def local_ca(tmp_path_factory: pytest.TempPathFactory) -> LocalCA:
 
 @pytest.fixture(scope="session")
 def dovecot_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DovecotDaemon]:
-    daemon = DovecotDaemon(_dovecot_root(tmp_path_factory, "dovecot"))
+    """The session's plain-text Dovecot; its log ends up in the pytest temp dir `dovecot-log*`."""
+    _require_dovecot()
+    daemon = DovecotDaemon()
     daemon.start()
     yield daemon
-    daemon.close()
+    daemon.close(keep_log_in=tmp_path_factory.mktemp("dovecot-log"))
 
 
 @pytest.fixture(scope="session")
 def dovecot_tls_daemon(tmp_path_factory: pytest.TempPathFactory,
                        local_ca: LocalCA) -> Iterator[DovecotDaemon]:
-    daemon = DovecotDaemon(_dovecot_root(tmp_path_factory, "dovecot-tls"), ca=local_ca)
+    _require_dovecot()
+    daemon = DovecotDaemon(ca=local_ca)
     daemon.start()
     yield daemon
-    daemon.close()
+    daemon.close(keep_log_in=tmp_path_factory.mktemp("dovecot-tls-log"))
 
 
 def _account(daemon: DovecotDaemon) -> Iterator[DovecotServer]:

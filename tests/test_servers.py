@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
 import time
 from datetime import UTC, datetime, timedelta, timezone
@@ -105,19 +106,37 @@ def test_missing_dovecot_fails_with_the_install_hint(tmp_path: Path) -> None:
         DovecotDaemon(tmp_path, binary=str(tmp_path / "no-such-dovecot"))
 
 
-def test_daemon_close_leaves_no_process_at_all(dovecot_daemon: DovecotDaemon) -> None:
-    # A daemon of its own (in the session daemon's tree, which is already reachable), so the
-    # session's server keeps running for the other tests.
-    daemon = DovecotDaemon(dovecot_daemon.root.parent / f"{dovecot_daemon.root.name}-own")
+def test_first_start_moves_off_a_port_someone_else_took() -> None:
+    daemon = DovecotDaemon()
+    with socket.socket() as squatter:
+        squatter.bind((daemon.host, 0))
+        squatter.listen()
+        daemon.port = squatter.getsockname()[1]
+        daemon.conf_path.write_text(daemon._config())
+        try:
+            daemon.start()
+            assert daemon.port != squatter.getsockname()[1]
+            server = DovecotServer(daemon, *daemon.new_user())
+            assert server.deliver(_mail(1)) == 1
+            server.close()
+        finally:
+            daemon.close()
+
+
+def test_daemon_close_leaves_no_process_and_no_files(tmp_path: Path) -> None:
+    # A daemon of its own, so the session's server keeps running for the other tests.
+    daemon = DovecotDaemon()
     daemon.start()
     server = DovecotServer(daemon, *daemon.new_user())
     server.deliver(_mail(1))
     assert daemon._process is not None
     group = daemon._process.pid
     server.close()
-    daemon.close()
+    daemon.close(keep_log_in=tmp_path)
     assert not _group_alive(group)
     assert not daemon.running
+    assert not daemon.root.exists()
+    assert f"user=<{server.user}>" in (tmp_path / "dovecot.log").read_text()
 
 
 @pytest.mark.parametrize("folder", ["INBOX", "Archive"])
