@@ -104,7 +104,7 @@ def _error(errors: str, codec: str, data: bytes, start: int, end: int, reason: s
     """Apply a Python error handler (strict raises; replace/ignore/... give text and position)."""
     handler = codecs.lookup_error(errors)
     text, pos = handler(UnicodeDecodeError(codec, data, start, end, reason))
-    return text, pos
+    return text, pos if pos >= 0 else len(data) + pos  # handlers may count from the end
 
 
 def _decode_jis(data: bytes, errors: str = "strict") -> tuple[str, int]:
@@ -205,7 +205,7 @@ def _encode(text: str, errors: str, jis: bool) -> tuple[bytes, int]:
             )[0]
             switch("ascii")
             out.extend(raw)
-            i = pos
+            i = pos if pos >= 0 else len(text) + pos  # handlers may count from the end
             continue
         i += 1
     switch("ascii")
