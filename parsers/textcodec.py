@@ -436,7 +436,7 @@ def decode_bytes(data: bytes, declared: str | None) -> Decoded:
     Japanese suspects (JIS escapes, UTF-8, CP932, EUC-JP), finally with replacement characters.
     Line endings are left as they are."""
     if isinstance(data, str):  # be forgiving: a caller handing over text gets it back
-        data = data.encode("utf-8", "surrogateescape")
+        data = _text_bytes(data)
     try:
         return _decode_bytes(bytes(data), declared)
     except Exception as exc:  # the contract is "never raises": say what broke instead
@@ -451,6 +451,14 @@ _ENCODED_WORD = re.compile(rb"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _FOLD = re.compile(rb"\r?\n(?=[ \t])")
 
 
+def _text_bytes(text: str) -> bytes:
+    """Back to bytes: surrogate escapes (compat32's raw 8-bit) become the original bytes."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that no parser produced: keep the rest
+        return text.encode("utf-8", "replace")
+
+
 def _header_bytes(value: object) -> bytes:
     """The raw bytes of what compat32 hands out (surrogate-escaped str, Header, bytes, None)."""
     if value is None:
@@ -461,9 +469,9 @@ def _header_bytes(value: object) -> bytes:
         # compat32 wraps 8-bit headers in a Header whose chunks hold surrogate-escaped text.
         chunks = getattr(value, "_chunks", None)
         if chunks is None:
-            return str(value).encode("utf-8", "surrogateescape")
-        return b"".join(str(s).encode("utf-8", "surrogateescape") for s, _ in chunks)
-    return str(value).encode("utf-8", "surrogateescape")
+            return _text_bytes(str(value))
+        return b"".join(_text_bytes(str(s)) for s, _ in chunks)
+    return _text_bytes(str(value))
 
 
 def _unfold(raw: bytes) -> bytes:

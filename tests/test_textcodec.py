@@ -294,6 +294,7 @@ def test_raw_utf8_header_is_clean_and_empty_values_are_empty() -> None:
     assert decode_header("事務局 <it-renkei@example.jp>".encode()).problem is None
     assert decode_header(None) == Decoded("", "ascii", None)
     assert decode_header("").text == ""
+    assert decode_header("件名\ud800").text == "件名?"  # a lone surrogate is not raw bytes
 
 
 def test_unknown_charset_in_an_encoded_word_is_guessed() -> None:
