@@ -49,6 +49,7 @@ class Renderer:
             keep_trailing_newline=True,
             autoescape=False,
         )
+        self.env.filters["by_code"] = by_code
 
     def render(self, kind: str, context: Mapping[str, Any]) -> tuple[str, str]:
         """Return (subject, body): a template's first line is the subject."""
@@ -135,6 +136,17 @@ class Renderer:
             if frame.filename and frame.filename.endswith(".j2"):
                 return f"{self.origin(Path(frame.filename).name)} {frame.lineno} 行目"
         return self.origin(fallback)
+
+
+def by_code(findings: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Findings grouped by code in order of first appearance, so a notice says "様式の必須項目が
+    空欄です" once with its fix and lists the fourteen fields under it (template filter)."""
+    groups: dict[str, dict[str, Any]] = {}
+    for f in findings:
+        group = groups.setdefault(f["code"], {"code": f["code"], "meaning": f["meaning"],
+                                              "fix": f["fix"], "findings": []})
+        group["findings"].append(f)
+    return list(groups.values())
 
 
 _UNKNOWN = object()
