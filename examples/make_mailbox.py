@@ -1,6 +1,8 @@
 """Write examples/mailbox/, a Maildir of realistic synthetic mails to it-renkei@example.go.jp.
 
-    python examples/make_mailbox.py          # rewrites examples/mailbox/ byte for byte
+    python examples/make_mailbox.py                  # rewrites examples/mailbox/ byte for byte
+    python examples/make_mailbox.py --sample-forms   # the same mails carrying the full sample
+                                                     # forms of examples/make_forms.py
 
 Everything is fixed (Message-IDs, dates, MIME boundaries, xlsx/zip timestamps, the AES salt), so
 running it again gives the same files. The topmost `Received:` header is the time our server took
@@ -29,7 +31,9 @@ Maildir names: `<arrival unix time>.M<n>P1.renkei-example:2,S` in cur/ (already 
 | 13 | 09-10 00:03   | complete; Date: says 09-09 23:58, but our server | OUTSIDE_PERIOD         |
 |    |               | received it after the deadline                  |                        |
 
-Submissions: 01, 02, 03, 04, 05, 09+10, 11+12, 13 (eight). The attachment set of a consortium is
+Submissions: 01, 02, 03, 04, 05, 09+10, 11+12, 13 (eight). "receipt" above holds with
+`--sample-forms`; the default stand-in documents are recognised but fail the form checks
+(FORM_FIELD_MISSING, CONSORTIUM_COMPOSITION) on every submission. The attachment set of a consortium is
 built by `document_set(consortium)`; to use the real sample forms of examples/forms/ instead,
 change that one function (see its docstring).
 """
@@ -43,7 +47,7 @@ import shutil
 import sys
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from email import message_from_string, policy
 from email.charset import QP, Charset
@@ -69,6 +73,7 @@ CORE = "令和4年度「共創型サービスIT連携支援補助金」 応募�
 FIXED = datetime(2022, 8, 1, 9, 0, 0)  # every timestamp inside generated files
 ZIP_TIME = (2022, 8, 1, 9, 0, 0)
 # Headers are folded by hand (encoded_words), so the generator must not fold them again.
+SAMPLE_FORMS = "--sample-forms" in sys.argv[1:]
 GENERATOR_POLICY = policy.compat32.clone(linesep="\n", max_line_length=None)
 
 # ---------------------------------------------------------------- the applicants
@@ -99,9 +104,9 @@ HOKUTO = Consortium(
 )
 SAKURA = Consortium(
     "さくら通り商店街①連携コンソーシアム",
-    Person("有限会社さくら商店", "取締役", "桜井 花子", "sakurai@sakura-shoten.example.jp",
-           "03-3841-5566", "smtp.sakura-shoten.example.jp"),
-    ("有限会社さくら商店", "株式会社浅草工房", "株式会社テックブリッジ", "合同会社クラウドラボ"),
+    Person("有限会社さくら通り商会", "取締役", "桜井 花子", "sakurai@sakura-shokai.example.jp",
+           "03-3841-5566", "smtp.sakura-shokai.example.jp"),
+    ("有限会社さくら通り商会", "株式会社浅草工房", "株式会社テックブリッジ", "合同会社クラウドラボ"),
 )
 KAWASAKI = Consortium(
     "川崎ものづくりIT連携コンソーシアム",
@@ -213,10 +218,14 @@ def pdf(lines: list[str]) -> bytes:
 def document_set(consortium: str) -> dict[str, bytes]:
     """Every document of SPEC §2 for one consortium, named as applicants name them.
 
-    To send the real sample forms instead, return them here, e.g. read
-    examples/forms/valid-application.xlsx for the 4_交付申請書 entry; nothing else in this
-    script knows what the files contain.
+    By default small stand-ins (title in A1 and as sheet name, PDFs with the title): enough for
+    recognition, not for the form checks, so those submissions get FORM_FIELD_MISSING. With
+    `--sample-forms` (SAMPLE_FORMS) the complete sample forms of examples/make_forms.py are used
+    instead, filled in for this consortium and its 幹事社; nothing else in this script knows
+    what the files contain.
     """
+    if SAMPLE_FORMS:
+        return sample_form_set(consortium)
     c = CONSORTIA[consortium]
     lead = c.lead.company
     files = {
@@ -241,6 +250,33 @@ def document_set(consortium: str) -> dict[str, bytes]:
             ["履歴事項全部証明書", f"商号 {member}", "令和4年7月20日 発行"])
         files[f"納税証明書_{member}.pdf"] = pdf(["納税証明書(その1)", f"氏名又は名称 {member}"])
     return files
+
+
+def sample_form_set(consortium: str) -> dict[str, bytes]:
+    """The valid sample submission of examples/make_forms.py, with our consortium and 幹事社."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_forms", REPO / "examples/make_forms.py")
+    if spec is None or spec.loader is None:
+        raise SystemExit("examples/make_forms.py is missing")
+    forms = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("make_forms", forms)  # its dataclasses look their module up there
+    spec.loader.exec_module(forms)
+    valid, lead = forms.VALID, CONSORTIA[consortium].lead
+    old = next(m.name for m in valid.members if m.lead)
+
+    def renamed(name: str) -> str:
+        return lead.company if name == old else name
+
+    scenario = replace(
+        valid,
+        consortium=consortium,
+        members=tuple(replace(m, name=lead.company, email=lead.email) if m.lead else m
+                      for m in valid.members),
+        lines=tuple(replace(x, member=renamed(x.member)) for x in valid.lines),
+        member_requested={renamed(k): v for k, v in valid.member_requested.items()},
+    )
+    return forms.submission_files(scenario)
 
 
 class _FixedRandom:
