@@ -67,12 +67,20 @@ def choose(requested: str, *texts: str) -> CharsetChoice:
         return CharsetChoice("utf-8", None)
     missing = unsafe_chars(*texts)
     if not missing:
+        if not all(jis_lines_fit(text) for text in texts):
+            return CharsetChoice("utf-8", "ISO-2022-JP では1行が長すぎるため UTF-8 で作成しました")
         return CharsetChoice("iso-2022-jp", None)
     shown = "".join(missing[:10])
     return CharsetChoice(
         "utf-8",
         f"ISO-2022-JP にない文字({shown})を含むため、文字を置き換えずに UTF-8 で作成しました",
     )
+
+
+def jis_lines_fit(body: str) -> bool:
+    """7-bit ISO-2022-JP cannot be wrapped by a transfer encoding: every encoded line must
+    stay within SMTP's 998 octets, else the mail is written in UTF-8 (base64) instead."""
+    return all(len(encode_jis(line)) <= 998 for line in body.splitlines())
 
 
 def encode_jis(text: str) -> bytes:

@@ -8,7 +8,7 @@ from email.message import EmailMessage, Message
 from email.policy import SMTP, compat32
 from email.utils import format_datetime, formataddr
 
-from replies.charset import choose, encode_jis, jis_encoded_words
+from replies.charset import choose, encode_jis, jis_encoded_words, jis_lines_fit
 
 _SMTP_COMPAT32 = compat32.clone(linesep="\r\n")
 
@@ -36,7 +36,7 @@ def compose(
     """The reply as SMTP-ready bytes (CRLF). `charset` "iso-2022-jp" is honoured when every
     character fits (replies.charset.choose); otherwise the mail is written in UTF-8."""
     threading = _threading(in_reply_to, references)
-    if choose(charset, subject, body, from_name).charset == "iso-2022-jp":
+    if choose(charset, subject, body, from_name).charset == "iso-2022-jp" and jis_lines_fit(body):
         return _compose_jis(from_addr, from_name, to_addr, subject, body, message_id,
                             threading, date)
     msg = EmailMessage(policy=SMTP)
