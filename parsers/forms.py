@@ -490,6 +490,7 @@ class FormProblem:
 class TableData:
     rows: list[dict[str, Any]] = field(default_factory=list)
     refs: list[str] = field(default_factory=list)  # "シート!B12" of each row, for details
+    cells: list[dict[str, str]] = field(default_factory=list)  # per row: column key → "シート!H12"
     total: dict[str, Any] = field(default_factory=dict)  # values on the 合計 row
     found: bool = False
 
@@ -756,6 +757,7 @@ def _read_rows(
         blanks = 0
         table.rows.append(_convert_row(sheet, spec, columns, r, raw, facts))
         table.refs.append(sheet.ref(r, min(columns.values())))
+        table.cells.append({key: sheet.ref(r, c) for key, c in columns.items()})
 
 
 def _convert_row(
@@ -803,6 +805,7 @@ class Member:
     size: str | None = None  # 企業規模 as written (大企業/中小企業), when the form asks
     document: str = "application"  # where this member was read from
     ref: str = ""
+    cell_refs: dict[str, str] = field(default_factory=dict)  # column key → "シート!H13"
 
 
 @dataclass(frozen=True)
@@ -891,8 +894,8 @@ def _merge_application(
     facts.dates.update({k: v for k, v in f.items() if isinstance(v, date)})
     members = form.tables.get("members", TableData())
     facts.members = [
-        _member(row, ref, "application") for row, ref in zip(members.rows, members.refs,
-                                                             strict=True)
+        _member(row, ref, "application", cells)
+        for row, ref, cells in zip(members.rows, members.refs, members.cells, strict=True)
         if row.get("name")
     ]
     _mark_lead(facts)
@@ -912,13 +915,15 @@ def _merge_application(
     facts.category_summary_total = summary.total.get("amount")
 
 
-def _member(row: Mapping[str, Any], ref: str, document: str) -> Member:
+def _member(
+    row: Mapping[str, Any], ref: str, document: str, cells: Mapping[str, str] | None = None
+) -> Member:
     return Member(
         name=str(row["name"]), role=row.get("role"), is_lead=bool(row.get("lead")),
         industry=row.get("industry"), main_industry=row.get("main_industry"),
         capital=row.get("capital"), employees=row.get("employees"),
         corporate_number=row.get("corporate_number"), email=row.get("email"),
-        size=row.get("size"), document=document, ref=ref,
+        size=row.get("size"), document=document, ref=ref, cell_refs=dict(cells or {}),
     )
 
 
@@ -954,17 +959,17 @@ def _fill_members_from_member_info(forms: Sequence[FormFacts], facts: Applicatio
         return
     table = info.tables.get("members", TableData())
     known = {member_key(m.name): m for m in facts.members}
-    for row, ref in zip(table.rows, table.refs, strict=True):
+    for row, ref, cells in zip(table.rows, table.refs, table.cells, strict=True):
         if not row.get("name"):
             continue
         member = known.get(member_key(str(row["name"])))
         if member is None:
             if facts.members and "application" in facts.forms_read:
                 continue  # the 交付申請書 is the authority on who is in the consortium
-            facts.members.append(_member(row, ref, "member_info"))
+            facts.members.append(_member(row, ref, "member_info", cells))
         elif row.get("corporate_number") and row["corporate_number"] != member.corporate_number:
             # a second, differing 法人番号 is checked too: either may be the typo
-            facts.members.append(_member(row, ref, "member_info"))
+            facts.members.append(_member(row, ref, "member_info", cells))
 
 
 def _merge_checklist(

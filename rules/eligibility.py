@@ -171,7 +171,8 @@ def check_corporate_numbers(members: Sequence[Member]) -> list[Finding]:
         digits = normalise_corporate_number(number)
         why = ("13桁の数字ではありません" if len(digits) != 13 or not digits.isdigit()
                else "検査用数字(先頭の1桁)が一致しません")
-        where = f"({member.ref})" if member.ref else ""
+        cell = member.cell_refs.get("corporate_number") or member.ref
+        where = f"({cell})" if cell else ""
         found.append(finding("CORPORATE_NUMBER_INVALID",
                              f"{member.name}の法人番号「{number}」{where}は{why}。",
                              member=member.name, document=member.document))

@@ -91,14 +91,14 @@ def _check_cap_and_rate(facts: ApplicationFacts, program: Program) -> list[Findi
     if eligible is not None:
         rate = subsidy_rate(facts.members, program)
         if _over(requested, rate, eligible):
-            why = "(ITベンダに大企業が含まれるため)" if rate == program.subsidy_rate_large_vendor \
+            why = "ITベンダに大企業が含まれるため、" if rate == program.subsidy_rate_large_vendor \
                 and rate != program.subsidy_rate else ""
             limit = eligible * rate.numerator // rate.denominator
             found.append(finding(
                 "AMOUNT_OVER_CAP",
                 f"補助金交付申請額{_yen(requested)}は補助対象経費{_yen(eligible)}の"
-                f"{_share_text(rate)}{why}({_yen(limit)})を超えています。",
-                document="application"))
+                f"{_share_text(rate)}({_yen(limit)})を超えています({why}補助率は"
+                f"{_share_text(rate)}以内です)。", document="application"))
     return found
 
 
