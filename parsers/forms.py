@@ -370,10 +370,10 @@ def parse_role(value: object) -> str | None:
     text = normalise_text(str(value or ""))
     if not text:
         return None
+    if "ベンダ" in text or "vendor" in text:  # first: a vendor may add (中小企業)
+        return "vendor"
     if "ユーザ" in text or "中小" in text:
         return "sme"
-    if "ベンダ" in text or "vendor" in text:
-        return "vendor"
     if "その他" in text or "協力者" in text:
         return "other"
     return None
