@@ -76,7 +76,11 @@ def check_files(
     return result
 
 
-def run_check(paths: Sequence[Path], program: Program, form_map: FormMap, out: TextIO) -> int:
+def run_check(
+    paths: Sequence[Path], program: Program, form_map: FormMap, out: TextIO, *,
+    passwords: Sequence[str] = (),
+) -> int:
+    """Check each FILE on its own; 0 no deficiency, 1 a deficiency, 2 a file unreadable."""
     status = 0
     for path in paths:
         print(f"■ {path}", file=out)
@@ -86,20 +90,23 @@ def run_check(paths: Sequence[Path], program: Program, form_map: FormMap, out: T
             print(f"  読み込めません: {exc.strerror or exc}", file=out)
             status = 2
             continue
-        result = check_bytes(path.name, data, program, form_map)
+        result = check_bytes(path.name, data, program, form_map, passwords=passwords)
         _print_result(result, program, out)
         if has_deficiency(result.findings) and status == 0:
             status = 1
     return status
 
 
-def check_bytes(name: str, data: bytes, program: Program, form_map: FormMap) -> CheckResult:
+def check_bytes(
+    name: str, data: bytes, program: Program, form_map: FormMap, *,
+    passwords: Sequence[str] = (),
+) -> CheckResult:
     """One FILE argument: a loose form, an archive (whole submission) or an .eml."""
     kind = sniff(data, name)
     if kind == "eml" or name.lower().endswith(".eml"):
-        return _check_mail(data, program, form_map)
+        return _check_mail(data, program, form_map, passwords)
     if kind in _ARCHIVE_KINDS:
-        files, findings = _unpack_all([(name, data)])
+        files, findings = _unpack_all([(name, data)], passwords)
         result = check_files(files, program, form_map)
         result.findings[:0] = findings
         return result
@@ -107,11 +114,13 @@ def check_bytes(name: str, data: bytes, program: Program, form_map: FormMap) -> 
                        whole_submission=False)
 
 
-def _unpack_all(attachments: Sequence[tuple[str, bytes]]) -> tuple[list[FileInput], list[Finding]]:
+def _unpack_all(
+    attachments: Sequence[tuple[str, bytes]], passwords: Sequence[str]
+) -> tuple[list[FileInput], list[Finding]]:
     files: list[FileInput] = []
     findings: list[Finding] = []
     for name, data in attachments:
-        unpacked = unpack(name, data)
+        unpacked = unpack(name, data, passwords=passwords)
         files += [FileInput(f.path, f.name, f.kind, f.data) for f in unpacked.files]
         findings += [finding(p.code, p.detail) for p in unpacked.problems]
         for locked in unpacked.encrypted:
@@ -122,10 +131,12 @@ def _unpack_all(attachments: Sequence[tuple[str, bytes]]) -> tuple[list[FileInpu
     return files, findings
 
 
-def _check_mail(raw: bytes, program: Program, form_map: FormMap) -> CheckResult:
+def _check_mail(
+    raw: bytes, program: Program, form_map: FormMap, passwords: Sequence[str]
+) -> CheckResult:
     message = parse_message(raw)
     subject = parse_subject(message.subject, program.subject_core)
-    files, findings = _unpack_all([(a.name, a.data) for a in message.attachments])
+    files, findings = _unpack_all([(a.name, a.data) for a in message.attachments], passwords)
     findings += check_subject(subject)
     findings += check_sender(parse_sender_block(message.body))
     arrived = received_time(raw) or message.date

@@ -109,6 +109,10 @@ def test_encrypted_zip_without_its_password() -> None:
         archive.writestr("4_交付申請書.xlsx", (FORMS / "valid-application.xlsx").read_bytes())
     result = check_bytes("申請書類.zip", buffer.getvalue(), PROGRAM, FORM_MAP)
     assert "ARCHIVE_PASSWORD_MISSING" in {f.code for f in result.findings}
+    opened = check_bytes("申請書類.zip", buffer.getvalue(), PROGRAM, FORM_MAP,
+                         passwords=["secret"])
+    assert [r.key for _, r in opened.recognised] == ["application"]
+    assert "ARCHIVE_PASSWORD_MISSING" not in {f.code for f in opened.findings}
 
 
 # --- a whole mail ------------------------------------------------------------------------------
