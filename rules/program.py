@@ -35,7 +35,11 @@ class SmeLine:
 
 @dataclass(frozen=True)
 class RequiredDocument:
-    """A SPEC §2 document: per consortium, per member, or per corporate member (登記のある法人)."""
+    """A SPEC §2 document: per consortium, per member, or per corporate member (登記のある法人).
+
+    "Member" means each 中小ユーザ企業 and ITベンダ (the 補助事業者); その他協力者 are paid
+    through a member's 専門家経費 and send no papers of their own.
+    """
 
     key: str
     title: str

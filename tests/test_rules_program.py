@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import tomllib
 from datetime import date, datetime
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -85,3 +87,14 @@ def test_a_bare_end_date_means_the_whole_day() -> None:
 def test_bad_program_settings_are_named(table: dict[str, object], named: str) -> None:
     with pytest.raises(ValueError, match=named):
         program_from_toml(table)
+
+
+def test_rules_and_parsers_import_nothing_from_state_replies_or_ingest() -> None:
+    """Layout rule: the checks are pure and can be tested with plain data."""
+    repo = Path(__file__).resolve().parents[1]
+    for path in [*(repo / "rules").glob("*.py"), *(repo / "parsers").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                assert name.split(".")[0] not in {"state", "replies", "ingest"}, (path, name)
