@@ -5,7 +5,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -67,23 +67,27 @@ def replay(pipeline: Pipeline, source: MailSource) -> PassReport:
     return pipeline.report
 
 
-def poll_once(pipeline: Pipeline) -> PassReport:
+def poll_once(pipeline: Pipeline, stop: Callable[[], bool] | None = None) -> PassReport:
     """One pass over the configured IMAP folder."""
     server = pipeline.settings.imap
     if server is None:
         raise MailboxError("[imap] が設定されていません(config.example.toml を参照)")
-    report = fetch_pass(pipeline, server)
+    report = fetch_pass(pipeline, server, stop)
     pipeline.ledger.beat(f"poll:{server.account}/{server.folder}", {"new": report.new})
     return report
 
 
-def fetch_pass(pipeline: Pipeline, server: ServerConfig) -> PassReport:
-    """Take every mail of `server.folder` the ledger does not hold yet, then evaluate."""
+def fetch_pass(pipeline: Pipeline, server: ServerConfig,
+               stop: Callable[[], bool] | None = None) -> PassReport:
+    """Take every mail of `server.folder` the ledger does not hold yet, then evaluate.
+    `stop` is asked between mails, so a shutdown never waits for a whole backlog."""
     client = connect(server)
     try:
         progress = Progress(None, "通")
         for mail in new_mails(client, server, pipeline.ledger, progress.update):
             pipeline.take(mail)
+            if stop and stop():
+                break
         progress.close()
     finally:
         try:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
 
-from ingest import app
+from ingest import app, health
 from ingest.check_cmd import print_catalog, run_check
 from ingest.config import ConfigError, Settings, load_settings
 from ingest.export import write_csv, write_jsonl
@@ -197,8 +197,9 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     ledger = app.open_ledger(settings)
     counts = queries.status_counts(ledger)
     if args.json:
-        print(json.dumps(counts, ensure_ascii=False, indent=2))
-        return 0
+        alarms = health.warnings(settings, ledger)
+        print(json.dumps({**counts, "warnings": alarms}, ensure_ascii=False, indent=2))
+        return 1 if alarms else 0
     print(f"台帳: {settings.ledger_path}")
     for title, key in (("メール", "messages"), ("申請", "submissions"), ("返信", "replies")):
         parts = ", ".join(f"{k} {v}" for k, v in sorted(counts[key].items())) or "なし"
@@ -209,7 +210,10 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         print(f"最終取得 {name}: {at}")
     if not beats:
         print("最終取得: まだ IMAP から取得していません")
-    return 0
+    alarms = health.warnings(settings, ledger)
+    for alarm in alarms:
+        print(f"警告: {alarm}")
+    return 1 if alarms else 0  # monitoring scripts alarm on a non-zero status
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ class Settings:
     templates_dir: Path | None = None
     send_in_business_hours_only: bool = True
     poll_interval_seconds: int = 60
+    stale_after: timedelta = timedelta(minutes=15)  # `status` warns when fetching stopped this long
     # Correlation windows: how long a submission waits for its further parts, for the password
     # of an encrypted archive, and for quiet before it is answered.
     split_window: timedelta = timedelta(hours=24)
@@ -99,6 +100,7 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
         templates_dir=rel(t) if (t := replies.pop("templates_dir", None)) else None,
         send_in_business_hours_only=replies.pop("business_hours_only", True),
         poll_interval_seconds=int(daemon.pop("poll_interval_seconds", 60)),
+        stale_after=timedelta(minutes=float(daemon.pop("stale_after_minutes", 15))),
         split_window=timedelta(hours=float(windows.pop("split_window_hours", 24))),
         password_window=timedelta(hours=float(windows.pop("password_window_hours", 48))),
         settle_after=timedelta(minutes=float(windows.pop("settle_minutes", 30))),

@@ -1,49 +1,199 @@
-"""`renkei-intake run`: poll and send on an interval with APScheduler until SIGTERM."""
+"""`renkei-intake run`: the secretariat daemon.
+
+APScheduler runs one cycle (fetch, evaluate, send) every poll interval; an IMAP IDLE watcher
+wakes it as soon as the server announces new mail. Failures are logged, recorded in the
+heartbeat table (so `status` shows them) and retried with backoff; SIGTERM lets the running
+cycle finish. Every mail is committed one by one, so a stop at any moment loses nothing.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
-from datetime import UTC, datetime
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 from apscheduler.schedulers.blocking import BlockingScheduler
+from imapclient.exceptions import IMAPClientError
 
 from ingest import app
 from ingest.config import Settings
-from ingest.imap_source import MailboxError
+from ingest.imap_source import MailboxError, connect
+from ingest.logs import setup_logging
+from replies.connection import SecretError
+from state.ledger import Ledger
 
-log = logging.getLogger("renkei_intake")
+log = logging.getLogger("renkei_intake.daemon")
+IDLE_RENEW_SECONDS = 25 * 60  # RFC 2177: re-issue IDLE before the server's 30-minute timeout
+MAX_BACKOFF_SECONDS = 15 * 60
+IDLE_CHECK_SECONDS = 5.0  # how often the IDLE watcher looks up to notice a shutdown
 
 
-def run_daemon(settings: Settings) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    with app.exclusive(settings.ledger_path):
-        ledger = app.open_ledger(settings)
+class Backoff:
+    """Doubling wait after consecutive failures, reset by a success."""
 
-        def cycle() -> None:
-            pipeline = app.make_pipeline(settings, ledger)
+    def __init__(self, first: float, limit: float = MAX_BACKOFF_SECONDS) -> None:
+        self.first, self.limit, self.failures = first, limit, 0
+        self.not_before = datetime.min.replace(tzinfo=UTC)
+
+    def ready(self, now: datetime) -> bool:
+        return now >= self.not_before
+
+    def failed(self, now: datetime) -> float:
+        self.failures += 1
+        delay = min(self.first * 2 ** (self.failures - 1), self.limit)
+        self.not_before = now + timedelta(seconds=delay)
+        return delay
+
+    def succeeded(self) -> None:
+        self.failures = 0
+        self.not_before = datetime.min.replace(tzinfo=UTC)
+
+
+class Daemon:
+    def __init__(self, settings: Settings, ledger: Ledger) -> None:
+        self.settings = settings
+        self.ledger = ledger
+        self.stopping = threading.Event()
+        self.wake = threading.Event()  # set by the IDLE watcher: new mail is waiting
+        self.lock = threading.Lock()  # one cycle at a time, whoever triggers it
+        self.fetch_backoff = Backoff(first=10)
+        self.scheduler = BlockingScheduler(timezone="Asia/Tokyo")
+
+    def cycle(self) -> None:
+        """Fetch and evaluate, then send. Runs again at once if IDLE announced mail meanwhile."""
+        if not self.lock.acquire(blocking=False):
+            return  # the running cycle re-runs itself when `wake` is set
+        try:
+            while not self.stopping.is_set():
+                self.wake.clear()
+                self._fetch()
+                self._send()
+                if not self.wake.is_set():
+                    break
+        finally:
+            self.lock.release()
+
+    def _fetch(self) -> None:
+        now = datetime.now(UTC)
+        if not self.settings.imap:
+            app.make_pipeline(self.settings, self.ledger).advance()
+            return
+        if not self.fetch_backoff.ready(now):
+            return
+        server = self.settings.imap
+        try:
+            report = app.poll_once(app.make_pipeline(self.settings, self.ledger),
+                                  stop=self.stopping.is_set)
+        except (MailboxError, SecretError, OSError, IMAPClientError) as exc:
+            delay = self.fetch_backoff.failed(now)
+            self.ledger.beat(f"poll-error:{server.account}/{server.folder}",
+                             {"error": str(exc), "retry_in_seconds": delay})
+            log.error("mailbox: %s (retry in %.0f s)", exc, delay,
+                      extra={"ctx_event": "poll_failed", "ctx_retry_in": delay})
+            return
+        if self.fetch_backoff.failures:
+            log.info("mailbox reachable again", extra={"ctx_event": "poll_recovered"})
+        self.fetch_backoff.succeeded()
+        self.ledger.db["heartbeat"].delete_where("name = ?",
+                                                 [f"poll-error:{server.account}/{server.folder}"])
+        if report.new:
+            log.info("poll: %s", report.summary(),
+                     extra={"ctx_event": "poll", "ctx_new": report.new})
+
+    def _send(self) -> None:
+        try:
+            sent = app.send_pass(self.settings, self.ledger)
+        except (OSError, SecretError) as exc:
+            log.error("smtp: %s", exc, extra={"ctx_event": "send_failed"})
+            return
+        if sent and (sent.sent or sent.retrying or sent.failed):
+            log.info("send: sent=%d retrying=%d failed=%d", sent.sent, sent.retrying,
+                     sent.failed, extra={"ctx_event": "send", "ctx_sent": sent.sent})
+
+    def watch_idle(self) -> None:
+        """Hold an IDLE session and wake the cycle on new mail; reconnect with backoff."""
+        server = self.settings.imap
+        assert server is not None
+        backoff = Backoff(first=5)
+        while not self.stopping.is_set():
             try:
-                report = app.poll_once(pipeline) if settings.imap else None
-                if report:
-                    log.info("poll: %s", report.summary())
-            except MailboxError as exc:
-                log.error("%s", exc)  # retried on the next interval
-            sent = app.send_pass(settings, ledger)
-            if sent and (sent.sent or sent.retrying or sent.failed):
-                log.info("send: sent=%d retrying=%d failed=%d", sent.sent, sent.retrying,
-                         sent.failed)
+                client = connect(server)
+            except (MailboxError, SecretError) as exc:
+                delay = backoff.failed(datetime.now(UTC))
+                log.warning("idle: %s (reconnect in %.0f s)", exc, delay)
+                self.stopping.wait(delay)
+                continue
+            try:
+                if b"IDLE" not in client.capabilities():
+                    log.info("idle: the server has no IDLE; polling every %d s",
+                             self.settings.poll_interval_seconds)
+                    return
+                client.select_folder(server.folder, readonly=True)
+                if backoff.failures:
+                    self._wake()  # mail may have come while the watcher was away
+                backoff.succeeded()
+                self._idle_loop(client)
+            except (OSError, IMAPClientError) as exc:
+                delay = backoff.failed(datetime.now(UTC))
+                log.warning("idle: connection lost: %s (reconnect in %.0f s)", exc, delay)
+                self.stopping.wait(delay)
+            finally:
+                with contextlib.suppress(Exception):  # already gone; nothing to clean up
+                    client.logout()
 
-        scheduler = BlockingScheduler(timezone="Asia/Tokyo")
-        scheduler.add_job(cycle, "interval", seconds=settings.poll_interval_seconds,
-                          max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
+    def _idle_loop(self, client) -> None:  # noqa: ANN001 - an IMAPClient
+        started = datetime.now(UTC)
+        client.idle()
+        try:
+            while not self.stopping.is_set():
+                asked = time.monotonic()
+                responses = client.idle_check(timeout=IDLE_CHECK_SECONDS)
+                if any(r and r[0] == b"BYE" for r in responses):
+                    raise ConnectionError("the server ended the IDLE session (BYE)")
+                if not responses and time.monotonic() - asked < IDLE_CHECK_SECONDS / 2:
+                    # imapclient returns at once with nothing when the socket is at EOF.
+                    raise ConnectionError("the IDLE connection was closed")
+                if any(r[1] in (b"EXISTS", b"RECENT") for r in responses if len(r) > 1):
+                    self._wake()
+                if (datetime.now(UTC) - started).total_seconds() > IDLE_RENEW_SECONDS:
+                    return
+        finally:
+            with contextlib.suppress(Exception):  # a dead connection cannot end IDLE politely
+                client.idle_done()
+
+    def _wake(self) -> None:
+        self.wake.set()
+        self.scheduler.modify_job("cycle", next_run_time=datetime.now(UTC))
+
+    def run(self) -> None:
+        interval = self.settings.poll_interval_seconds
+        self.scheduler.add_job(self.cycle, "interval", id="cycle", seconds=interval,
+                               max_instances=2, coalesce=True, next_run_time=datetime.now(UTC))
+        if self.settings.imap:
+            threading.Thread(target=self.watch_idle, name="imap-idle", daemon=True).start()
 
         def stop(signum: int, frame: FrameType | None) -> None:
-            log.info("signal %d: stopping after the current pass", signum)
-            scheduler.shutdown(wait=True)
+            log.info("signal %d: stopping after the current cycle", signum,
+                     extra={"ctx_event": "stopping"})
+            self.stopping.set()
+            self.scheduler.shutdown(wait=False)
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        scheduler.start()
-    return 0
+        log.info("started: polling every %d s", interval, extra={"ctx_event": "started"})
+        self.scheduler.start()
+        with self.lock:  # wait for a running cycle to finish its current mail and commit
+            log.info("stopped", extra={"ctx_event": "stopped"})
 
+
+def run_daemon(settings: Settings) -> int:
+    setup_logging()
+    with app.exclusive(settings.ledger_path):
+        ledger = app.open_ledger(settings)
+        app.make_pipeline(settings, ledger)  # templates are checked before the first cycle
+        Daemon(settings, ledger).run()
+    return 0

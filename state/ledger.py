@@ -60,7 +60,9 @@ class Ledger:
     def __init__(self, path: Path, blobs: BlobStore, actor: str | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+            # The daemon's scheduler runs cycles on a worker thread, one at a time (a lock in
+            # ingest.daemon): the connection may move between threads, never be shared at once.
+            conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
             self.db = Database(conn)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")

@@ -1,0 +1,33 @@
+"""Is fetching alive? The heartbeat rows turned into warnings (PEER-LESSONS #5: silence is
+the most common failure)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from ingest.config import Settings
+from state.ledger import Ledger
+
+
+def warnings(settings: Settings, ledger: Ledger, now: datetime | None = None) -> list[str]:
+    now = now or datetime.now(UTC)
+    beats = {r["name"]: r for r in ledger.db["heartbeat"].rows}
+    found = []
+    if settings.imap:
+        name = f"{settings.imap.account}/{settings.imap.folder}"
+        last = beats.get(f"poll:{name}")
+        if last is None:
+            found.append(f"{name}: まだ一度も取得に成功していません(デーモンは起動していますか)")
+        else:
+            age = now - datetime.fromisoformat(last["at"])
+            if age > settings.stale_after:
+                minutes = int(age.total_seconds() // 60)
+                found.append(f"{name}: 最後に取得に成功してから {minutes} 分経過しています"
+                             f"(しきい値 {int(settings.stale_after.total_seconds() // 60)} 分)")
+        error = beats.get(f"poll-error:{name}")
+        if error is not None:
+            detail = json.loads(error["detail"] or "{}")
+            found.append(f"{name}: 取得エラー({error['at']}): {detail.get('error', '')}")
+    return found
+

@@ -1,0 +1,118 @@
+"""The daemon left running against Dovecot while mails arrive, the server restarts and the
+folder's UIDVALIDITY changes: every mail lands in the ledger exactly once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ingest.cli import main
+from tests.conftest import REPO
+from tests.mails import complete_mail
+from tests.test_walking_skeleton import write_config
+
+
+def wait_for_messages(ledger: Path, n: int, timeout: float = 20) -> int:
+    deadline = time.monotonic() + timeout
+    count = -1
+    while time.monotonic() < deadline:
+        if ledger.exists():
+            with sqlite3.connect(ledger) as db:
+                try:
+                    count = db.execute("SELECT count(*) FROM messages").fetchone()[0]
+                except sqlite3.OperationalError:
+                    count = -1
+            if count >= n:
+                return count
+        time.sleep(0.2)
+    return count
+
+
+def start_daemon(config: Path, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ingest.cli", "--config", str(config), "run"],
+        cwd=config.parent, stdout=subprocess.DEVNULL, stderr=log.open("wb"),
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+
+
+def test_daemon_survives_restarts_and_uidvalidity_change(dovecot, tmp_path, capsys):
+    config = write_config(tmp_path, imap=dovecot)
+    # A long poll interval: only IDLE can bring the mails in quickly.
+    config.write_text(config.read_text() + "[daemon]\npoll_interval_seconds = 3600\n")
+    ledger = tmp_path / "ledger.db"
+    log = tmp_path / "daemon.log"
+    daemon = start_daemon(config, log)
+    try:
+        dovecot.deliver(complete_mail("<d1@example.jp>"))
+        assert wait_for_messages(ledger, 1) == 1, log.read_text()
+        time.sleep(1)  # the IDLE session is up again after the first cycle
+        dovecot.deliver(complete_mail("<d2@example.jp>"))
+        assert wait_for_messages(ledger, 2, timeout=10) == 2, log.read_text()
+
+        dovecot.restart()  # the IDLE connection drops; the daemon reconnects with backoff
+        dovecot.deliver(complete_mail("<d3@example.jp>"))
+        assert wait_for_messages(ledger, 3, timeout=40) == 3, log.read_text()
+
+        before = dovecot.uidvalidity()
+        dovecot.recreate_folder()  # same mails, new UIDVALIDITY: nothing may be duplicated
+        assert dovecot.uidvalidity() != before
+        dovecot.deliver(complete_mail("<d4@example.jp>"))
+        assert wait_for_messages(ledger, 4, timeout=40) == 4, log.read_text()
+        time.sleep(2)
+        assert wait_for_messages(ledger, 5, timeout=1) == 4
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        code = daemon.wait(timeout=30)
+    assert code == 0, log.read_text()
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert {"started", "stopped"} <= {line.get("event") for line in lines}
+    with sqlite3.connect(ledger) as db:
+        ids = [r[0] for r in db.execute("SELECT message_id_header FROM messages")]
+        links = db.execute("SELECT count(DISTINCT uidvalidity) FROM imap_seen").fetchone()[0]
+    assert sorted(ids) == [f"<d{n}@example.jp>" for n in range(1, 5)]
+    assert links == 2  # the known mails were linked to their new UIDs, not fetched again
+    capsys.readouterr()
+    assert main(["--config", str(config), "status"]) == 0
+    assert "最終取得" in capsys.readouterr().out
+
+
+def test_status_warns_when_fetching_has_stopped(dovecot, tmp_path, capsys):
+    config = write_config(tmp_path, imap=dovecot)
+    assert main(["--config", str(config), "status"]) == 1
+    assert "一度も取得に成功していません" in capsys.readouterr().out
+    assert main(["--config", str(config), "poll", "--once"]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(config), "status"]) == 0
+    with sqlite3.connect(tmp_path / "ledger.db") as db:
+        db.execute("UPDATE heartbeat SET at = '2022-01-01T00:00:00+00:00'")
+    assert main(["--config", str(config), "status"]) == 1
+    assert "経過しています" in capsys.readouterr().out
+
+
+def test_second_process_on_the_same_ledger_is_refused(dovecot, tmp_path, capsys):
+    config = write_config(tmp_path, imap=dovecot)
+    log = tmp_path / "daemon.log"
+    daemon = start_daemon(config, log)
+    try:
+        assert wait_for_lock(tmp_path / "ledger.db.lock")
+        assert main(["--config", str(config), "poll", "--once"]) == 2
+        assert "使用中" in capsys.readouterr().err
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=30) == 0
+
+
+def wait_for_lock(path: Path, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().strip():
+            return True
+        time.sleep(0.1)
+    return False
