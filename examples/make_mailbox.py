@@ -1,8 +1,6 @@
 """Write examples/mailbox/, a Maildir of realistic synthetic mails to it-renkei@example.go.jp.
 
-    python examples/make_mailbox.py                  # rewrites examples/mailbox/ byte for byte
-    python examples/make_mailbox.py --sample-forms   # the same mails carrying the full sample
-                                                     # forms of examples/make_forms.py
+    python examples/make_mailbox.py      # rewrites examples/mailbox/ byte for byte
 
 Everything is fixed (Message-IDs, dates, MIME boundaries, xlsx/zip timestamps, the AES salt), so
 running it again gives the same files. The topmost `Received:` header is the time our server took
@@ -31,11 +29,8 @@ Maildir names: `<arrival unix time>.M<n>P1.renkei-example:2,S` in cur/ (already 
 | 13 | 09-10 00:03   | complete; Date: says 09-09 23:58, but our server | OUTSIDE_PERIOD         |
 |    |               | received it after the deadline                  |                        |
 
-Submissions: 01, 02, 03, 04, 05, 09+10, 11+12, 13 (eight). "receipt" above holds with
-`--sample-forms`; the default stand-in documents are recognised but fail the form checks
-(FORM_FIELD_MISSING, CONSORTIUM_COMPOSITION) on every submission. The attachment set of a consortium is
-built by `document_set(consortium)`; to use the real sample forms of examples/forms/ instead,
-change that one function (see its docstring).
+Submissions: 01, 02, 03, 04, 05, 09+10, 11+12, 13 (eight). The attachments of a consortium are
+the valid sample forms of examples/make_forms.py, built by `document_set(consortium)`.
 """
 
 from __future__ import annotations
@@ -61,7 +56,6 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pyzipper
-from openpyxl import Workbook
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = Path(__file__).resolve().parent / "mailbox"
@@ -73,7 +67,6 @@ CORE = "令和4年度「共創型サービスIT連携支援補助金」 応募�
 FIXED = datetime(2022, 8, 1, 9, 0, 0)  # every timestamp inside generated files
 ZIP_TIME = (2022, 8, 1, 9, 0, 0)
 # Headers are folded by hand (encoded_words), so the generator must not fold them again.
-SAMPLE_FORMS = "--sample-forms" in sys.argv[1:]
 GENERATOR_POLICY = policy.compat32.clone(linesep="\n", max_line_length=None)
 
 # ---------------------------------------------------------------- the applicants
@@ -164,96 +157,10 @@ def _deterministic_ooxml(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def xlsx(sheet: str, title: str, rows: list[tuple[str, str]]) -> bytes:
-    """A small workbook: the document's title in A1 of a sheet named after it, then label/value."""
-    book = Workbook()
-    ws = book.active
-    ws.title = sheet
-    ws["A1"] = title
-    for index, (label, value) in enumerate(rows, start=3):
-        ws.cell(row=index, column=1, value=label)
-        ws.cell(row=index, column=2, value=value)
-    book.properties.creator = "renkei-example"
-    book.properties.created = FIXED
-    out = io.BytesIO()
-    book.save(out)
-    return _deterministic_ooxml(out.getvalue())
-
-
-def pdf(lines: list[str]) -> bytes:
-    """A one-page PDF whose text (UTF-16BE strings, UniJIS-UCS2-H font) PDF readers extract."""
-    text = ["BT", "/F1 12 Tf", "50 780 Td", "20 TL"]
-    text += [f"<{line.encode('utf-16-be').hex().upper()}> Tj T*" for line in lines]
-    text.append("ET")
-    stream = "\n".join(text).encode("ascii")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-        b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type0 /BaseFont /HeiseiMin-W3 /Encoding /UniJIS-UCS2-H "
-        b"/DescendantFonts [6 0 R] >>",
-        b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /HeiseiMin-W3 /CIDSystemInfo "
-        b"<< /Registry (Adobe) /Ordering (Japan1) /Supplement 2 >> /FontDescriptor 7 0 R >>",
-        b"<< /Type /FontDescriptor /FontName /HeiseiMin-W3 /Flags 6 "
-        b"/FontBBox [-123 -257 1001 910] /ItalicAngle 0 /Ascent 723 /Descent -241 "
-        b"/CapHeight 709 /StemV 69 >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-              % (len(objects) + 1, xref))
-    return out.getvalue()
-
-
 def document_set(consortium: str) -> dict[str, bytes]:
-    """Every document of SPEC §2 for one consortium, named as applicants name them.
-
-    By default small stand-ins (title in A1 and as sheet name, PDFs with the title): enough for
-    recognition, not for the form checks, so those submissions get FORM_FIELD_MISSING. With
-    `--sample-forms` (SAMPLE_FORMS) the complete sample forms of examples/make_forms.py are used
-    instead, filled in for this consortium and its 幹事社; nothing else in this script knows
-    what the files contain.
-    """
-    if SAMPLE_FORMS:
-        return sample_form_set(consortium)
-    c = CONSORTIA[consortium]
-    lead = c.lead.company
-    files = {
-        f"4_交付申請書_{consortium}.xlsx": xlsx(
-            "交付申請書", "補助金交付申請書",
-            [("コンソーシアム名", consortium), ("幹事社", lead), ("申請日", "令和4年8月8日")]),
-        f"5_補助事業概要書_{consortium}.pdf": pdf(
-            ["補助事業概要書", f"コンソーシアム名 {consortium}", "受発注・在庫・会計のAPI連携"]),
-        f"6_事業者情報入力シート_{consortium}.xlsx": xlsx(
-            "事業者情報入力シート", "事業者情報入力シート",
-            [(f"事業者{i}", member) for i, member in enumerate(c.members, start=1)]),
-        f"8_提出書類チェックリスト_{consortium}.xlsx": xlsx(
-            "提出書類チェックリスト", "提出書類チェックリスト",
-            [(title, "✓") for title in ("4. 補助金交付申請書", "5. 補助事業概要書",
-                                         "6. 事業者情報入力シート", "7. 誓約書",
-                                         "履歴事項全部証明書", "納税証明書")]),
-    }
-    for member in c.members:
-        files[f"7_誓約書_{member}.pdf"] = pdf(
-            ["誓約書", f"{OUR_NAME} 御中", member, "補助金の交付申請にあたり誓約します。"])
-        files[f"履歴事項全部証明書_{member}.pdf"] = pdf(
-            ["履歴事項全部証明書", f"商号 {member}", "令和4年7月20日 発行"])
-        files[f"納税証明書_{member}.pdf"] = pdf(["納税証明書(その1)", f"氏名又は名称 {member}"])
-    return files
-
-
-def sample_form_set(consortium: str) -> dict[str, bytes]:
-    """The valid sample submission of examples/make_forms.py, with our consortium and 幹事社."""
+    """Every document of SPEC §2 for one consortium: the valid sample submission of
+    examples/make_forms.py, filled in with this consortium and its 幹事社, so that a complete
+    mail passes every form check and gets a receipt."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("make_forms", REPO / "examples/make_forms.py")
