@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from types import FrameType
 
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from imapclient.exceptions import IMAPClientError
 
 from ingest import app
@@ -54,14 +54,14 @@ class Backoff:
 
 
 class Daemon:
-    def __init__(self, settings: Settings, ledger: Ledger) -> None:
+    def __init__(self, settings: Settings, ledger: Ledger, stopping: threading.Event) -> None:
         self.settings = settings
         self.ledger = ledger
-        self.stopping = threading.Event()
+        self.stopping = stopping
         self.wake = threading.Event()  # set by the IDLE watcher: new mail is waiting
         self.lock = threading.Lock()  # one cycle at a time, whoever triggers it
         self.fetch_backoff = Backoff(first=10)
-        self.scheduler = BlockingScheduler(timezone="Asia/Tokyo")
+        self.scheduler = BackgroundScheduler(timezone="Asia/Tokyo")
 
     def cycle(self) -> None:
         """Fetch and evaluate, then send. Runs again at once if IDLE announced mail meanwhile."""
@@ -166,34 +166,39 @@ class Daemon:
                 client.idle_done()
 
     def _wake(self) -> None:
+        if self.stopping.is_set():
+            return  # the scheduler may already be shut down
         self.wake.set()
         self.scheduler.modify_job("cycle", next_run_time=datetime.now(UTC))
 
     def run(self) -> None:
+        if self.stopping.is_set():
+            return
         interval = self.settings.poll_interval_seconds
         self.scheduler.add_job(self.cycle, "interval", id="cycle", seconds=interval,
                                max_instances=2, coalesce=True, next_run_time=datetime.now(UTC))
         if self.settings.imap:
             threading.Thread(target=self.watch_idle, name="imap-idle", daemon=True).start()
-
-        def stop(signum: int, frame: FrameType | None) -> None:
-            log.info("signal %d: stopping after the current cycle", signum,
-                     extra={"ctx_event": "stopping"})
-            self.stopping.set()
-            self.scheduler.shutdown(wait=False)
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        log.info("started: polling every %d s", interval, extra={"ctx_event": "started"})
         self.scheduler.start()
-        with self.lock:  # wait for a running cycle to finish its current mail and commit
-            log.info("stopped", extra={"ctx_event": "stopped"})
+        log.info("started: polling every %d s", interval, extra={"ctx_event": "started"})
+        self.stopping.wait()
+        log.info("stopping after the current mail", extra={"ctx_event": "stopping"})
+        self.scheduler.shutdown(wait=True)  # a running cycle ends at the next mail boundary
+        log.info("stopped", extra={"ctx_event": "stopped"})
 
 
 def run_daemon(settings: Settings) -> int:
     setup_logging()
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()  # the cycle stops between mails; nothing is cut off mid-commit
+
+    # Installed first, so a SIGTERM that comes during start-up is a clean stop too.
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     with app.exclusive(settings.ledger_path):
         ledger = app.open_ledger(settings)
         app.make_pipeline(settings, ledger)  # templates are checked before the first cycle
-        Daemon(settings, ledger).run()
+        Daemon(settings, ledger, stopping).run()
     return 0
