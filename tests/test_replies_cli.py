@@ -201,3 +201,31 @@ def test_a_person_gets_a_reply_with_the_same_helper(tmp_path, capsys):
     config = write_config(tmp_path, approve=False)
     replay(tmp_path, config, {"person.eml": mail("a <a@x.example.jp>", "<p1@x>", body=BODY_OK)})
     assert len(listed(config, capsys)) == 1
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "mailbox"
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "iso-2022-jp"])
+def test_every_dry_run_reply_is_threaded_marked_readable_and_addressed_to_a_person(
+        tmp_path, charset):
+    from parsers.mime import parse_message
+    from replies.address import refusal
+
+    if not EXAMPLES.is_dir():
+        pytest.skip("examples/mailbox is not there")
+    config = write_config(tmp_path)
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write(f'charset = "{charset}"\n')
+    assert main(["--config", str(config), "replay", str(EXAMPLES), "--dry-run"]) == 0
+    rendered = sorted((tmp_path / "outbox" / "dry-run").glob("*.eml"))
+    assert len(rendered) >= 4
+    for path in rendered:
+        record = parse_message(path.read_bytes())
+        headers = {name.lower(): value for name, value in record.headers}
+        assert record.in_reply_to and record.in_reply_to in headers["references"], path.name
+        assert headers["auto-submitted"] == "auto-replied", path.name
+        assert any(word in record.subject + record.body
+                   for word in ("受付", "不備")), path.name
+        assert "\ufffd" not in record.body and not record.problems, path.name
+        assert refusal(record.to[0], {OURS}) is None, path.name
