@@ -180,6 +180,10 @@ def _bound_names(tree: nodes.Template, context: Mapping[str, Any]) -> dict[str, 
     for node in tree.find_all((nodes.Assign, nodes.AssignBlock)):
         for target in _targets(node.target):
             bound[target] = _UNKNOWN
+    for node in tree.find_all(nodes.With):
+        for with_target in node.targets:
+            for target in _targets(with_target):
+                bound[target] = _UNKNOWN
     for node in tree.find_all((nodes.Macro, nodes.CallBlock)):
         for arg in node.args:
             bound[arg.name] = _UNKNOWN
