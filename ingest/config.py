@@ -153,6 +153,7 @@ def _server(table: dict[str, Any], name: str, rel: Any) -> ServerConfig:
             folder=table.pop("folder", "INBOX"),
             sent_folder=table.pop("sent_folder", None),
             batch_size=int(table.pop("batch_size", 50)),
+            max_message_bytes=int(table.pop("max_message_bytes", 40 * 1024 * 1024)),
         )
     except KeyError as exc:
         raise ConfigError(f"{name}.{exc.args[0]} がありません") from None

@@ -61,15 +61,19 @@ def new_mails(
     done = 0
     for start in range(0, len(todo), server.batch_size):
         batch = todo[start:start + server.batch_size]
-        heads = client.fetch(batch, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+        heads = client.fetch(batch, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]", "RFC822.SIZE"])
         to_fetch = []
         for uid in batch:
             ref = ImapRef(server.account, folder, int(uidvalidity), uid)
             head = heads.get(uid, {}).get(b"BODY[HEADER.FIELDS (MESSAGE-ID)]") or b""
+            size = heads.get(uid, {}).get(b"RFC822.SIZE") or 0
             existing = ledger.find_by_message_id(message_id_of(head))
             if existing is not None:
                 with ledger.transaction():
                     ledger.link_imap(ref, existing)
+                done += 1
+            elif size > server.max_message_bytes:
+                yield _headers_only(client, server, ref, size)
                 done += 1
             else:
                 to_fetch.append(uid)
@@ -84,13 +88,30 @@ def new_mails(
                 received = internal if isinstance(internal, datetime) else None
                 ref = ImapRef(server.account, folder, int(uidvalidity), uid)
                 yield RawMail(raw, Arrival(
-                    "imap", f"imap://{server.account}/{folder};UIDVALIDITY={uidvalidity}/;UID={uid}",
-                    received or datetime.now(UTC), "internaldate" if received else "fetch",
-                    message_id_of(raw), ref,
+                    "imap", _ref_text(server, ref), received or datetime.now(UTC),
+                    "internaldate" if received else "fetch", message_id_of(raw), ref,
                 ))
                 done += 1
         if progress:
             progress(done, len(todo))
+
+
+def _headers_only(client: IMAPClient, server: ServerConfig, ref: ImapRef, size: int) -> RawMail:
+    """A mail over the size limit: record its headers and quarantine it, body left on the server."""
+    data = client.fetch([ref.uid], ["BODY.PEEK[HEADER]", "INTERNALDATE"]).get(ref.uid, {})
+    raw = data.get(b"BODY[HEADER]") or b""
+    internal = data.get(b"INTERNALDATE")
+    received = internal if isinstance(internal, datetime) else None
+    limit_mb, size_mb = server.max_message_bytes / 1e6, size / 1e6
+    return RawMail(raw, Arrival(
+        "imap", _ref_text(server, ref), received or datetime.now(UTC),
+        "internaldate" if received else "fetch", message_id_of(raw), ref,
+    ), quarantine=f"サイズ上限超過: {size_mb:.1f} MB(上限 {limit_mb:.1f} MB)。"
+                  "ヘッダーのみ記録し、本文はサーバーに残しています")
+
+
+def _ref_text(server: ServerConfig, ref: ImapRef) -> str:
+    return f"imap://{server.account}/{ref.folder};UIDVALIDITY={ref.uidvalidity}/;UID={ref.uid}"
 
 
 def _text(exc: Exception) -> str:

@@ -71,7 +71,11 @@ class Pipeline:
         that the later parts and password mails of the same pass are seen first."""
         self.report.read += 1
         recorded = self.ledger.record_mail(mail.raw, mail.arrival)
-        if recorded.new:
+        if recorded.new and mail.quarantine:
+            self.report.new += 1
+            self.report.quarantined += 1
+            self.ledger.set_message_state(recorded.message, "quarantined", problem=mail.quarantine)
+        elif recorded.new:
             self.report.new += 1
             self.process_message(recorded.message)
         else:

@@ -22,6 +22,7 @@ class SourceError(Exception):
 class RawMail:
     raw: bytes
     arrival: Arrival
+    quarantine: str | None = None  # set when only the headers were taken (e.g. over the size limit)
 
 
 class MailSource(Protocol):

@@ -51,6 +51,7 @@ class ServerConfig:
     folder: str = "INBOX"  # IMAP only
     sent_folder: str | None = None  # IMAP only
     batch_size: int = 50  # IMAP only
+    max_message_bytes: int = 40 * 1024 * 1024  # IMAP only: larger mails are quarantined unread
 
     @property
     def account(self) -> str:
