@@ -131,11 +131,17 @@ def test_broken_override_fails_at_start_up_with_a_clear_message(tmp_path, source
 def test_names_a_template_binds_itself_are_not_unknown(tmp_path):
     folder = override(tmp_path, "receipt.j2", (
         "件名 {{ submission.id }}\n"
-        "{% set total = files | length %}{% with first = files[0] %}{{ first }}{% endwith %}\n"
+        "{% set total = files | length %}{% with count = files | length %}{{ count }}{% endwith %}\n"
         "{% macro line(text) %}・{{ text }}{% endmacro %}{{ line(total) }}\n"
         "{% for group in deficiencies | by_code %}{{ group.meaning }}{% endfor %}\n"
         "{% for a, b in [(1, 2)] %}{{ a }}{{ b }}{% endfor %}\n"))
     check(folder)
+
+
+def test_a_template_that_breaks_on_a_mail_without_files_fails_at_start_up(tmp_path):
+    folder = override(tmp_path, "receipt.j2", "件名\n最初のファイル: {{ files[0] }}\n")
+    with pytest.raises(TemplateProblem, match="2 行目"):
+        check(folder)
 
 
 def test_misnamed_override_file_is_refused(tmp_path):
