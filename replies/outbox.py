@@ -235,7 +235,8 @@ def _resolve_sending(ledger: Ledger, sent_server: ServerConfig | None,
                 if sent.contains(row["message_id_header"]):
                     transition(ledger, row["id"], "sent", "sent", {
                         "reason": "送信中の中断後、送信済みフォルダで見つかりました"},
-                        from_status=("sending",), sent_at=utcnow())
+                        # the copy is already there: do not file a second one
+                        from_status=("sending",), sent_at=utcnow(), sent_copy_at=utcnow())
                     report.found_in_sent += 1
                 else:
                     transition(ledger, row["id"], "queued", "requeued", {

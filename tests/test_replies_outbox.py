@@ -287,6 +287,7 @@ def test_crashed_send_found_in_sent_folder_is_marked_sent_not_resent(
     assert report.found_in_sent == 1 and report.sent == 0
     assert status(ledger, reply) == "sent"
     assert smtp_server.messages == []
+    assert report.copies == 0 and len(sent_folder(dovecot)) == 1  # no second copy filed
     assert send(ledger, smtp_config(smtp_server), imap=imap_config).sent == 0
     assert smtp_server.messages == []
 
