@@ -88,6 +88,8 @@ def _unpack_parts(ledger: Ledger, settings: Settings, submission: int, parts: li
                 result.locked.append(locked.path)
             for problem in unpacked.problems:
                 result.add([finding(problem.code, problem.detail, document=problem.path)])
+                if problem.code == "ARCHIVE_PASSWORD_WRONG":
+                    result.locked.append(problem.path)  # still closed: its documents are unseen
 
 
 def _store(ledger: Ledger, submission: int, message: int, path: str, name: str, kind: str,

@@ -54,7 +54,7 @@ def parse_message(raw: bytes) -> MessageRecord:
         decoded = decode_header(value)
         if decoded.problem:
             problems.append(f"{name}: {decoded.problem}")
-        headers.append((name, decoded.text))
+        headers.append((name, decoded.text.strip()))  # folding leaves edge whitespace
     lookup = {name.lower(): value for name, value in reversed(headers)}  # first wins
 
     from_name, from_addr = email.utils.parseaddr(lookup.get("from", ""))
