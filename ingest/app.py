@@ -15,7 +15,7 @@ from ingest.pipeline import PassReport, Pipeline, sample_context
 from ingest.progress import Progress
 from ingest.sources import MailSource
 from replies.connection import ServerConfig
-from replies.outbox import SendReport, send_due
+from replies.outbox import SendReport, flag_overdue, send_due
 from replies.render import Renderer
 from state.blobs import BlobStore
 from state.ledger import Ledger
@@ -100,8 +100,10 @@ def fetch_pass(pipeline: Pipeline, server: ServerConfig,
 
 def send_pass(settings: Settings, ledger: Ledger) -> SendReport | None:
     if settings.smtp is None:
+        flag_overdue(ledger)
         return None
     return send_due(
         ledger, settings.smtp, from_addr=settings.secretariat_address,
         calendar=settings.calendar, business_hours_only=settings.send_in_business_hours_only,
+        imap=settings.imap,
     )

@@ -11,13 +11,13 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
 
-from ingest import app, health
+from ingest import app, health, outbox_cmd
 from ingest.check_cmd import print_catalog, run_check
 from ingest.config import ConfigError, Settings, load_settings
 from ingest.export import write_csv, write_jsonl
 from ingest.imap_source import MailboxError, server_from_url
 from ingest.sources import SourceError, open_source
-from replies.connection import SecretError
+from replies.connection import SecretError, ServerUnavailable
 from replies.outbox import write_files
 from replies.render import TemplateProblem
 from rules.calendar import JST
@@ -26,7 +26,7 @@ from state.ledger import LedgerError
 
 # Errors an operator can act on: printed as one sentence, exit status 2, no traceback.
 OPERATOR_ERRORS = (ConfigError, SourceError, MailboxError, LedgerError, SecretError,
-                   TemplateProblem, app.BusyError)
+                   TemplateProblem, app.BusyError, ServerUnavailable)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     status = verb("status", cmd_status, "状態ごとの件数、最終取得時刻、返信期限",
                   "renkei-intake status")
     status.add_argument("--json", action="store_true", help="JSON で出力する")
+    outbox_cmd.add_parser(verbs)
     return parser
 
 
@@ -134,8 +135,7 @@ def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
         sent = app.send_pass(settings, ledger)
     print(f"poll: {report.summary()}")
     if sent is not None:
-        note = " (業務時間外のため送信なし)" if sent.skipped_outside_hours else ""
-        print(f"send: 送信 {sent.sent}, 再試行待ち {sent.retrying}, 失敗 {sent.failed}{note}")
+        print(outbox_cmd.summary(sent))
     return 0
 
 

@@ -28,6 +28,8 @@ class Settings:
     secretariat_name: str = "令和4年度「共創型サービスIT連携支援事業」事務局"
     our_addresses: tuple[str, ...] = ()
     approve_deficiencies: bool = True
+    reply_to_sender_block: bool = False  # To: the sender block's address instead of From:
+    max_replies_per_recipient_per_day: int = 5  # more to one address in a day are held
     reply_charset: str = "utf-8"
     templates_dir: Path | None = None
     send_in_business_hours_only: bool = True
@@ -96,6 +98,8 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
         secretariat_name=secretariat.pop("name", defaults.secretariat_name),
         our_addresses=tuple(secretariat.pop("other_addresses", ())),
         approve_deficiencies=replies.pop("approve_deficiencies", True),
+        reply_to_sender_block=bool(replies.pop("reply_to_sender_block", False)),
+        max_replies_per_recipient_per_day=int(replies.pop("max_replies_per_recipient_per_day", 5)),
         reply_charset=replies.pop("charset", "utf-8"),
         templates_dir=rel(t) if (t := replies.pop("templates_dir", None)) else None,
         send_in_business_hours_only=replies.pop("business_hours_only", True),

@@ -8,11 +8,10 @@ from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError, LoginError
 
 from ingest.sources import RawMail
 from parsers.mime import message_id_of
-from replies.connection import ServerConfig, tls_context
+from replies.connection import ServerConfig, ServerUnavailable, imap_connect
 from state.ledger import Arrival, ImapRef, Ledger
 
 
@@ -22,22 +21,9 @@ class MailboxError(Exception):
 
 def connect(server: ServerConfig) -> IMAPClient:
     try:
-        client = IMAPClient(
-            server.host, port=server.port, ssl=server.tls == "implicit",
-            ssl_context=tls_context(server) if server.tls != "none" else None,
-            timeout=server.timeout,
-        )
-        if server.tls == "starttls":
-            client.starttls(tls_context(server))
-        client.normalise_times = False  # keep INTERNALDATE's zone: deadlines are judged on it
-        client.login(server.user, server.password.read("imap"))
-    except LoginError as exc:
-        raise MailboxError(f"IMAP {server.account} にログインできません: {_text(exc)}") from None
-    except (OSError, IMAPClientError) as exc:
-        raise MailboxError(
-            f"IMAP {server.host}:{server.port} に接続できません: {type(exc).__name__}: {exc}"
-        ) from None
-    return client
+        return imap_connect(server)
+    except ServerUnavailable as exc:
+        raise MailboxError(str(exc)) from None
 
 
 def new_mails(

@@ -22,8 +22,10 @@ from parsers.mime import MessageRecord, parse_message
 from parsers.password import find_password
 from parsers.sender import SenderDetails, parse_sender_block
 from parsers.subject import SubjectInfo, parse_subject
+from replies.address import reply_recipient
+from replies.bounces import bounced_reply
 from replies.compose import compose, reply_message_id
-from replies.outbox import QueuedReply, queue, reply_kind, write_eml, write_files
+from replies.outbox import QueuedReply, queue, record_bounce, reply_kind, write_eml, write_files
 from replies.render import Renderer
 from rules.calendar import JST
 from rules.findings import CATALOG, Finding, finding
@@ -94,8 +96,9 @@ class Pipeline:
     # --- stages -------------------------------------------------------------------------------
 
     def process_message(self, message: int) -> None:
+        raw = self.ledger.raw(message)
         try:
-            record = parse_message(self.ledger.raw(message))
+            record = parse_message(raw)
         except Exception as exc:  # one bad mail must never stop the mailbox
             self.ledger.set_message_state(
                 message, "quarantined", problem=f"解析できません: {type(exc).__name__}: {exc}"
@@ -107,6 +110,10 @@ class Pipeline:
         kind = self.classify(record)
         with self.ledger.transaction():
             submission = self._file(message, record, kind, received_at)
+            if kind.role == "automatic" and (ours := bounced_reply(raw)) is not None:
+                reply = record_bounce(self.ledger, ours, message)
+                if reply is not None:  # staff see which of our replies did not arrive
+                    self.ledger.event("message", message, "bounce_of_reply", {"reply": reply})
             self.ledger.db["messages"].update(message, {
                 "state": "checked" if kind.role in ("part", "password") else "needs_review",
                 "subject": record.subject, "from_addr": record.from_addr,
@@ -230,11 +237,14 @@ class Pipeline:
         subject, body = self.renderer.render(kind, reply_context(
             self.settings, sub, findings, facts, received_at, files))
         message_id = reply_message_id(submission, kind, self.settings.secretariat_address)
+        to_addr = reply_recipient(sub["lead_email"], facts.get("sender", {}).get("email"),
+                                  prefer_sender_block=self.settings.reply_to_sender_block) \
+            or (sub["lead_email"] or "")
         raw = compose(
             from_addr=self.settings.secretariat_address, from_name=self.settings.secretariat_name,
-            to_addr=sub["lead_email"], subject=subject, body=body, message_id=message_id,
+            to_addr=to_addr, subject=subject, body=body, message_id=message_id,
             in_reply_to=facts.get("message_id"), references=tuple(facts.get("references", ())),
-            date=datetime.now(UTC),
+            date=datetime.now(UTC), charset=self.settings.reply_charset,
         )
         if self.dry_run:
             self.report.files.append(write_eml(
@@ -242,11 +252,12 @@ class Pipeline:
             self._count(kind)
             return
         queued = queue(self.ledger, QueuedReply(
-            submission_id=submission, kind=kind, to_addr=sub["lead_email"], subject=subject,
-            message_id=message_id, raw=raw,
-            due_at=self.settings.calendar.reply_due(received_at),
+            submission_id=submission, kind=kind, to_addr=to_addr, subject=subject,
+            message_id=message_id, raw=raw, due_at=self.settings.calendar.reply_due(received_at),
             needs_approval=kind == "deficiency" and self.settings.approve_deficiencies,
-        ))
+            charset=self.settings.reply_charset,
+        ), own_addresses=self.settings.own_addresses,
+           max_per_recipient_per_day=self.settings.max_replies_per_recipient_per_day)
         if queued is not None:
             self._count(kind)
         with self.ledger.transaction():
