@@ -418,7 +418,7 @@ def bounce(n: int) -> Mail:
         ("To", "<nakashima@hakata-logi.example.jp.invalid>"),
         ("Subject", "=?UTF-8?B?44CQ5LiN5YKZ44Gu44GU6YCj57Wh44CR?="),
         ("Date", format_datetime(arrival - timedelta(seconds=9))),
-        ("Message-ID", "<notice-5.deficiency@example.go.jp>"), ("Auto-Submitted", "auto-replied"),
+        ("Message-ID", "<renkei-intake.5.deficiency@example.go.jp>"), ("Auto-Submitted", "auto-replied"),
     ):
         original[key] = value
     msg = MIMEMultipart("report", boundary="9D1F6A2B3C.1661819468/mx1.example.go.jp",
