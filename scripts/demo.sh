@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 ensure_venv
 .venv/bin/python -m pip install -q .
 .venv/bin/renkei-intake replay examples/mailbox
-.venv/bin/renkei-intake status || true   # exit 1 here only says no IMAP poll has run yet
+.venv/bin/renkei-intake status
 echo "== replies (deficiency notices wait for staff approval: renkei-intake outbox approve ID):"
 .venv/bin/renkei-intake outbox list
 echo "== submissions (renkei-intake export submissions --format jsonl):"
