@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from state.ledger import Ledger, iso
+from state.schema import REPLY_DONE_STATUSES
+
+_DONE_SQL = "(" + ", ".join(f"'{s}'" for s in REPLY_DONE_STATUSES) + ")"
 
 
 def submissions(ledger: Ledger) -> Iterator[dict[str, Any]]:
@@ -64,3 +68,198 @@ def status_counts(ledger: Ledger, now: datetime | None = None) -> dict[str, Any]
         ).fetchone()[0],
         "heartbeats": {r["name"]: r["at"] for r in db.query("SELECT name, at FROM heartbeat")},
     }
+
+
+# --- staff queries (views of migration 0003_staff_views) -------------------------------------
+
+# Values of `submissions.state` and of `submissions.outcome` are disjoint, so one --status flag
+# answers both "which are still open" and "which are deficient".
+SUBMISSION_STATES = ("open", "checked", "replied", "needs_review")
+SUBMISSION_OUTCOMES = ("complete", "deficient", "not_submission")
+
+
+@dataclass(frozen=True)
+class Page:
+    """Some rows of a listing and how many there are in all (a listing is capped by a limit)."""
+
+    rows: list[dict[str, Any]]
+    total: int
+
+
+def overview(
+    ledger: Ledger, *, status: str | None = None, missing: str | None = None,
+    overdue: bool = False, limit: int | None = 100, now: datetime | None = None,
+) -> Page:
+    """Submissions newest first, from the `submissions_overview` view, filtered as staff ask.
+
+    `status` is a state (open, checked, replied, needs_review) or an outcome (complete,
+    deficient, not_submission); `missing` a document key named in a DOCUMENT_MISSING finding of
+    a current (not superseded) version; `overdue` keeps those with a reply past its due time.
+    """
+    # Each filter is a set of submission ids read from its own index; the overview rows (with
+    # their per-submission counts) are computed only for the page that is shown.
+    sets: list[str] = []
+    params: list[Any] = []
+    if status:
+        sets.append("SELECT id FROM submissions WHERE state = ? OR outcome = ?")
+        params += [status, status]
+    if missing:
+        sets.append("SELECT f.submission_id FROM findings f "
+                    "JOIN submissions s ON s.id = f.submission_id "
+                    "WHERE f.code = 'DOCUMENT_MISSING' AND f.document = ? "
+                    "AND s.superseded_by IS NULL")
+        params.append(missing)
+    if overdue:
+        sets.append(f"SELECT submission_id FROM replies WHERE status NOT IN {_DONE_SQL} "
+                    "AND due_at < ?")
+        params.append(iso(now or datetime.now(UTC)))
+    if not sets:
+        total = ledger.db.execute("SELECT count(*) FROM submissions").fetchone()[0]
+        rows = ledger.db.query(
+            "SELECT * FROM submissions_overview ORDER BY id DESC" + _limit(limit))
+        return Page(list(rows), total)
+    ids = " INTERSECT ".join(sets) if len(sets) > 1 else sets[0].replace(
+        "SELECT ", "SELECT DISTINCT ", 1)
+    total = ledger.db.execute(f"SELECT count(*) FROM ({ids})", params).fetchone()[0]
+    rows = ledger.db.query(
+        f"SELECT * FROM submissions_overview WHERE id IN (SELECT * FROM ({ids}) "
+        f"ORDER BY 1 DESC{_limit(limit)}) ORDER BY id DESC", params)
+    return Page(list(rows), total)
+
+
+def _limit(limit: int | None) -> str:
+    return f" LIMIT {int(limit)}" if limit else ""
+
+
+def missing_documents(
+    ledger: Ledger, document: str | None = None, *, limit: int | None = None,
+) -> list[dict[str, Any]]:
+    sql = "SELECT * FROM missing_documents"
+    params: list[Any] = []
+    if document:
+        sql += " WHERE document = ?"
+        params.append(document)
+    return list(ledger.db.query(sql + " ORDER BY submission_id, finding_id" + _limit(limit),
+                                params))
+
+
+def overdue_replies(
+    ledger: Ledger, now: datetime | None = None, *, limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Replies owed past their due time. The view uses the clock; this takes `now` to test."""
+    return list(ledger.db.query(
+        "SELECT r.id AS reply_id, r.submission_id, s.consortium, r.kind, r.status, r.to_addr, "
+        "r.due_at, datetime(r.due_at, '+9 hours') AS due_jst, r.attempts, r.smtp_response "
+        f"FROM replies r JOIN submissions s ON s.id = r.submission_id "
+        f"WHERE r.status NOT IN {_DONE_SQL} AND r.due_at < ? ORDER BY r.due_at, r.id"
+        + _limit(limit),
+        [iso(now or datetime.now(UTC))],
+    ))
+
+
+def daily_counts(ledger: Ledger) -> list[dict[str, Any]]:
+    return list(ledger.db.query("SELECT * FROM daily_counts ORDER BY day"))
+
+
+def submission_detail(ledger: Ledger, submission_id: int) -> dict[str, Any] | None:
+    """Everything about one submission: its row, mails, files, findings, replies and events."""
+    db = ledger.db
+    rows = list(db.query("SELECT * FROM submissions_overview WHERE id = ?", [submission_id]))
+    if not rows:
+        return None
+    mails = list(db.query(
+        "SELECT id, received_at, datetime(received_at, '+9 hours') AS received_jst, "
+        "received_at_source, from_addr, from_name, subject, state, problem, message_id_header, "
+        "source_ref, size FROM messages WHERE submission_id = ? ORDER BY received_at, id",
+        [submission_id]))
+    files = list(db.query(
+        "SELECT id, message, path, name, kind, size, document, encrypted, problem "
+        "FROM attachments WHERE submission_id = ? ORDER BY id", [submission_id]))
+    findings = list(db.query(
+        "SELECT id, message, code, severity, member, document, detail FROM findings "
+        "WHERE submission_id = ? ORDER BY id", [submission_id]))
+    replies = list(db.query(
+        "SELECT id, kind, status, to_addr, subject, due_at, sent_at, attempts, smtp_response, "
+        "message_id_header, eml_path FROM replies WHERE submission_id = ? ORDER BY id",
+        [submission_id]))
+    return {
+        "submission": rows[0], "mails": mails, "files": files, "findings": findings,
+        "replies": replies,
+        "events": _events(ledger, submission_id, [m["id"] for m in mails],
+                          [r["id"] for r in replies]),
+    }
+
+
+def _events(ledger: Ledger, submission_id: int, mails: list[int],
+            replies: list[int]) -> list[dict[str, Any]]:
+    wanted = [("submission", [submission_id]), ("message", mails), ("reply", replies)]
+    parts, params = [], []
+    for entity, ids in wanted:
+        if ids:
+            parts.append(f"(entity = ? AND entity_id IN ({', '.join('?' * len(ids))}))")
+            params += [entity, *ids]
+    return list(ledger.db.query(
+        f"SELECT at, entity, entity_id, event, detail, actor FROM events "
+        f"WHERE {' OR '.join(parts)} ORDER BY at, id", params))
+
+
+class SearchError(ValueError):
+    """The search text cannot be looked up; the message says how to ask instead."""
+
+
+def search(ledger: Ledger, text: str, *, limit: int = 50) -> Page:
+    """Mails whose subject, body, file names or sender fields contain every word of `text`.
+
+    The index is trigram: a word of three or more characters is looked up as a phrase. A
+    two-character word (二文字の姓 such as 山田, a place such as 大阪) is no trigram, so it is
+    expanded into the trigrams that start with it, read from the index's own vocabulary; every
+    indexed column ends in a space, so a word at the very end of a text is found too.
+    """
+    words = [w for w in text.split() if w]
+    if not words:
+        raise SearchError("検索する語を入力してください")
+    if any(len(w) < 2 for w in words):
+        raise SearchError("1文字の語では検索できません。2文字以上の語を指定してください")
+    terms = [_fts_term(ledger, w) for w in words]
+    if None in terms:  # a two-character word that no indexed text contains
+        return Page([], 0)
+    query = " AND ".join(t for t in terms if t)
+    total = ledger.db.execute(
+        "SELECT count(*) FROM message_search WHERE message_search MATCH ?", [query]).fetchone()[0]
+    # The newest hits by rowid (= message id, arrival order) first, then only those few joined.
+    rows = list(ledger.db.query(
+        "SELECT f.rowid AS message, m.submission_id, s.consortium, m.received_at, "
+        "datetime(m.received_at, '+9 hours') AS received_jst, m.state, m.from_addr, "
+        "trim(f.subject) AS subject, trim(f.files) AS files, f.snippet "
+        "FROM (SELECT rowid, subject, files, "
+        "      snippet(message_search, -1, '[', ']', '…', 12) AS snippet "
+        "      FROM message_search WHERE message_search MATCH ? "
+        f"     ORDER BY rowid DESC LIMIT {int(limit)}) f "
+        "JOIN messages m ON m.id = f.rowid LEFT JOIN submissions s ON s.id = m.submission_id "
+        "ORDER BY f.rowid DESC", [query]))
+    return Page(rows, total)
+
+
+def _fts_term(ledger: Ledger, word: str) -> str | None:
+    if len(word) >= 3:
+        return _fts_phrase(word)
+    # The tokenizer folds case, so the vocabulary holds lower-case trigrams.
+    prefix = word.lower()
+    terms = [r[0] for r in ledger.db.execute(
+        "SELECT term FROM message_search_terms WHERE term >= ? AND term < ?",
+        [prefix, prefix + "\U0010ffff"])]
+    if not terms:
+        return None
+    return "(" + " OR ".join(_fts_phrase(t) for t in terms) + ")"
+
+
+def _fts_phrase(word: str) -> str:
+    # Quoted, every character is literal for FTS5: no operator, column filter or syntax error.
+    return '"' + word.replace('"', '""') + '"'
+
+
+def quarantined(ledger: Ledger) -> list[dict[str, Any]]:
+    return list(ledger.db.query(
+        "SELECT id, received_at, datetime(received_at, '+9 hours') AS received_jst, from_addr, "
+        "subject, size, source_ref, problem FROM messages WHERE state = 'quarantined' "
+        "ORDER BY received_at, id"))
