@@ -205,7 +205,7 @@ class DovecotDaemon:
     """
 
     def __init__(self, root: Path | None = None, *, ca: LocalCA | None = None,
-                 binary: str | None = None) -> None:
+                 binary: str | None = None, oauth2_introspection_url: str | None = None) -> None:
         self.binary = binary or dovecot_binary() or ""
         if not os.access(self.binary, os.X_OK):
             pytest.fail(INSTALL_HINT)  # fail, not skip: the real-server tests must not vanish
@@ -214,6 +214,10 @@ class DovecotDaemon:
         self._owns_root = root is None
         self.root = root or new_daemon_root()
         self.ca = ca
+        # With a URL, XOAUTH2/OAUTHBEARER logins are checked there (Dovecot's oauth2 passdb,
+        # RFC 7662 introspection by POST); password logins keep using the passwd-file.
+        self.oauth2_introspection_url = oauth2_introspection_url
+        self.oauth2_conf = self.root / "dovecot-oauth2.conf.ext"
         self.port = free_port()
         self.tls_port: int | None = free_port() if ca else None
         self.conf_path = self.root / "dovecot.conf"
@@ -240,6 +244,15 @@ class DovecotDaemon:
         shutil.chown(self.mail_root, "dovecot", "dovecot")
         self.users_file.touch()
         self.users_file.chmod(0o644)  # read by the auth process (user dovecot)
+        if self.oauth2_introspection_url:
+            self.oauth2_conf.write_text(
+                "introspection_mode = post\n"
+                f"introspection_url = {self.oauth2_introspection_url}\n"
+                "username_attribute = username\n"
+                "active_attribute = active\n"
+                "active_value = true\n"
+            )
+            self.oauth2_conf.chmod(0o644)
         self.conf_path.write_text(self._config())
 
     def _config(self) -> str:
@@ -250,6 +263,12 @@ class DovecotDaemon:
                    "ssl_min_protocol = TLSv1.2\n")
             imaps = ("  inet_listener imaps {\n    address = 127.0.0.1\n"
                      f"    port = {self.tls_port}\n    ssl = yes\n  }}\n")
+        mechanisms, password_only, oauth2_passdb = "plain login", "", ""
+        if self.oauth2_introspection_url:
+            mechanisms += " oauthbearer xoauth2"
+            password_only = "  mechanisms = plain login\n"
+            oauth2_passdb = ("passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n"
+                             f"  args = {self.oauth2_conf}\n}}\n")
         return f"""\
 # Written by tests/servers.py for one test session; not a production config.
 protocols = imap
@@ -264,7 +283,7 @@ default_internal_user = dovecot
 first_valid_uid = 1
 ssl = {"required" if self.ca else "no"}
 {tls}disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 auth_verbose = yes
 # A wrong password should not cost a test two seconds (Dovecot still takes about 0.5 s).
 auth_failure_delay = 0
@@ -273,8 +292,8 @@ mail_max_userip_connections = 200
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {self.users_file}
-}}
-userdb {{
+{password_only}}}
+{oauth2_passdb}userdb {{
   driver = static
   args = uid=dovecot gid=dovecot home={self.mail_root}/%u
 }}
