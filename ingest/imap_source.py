@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
 
 from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
 
 from ingest.sources import RawMail
-from parsers.mime import message_id_of
+from parsers.mime import content_key, message_id_of
 from replies.connection import ServerConfig, ServerUnavailable, imap_connect
 from state.ledger import Arrival, ImapRef, Ledger
 
@@ -27,6 +28,26 @@ def connect(server: ServerConfig) -> IMAPClient:
 
 
 def new_mails(
+    client: IMAPClient, server: ServerConfig, ledger: Ledger,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[RawMail]:
+    """`_new_mails`, with a connection lost or timed out mid-fetch reported as a MailboxError
+    (one line for the operator, a retry for the daemon) instead of a traceback. What was
+    yielded before is already recorded; the next pass fetches only the rest."""
+    try:
+        yield from _new_mails(client, server, ledger, progress)
+    except TimeoutError:
+        raise MailboxError(
+            f"IMAP {server.host}:{server.port} が {server.timeout:g} 秒応答しないため取得を中断しました"
+            "(取得済みのメールは台帳に記録済みです。次回の取得で続きを読みます)") from None
+    except (OSError, IMAPClientError) as exc:
+        raise MailboxError(
+            f"IMAP {server.host}:{server.port} との接続が取得中に切れました: "
+            f"{type(exc).__name__}: {exc}(取得済みのメールは台帳に記録済みです。"
+            "次回の取得で続きを読みます)") from None
+
+
+def _new_mails(
     client: IMAPClient, server: ServerConfig, ledger: Ledger,
     progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[RawMail]:
@@ -53,7 +74,7 @@ def new_mails(
             ref = ImapRef(server.account, folder, int(uidvalidity), uid)
             head = heads.get(uid, {}).get(b"BODY[HEADER.FIELDS (MESSAGE-ID)]") or b""
             size = heads.get(uid, {}).get(b"RFC822.SIZE") or 0
-            existing = ledger.find_by_message_id(message_id_of(head))
+            existing = ledger.find_same_mail(message_id_of(head), size=size)
             if existing is not None:
                 with ledger.transaction():
                     ledger.link_imap(ref, existing)
@@ -76,6 +97,7 @@ def new_mails(
                 yield RawMail(raw, Arrival(
                     "imap", _ref_text(server, ref), received or datetime.now(UTC),
                     "internaldate" if received else "fetch", message_id_of(raw), ref,
+                    content_key(raw),
                 ))
                 done += 1
         if progress:
