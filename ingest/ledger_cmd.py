@@ -1,0 +1,356 @@
+"""`ledger …`: what staff ask of the ledger (listings, one submission, search) and its backup."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ingest import app
+from ingest.config import Settings
+from rules.calendar import JST
+from state import queries
+from state.ledger import Ledger, LedgerError
+
+BACKUP_PREFIX = "ledger-"
+BACKUP_SUFFIX = ".db"
+
+
+class BackupError(LedgerError):
+    """A backup could not be written or did not verify; the message says what to do."""
+
+
+# --- argparse -------------------------------------------------------------------------------
+
+def add_parser(verbs: Any) -> None:
+    """Add the `ledger` verb and its questions to the CLI's subparsers action."""
+    ledger = verbs.add_parser(
+        "ledger", help="台帳への問い合わせ(申請一覧・1件の詳細・全文検索・バックアップ)",
+        description="台帳への問い合わせ(申請一覧・1件の詳細・全文検索・バックアップ)",
+        epilog="例: renkei-intake ledger submissions --status deficient",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ledger.set_defaults(handler=_usage(ledger))
+    questions = ledger.add_subparsers(metavar="QUESTION")
+
+    def question(name: str, handler: Any, help_text: str, example: str) -> argparse.ArgumentParser:
+        sub = questions.add_parser(name, help=help_text, description=help_text,
+                                   epilog=f"例: {example}",
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    listing = question(
+        "submissions", cmd_submissions, "申請の一覧(新しい順)。条件で絞り込めます",
+        "renkei-intake ledger submissions --missing pledge")
+    listing.add_argument(
+        "--status", choices=queries.SUBMISSION_STATES + queries.SUBMISSION_OUTCOMES,
+        help="処理状態 (open/checked/replied/needs_review) または結果 "
+             "(complete=受付完了, deficient=不備あり, not_submission=申請以外)")
+    listing.add_argument("--missing", metavar="DOC",
+                         help="この書類が不足している申請(最新版のみ)。例: pledge, tax")
+    listing.add_argument("--overdue", action="store_true",
+                         help="返信期限を過ぎても返信が送られていない申請")
+    _common(listing, limit=100)
+
+    show = question("show", cmd_show, "1件の申請のすべて(メール・添付・指摘・返信・履歴)",
+                    "renkei-intake ledger show 12")
+    show.add_argument("id", type=int, metavar="ID", help="申請 ID (ledger submissions の ID 列)")
+    show.add_argument("--json", action="store_true", help="JSON で出力する")
+
+    search = question(
+        "search", cmd_search, "件名・本文・添付ファイル名・差出人で全文検索(すべての語を含むメール)",
+        "renkei-intake ledger search 山田 製作所")
+    search.add_argument("text", nargs="+", metavar="TEXT", help="検索語(2文字以上、空白で区切ると AND)")
+    _common(search, limit=50)
+
+    daily = question("daily", cmd_daily, "日別(日本時間)の受信メール・申請・返信の件数",
+                     "renkei-intake ledger daily")
+    daily.add_argument("--json", action="store_true", help="JSON で出力する")
+
+    backup_cmd = question(
+        "backup", cmd_backup, "稼働中でも安全な台帳のバックアップ(SQLite オンラインバックアップ+検証)",
+        "renkei-intake ledger backup /var/backups/renkei-intake/")
+    backup_cmd.add_argument(
+        "dest", type=Path, metavar="DEST",
+        help="バックアップ先のファイル、または既存のディレクトリ(ledger-日時.db を作成)")
+    backup_cmd.add_argument("--keep", type=int, metavar="N",
+                            help="DEST がディレクトリのとき、新しい N 個だけ残して古いものを削除")
+
+
+def _common(parser: argparse.ArgumentParser, *, limit: int) -> None:
+    parser.add_argument("--limit", type=int, default=limit,
+                        help=f"表示する最大件数(既定 {limit}、0 で全件)")
+    parser.add_argument("--json", action="store_true", help="JSON で出力する")
+
+
+def _usage(parser: argparse.ArgumentParser) -> Any:
+    def handler(args: argparse.Namespace, settings: Settings) -> int:
+        parser.print_help()
+        return 2
+    return handler
+
+
+# --- handlers -------------------------------------------------------------------------------
+
+def cmd_submissions(args: argparse.Namespace, settings: Settings) -> int:
+    known = [d.key for d in settings.program.documents]
+    if args.missing and args.missing not in known:
+        print(f"renkei-intake: 書類キー {args.missing!r} はありません。使えるキー: "
+              f"{', '.join(known)}", file=sys.stderr)
+        return 2
+    ledger = app.open_ledger(settings)
+    page = queries.overview(ledger, status=args.status, missing=args.missing,
+                            overdue=args.overdue, limit=args.limit or None)
+    if args.json:
+        _print_json({"total": page.total, "rows": page.rows})
+        return 0
+    print(table(
+        ("ID", "版", "状態", "結果", "受信(JST)", "通", "添付", "不備", "コンソーシアム",
+         "幹事社メール", "指摘", "返信"),
+        [(r["id"], r["version"], r["status"], r["outcome"], _minute(r["first_received_jst"]),
+          r["mails"], r["files"], r["deficiencies"], r["consortium"], r["lead_email"],
+          r["finding_codes"], r["replies"]) for r in page.rows]))
+    print(_shown(len(page.rows), page.total))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    ledger = app.open_ledger(settings)
+    detail = queries.submission_detail(ledger, args.id)
+    if detail is None:
+        print(f"renkei-intake: 申請 ID {args.id} は台帳にありません"
+              "(ledger submissions で ID を確認してください)", file=sys.stderr)
+        return 1
+    if args.json:
+        _print_json(detail)
+        return 0
+    print(render_detail(detail, settings))
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    ledger = app.open_ledger(settings)
+    try:
+        page = queries.search(ledger, " ".join(args.text), limit=args.limit or 1_000_000)
+    except queries.SearchError as exc:
+        print(f"renkei-intake: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        _print_json({"total": page.total, "rows": page.rows})
+        return 0
+    print(table(("メール", "申請", "受信(JST)", "状態", "差出人", "件名", "一致箇所"),
+                [(r["message"], r["submission_id"], _minute(r["received_jst"]), r["state"],
+                  r["from_addr"], _clip(r["subject"], 40), _clip(r["snippet"], 50))
+                 for r in page.rows]))
+    print(_shown(len(page.rows), page.total, unit="通"))
+    return 0
+
+
+def cmd_daily(args: argparse.Namespace, settings: Settings) -> int:
+    rows = queries.daily_counts(app.open_ledger(settings))
+    if args.json:
+        _print_json(rows)
+        return 0
+    print(table(("日付", "受信メール", "隔離", "申請", "完了", "不備", "申請以外", "返信送信"),
+                [(r["day"], r["mails"], r["quarantined"], r["submissions"], r["complete"],
+                  r["deficient"], r["not_submission"], r["replies_sent"]) for r in rows]))
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    if args.keep is not None and args.keep < 1:
+        print("renkei-intake: --keep は 1 以上を指定してください", file=sys.stderr)
+        return 2
+    ledger = app.open_ledger(settings)
+    written = backup(ledger, args.dest)
+    print(f"台帳を {written} にバックアップし、整合性を確認しました", file=sys.stderr)
+    if args.keep and args.dest.is_dir():
+        for old in prune_backups(args.dest, args.keep):
+            print(f"古いバックアップ {old} を削除しました", file=sys.stderr)
+    print(written)
+    return 0
+
+
+# --- backup ---------------------------------------------------------------------------------
+
+def backup(ledger: Ledger, dest: Path) -> Path:
+    """Copy the ledger to `dest` with SQLite's online backup, then verify the copy.
+
+    Safe while the daemon writes (the backup API copies a consistent snapshot). When `dest`
+    is an existing directory the copy is named ledger-YYYYmmdd-HHMMSS.db inside it. The copy is
+    written beside its final name and renamed only after `PRAGMA integrity_check` says ok, so
+    a failed backup never leaves a file that looks like a good one. The blob store (raw mails
+    and attachments) is not inside the ledger: back up its directory with the file tools.
+    """
+    target = dest / _backup_name(datetime.now(UTC)) if dest.is_dir() else dest
+    if target.resolve() == ledger.path.resolve():
+        raise BackupError(f"バックアップ先 {target} は台帳そのものです。別の場所を指定してください")
+    if not target.parent.is_dir():
+        raise BackupError(f"バックアップ先のディレクトリ {target.parent} がありません。作成してから再実行してください")
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    try:
+        copy = sqlite3.connect(partial)
+        try:
+            ledger.db.conn.backup(copy)
+            copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside
+        finally:
+            copy.close()
+        _verify(partial)
+        partial.replace(target)
+    except (sqlite3.Error, OSError) as exc:
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"{target} へのバックアップに失敗しました: {exc}。"
+                          "空き容量と書き込み権限を確認してください") from exc
+    return target
+
+
+def _verify(path: Path) -> None:
+    check = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        answer = [row[0] for row in check.execute("PRAGMA integrity_check")]
+        tables = check.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name IN ('messages', 'submissions')"
+        ).fetchone()[0]
+    finally:
+        check.close()
+    if answer != ["ok"] or tables != 2:
+        path.unlink(missing_ok=True)
+        raise BackupError(f"バックアップ {path} の検証に失敗しました: {'; '.join(answer)[:300]}")
+
+
+def _backup_name(moment: datetime) -> str:
+    return f"{BACKUP_PREFIX}{moment.strftime('%Y%m%d-%H%M%S')}{BACKUP_SUFFIX}"
+
+
+def prune_backups(directory: Path, keep: int) -> list[Path]:
+    """Delete all but the newest `keep` backups (ledger-YYYYmmdd-HHMMSS.db) in `directory`.
+
+    Only files with backup()'s own naming are considered, so other files are never touched;
+    the timestamp in the name orders them, not the file time. Returns the deleted paths.
+    """
+    if keep < 1:
+        raise ValueError("keep must be at least 1")
+    found = sorted(p for p in directory.glob(f"{BACKUP_PREFIX}*{BACKUP_SUFFIX}")
+                   if _is_backup_name(p.name))
+    removed = found[:-keep]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
+
+
+def _is_backup_name(name: str) -> bool:
+    stamp = name[len(BACKUP_PREFIX):-len(BACKUP_SUFFIX)]
+    try:
+        datetime.strptime(stamp, "%Y%m%d-%H%M%S")
+    except ValueError:
+        return False
+    return True
+
+
+# --- text output ----------------------------------------------------------------------------
+
+def render_detail(detail: dict[str, Any], settings: Settings) -> str:
+    sub = detail["submission"]
+    title = settings.program.document_title
+    lines = [
+        f"申請 {sub['id']}: {sub['consortium'] or '(コンソーシアム名なし)'} 第{sub['version']}版",
+        f"  状態 {sub['status']} / 結果 {sub['outcome']} / 種別 {sub['kind']}",
+        f"  幹事社メール {sub['lead_email']} / 最初の受信 {_minute(sub['first_received_jst'])} (JST)",
+    ]
+    if sub["superseded_by"]:
+        lines.append(f"  申請 {sub['superseded_by']} (新しい版) に置き換えられています")
+    lines += _section("メール", ("ID", "受信(JST)", "差出人", "件名", "状態", "注記"), (
+        (m["id"], _minute(m["received_jst"]), m["from_addr"], m["subject"], m["state"],
+         m["problem"]) for m in detail["mails"]))
+    lines += _section("添付ファイル", ("ID", "メール", "パス", "種類", "サイズ", "書類", "注記"), (
+        (f["id"], f["message"], f["path"], f["kind"], f["size"],
+         title(f["document"]) if f["document"] else "", _file_note(f))
+        for f in detail["files"]))
+    lines += _section("指摘", ("コード", "区分", "構成員", "書類", "内容"), (
+        (f["code"], "不備" if f["severity"] == "deficiency" else "通知", f["member"],
+         title(f["document"]) if f["document"] else "", f["detail"])
+        for f in detail["findings"]))
+    lines += _section("返信", ("ID", "種類", "状態", "宛先", "期限(JST)", "送信(JST)", "試行", "応答"), (
+        (r["id"], r["kind"], r["status"], r["to_addr"], _jst(r["due_at"]), _jst(r["sent_at"]),
+         r["attempts"], r["smtp_response"]) for r in detail["replies"]))
+    lines += _section("履歴", ("日時(JST)", "対象", "出来事", "詳細", "実行者"), (
+        (_jst(e["at"]), f"{e['entity']} {e['entity_id']}", e["event"], _clip(e["detail"], 60),
+         e["actor"]) for e in detail["events"]))
+    return "\n".join(lines)
+
+
+def _file_note(row: dict[str, Any]) -> str:
+    note = "暗号化" if row["encrypted"] else ""
+    return "; ".join(x for x in (note, row["problem"]) if x)
+
+
+def _section(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
+    rows = list(rows)
+    if not rows:
+        return ["", f"■ {title}: なし"]
+    return ["", f"■ {title} ({len(rows)})", table(headers, rows, indent="  ")]
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, indent: str = "") -> str:
+    """A plain-text table whose columns line up on a terminal, Japanese (double width) included."""
+    cells = [[_text(c) for c in headers], *([_text(c) for c in row] for row in rows)]
+    widths = [max(display_width(row[i]) for row in cells) for i in range(len(headers))]
+    out = []
+    for row in cells:
+        padded = [c + " " * (w - display_width(c)) for c, w in zip(row, widths, strict=True)]
+        out.append(indent + "  ".join(padded).rstrip())
+    return "\n".join(out)
+
+
+def display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    # One line per row: a subject or problem with a newline would break the table.
+    return " ".join(str(value).split())
+
+
+def _clip(value: Any, width: int) -> str:
+    text = _text(value)
+    if display_width(text) <= width:
+        return text
+    out = ""
+    for ch in text:
+        if display_width(out + ch) > width - 1:
+            break
+        out += ch
+    return out + "…"
+
+
+def _minute(jst: str | None) -> str:
+    return jst[:16] if jst else ""
+
+
+def _jst(utc_iso: str | None) -> str:
+    if not utc_iso:
+        return ""
+    try:
+        moment = datetime.fromisoformat(utc_iso)
+    except ValueError:
+        return utc_iso
+    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+
+
+def _shown(shown: int, total: int, unit: str = "件") -> str:
+    if shown == total:
+        return f"{total} {unit}"
+    return f"全 {total} {unit}中 {shown} {unit}を表示(--limit 0 で全件)"
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2))

@@ -1,0 +1,189 @@
+"""`quarantine list | show ID [--raw] | release ID`: the mails that could not be processed.
+
+A quarantined mail keeps its raw bytes in the blob store and the reason in `messages.problem`.
+Staff list them, read one (or take its raw bytes to open in a mail program), and release it
+once the cause is fixed: release puts it back to `received` and runs the pipeline once, so it
+goes through exactly as a new mail would. Nothing is retried by itself (PEER-LESSONS #3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from typing import Any
+
+from ingest import app
+from ingest.config import Settings
+from ingest.ledger_cmd import table
+from parsers.textcodec import decode_header
+from state import queries
+from state.ledger import Ledger
+
+# The IMAP source records only the headers of a mail over the size limit; its body is still on
+# the server. Releasing such a row would check a mail without its attachments.
+HEADERS_ONLY_MARK = "サイズ上限超過"
+
+
+def add_parser(verbs: Any) -> None:
+    """Add the `quarantine` verb and its actions to the CLI's subparsers action."""
+    quarantine = verbs.add_parser(
+        "quarantine", help="隔離されたメール(処理できなかったメール)の一覧・表示・再処理",
+        description="隔離されたメール(処理できなかったメール)の一覧・表示・再処理",
+        epilog="例: renkei-intake quarantine list",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    quarantine.set_defaults(handler=_usage(quarantine))
+    actions = quarantine.add_subparsers(metavar="ACTION")
+
+    def action(name: str, handler: Any, help_text: str, example: str) -> argparse.ArgumentParser:
+        sub = actions.add_parser(name, help=help_text, description=help_text,
+                                 epilog=f"例: {example}",
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    action("list", cmd_list, "隔離中のメールの一覧(受信順)", "renkei-intake quarantine list")
+
+    show = action("show", cmd_show, "隔離されたメール1通の詳細と履歴。--raw で元のメールそのもの",
+                  "renkei-intake quarantine show 42 --raw > mail42.eml")
+    show.add_argument("id", type=int, metavar="ID", help="メール ID (quarantine list の ID 列)")
+    show.add_argument("--raw", action="store_true",
+                      help="受信したままのメール(.eml)を標準出力に書き出す")
+
+    release = action("release", cmd_release,
+                     "原因を取り除いたメールを「受信済み」に戻し、もう一度処理する",
+                     "renkei-intake quarantine release 42")
+    release.add_argument("id", type=int, metavar="ID", help="メール ID")
+    release.add_argument("--force", action="store_true",
+                         help="ヘッダーのみ記録したメール(サイズ上限超過)も再処理する")
+
+
+def _usage(parser: argparse.ArgumentParser) -> Any:
+    def handler(args: argparse.Namespace, settings: Settings) -> int:
+        parser.print_help()
+        return 2
+    return handler
+
+
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    ledger = app.open_ledger(settings)
+    rows = queries.quarantined(ledger)
+    if not rows:
+        print("隔離中のメールはありません")
+        return 0
+    heads = [headline(ledger, r) for r in rows]
+    print(table(("ID", "受信(JST)", "差出人", "件名", "サイズ", "理由"), (
+        (r["id"], (r["received_jst"] or "")[:16], h["from"], h["subject"], r["size"],
+         r["problem"]) for r, h in zip(rows, heads, strict=True))))
+    print(f"{len(rows)} 通")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    ledger = app.open_ledger(settings)
+    row = _message(ledger, args.id)
+    if row is None:
+        return 1
+    if args.raw:
+        try:
+            raw = ledger.raw(args.id)
+        except OSError as exc:
+            print(f"renkei-intake: メール {args.id} の元データを読めません: {exc}", file=sys.stderr)
+            return 1
+        sys.stdout.buffer.write(raw)
+        sys.stdout.flush()
+        return 0
+    head = headline(ledger, row)
+    print(f"メール {row['id']}: 状態 {row['state']}")
+    if row["state"] != "quarantined":
+        print("  (このメールは隔離されていません)")
+    for label, value in (
+        ("受信(JST)", row["received_jst"]), ("受信時刻の根拠", row["received_at_source"]),
+        ("取得元", row["source_ref"]), ("Message-ID", row["message_id_header"]),
+        ("差出人", head["from"]), ("件名", head["subject"]), ("日付ヘッダー", head["date"]),
+        ("サイズ", f"{row['size']} バイト"), ("元データ", row["sha256"]),
+        ("理由", row["problem"]),
+    ):
+        print(f"  {label}: {value or ''}")
+    events = list(ledger.db.query(
+        "SELECT datetime(at, '+9 hours') AS at, event, detail, actor FROM events "
+        "WHERE entity = 'message' AND entity_id = ? ORDER BY at, id", [args.id]))
+    print("\n■ 履歴")
+    print(table(("日時(JST)", "出来事", "詳細", "実行者"),
+                ((e["at"], e["event"], e["detail"], e["actor"]) for e in events), indent="  "))
+    print(f"\n元のメールを取り出す: renkei-intake quarantine show {args.id} --raw > mail{args.id}.eml")
+    return 0
+
+
+def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
+    with app.exclusive(settings.ledger_path):
+        ledger = app.open_ledger(settings)
+        row = _message(ledger, args.id)
+        if row is None:
+            return 1
+        if row["state"] != "quarantined":
+            print(f"renkei-intake: メール {args.id} は隔離されていません(状態 {row['state']})",
+                  file=sys.stderr)
+            return 1
+        if (row["problem"] or "").startswith(HEADERS_ONLY_MARK) and not args.force:
+            print(f"renkei-intake: メール {args.id} はヘッダーのみ記録されています"
+                  "(本文はメールサーバー上)。サーバーから取り直すか、--force で"
+                  "ヘッダーのみのまま再処理してください", file=sys.stderr)
+            return 1
+        if not ledger.blobs.path(row["sha256"]).is_file():
+            print(f"renkei-intake: メール {args.id} の元データ {row['sha256']} が保存領域に"
+                  "ありません。blobs ディレクトリを復元してから再実行してください", file=sys.stderr)
+            return 1
+        release(ledger, args.id)
+        pipeline = app.make_pipeline(settings, ledger)
+        pipeline.advance()
+        after = ledger.db["messages"].get(args.id)
+    if after["state"] == "quarantined":
+        print(f"メール {args.id} は再び隔離されました: {after['problem']}")
+        return 1
+    where = f"(申請 {after['submission_id']})" if after["submission_id"] else ""
+    print(f"メール {args.id} を再処理しました: 状態 {after['state']}{where}")
+    return 0
+
+
+def release(ledger: Ledger, message: int) -> None:
+    """Put a quarantined mail back to `received`, with an event saying who and why it was held."""
+    with ledger.transaction():
+        problem = ledger.db["messages"].get(message)["problem"]
+        ledger.db["messages"].update(message, {"state": "received", "problem": None})
+        ledger.event("message", message, "released", {"problem": problem})
+
+
+def headline(ledger: Ledger, row: dict[str, Any]) -> dict[str, str]:
+    """From, Subject and Date of a mail: from its row, else read from its raw headers.
+
+    A mail quarantined before parsing has no subject in its row; its headers are decoded here
+    with the same Japanese-aware decoder the parser uses. Never raises: this is what staff
+    look at when something already went wrong.
+    """
+    found = {"from": row.get("from_addr") or "", "subject": row.get("subject") or "",
+             "date": row.get("date_header") or ""}
+    if found["from"] and found["subject"]:
+        return found
+    try:
+        raw = ledger.raw(row["id"])
+        headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536])
+        for key, name in (("from", "From"), ("subject", "Subject"), ("date", "Date")):
+            value = headers.get(name)
+            if not found[key] and value is not None:
+                found[key] = decode_header(value).text
+    except Exception as exc:  # a broken mail is why it is here: show what can be shown
+        found["subject"] = found["subject"] or f"(ヘッダーを読めません: {type(exc).__name__})"
+    return found
+
+
+def _message(ledger: Ledger, message: int) -> dict[str, Any] | None:
+    rows = list(ledger.db.query(
+        "SELECT *, datetime(received_at, '+9 hours') AS received_jst FROM messages WHERE id = ?",
+        [message]))
+    if not rows:
+        print(f"renkei-intake: メール ID {message} は台帳にありません"
+              "(quarantine list で ID を確認してください)", file=sys.stderr)
+        return None
+    return rows[0]
