@@ -11,6 +11,7 @@ from typing import Any
 from parsers.archives import Limits
 from parsers.forms import FormMap, FormMapError, load_form_map
 from replies.connection import Secret, ServerConfig
+from replies.oauth2 import OAuth2Settings, token_url_problem
 from rules.calendar import BusinessCalendar, parse_days
 from rules.program import Program, program_from_toml
 
@@ -145,6 +146,7 @@ def _server(table: dict[str, Any], name: str, rel: Any) -> ServerConfig:
             env=table.pop("password_env", None),
             file=rel(f) if (f := table.pop("password_file", None)) else None,
         )
+        oauth2 = _oauth2(table, name, rel)
         server = ServerConfig(
             host=table.pop("host"),
             port=int(table.pop("port", default_port)),
@@ -158,11 +160,43 @@ def _server(table: dict[str, Any], name: str, rel: Any) -> ServerConfig:
             sent_folder=table.pop("sent_folder", None),
             batch_size=int(table.pop("batch_size", 50)),
             max_message_bytes=int(table.pop("max_message_bytes", 40 * 1024 * 1024)),
+            oauth2=oauth2,
         )
     except KeyError as exc:
         raise ConfigError(f"{name}.{exc.args[0]} がありません") from None
     _no_leftovers(name, table)
     return server
+
+
+def _oauth2(table: dict[str, Any], name: str, rel: Any) -> OAuth2Settings | None:
+    """`auth = "oauth2"`: XOAUTH2 with a token refreshed from `oauth2_refresh_token_file`."""
+    auth = table.pop("auth", "password")
+    if auth not in ("password", "oauth2"):
+        raise ConfigError(f"{name}.auth は password か oauth2 です")
+    if auth == "password":
+        if extra := sorted(k for k in table if k.startswith("oauth2_")):
+            raise ConfigError(f"{name}.{extra[0]} は {name}.auth = \"oauth2\" のときだけ使います")
+        return None
+    if not table.get("user"):
+        raise ConfigError(f"{name}.user がありません(OAuth2 ではメールアドレスを指定します)")
+    if "oauth2_client_secret" in table:
+        raise ConfigError(
+            f"{name}.oauth2_client_secret: シークレットを設定ファイルに書かないでください。"
+            f"{name}.oauth2_client_secret_env か {name}.oauth2_client_secret_file を使ってください"
+        )
+    env = table.pop("oauth2_client_secret_env", None)
+    secret_file = table.pop("oauth2_client_secret_file", None)
+    token_url = str(table.pop("oauth2_token_url"))
+    if problem := token_url_problem(token_url):
+        raise ConfigError(f"{name}.oauth2_token_url: {problem}")
+    return OAuth2Settings(
+        token_url=token_url,
+        client_id=str(table.pop("oauth2_client_id")),
+        scope=str(table.pop("oauth2_scope")),
+        refresh_token_file=rel(table.pop("oauth2_refresh_token_file")),
+        client_secret=(Secret(env=env, file=rel(secret_file) if secret_file else None)
+                       if env or secret_file else None),
+    )
 
 
 def _form_map(path: Path | None) -> FormMap:

@@ -6,9 +6,13 @@ import os
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
+
+if TYPE_CHECKING:  # replies.oauth2 imports this module
+    from replies.oauth2 import OAuth2Settings
 
 
 class SecretError(Exception):
@@ -52,6 +56,7 @@ class ServerConfig:
     sent_folder: str | None = None  # IMAP only
     batch_size: int = 50  # IMAP only
     max_message_bytes: int = 40 * 1024 * 1024  # IMAP only: larger mails are quarantined unread
+    oauth2: OAuth2Settings | None = None  # set: XOAUTH2 with a refreshed token, not `password`
 
     @property
     def account(self) -> str:
@@ -77,6 +82,8 @@ def imap_connect(server: ServerConfig) -> IMAPClient:
     Lives here (not in ingest/) because the outbox needs IMAP too, for the Sent folder, and
     replies/ must not import ingest/.
     """
+    # The token first: a refused refresh must not leave a connection open behind it.
+    token = server.oauth2.access_token() if server.oauth2 else None
     try:
         client = IMAPClient(
             server.host, port=server.port, ssl=server.tls == "implicit",
@@ -86,8 +93,13 @@ def imap_connect(server: ServerConfig) -> IMAPClient:
         if server.tls == "starttls":
             client.starttls(tls_context(server))
         client.normalise_times = False  # keep INTERNALDATE's zone: deadlines are judged on it
-        client.login(server.user, server.password.read("imap"))
+        if token is not None:
+            client.oauth2_login(server.user, token)
+        else:
+            client.login(server.user, server.password.read("imap"))
     except LoginError as exc:
+        if server.oauth2:
+            server.oauth2.forget_token()  # perhaps revoked early: refresh before the next try
         raise ServerUnavailable(f"IMAP {server.account} にログインできません: {_text(exc)}") from None
     except (OSError, IMAPClientError) as exc:
         raise ServerUnavailable(

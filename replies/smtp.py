@@ -6,6 +6,7 @@ import smtplib
 from types import TracebackType
 
 from replies.connection import ServerConfig, ServerUnavailable, tls_context
+from replies.oauth2 import xoauth2_string
 
 
 class DeliveryUnknown(Exception):
@@ -44,7 +45,9 @@ class SmtpSender:
         try:
             if s.tls == "starttls":
                 conn.starttls(context=tls_context(s))
-            if s.user:
+            if s.oauth2:
+                _xoauth2(conn, s)
+            elif s.user:
                 conn.login(s.user, s.password.read("smtp"))
         except BaseException:
             conn.close()
@@ -89,3 +92,19 @@ class SmtpSender:
 
 def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _xoauth2(conn: smtplib.SMTP, s: ServerConfig) -> None:
+    """AUTH XOAUTH2 with the initial response. A refusing server first sends a 334 challenge
+    (its JSON error); the empty answer to it is what ends the exchange with the 535."""
+    assert s.oauth2 is not None
+    token = s.oauth2.access_token()
+
+    def respond(challenge: bytes | None = None) -> str:
+        return xoauth2_string(s.user, token) if challenge is None else ""
+
+    try:
+        conn.auth("XOAUTH2", respond, initial_response_ok=True)
+    except smtplib.SMTPAuthenticationError:
+        s.oauth2.forget_token()  # perhaps revoked early: refresh before the next try
+        raise
