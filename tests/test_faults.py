@@ -6,7 +6,10 @@ clear error line (exit status 2) or a retry, and nothing is lost or recorded twi
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
+
+import pytest
 
 from tests.crash_helpers import (
     run_cli,
@@ -57,3 +60,99 @@ def test_imap_dropped_mid_fetch_loses_and_doubles_nothing(dovecot, tmp_path):
         assert second.code == 0, second.stderr
     ids = ledger_ids(tmp_path)
     assert sorted(ids) == sorted(m for m, _ in mails)
+
+
+def test_imap_stall_longer_than_timeout_is_a_clear_error(dovecot, tmp_path):
+    mails = small_mails("stall", 30)
+    for _, raw in mails:
+        dovecot.deliver(raw)
+    with FaultProxy(dovecot.host, dovecot.port) as proxy:
+        config = write_crash_config(tmp_path, imap=dovecot, imap_port=proxy.port, timeout=2)
+        proxy.plan(Fault(stall_after=40_000))
+        started = time.monotonic()
+        first = run_cli(config, "poll", "--once")
+        took = time.monotonic() - started
+        assert proxy.reached.is_set()
+        proxy.release()
+        assert first.code == 2, first.stderr
+        error = one_line_error(first.stderr)
+        assert "2 秒応答しない" in error and f"{dovecot.host}:{proxy.port}" in error
+        assert took < 15  # the timeout, not a hang
+        kept = ledger_ids(tmp_path)
+        assert len(kept) < 30
+        second = run_cli(config, "poll", "--once")
+        assert second.code == 0, second.stderr
+    assert sorted(ledger_ids(tmp_path)) == sorted(m for m, _ in mails)
+
+
+def test_imap_answering_slowly_within_the_timeout_still_records_everything(dovecot, tmp_path):
+    mails = small_mails("slow", 10)
+    for _, raw in mails:
+        dovecot.deliver(raw)
+    with FaultProxy(dovecot.host, dovecot.port) as proxy:
+        config = write_crash_config(tmp_path, imap=dovecot, imap_port=proxy.port, timeout=2)
+        # 512 bytes every 10 ms: each read waits far less than the timeout, the whole takes long
+        proxy.plan(Fault(delay=0.01, chunk=512))
+        started = time.monotonic()
+        done = run_cli(config, "poll", "--once")
+        assert done.code == 0, done.stderr
+        assert time.monotonic() - started > 0.5  # it really was slow
+    assert sorted(ledger_ids(tmp_path)) == sorted(m for m, _ in mails)
+    assert "新規 10" in done.stdout
+
+
+def reply_rows(tmp_path: Path) -> list[dict]:
+    with sqlite3.connect(tmp_path / "ledger.db") as db:
+        db.row_factory = sqlite3.Row
+        return [dict(r) for r in db.execute("SELECT * FROM replies ORDER BY id")]
+
+
+def make_due(tmp_path: Path) -> None:
+    """Time passes: every retry is due now."""
+    with sqlite3.connect(tmp_path / "ledger.db") as db:
+        db.execute("UPDATE replies SET next_attempt_at = '2000-01-01T00:00:00+00:00' "
+                   "WHERE next_attempt_at IS NOT NULL")
+
+
+@pytest.mark.parametrize("code", [451, 421])
+def test_smtp_transient_answer_is_retried_later(dovecot, smtp_server, tmp_path, code):
+    mails = small_mails(f"t{code}", 2)
+    for _, raw in mails:
+        dovecot.deliver(raw)
+    config = write_crash_config(tmp_path, imap=dovecot, smtp=smtp_server)
+    smtp_server.fail_next(code, "4.3.0 Try again later")
+    first = run_cli(config, "poll", "--once")
+    assert first.code == 0, first.stderr
+    rows = reply_rows(tmp_path)
+    assert [r["status"] for r in rows] == ["queued", "queued" if code == 421 else "sent"]
+    assert rows[0]["smtp_response"] == f"{code} 4.3.0 Try again later"
+    assert rows[0]["attempts"] == 1 and rows[0]["next_attempt_at"] is not None
+    if code == 421:  # the server closes after 421: the second reply waits, without a penalty
+        assert rows[1]["attempts"] == 0 and rows[1]["next_attempt_at"] is None
+    assert "再試行待ち 1" in first.stdout
+    # Not due yet: the next pass leaves the retried row alone (and sends what never was tried).
+    assert run_cli(config, "poll", "--once").code == 0
+    assert reply_rows(tmp_path)[0]["status"] == "queued"
+    make_due(tmp_path)
+    assert run_cli(config, "poll", "--once").code == 0
+    rows = reply_rows(tmp_path)
+    assert [r["status"] for r in rows] == ["sent", "sent"]
+    assert rows[0]["attempts"] == 2
+    assert sorted(str(m.message["Message-ID"]) for m in smtp_server.messages) == \
+        sorted(r["message_id_header"] for r in rows)  # each reply exactly once
+
+
+def test_smtp_permanent_answer_fails_with_the_answer_recorded(dovecot, smtp_server, tmp_path):
+    (msgid, raw), = small_mails("p550", 1)
+    dovecot.deliver(raw)
+    config = write_crash_config(tmp_path, imap=dovecot, smtp=smtp_server)
+    smtp_server.fail_next(550, "5.1.1 User unknown")
+    first = run_cli(config, "poll", "--once")
+    assert first.code == 0, first.stderr
+    assert "失敗 1" in first.stdout
+    row, = reply_rows(tmp_path)
+    assert row["status"] == "failed" and row["smtp_response"] == "550 5.1.1 User unknown"
+    make_due(tmp_path)
+    assert run_cli(config, "poll", "--once").code == 0
+    assert reply_rows(tmp_path)[0]["status"] == "failed"  # waits for staff, never resent
+    assert smtp_server.messages == []
