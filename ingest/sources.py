@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from parsers.mime import header_date, message_id_of, received_time
+from parsers.mime import content_key, header_date, message_id_of, received_time
 from state.ledger import Arrival
 
 
@@ -60,7 +60,7 @@ def arrival_for_file(
         moment, source = header_date(raw), "date"
     if moment is None:
         moment, source = datetime.now(UTC), "fetch"
-    return Arrival(kind, ref, moment, source, message_id_of(raw))
+    return Arrival(kind, ref, moment, source, message_id_of(raw), content_sha256=content_key(raw))
 
 
 class MaildirSource:

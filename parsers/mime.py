@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import email.utils
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
@@ -85,6 +86,22 @@ def message_id_of(raw: bytes) -> str | None:
     return _msgid(message_from_bytes(head + b"\n\n").get("Message-ID"))
 
 
+def content_key(raw: bytes) -> str:
+    """sha256 of what the sender wrote: the body and the sender's own identifying headers,
+    line ends normalised, without the trace headers each server adds on the way. The same mail
+    read from IMAP and from a Maildir file has one content key, two different mails that reuse a
+    Message-ID (some mailers do) have two."""
+    text = raw.replace(b"\r\n", b"\n")
+    head, _, body = text.partition(b"\n\n")
+    msg = message_from_bytes(head + b"\n\n")
+    digest = hashlib.sha256()
+    for name in ("Message-ID", "Date", "From", "Subject"):
+        digest.update(name.encode() + b":" + " ".join(str(msg.get(name, "")).split()).encode(
+            "utf-8", "surrogateescape") + b"\n")
+    digest.update(body.rstrip(b"\n"))
+    return digest.hexdigest()
+
+
 def received_time(raw: bytes) -> datetime | None:
     """The date of the topmost Received: header: when our server took the mail."""
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
@@ -122,7 +139,7 @@ def _walk(msg: Message, problems: list[str]) -> tuple[str, list[Attachment]]:
             continue
         ctype = part.get_content_type()
         name = part_filename(part)
-        disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+        disposition = str(part.get("Content-Disposition") or "").split(";")[0].strip().lower()
         payload = _payload(part, problems)
         if name is not None or disposition == "attachment" or not ctype.startswith("text/"):
             if name is not None and name.problem:

@@ -44,6 +44,7 @@ class Arrival:
     received_at_source: str
     message_id_header: str | None = None
     imap: ImapRef | None = None
+    content_sha256: str | None = None  # parsers.mime.content_key: the same mail by any route
 
 
 @dataclass(frozen=True)
@@ -109,11 +110,17 @@ class Ledger:
         )
         return {row[0] for row in rows}
 
-    def find_by_message_id(self, message_id: str | None) -> int | None:
+    def find_same_mail(self, message_id: str | None, *, content_sha256: str | None = None,
+                       size: int | None = None) -> int | None:
+        """A known mail with this Message-ID that is also the same content (or, when only the
+        headers were fetched, the same size): a Message-ID alone is not proof, some mailers
+        reuse them."""
         if not message_id:
             return None
         row = self.db.execute(
-            "SELECT id FROM messages WHERE message_id_header=? ORDER BY id LIMIT 1", [message_id]
+            "SELECT id FROM messages WHERE message_id_header = ? "
+            "AND (content_sha256 = ? OR size = ?) ORDER BY id LIMIT 1",
+            [message_id, content_sha256, size],
         ).fetchone()
         return row[0] if row else None
 
@@ -132,7 +139,8 @@ class Ledger:
         sha = self.blobs.put(raw)  # durable before the row that points at it
         with self.transaction():
             row = self.db.execute("SELECT id FROM messages WHERE sha256=?", [sha]).fetchone()
-            existing = row[0] if row else self.find_by_message_id(arrival.message_id_header)
+            existing = row[0] if row else self.find_same_mail(
+                arrival.message_id_header, content_sha256=arrival.content_sha256)
             if existing is not None:
                 if arrival.imap:
                     self.link_imap(arrival.imap, existing)
@@ -140,6 +148,7 @@ class Ledger:
             message = self.db["messages"].insert({
                 "sha256": sha,
                 "message_id_header": arrival.message_id_header,
+                "content_sha256": arrival.content_sha256,
                 "size": len(raw),
                 "received_at": iso(arrival.received_at),
                 "received_at_source": arrival.received_at_source,

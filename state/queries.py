@@ -70,7 +70,7 @@ def status_counts(ledger: Ledger, now: datetime | None = None) -> dict[str, Any]
     }
 
 
-# --- staff queries (views of migration 0003_staff_views) -------------------------------------
+# --- staff queries (views of migration 0004_staff_views) -------------------------------------
 
 # Values of `submissions.state` and of `submissions.outcome` are disjoint, so one --status flag
 # answers both "which are still open" and "which are deficient".

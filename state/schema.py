@@ -162,8 +162,8 @@ def m0002_attachments_passwords(db: Database) -> None:
     )
 
 
-@migrations(name="0004_reply_tracking")
-def m0004_reply_tracking(db: Database) -> None:
+@migrations(name="0003_reply_tracking")
+def m0003_reply_tracking(db: Database) -> None:
     # Replies gain what the outbox needs to be a dependable mail office: why a row is held,
     # when it went overdue (flagged once), which charset it was written in, whether its copy
     # reached the Sent folder, and the bounce that came back for it.
@@ -189,8 +189,8 @@ REPLY_DONE_STATUSES = ("sent", "written", "cancelled")
 _DONE_SQL = "('sent', 'written', 'cancelled')"
 
 
-@migrations(name="0003_staff_views")
-def m0003_staff_views(db: Database) -> None:
+@migrations(name="0004_staff_views")
+def m0004_staff_views(db: Database) -> None:
     # Staff questions as views (the CLI, the Excel export and Datasette all read the same ones),
     # indexes that keep each one under 100 ms on 100,000 mails (bench/bench_queries.py), and a
     # trigram full-text index over what staff type into a search box. Derived data is kept
@@ -368,3 +368,10 @@ _SEARCH_INDEX = """
     INSERT INTO message_search (rowid, subject, body, files, sender)
         SELECT * FROM message_search_source
 """
+
+
+@migrations(name="0005_content_key")
+def m0005_content_key(db: Database) -> None:
+    # What the sender wrote (parsers.mime.content_key): the same mail from two sources is one
+    # row, two different mails that reuse a Message-ID stay two.
+    _run(db, "ALTER TABLE messages ADD COLUMN content_sha256 TEXT")
