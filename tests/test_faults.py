@@ -156,3 +156,75 @@ def test_smtp_permanent_answer_fails_with_the_answer_recorded(dovecot, smtp_serv
     assert run_cli(config, "poll", "--once").code == 0
     assert reply_rows(tmp_path)[0]["status"] == "failed"  # waits for staff, never resent
     assert smtp_server.messages == []
+
+
+def create_sent_folder(dovecot) -> None:  # noqa: ANN001 - the DovecotServer fixture
+    dovecot._imap().create_folder("Sent")
+
+
+def test_smtp_dropped_during_data_is_never_resent_blindly(dovecot, smtp_server, tmp_path):
+    """The link dies while the mail is being handed over: the program cannot know whether the
+    server took it. Without a Sent folder the row waits for staff (`unknown`); with one, the
+    next pass looks the Message-ID up there and, not finding it, sends it once."""
+    (msgid, raw), = small_mails("data", 1)
+    dovecot.deliver(raw)
+    with FaultProxy(smtp_server.host, smtp_server.port) as proxy:
+        config = write_crash_config(tmp_path, imap=dovecot, smtp=smtp_server,
+                                    smtp_port=proxy.port, timeout=5)
+        # EHLO, MAIL, RCPT and DATA take about 150 bytes up; 1500 is inside the mail itself.
+        proxy.plan(Fault(drop_after=1500, direction="up"))
+        first = run_cli(config, "poll", "--once")
+        assert proxy.reached.is_set()
+        assert first.code == 0, first.stderr
+        row, = reply_rows(tmp_path)
+        assert row["status"] == "sending" and row["attempts"] == 1
+        assert events(tmp_path, row["id"])[-1] == "outcome_unknown"
+        second = run_cli(config, "poll", "--once")
+        assert second.code == 0, second.stderr
+        row, = reply_rows(tmp_path)
+        assert row["status"] == "unknown"  # staff decide; never sent twice blindly
+        assert run_cli(config, "poll", "--once").code == 0
+        assert reply_rows(tmp_path)[0]["status"] == "unknown"
+        assert smtp_server.messages == []
+
+        # The same with a Sent folder to ask: not there, so it goes out again, once.
+        with sqlite3.connect(tmp_path / "ledger.db") as db:
+            db.execute("UPDATE replies SET status = 'queued'")
+        create_sent_folder(dovecot)
+        config.write_text(config.read_text().replace("batch_size = 20",
+                                                     'batch_size = 20\nsent_folder = "Sent"'))
+        proxy.plan(Fault(drop_after=1500, direction="up"))
+        assert run_cli(config, "poll", "--once").code == 0
+        assert reply_rows(tmp_path)[0]["status"] == "sending"
+        assert run_cli(config, "poll", "--once").code == 0
+    row, = reply_rows(tmp_path)
+    assert row["status"] == "sent" and "requeued" in events(tmp_path, row["id"])
+    assert [str(m.message["Message-ID"]) for m in smtp_server.messages] == \
+        [row["message_id_header"]]
+
+
+def test_smtp_connection_dropped_at_greeting_retries_later(dovecot, smtp_server, tmp_path):
+    (msgid, raw), = small_mails("greet", 1)
+    dovecot.deliver(raw)
+    with FaultProxy(smtp_server.host, smtp_server.port) as proxy:
+        config = write_crash_config(tmp_path, imap=dovecot, smtp=smtp_server,
+                                    smtp_port=proxy.port, timeout=5)
+        proxy.plan(Fault(drop_after=0))
+        first = run_cli(config, "poll", "--once")
+        assert first.code == 0, first.stderr
+        assert "再試行待ち 1" in first.stdout
+        row, = reply_rows(tmp_path)
+        assert row["status"] == "queued" and row["next_attempt_at"] is not None
+        assert "接続できません" in row["smtp_response"]
+        make_due(tmp_path)
+        assert run_cli(config, "poll", "--once").code == 0
+    row, = reply_rows(tmp_path)
+    assert row["status"] == "sent"
+    assert len(smtp_server.messages) == 1
+
+
+def events(tmp_path: Path, reply: int) -> list[str]:
+    with sqlite3.connect(tmp_path / "ledger.db") as db:
+        return [r[0] for r in db.execute(
+            "SELECT event FROM events WHERE entity = 'reply' AND entity_id = ? ORDER BY id",
+            [reply])]
