@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
 
-from ingest import app, health, outbox_cmd
+from ingest import app, health, ledger_cmd, outbox_cmd, quarantine_cmd
 from ingest.check_cmd import print_catalog, run_check
 from ingest.config import ConfigError, Settings, load_settings
 from ingest.export import write_csv, write_jsonl
@@ -105,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
                   "renkei-intake status")
     status.add_argument("--json", action="store_true", help="JSON で出力する")
     outbox_cmd.add_parser(verbs)
+    ledger_cmd.add_parser(verbs)
+    quarantine_cmd.add_parser(verbs)
     return parser
 
 

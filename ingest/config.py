@@ -36,6 +36,9 @@ class Settings:
     send_in_business_hours_only: bool = True
     poll_interval_seconds: int = 60
     stale_after: timedelta = timedelta(minutes=15)  # `status` warns when fetching stopped this long
+    backup_dir: Path | None = None  # the daemon's nightly ledger backup goes here (None: off)
+    backup_keep: int = 14
+    backup_at: time = time(2, 0)  # JST
     # Correlation windows: how long a submission waits for its further parts, for the password
     # of an encrypted archive, and for quiet before it is answered.
     split_window: timedelta = timedelta(hours=24)
@@ -106,6 +109,9 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
         send_in_business_hours_only=replies.pop("business_hours_only", True),
         poll_interval_seconds=int(daemon.pop("poll_interval_seconds", 60)),
         stale_after=timedelta(minutes=float(daemon.pop("stale_after_minutes", 15))),
+        backup_dir=rel(b) if (b := daemon.pop("backup_dir", None)) else None,
+        backup_keep=int(daemon.pop("backup_keep", 14)),
+        backup_at=_time(daemon.pop("backup_at", "02:00"), "daemon.backup_at"),
         split_window=timedelta(hours=float(windows.pop("split_window_hours", 24))),
         password_window=timedelta(hours=float(windows.pop("password_window_hours", 48))),
         settle_after=timedelta(minutes=float(windows.pop("settle_minutes", 30))),

@@ -22,6 +22,7 @@ from imapclient.exceptions import IMAPClientError
 from ingest import app
 from ingest.config import Settings
 from ingest.imap_source import MailboxError, connect
+from ingest.ledger_cmd import BackupError, backup, prune_backups
 from ingest.logs import setup_logging
 from replies.connection import SecretError
 from state.ledger import Ledger
@@ -165,6 +166,22 @@ class Daemon:
             with contextlib.suppress(Exception):  # a dead connection cannot end IDLE politely
                 client.idle_done()
 
+    def nightly_backup(self) -> None:
+        directory = self.settings.backup_dir
+        assert directory is not None
+        with self.lock:  # not in the middle of a cycle's writes
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+                copy = backup(self.ledger, directory)
+                removed = prune_backups(directory, self.settings.backup_keep)
+            except (BackupError, OSError) as exc:
+                self.ledger.beat("backup-error", {"error": str(exc)})
+                log.error("backup: %s", exc, extra={"ctx_event": "backup_failed"})
+                return
+        self.ledger.beat("backup", {"file": str(copy), "removed": len(removed)})
+        log.info("backup: %s (%d old copies removed)", copy, len(removed),
+                 extra={"ctx_event": "backup"})
+
     def _wake(self) -> None:
         if self.stopping.is_set():
             return  # the scheduler may already be shut down
@@ -179,6 +196,10 @@ class Daemon:
                                max_instances=2, coalesce=True, next_run_time=datetime.now(UTC))
         if self.settings.imap:
             threading.Thread(target=self.watch_idle, name="imap-idle", daemon=True).start()
+        if self.settings.backup_dir:
+            at = self.settings.backup_at
+            self.scheduler.add_job(self.nightly_backup, "cron", id="backup", hour=at.hour,
+                                   minute=at.minute, coalesce=True, misfire_grace_time=3600)
         self.scheduler.start()
         log.info("started: polling every %d s", interval, extra={"ctx_event": "started"})
         self.stopping.wait()

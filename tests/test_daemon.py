@@ -116,3 +116,29 @@ def wait_for_lock(path: Path, timeout: float = 10) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def test_nightly_backup_keeps_the_configured_number_of_verified_copies(tmp_path):
+    import threading
+    from datetime import UTC, datetime, timedelta
+
+    from ingest import app
+    from ingest.config import load_settings
+    from ingest.daemon import Daemon
+
+    config = write_config(tmp_path)
+    config.write_text(config.read_text() + '[daemon]\nbackup_dir = "backups"\nbackup_keep = 2\n')
+    settings = load_settings(config)
+    ledger = app.open_ledger(settings)
+    daemon = Daemon(settings, ledger, threading.Event())
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    for days in (3, 2, 1):  # older copies made by earlier nights
+        stamp = (datetime.now(UTC) - timedelta(days=days)).strftime("%Y%m%d-%H%M%S")
+        (backups / f"ledger-{stamp}.db").write_bytes(b"old")
+    daemon.nightly_backup()
+    kept = sorted(backups.iterdir())
+    assert len(kept) == 2
+    with sqlite3.connect(kept[-1]) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert copy.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
