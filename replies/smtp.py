@@ -103,6 +103,8 @@ def _xoauth2(conn: smtplib.SMTP, s: ServerConfig) -> None:
     def respond(challenge: bytes | None = None) -> str:
         return xoauth2_string(s.user, token) if challenge is None else ""
 
+    # Unlike login(), auth() does not greet first, and it takes "503 send EHLO first" as done.
+    conn.ehlo_or_helo_if_needed()
     try:
         conn.auth("XOAUTH2", respond, initial_response_ok=True)
     except smtplib.SMTPAuthenticationError:
