@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 import signal
 import sqlite3
 import stat
 import threading
 import time
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,7 +32,7 @@ from replies.connection import Secret, ServerConfig, ServerUnavailable
 from replies.oauth2 import OAuth2Error, OAuth2Settings, TokenSource
 from replies.smtp import SmtpSender
 from tests.mails import complete_mail
-from tests.servers import DovecotDaemon, DovecotServer, _FreePortController
+from tests.servers import DovecotDaemon, DovecotServer, _FreePortController, _require_dovecot
 from tests.test_daemon import start_daemon
 
 CLIENT_ID = "renkei-intake-test"
@@ -153,8 +155,6 @@ def provider(provider_server: ThreadingHTTPServer) -> IdentityProvider:
 @pytest.fixture(scope="module")
 def oauth2_dovecot_daemon(provider_server: ThreadingHTTPServer,
                           tmp_path_factory: pytest.TempPathFactory) -> Iterator[DovecotDaemon]:
-    from tests.servers import _require_dovecot
-
     _require_dovecot()
     daemon = DovecotDaemon(
         oauth2_introspection_url=f"http://127.0.0.1:{provider_server.server_port}/introspect")
@@ -285,7 +285,6 @@ def test_revoked_refresh_token_fails_loudly_in_poll_and_in_the_daemon(
     status = capsys.readouterr().out
     assert "取得エラー" in status and "invalid_grant" in status
     assert count_messages(tmp_path) == 0
-    provider.issued.append(revoked)
     assert_no_token_in(provider, out.out, out.err, status, log.read_bytes(),
                        ledger_bytes(tmp_path))
 
@@ -472,3 +471,14 @@ def test_smtp_xoauth2_sends_and_refreshes_after_a_refusal(provider, tmp_path):
         assert len(handler.received) == 2 and len(provider.token_requests) == 2
     finally:
         controller.stop()
+
+
+def test_the_commented_example_in_config_example_toml_is_valid(tmp_path):
+    example = (Path(__file__).resolve().parents[1] / "config.example.toml").read_text("utf-8")
+    enabled = re.sub(r"(?m)^# ((?:auth|oauth2_\w+) = )", r"\1", example)
+    enabled = enabled.replace('auth = "password"', 'auth = "oauth2"', 1)
+    assert enabled.count("oauth2_") > example.count("\noauth2_")  # something was uncommented
+    imap = settings_from_toml(tomllib.loads(enabled), base=tmp_path, source=None).imap
+    assert imap is not None and imap.oauth2 is not None
+    assert imap.oauth2.token_url.startswith("https://login.microsoftonline.com/")
+    assert imap.oauth2.client_secret == Secret(env="RENKEI_OAUTH2_CLIENT_SECRET")
