@@ -1,0 +1,195 @@
+"""`serve`: the ledger in the browser, read-only, through Datasette.
+
+Datasette opens the ledger with `?mode=ro` (not `immutable=1`: the daemon keeps writing while
+staff browse, and an immutable open would ignore the WAL and show stale or torn pages). It is
+bound to 127.0.0.1 unless told otherwise, because the ledger holds applicants' personal data.
+The metadata gives every table and view a Japanese title and description and adds canned
+queries for what staff ask (the same views the `ledger` verbs read).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ingest import app
+from ingest.config import Settings
+
+TITLE = "連携補助金 受付台帳"
+
+_SEARCH_SQL = """
+SELECT m.id AS メールID, m.submission_id AS 申請ID, s.consortium AS コンソーシアム,
+    datetime(m.received_at, '+9 hours') AS 受信日時, m.from_addr AS 差出人, m.subject AS 件名,
+    snippet(message_search, -1, '[', ']', '…', 12) AS 一致箇所
+FROM message_search
+JOIN messages m ON m.id = message_search.rowid
+LEFT JOIN submissions s ON s.id = m.submission_id
+WHERE message_search MATCH (
+    CASE WHEN length(trim(:q)) >= 3 THEN '"' || replace(trim(:q), '"', '""') || '"'
+    ELSE coalesce((SELECT group_concat('"' || replace(term, '"', '""') || '"', ' OR ')
+        FROM message_search_terms
+        WHERE term >= lower(trim(:q)) AND term < lower(trim(:q)) || char(1114111)
+        AND length(trim(:q)) = 2), '"\x01\x01\x01"')
+    END)
+ORDER BY message_search.rowid DESC
+LIMIT 200
+"""
+
+
+def metadata(database: str) -> dict[str, Any]:
+    """Datasette metadata for a ledger served under the name `database`."""
+    return {
+        "title": TITLE,
+        "description": "令和4年度「共創型サービスIT連携支援補助金」事務局メールボックスの受付記録"
+                       "(読み取り専用)。時刻の列は UTC、名前が _jst で終わる列は日本時間です。",
+        "databases": {database: {
+            "title": TITLE,
+            "tables": _tables(),
+            "queries": _queries(),
+        }},
+    }
+
+
+def _tables() -> dict[str, Any]:
+    return {
+        "submissions_overview": {
+            "title": "申請一覧",
+            "description": "申請(版)ごとの状態、結果、メール数、添付数、不備の数、指摘コード、返信。"
+                           "status=処理状態、outcome=結果 (complete 受付完了 / deficient 不備あり / "
+                           "not_submission 申請以外)。",
+            "sort_desc": "id",
+            "columns": {
+                "consortium": "コンソーシアム名(件名から)", "version": "版(再提出で増える)",
+                "status": "処理状態", "outcome": "結果", "lead_email": "幹事社の送信アドレス",
+                "superseded_by": "この版を置き換えた新しい版の申請ID",
+                "first_received_jst": "最初のメールの受信日時(日本時間)",
+                "mails": "メール数", "files": "添付ファイル数", "deficiencies": "不備の数",
+                "finding_codes": "指摘コード", "replies": "返信(種類:状態)",
+                "reply_due_at": "未送信の返信の期限(UTC)",
+            },
+        },
+        "missing_documents": {
+            "title": "不足書類",
+            "description": "最新版の申請で添付されていない必要書類(DOCUMENT_MISSING の指摘)。",
+            "columns": {"document": "書類キー", "member": "構成員", "detail": "内容"},
+        },
+        "overdue_replies": {
+            "title": "返信期限超過",
+            "description": "返信期限(受信の翌営業日の終わり)を過ぎても送信されていない返信。",
+            "columns": {"due_jst": "期限(日本時間)", "attempts": "送信試行回数"},
+        },
+        "daily_counts": {
+            "title": "日別件数",
+            "description": "日本時間の日付ごとの受信メール数、隔離数、申請数(最初のメールの日)、"
+                           "結果別の数、送信した返信の数。",
+        },
+        "submissions": {"title": "申請(表)", "description": "申請の版ごとの行。",
+                        "label_column": "consortium"},
+        "messages": {"title": "メール", "description": "受信したすべてのメール。上の検索欄で"
+                     "件名・本文・添付ファイル名・差出人を全文検索できます(3文字以上)。",
+                     "fts_table": "message_search", "fts_pk": "id", "label_column": "subject"},
+        "attachments": {"title": "添付ファイル", "description": "メールと圧縮ファイルの中のファイル。"},
+        "findings": {"title": "指摘", "description": "チェックの結果(SPEC §4 のコード)。"},
+        "replies": {"title": "返信", "description": "受付確認・不備連絡などの返信と送信状況。"},
+        "events": {"title": "履歴", "description": "状態の変化と操作の記録。"},
+        "heartbeat": {"title": "取得状況", "description": "メールボックスごとの最終取得時刻。"},
+        "imap_seen": {"title": "IMAP 取得記録", "hidden": True},
+        "archive_passwords": {"title": "圧縮ファイルのパスワード", "hidden": True},
+        "message_search": {"hidden": True},
+        "message_search_terms": {"hidden": True},
+        "message_search_source": {"hidden": True},
+        "_sqlite_migrations": {"hidden": True},
+    }
+
+
+def _queries() -> dict[str, Any]:
+    return {
+        "overview": {
+            "title": "申請一覧(新しい順)",
+            "sql": "SELECT * FROM submissions_overview ORDER BY id DESC",
+            "description": "すべての申請を新しい順に。",
+        },
+        "by_status": {
+            "title": "状態・結果で絞り込み",
+            "sql": "SELECT * FROM submissions_overview WHERE status = :status "
+                   "OR outcome = :status ORDER BY id DESC",
+            "description": "open / checked / replied / needs_review、または "
+                           "complete / deficient / not_submission を入力。",
+        },
+        "missing": {
+            "title": "この書類が不足している申請",
+            "sql": "SELECT * FROM missing_documents WHERE document = :document "
+                   "ORDER BY submission_id DESC",
+            "description": "書類キー(application, overview, member_info, pledge, checklist, "
+                           "registry, tax)を入力。",
+        },
+        "overdue": {
+            "title": "返信期限超過",
+            "sql": "SELECT * FROM overdue_replies ORDER BY due_at",
+            "description": "期限を過ぎた未送信の返信。",
+        },
+        "daily": {
+            "title": "日別件数",
+            "sql": "SELECT * FROM daily_counts ORDER BY day DESC",
+            "description": "日本時間の日付ごと。",
+        },
+        "search": {
+            "title": "全文検索",
+            "sql": _SEARCH_SQL.strip(),
+            "description": "件名・本文・添付ファイル名・差出人に語句を含むメール(2文字以上の"
+                           "語句1つ、新しい順に最大200通)。",
+        },
+        "quarantine": {
+            "title": "隔離中のメール",
+            "sql": "SELECT id, datetime(received_at, '+9 hours') AS received_jst, from_addr, "
+                   "subject, size, problem FROM messages WHERE state = 'quarantined' "
+                   "ORDER BY received_at",
+            "description": "処理できなかったメール。renkei-intake quarantine release ID で再処理。",
+        },
+    }
+
+
+def make_datasette(ledger_path: Path) -> Any:
+    """A Datasette app on the ledger file, opened read-only (mode=ro), with our metadata."""
+    from datasette.app import Datasette
+
+    return Datasette(
+        files=[str(ledger_path)],
+        metadata=metadata(ledger_path.stem),
+        settings={"default_page_size": 100, "sql_time_limit_ms": 3000,
+                  "allow_download": False, "suggest_facets": False},
+    )
+
+
+def add_parser(verbs: Any) -> None:
+    """Add the `serve` verb to the CLI's subparsers action."""
+    serve = verbs.add_parser(
+        "serve", help="台帳を読み取り専用の Web 画面(Datasette)で開く",
+        description="台帳を読み取り専用の Web 画面(Datasette)で開く。"
+                    "既定では このコンピューター(127.0.0.1)からのみ接続できます",
+        epilog="例: renkei-intake serve --port 8001  → http://127.0.0.1:8001/",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="待ち受けるアドレス(既定 127.0.0.1。他のPCに公開する場合のみ変更)")
+    serve.add_argument("--port", type=int, default=8001, help="ポート番号(既定 8001)")
+    serve.set_defaults(handler=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        import uvicorn
+    except ImportError:
+        print("renkei-intake: serve には datasette が必要です: pip install datasette",
+              file=sys.stderr)
+        return 2
+    # Open once with the application so the migrations (the views) are in place; Datasette
+    # itself only ever reads.
+    app.open_ledger(settings).close()
+    datasette = make_datasette(settings.ledger_path)
+    name = settings.ledger_path.stem
+    print(f"台帳 {settings.ledger_path} を http://{args.host}:{args.port}/{name} で表示します"
+          "(読み取り専用、Ctrl-C で終了)", file=sys.stderr)
+    uvicorn.run(datasette.app(), host=args.host, port=args.port, log_level="warning")
+    return 0
