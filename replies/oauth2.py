@@ -130,14 +130,17 @@ class TokenSource:
         if s.scope:
             form["scope"] = s.scope
         started = self.clock()
-        answer = _post(s.token_url, form, secrets_)
-        access = answer.get("access_token")
-        if not isinstance(access, str) or not access:
-            raise OAuth2Error(f"OAuth2 {_where(s.token_url)}: 応答に access_token がありません")
-        new_refresh = answer.get("refresh_token")
-        if isinstance(new_refresh, str) and new_refresh and new_refresh != refresh_token:
-            # Before the access token is used: the provider may already have retired the old one.
-            write_refresh_token(s.refresh_token_file, new_refresh)
+        # The temp file is made before the provider is asked: once it has rotated the token,
+        # an unwritable directory would lose the only live one.
+        with RefreshTokenWriter(s.refresh_token_file) as writer:
+            answer = _post(s.token_url, form, secrets_)
+            access = answer.get("access_token")
+            if not isinstance(access, str) or not access:
+                raise OAuth2Error(f"OAuth2 {_where(s.token_url)}: 応答に access_token がありません")
+            new_refresh = answer.get("refresh_token")
+            if isinstance(new_refresh, str) and new_refresh and new_refresh != refresh_token:
+                # Before the access token is used: the old one may be retired already.
+                writer.commit(new_refresh)
         expires_in = _seconds(answer.get("expires_in"))
         margin = min(EXPIRY_MARGIN_SECONDS, expires_in / 2)
         return _Cached(access, started + expires_in - margin)
@@ -186,25 +189,52 @@ def read_refresh_token(path: Path) -> str:
 
 def write_refresh_token(path: Path, token: str) -> None:
     """Replace the file atomically: a crash leaves either the old or the new token, whole."""
-    try:
-        descriptor, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise OAuth2Error(
-            f"OAuth2: 新しいリフレッシュトークンを {path.parent} に保存できません: {exc.strerror}"
-        ) from None
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:  # mkstemp: mode 0600
-            handle.write(token + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise OAuth2Error(
-            f"OAuth2: 新しいリフレッシュトークンを {path} に保存できません: {exc.strerror}"
-        ) from None
+    with RefreshTokenWriter(path) as writer:
+        writer.commit(token)
+
+
+class RefreshTokenWriter:
+    """A temp file (mode 0600) beside `path`, made on entry; `commit` fsyncs it and renames it
+    over `path`; leaving without a commit removes it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tmp: str | None = None
+        self.descriptor = -1
+
+    def __enter__(self) -> RefreshTokenWriter:
+        try:
+            self.descriptor, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.",
+                                                         dir=self.path.parent)
+        except OSError as exc:
+            raise OAuth2Error(f"OAuth2: {self.path.parent} に新しいリフレッシュトークンを"
+                              f"保存できません(書き込み権限を確認してください): {exc.strerror}"
+                              ) from None
+        return self
+
+    def commit(self, token: str) -> None:
+        assert self.tmp is not None
+        try:
+            with os.fdopen(self.descriptor, "w", encoding="utf-8") as handle:
+                self.descriptor = -1
+                handle.write(token + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(self.tmp, self.path)
+            self.tmp = None
+            _fsync_dir(self.path.parent)
+        except OSError as exc:
+            raise OAuth2Error(
+                f"OAuth2: 新しいリフレッシュトークンを {self.path} に保存できませんでした"
+                f"({exc.strerror})。サインインし直してトークンを保存してください"
+            ) from None
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.descriptor >= 0:
+            os.close(self.descriptor)
+        if self.tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.tmp)
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -50,6 +50,7 @@ class IdentityProvider:
     client_secret: str | None = None
     expires_in: int = 3600
     echo_token_in_errors: bool = False  # a careless provider that repeats what it was sent
+    rotate: bool = True  # Microsoft: a new refresh token on every refresh; Google: the same one
     refresh_tokens: dict[str, str] = field(default_factory=dict)  # live token -> user
     access_tokens: dict[str, str] = field(default_factory=dict)  # live token -> user
     issued: list[str] = field(default_factory=list)  # every token ever handed out
@@ -87,16 +88,20 @@ class IdentityProvider:
                              "error_description": "AADSTS7000215: Invalid client secret provided."}
             if form.get("grant_type") != "refresh_token":
                 return 400, {"error": "unsupported_grant_type"}
-            user = self.refresh_tokens.pop(form.get("refresh_token", ""), None)
+            old = form.get("refresh_token", "")
+            user = self.refresh_tokens.pop(old, None) if self.rotate else self.refresh_tokens.get(old)
             if user is None:
                 sent = form.get("refresh_token", "") if self.echo_token_in_errors else "(hidden)"
                 return 400, {"error": "invalid_grant", "error_description":
                              f"AADSTS70000: The provided grant {sent} has expired or been revoked."
                              "\r\nTrace ID: 0000\r\nCorrelation ID: 1111\r\nTimestamp: 2022-08-10"}
-            return 200, {"token_type": "Bearer", "scope": form.get("scope", ""),
-                         "expires_in": self.expires_in,
-                         "access_token": self._new(self.access_tokens, "at", user),
-                         "refresh_token": self._new(self.refresh_tokens, "rt", user)}
+            answer: dict[str, object] = {
+                "token_type": "Bearer", "scope": form.get("scope", ""),
+                "expires_in": self.expires_in,
+                "access_token": self._new(self.access_tokens, "at", user)}
+            if self.rotate:
+                answer["refresh_token"] = self._new(self.refresh_tokens, "rt", user)
+            return 200, answer
 
     def _new(self, table: dict[str, str], kind: str, user: str) -> str:
         token = f"{kind}-{secrets.token_urlsafe(24)}"
@@ -374,6 +379,21 @@ def test_new_refresh_token_is_saved_before_the_access_token_is_used(provider, tm
     # The access token exists only in memory; the file already holds its sibling refresh token.
     after = settings.refresh_token_file.read_text().strip()
     assert after != before and provider.refresh_tokens[after] == provider.access_tokens[token]
+    # Written as a new file: owner-only even where the operator's copy was world-readable.
+    assert stat.S_IMODE(settings.refresh_token_file.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["refresh-token"]
+
+
+def test_a_provider_that_keeps_the_refresh_token_leaves_the_file_alone(provider, tmp_path):
+    provider.rotate = False  # Google: the answer carries no refresh_token
+    settings = settings_for(tmp_path, provider)
+    settings.refresh_token_file.chmod(0o640)
+    before = settings.refresh_token_file.stat()
+    assert TokenSource(settings).token() in provider.access_tokens
+    after = settings.refresh_token_file.stat()
+    assert (after.st_ino, after.st_mtime_ns, stat.S_IMODE(after.st_mode)) == (
+        before.st_ino, before.st_mtime_ns, 0o640)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["refresh-token"]  # temp file removed
 
 
 # --------------------------------------------------------------------------------------------
