@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import date, datetime, time
@@ -40,6 +41,14 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args, settings)
     except OPERATOR_ERRORS as exc:
         print(f"renkei-intake: {exc}", file=sys.stderr)
+        return 2
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        # Another program kept the ledger locked longer than the busy timeout (30 s).
+        print("renkei-intake: 台帳が他のプログラムにロックされたままのため書き込めませんでした"
+              f"({exc})。台帳を開いている別のプログラムを終了してから再実行してください"
+              "(記録できなかったメールは次回の実行で取り込みます)", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader (head, less) went away; that is not an error of ours.

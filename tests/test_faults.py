@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 
 from tests.crash_helpers import (
+    finish,
+    ledger_write_lock,
     run_cli,
+    start_cli,
     write_crash_config,
 )
 from tests.faultproxy import Fault, FaultProxy
@@ -228,3 +231,32 @@ def events(tmp_path: Path, reply: int) -> list[str]:
         return [r[0] for r in db.execute(
             "SELECT event FROM events WHERE entity = 'reply' AND entity_id = ? ORDER BY id",
             [reply])]
+
+
+def test_locked_ledger_is_waited_for_then_a_clear_error(dovecot, tmp_path):
+    """Another program holds an EXCLUSIVE transaction on the ledger. A short hold is waited
+    out; one longer than the ledger's busy timeout (30 s) is a one-line error, and nothing of
+    the mailbox is lost: the next run records it."""
+    config = write_crash_config(tmp_path, imap=dovecot)
+    assert run_cli(config, "poll", "--once").code == 0  # the ledger exists
+    mails = small_mails("lock", 3)
+    dovecot.deliver(mails[0][1])
+    with ledger_write_lock(tmp_path / "ledger.db", "EXCLUSIVE"):
+        proc = start_cli(config, "poll", "--once")
+        time.sleep(2)
+        waiting = proc.poll() is None  # waiting for the lock, not failing at once
+    run = finish(proc, kill=False)
+    assert waiting, run.stderr
+    assert run.code == 0, run.stderr
+    assert ledger_ids(tmp_path) == [mails[0][0]]
+
+    for _, raw in mails[1:]:
+        dovecot.deliver(raw)
+    with ledger_write_lock(tmp_path / "ledger.db", "EXCLUSIVE"):
+        blocked = run_cli(config, "poll", "--once", timeout=90)
+    assert blocked.code == 2, blocked.stderr
+    error = one_line_error(blocked.stderr)
+    assert "台帳" in error and "ロック" in error
+    assert ledger_ids(tmp_path) == [mails[0][0]]
+    assert run_cli(config, "poll", "--once").code == 0
+    assert sorted(ledger_ids(tmp_path)) == sorted(m for m, _ in mails)
