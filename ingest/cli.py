@@ -23,11 +23,12 @@ from replies.outbox import write_files
 from replies.render import TemplateProblem
 from rules.calendar import JST
 from state import queries
+from state.blobs import BlobStoreError
 from state.ledger import LedgerError
 
 # Errors an operator can act on: printed as one sentence, exit status 2, no traceback.
 OPERATOR_ERRORS = (ConfigError, SourceError, MailboxError, LedgerError, SecretError,
-                   TemplateProblem, app.BusyError, ServerUnavailable)
+                   TemplateProblem, app.BusyError, ServerUnavailable, BlobStoreError)
 
 
 def main(argv: list[str] | None = None) -> int:

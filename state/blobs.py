@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
 from pathlib import Path
+
+
+class BlobStoreError(OSError):
+    """The blob store cannot be written (disk full, permissions); the message says what to do.
+    An OSError, so callers that retry on I/O trouble (the daemon) keep doing so."""
 
 
 class BlobStore:
@@ -22,6 +28,20 @@ class BlobStore:
         target = self.path(digest)
         if target.exists():
             return digest
+        try:
+            self._write(target, data)
+        except BlobStoreError:
+            raise
+        except OSError as exc:
+            why = "空き容量がありません" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+            raise BlobStoreError(
+                f"保存領域 {self.root} に書き込めません: {why}。空きを作るか権限を確かめてから"
+                "再実行してください(書けなかったメールは記録していないので、次回の実行で取り込みます)"
+            ) from exc
+        return digest
+
+    @staticmethod
+    def _write(target: Path, data: bytes) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
@@ -34,7 +54,6 @@ class BlobStore:
             Path(tmp).unlink(missing_ok=True)
             raise
         _fsync_dir(target.parent)
-        return digest
 
     def get(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()

@@ -5,8 +5,11 @@ clear error line (exit status 2) or a retry, and nothing is lost or recorded twi
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ import pytest
 from tests.crash_helpers import (
     finish,
     ledger_write_lock,
+    read_ledger,
     run_cli,
     start_cli,
     write_crash_config,
@@ -260,3 +264,45 @@ def test_locked_ledger_is_waited_for_then_a_clear_error(dovecot, tmp_path):
     assert ledger_ids(tmp_path) == [mails[0][0]]
     assert run_cli(config, "poll", "--once").code == 0
     assert sorted(ledger_ids(tmp_path)) == sorted(m for m, _ in mails)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MB tmpfs for the blob store; skipped where mounting is not permitted."""
+    where = tmp_path / "small-disk"
+    where.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(where)],
+                             capture_output=True, text=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def test_full_blob_disk_is_a_clear_error_and_the_mail_is_recorded_later(
+        dovecot, tmp_path, small_disk):
+    blobs = small_disk / "blobs"
+    config = write_crash_config(tmp_path, imap=dovecot, blobs=blobs)
+    big = mail(f"<容量コンソーシアム>{CORE}", "よろしくお願いします。\n", "big@faults.example.jp",
+               "<big@faults.example.jp>", attachments={"a.pdf": os.urandom(600_000)})
+    dovecot.deliver(big)
+    blobs.mkdir()
+    filler = small_disk / "filler"
+    filler.write_bytes(b"\0" * (1_700_000))  # ~300 KB left: less than the mail (~800 KB)
+    first = run_cli(config, "poll", "--once")
+    assert first.code == 2, first.stderr
+    error = one_line_error(first.stderr)
+    assert str(blobs) in error and "空き" in error
+    with sqlite3.connect(tmp_path / "ledger.db") as db:
+        assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM imap_seen").fetchone()[0] == 0  # not recorded
+    assert not [p for p in blobs.rglob("*") if p.is_file()]  # no half-written blob left
+
+    filler.unlink()  # the operator frees space
+    second = run_cli(config, "poll", "--once")
+    assert second.code == 0, second.stderr
+    assert ledger_ids(tmp_path) == ["<big@faults.example.jp>"]
+    view = read_ledger(tmp_path / "ledger.db", blobs)
+    assert view.blobs_missing == []
