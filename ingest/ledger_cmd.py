@@ -218,6 +218,8 @@ def _verify(path: Path) -> None:
         tables = check.execute(
             "SELECT count(*) FROM sqlite_master WHERE name IN ('messages', 'submissions')"
         ).fetchone()[0]
+    except sqlite3.DatabaseError as exc:  # so damaged that SQLite cannot even check it
+        answer, tables = [str(exc)], 0
     finally:
         check.close()
     if answer != ["ok"] or tables != 2:

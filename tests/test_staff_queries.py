@@ -11,6 +11,7 @@ import argparse
 import io
 import json
 import sqlite3
+import sys
 from contextlib import redirect_stderr, redirect_stdout
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -30,8 +31,8 @@ JST_OFFSET = timedelta(hours=9)
 # --- helpers shared by the tests/test_staff_*.py files --------------------------------------
 
 
-def run_cli(argv: list[str]) -> tuple[int, str, str]:
-    """Run the CLI with the staff verbs as the lead wires them into ingest/cli.py.
+def staff_main(argv: list[str]) -> int:
+    """The CLI's main() with the staff verbs, as the lead wires them into ingest/cli.py.
 
     Until they are wired, they are added here the same way (each module's add_parser on the
     verbs action); afterwards this is simply the real parser.
@@ -42,15 +43,27 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
                          ("serve", serve)):
         if name not in verbs.choices:
             module.add_parser(verbs)
-    out, err = io.StringIO(), io.StringIO()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args, load_settings(args.config))
+    except cli.OPERATOR_ERRORS as exc:
+        print(f"renkei-intake: {exc}", file=sys.stderr)
+        return 2
+
+
+def run_cli_bytes(argv: list[str]) -> tuple[int, bytes, str]:
+    """staff_main with stdout captured as bytes (a verb may write raw mail) and stderr as text."""
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    err = io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
-        args = parser.parse_args(argv)
-        try:
-            code = args.handler(args, load_settings(args.config))
-        except cli.OPERATOR_ERRORS as exc:
-            print(f"renkei-intake: {exc}", file=err)
-            code = 2
-    return code, out.getvalue(), err.getvalue()
+        code = staff_main(argv)
+    out.flush()
+    return code, out.buffer.getvalue(), err.getvalue()
+
+
+def run_cli(argv: list[str]) -> tuple[int, str, str]:
+    code, out, err = run_cli_bytes(argv)
+    return code, out.decode("utf-8"), err
 
 
 def write_config(tmp: Path) -> Path:
