@@ -273,9 +273,9 @@ def ledger_write_lock(ledger: Path, mode: str = "IMMEDIATE") -> Iterator[sqlite3
 
 
 class HoldingSmtp(SmtpServer):
-    """aiosmtpd that can pause in DATA: `hold()` makes the next DATA wait (after it has the whole
-    mail) until `release()`; `entered` is set when it waits. `on_accept` runs (in the server's
-    thread) after a mail is stored and before the 250 goes out."""
+    """aiosmtpd that can pause in DATA: after `hold()` the next DATA stores the whole mail, then
+    holds its answer until `release()`; `entered` is set when it holds. `on_accept` runs (in the
+    server's thread) after a mail is stored and before the answer goes out."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -301,15 +301,17 @@ class HoldingSmtp(SmtpServer):
         class Handler:
             async def handle_DATA(self, server: SMTP, session: Session,  # noqa: N802
                                   envelope: Envelope) -> str:
+                # Stored first: a kill while the answer is held leaves the mail with the
+                # server and the client not knowing (aiosmtpd cancels this on a lost client).
+                answer = owner._receive(envelope)
+                if owner.on_accept is not None and answer.startswith("250"):
+                    owner.on_accept()
+                owner.accepted.set()
                 gate = owner._gate
                 if gate is not None:
                     owner.entered.set()
                     while not gate.is_set():  # hold the answer, keep the loop free
                         await asyncio.sleep(0.01)
-                answer = owner._receive(envelope)
-                if owner.on_accept is not None and answer.startswith("250"):
-                    owner.on_accept()
-                owner.accepted.set()
                 return answer
 
         self._controller.handler = Handler()  # each new connection builds its SMTP with it

@@ -1,0 +1,286 @@
+"""SIGKILL the real `renkei-intake` (poll --once, run, replay, reprocess) at seeded random and
+at aimed moments, restart it until it is done, and prove that nothing was lost or doubled:
+
+- the ledger holds every delivered mail exactly once (by Message-ID), and every row's blob;
+  blobs without a row (written just before a kill) are allowed;
+- every reply reached the SMTP server at most once per (recipient, Message-ID), every
+  submission has at most one reply of each kind, and every submission was answered.
+
+Aimed moments: during the IMAP fetch (the proxy slows Dovecot), between a blob write and its
+row commit (another connection holds the ledger's write lock, the kill comes once the blob is
+on disk), during SMTP DATA (the SMTP server holds its answer), and between send and mark (the
+server has the mail and then holds the ledger lock so the 250 cannot be recorded).
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.crash_helpers import (
+    BoxMail,
+    HoldingSmtp,
+    blob_files,
+    finish,
+    kill_after,
+    kill_when,
+    message_count,
+    mixed_mailbox,
+    read_ledger,
+    run_cli,
+    smtp_counts,
+    start_cli,
+    write_crash_config,
+)
+from tests.faultproxy import Fault, FaultProxy
+from tests.mails import CORE, mail
+
+SEED = 20220803
+
+
+@pytest.fixture(scope="module")
+def poll_mailbox() -> list[BoxMail]:
+    return mixed_mailbox("poll")
+
+
+@pytest.fixture
+def smtp() -> Iterator[HoldingSmtp]:
+    server = HoldingSmtp()
+    server.start()
+    yield server
+    server.release()
+    server.stop()
+
+
+def unfinished(ledger: Path) -> dict[str, int]:
+    """What a further run would still have to do (empty when the ledger is settled)."""
+    with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True) as db:
+        left = {
+            "received": db.execute(
+                "SELECT count(*) FROM messages WHERE state = 'received'").fetchone()[0],
+            "open": db.execute(
+                "SELECT count(*) FROM submissions WHERE state = 'open'").fetchone()[0],
+            "unsent": db.execute(
+                "SELECT count(*) FROM replies WHERE status IN ('queued', 'sending')").fetchone()[0],
+        }
+    return {k: v for k, v in left.items() if v}
+
+
+def settle(config: Path, ledger: Path, runs: int = 4) -> None:
+    """Run `poll --once` without interference until nothing is left to do."""
+    for _ in range(runs):
+        done = run_cli(config, "poll", "--once")
+        assert done.code == 0, done.stderr
+        if not unfinished(ledger):
+            return
+    raise AssertionError(f"still unfinished after {runs} clean runs: {unfinished(ledger)}")
+
+
+def assert_exactly_once(tmp_path: Path, mails: list[BoxMail], smtp: HoldingSmtp) -> None:
+    ledger, blobs = tmp_path / "ledger.db", tmp_path / "blobs"
+    view = read_ledger(ledger, blobs)
+    assert view.messages == Counter({m.message_id: 1 for m in mails})
+    assert view.blobs_missing == []  # orphan blobs are fine, rows without blobs are not
+    assert set(view.states) <= {"checked", "needs_review"}, view.states
+    # The SMTP server got each reply once; every reply the ledger calls sent is among them.
+    counts = smtp_counts(smtp)
+    assert counts and max(counts.values()) == 1, counts.most_common(3)
+    sent = {(r["to_addr"].lower(), r["message_id_header"]) for r in view.replies
+            if r["status"] == "sent"}
+    assert sent == set(counts)
+    assert {r["status"] for r in view.replies} == {"sent"}
+    # One reply per submission (kind unique per submission), none for the bounces.
+    per_submission = Counter(r["submission_id"] for r in view.replies)
+    assert max(per_submission.values()) == 1
+    assert max(view.receipts_per_submission.values()) == 1
+    submissions = [s for s in view.submissions if s["kind"] == "submission"]
+    assert {s["id"] for s in submissions} == set(per_submission)  # every one was answered
+    not_submissions = [s for s in view.submissions if s["kind"] != "submission"]
+    assert len(not_submissions) == sum(m.kind == "bounce" for m in mails)
+    assert not any("mailer-daemon" in rcpt for rcpt, _ in counts)
+    kinds = Counter(r["kind"] for r in view.replies)
+    assert kinds["deficiency"] == sum(m.kind == "deficient" for m in mails)
+    distinct_complete = sum(m.kind == "complete" and "sample" not in m.message_id for m in mails)
+    whole = (distinct_complete + 1 + sum(m.kind == "split" for m in mails) // 2
+             + sum(m.kind == "encrypted" for m in mails))
+    # The sample consortium's repeats are one version per run that took some of them.
+    assert whole <= kinds["receipt"] <= whole + 3, kinds
+
+
+class FilingSmtp:
+    """Makes the SMTP server file each accepted mail in the account's Sent folder before its
+    250, as Exchange and Gmail do: after a kill the outbox finds every mail that went out."""
+
+    def __init__(self, smtp: HoldingSmtp, dovecot) -> None:  # noqa: ANN001 - the fixture
+        self.dovecot = dovecot
+        self.lock_next = threading.Event()  # the next accepted mail takes the ledger lock
+        self.locked = threading.Event()
+        self.ledger: Path | None = None
+        self._held: sqlite3.Connection | None = None
+        smtp.on_accept = self.accepted
+        self.smtp = smtp
+
+    def accepted(self) -> None:
+        raw = self.smtp.messages[-1].data
+        client = self.dovecot.client()
+        try:
+            client.append("Sent", raw)
+        finally:
+            client.logout()
+        self.lock_only()
+
+    def lock_only(self) -> None:
+        if self.lock_next.is_set() and self.ledger is not None:
+            self.lock_next.clear()
+            # The 250 goes out after this returns; the program can then not record it.
+            db = sqlite3.connect(self.ledger, timeout=30, isolation_level=None,
+                                 check_same_thread=False)
+            db.execute("BEGIN IMMEDIATE")
+            self._held = db
+            self.locked.set()
+
+    def unlock(self) -> None:
+        db, self._held = self._held, None
+        if db is not None:
+            db.execute("ROLLBACK")
+            db.close()
+        self.locked.clear()
+
+
+def test_poll_and_daemon_killed_at_random_and_aimed_moments(dovecot, smtp, tmp_path,
+                                                            poll_mailbox):
+    for m in poll_mailbox:
+        dovecot.deliver(m.raw)
+    dovecot._imap().create_folder("Sent")
+    ledger, blobs = tmp_path / "ledger.db", tmp_path / "blobs"
+    filing = FilingSmtp(smtp, dovecot)
+    filing.ledger = ledger
+    rng = random.Random(SEED)
+    kills: Counter[str] = Counter()
+    with FaultProxy(dovecot.host, dovecot.port) as proxy:
+        config = write_crash_config(tmp_path, imap=dovecot, smtp=smtp, imap_port=proxy.port,
+                                    extra="")
+        config.write_text(config.read_text().replace(
+            "batch_size = 20", 'batch_size = 20\nsent_folder = "Sent"'))
+        poll = ("poll", "--once")
+
+        # 1. During the fetch: Dovecot slowed to a trickle, killed inside the FETCH answers.
+        proxy.plan(Fault(delay=0.002, chunk=2048))
+        start = proxy.bytes["down"]
+        kill_when(config, poll, lambda: proxy.bytes["down"] - start > 150_000)
+        kills["fetch"] += 1
+        assert 0 <= message_count(ledger) < len(poll_mailbox)
+
+        # 2. Between blob write and row commit: the ledger is write-locked from the start,
+        # the kill comes as soon as a new blob is on disk (its row can never commit).
+        before = blob_files(blobs)
+        with _held_lock(ledger):
+            counted = message_count(ledger)
+            kill_when(config, poll, lambda: len(blob_files(blobs) - before) > 0)
+        kills["blob-before-row"] += 1
+        assert message_count(ledger) == counted
+
+        # 3. Seeded random moments, poll and the daemon taking turns.
+        for n in range(16):
+            args = ("run",) if n % 4 == 3 else poll
+            kill_after(config, args, rng.uniform(0.8, 4.0))
+            kills[f"random-{args[0]}"] += 1
+            if n == 5:
+                # 4. During SMTP DATA: the server has stored the whole mail and holds its
+                # answer; the program dies waiting for it.
+                smtp.hold()
+                proc = start_cli(config, *poll)
+                entered = _wait(smtp.entered, proc, 90)
+                finish(proc, kill=True)
+                smtp.release()
+                kills["smtp-data"] += entered
+                # 5. Between send and mark: the mail is accepted (and filed), then the ledger
+                # is locked before the 250 leaves, so the program dies with the row `sending`.
+                filing.lock_next.set()
+                proc = start_cli(config, *poll)
+                locked = _wait(filing.locked, proc, 90)
+                time.sleep(0.3)
+                finish(proc, kill=True)
+                filing.unlock()
+                filing.lock_next.clear()
+                kills["send-before-mark"] += locked
+        settle(config, ledger)
+    assert sum(kills.values()) >= 20 and kills["smtp-data"] and kills["send-before-mark"], kills
+    assert_exactly_once(tmp_path, poll_mailbox, smtp)
+    with sqlite3.connect(ledger) as db:
+        found = db.execute("SELECT count(*) FROM events WHERE entity = 'reply' AND event = 'sent' "
+                           "AND detail LIKE '%送信済みフォルダで見つかりました%'").fetchone()[0]
+    assert found >= 2  # the DATA and the send-before-mark kills were resolved via Sent
+
+
+def _wait(event: threading.Event, proc, timeout: float) -> bool:  # noqa: ANN001 - a Popen
+    """Wait for `event` while `proc` runs; False when the process ended first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if event.wait(0.02):
+            return True
+        if proc.poll() is not None:
+            return False
+    return False
+
+
+class _held_lock:  # noqa: N801 - used like a function
+    def __init__(self, ledger: Path) -> None:
+        self.ledger = ledger
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db = sqlite3.connect(self.ledger, timeout=30, isolation_level=None)
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, *exc: object) -> None:
+        self.db.execute("ROLLBACK")
+        self.db.close()
+
+
+def test_smtp_kills_without_a_sent_folder_leave_replies_for_staff(dovecot, smtp, tmp_path):
+    """No Sent folder to ask: a reply whose send was cut off (during DATA, or after the 250
+    but before the ledger recorded it) becomes `unknown` for staff and is never sent again."""
+    mails = [BoxMail(raw, msgid, "deficient") for msgid, raw in (
+        (f"<nosent{n}@crash.example.jp>",
+         mail(f"<未送{n}コンソーシアム>{CORE}", "よろしくお願いします。\n",
+              f"nosent{n}@fubi.example.jp", f"<nosent{n}@crash.example.jp>",
+              attachments={"a.pdf": b"%PDF-1.4\n"})) for n in range(4))]
+    for m in mails:
+        dovecot.deliver(m.raw)
+    ledger = tmp_path / "ledger.db"
+    config = write_crash_config(tmp_path, imap=dovecot, smtp=smtp)
+    smtp.hold()
+    proc = start_cli(config, "poll", "--once")
+    assert _wait(smtp.entered, proc, 60)
+    finish(proc, kill=True)
+    smtp.release()
+    assert len(smtp.messages) == 1  # the server kept the mail; the client never heard so
+
+    filing = FilingSmtp(smtp, dovecot)
+    filing.ledger = ledger
+    filing.dovecot = None  # this server files nothing
+    smtp.on_accept = filing.lock_only
+    filing.lock_next.set()
+    proc = start_cli(config, "poll", "--once")
+    assert _wait(filing.locked, proc, 60)
+    time.sleep(0.3)
+    finish(proc, kill=True)
+    filing.unlock()
+    smtp.on_accept = None
+    settle(config, ledger)
+
+    view = read_ledger(ledger, tmp_path / "blobs")
+    statuses = Counter(r["status"] for r in view.replies)
+    assert statuses == Counter({"unknown": 2, "sent": 2}), statuses
+    counts = smtp_counts(smtp)
+    assert len(counts) == 4 and set(counts.values()) == {1}  # each reply reached it once
+    assert run_cli(config, "poll", "--once").code == 0
+    assert smtp_counts(smtp) == counts  # and an `unknown` row is never sent by itself
