@@ -56,29 +56,23 @@ def _tables() -> dict[str, Any]:
     return {
         "submissions_overview": {
             "title": "申請一覧",
-            "description": "申請(版)ごとの状態、結果、メール数、添付数、不備の数、指摘コード、返信。"
-                           "status=処理状態、outcome=結果 (complete 受付完了 / deficient 不備あり / "
-                           "not_submission 申請以外)。",
+            "description": "申請(版)ごとに1行、新しい順。status=処理状態、outcome=結果 "
+                           "(complete 受付完了 / deficient 不備あり / not_submission 申請以外)、"
+                           "mails=メール数、files=添付ファイル数、deficiencies=不備の数、"
+                           "finding_codes=指摘コード、replies=返信(種類:状態)、"
+                           "superseded_by=この版を置き換えた新しい版、first_received_jst="
+                           "最初のメールの受信日時(日本時間)。",
             "sort_desc": "id",
-            "columns": {
-                "consortium": "コンソーシアム名(件名から)", "version": "版(再提出で増える)",
-                "status": "処理状態", "outcome": "結果", "lead_email": "幹事社の送信アドレス",
-                "superseded_by": "この版を置き換えた新しい版の申請ID",
-                "first_received_jst": "最初のメールの受信日時(日本時間)",
-                "mails": "メール数", "files": "添付ファイル数", "deficiencies": "不備の数",
-                "finding_codes": "指摘コード", "replies": "返信(種類:状態)",
-                "reply_due_at": "未送信の返信の期限(UTC)",
-            },
         },
         "missing_documents": {
             "title": "不足書類",
-            "description": "最新版の申請で添付されていない必要書類(DOCUMENT_MISSING の指摘)。",
-            "columns": {"document": "書類キー", "member": "構成員", "detail": "内容"},
+            "description": "最新版の申請で添付されていない必要書類(DOCUMENT_MISSING の指摘)。"
+                           "document=書類キー、member=構成員、detail=内容。",
         },
         "overdue_replies": {
             "title": "返信期限超過",
-            "description": "返信期限(受信の翌営業日の終わり)を過ぎても送信されていない返信。",
-            "columns": {"due_jst": "期限(日本時間)", "attempts": "送信試行回数"},
+            "description": "返信期限(受信の翌営業日の終わり)を過ぎても送信されていない返信。"
+                           "due_jst=期限(日本時間)、attempts=送信試行回数。",
         },
         "daily_counts": {
             "title": "日別件数",
