@@ -76,7 +76,7 @@ def token_url_problem(url: str) -> str | None:
         return None
     if parts.scheme == "http" and parts.hostname in _LOOPBACK:
         return None
-    return f"トークン URL は https:// で始めてください({url})"
+    return f"トークン URL は https:// で始めてください({_where(url)})"
 
 
 @dataclass
