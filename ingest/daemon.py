@@ -114,6 +114,9 @@ class Daemon:
         if sent and (sent.sent or sent.retrying or sent.failed):
             log.info("send: sent=%d retrying=%d failed=%d", sent.sent, sent.retrying,
                      sent.failed, extra={"ctx_event": "send", "ctx_sent": sent.sent})
+        for error in sent.errors if sent else ():
+            # A refused SMTP login or an expired OAuth2 grant must be loud, not just a count.
+            log.error("smtp: %s", error, extra={"ctx_event": "send_error"})
 
     def watch_idle(self) -> None:
         """Hold an IDLE session and wake the cycle on new mail; reconnect with backoff."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import ssl
 from dataclasses import dataclass
@@ -84,6 +85,7 @@ def imap_connect(server: ServerConfig) -> IMAPClient:
     """
     # The token first: a refused refresh must not leave a connection open behind it.
     token = server.oauth2.access_token() if server.oauth2 else None
+    client: IMAPClient | None = None
     try:
         client = IMAPClient(
             server.host, port=server.port, ssl=server.tls == "implicit",
@@ -98,14 +100,23 @@ def imap_connect(server: ServerConfig) -> IMAPClient:
         else:
             client.login(server.user, server.password.read("imap"))
     except LoginError as exc:
+        _close(client)
         if server.oauth2:
             server.oauth2.forget_token()  # perhaps revoked early: refresh before the next try
         raise ServerUnavailable(f"IMAP {server.account} にログインできません: {_text(exc)}") from None
     except (OSError, IMAPClientError) as exc:
+        _close(client)
         raise ServerUnavailable(
             f"IMAP {server.host}:{server.port} に接続できません: {type(exc).__name__}: {exc}"
         ) from None
     return client
+
+
+def _close(client: IMAPClient | None) -> None:
+    """Drop a connection that failed before login completed; nothing else to keep."""
+    if client is not None:
+        with contextlib.suppress(Exception):
+            client.shutdown()
 
 
 def _text(exc: Exception) -> str:

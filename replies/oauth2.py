@@ -26,6 +26,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from replies.connection import Secret, SecretError, ServerUnavailable
+from state.blobs import fsync_dir
 
 # Well-known endpoints, for config.example.toml and error hints; not applied automatically.
 MICROSOFT_TOKEN_URL = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
@@ -222,7 +223,7 @@ class RefreshTokenWriter:
                 os.fsync(handle.fileno())
             os.replace(self.tmp, self.path)
             self.tmp = None
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
         except OSError as exc:
             raise OAuth2Error(
                 f"OAuth2: 新しいリフレッシュトークンを {self.path} に保存できませんでした"
@@ -235,14 +236,6 @@ class RefreshTokenWriter:
         if self.tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(self.tmp)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # -- HTTP -----------------------------------------------------------------------------------
