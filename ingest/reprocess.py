@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ingest.pipeline import Pipeline
+from replies.outbox import reply_kind
 
 
 @dataclass
@@ -45,7 +46,7 @@ def reprocess(pipeline: Pipeline, submissions: list[int],
         state = ledger.db["submissions"].get(submission)["state"]
         pipeline.evaluate_and_answer(submission, now, answer=state == "open")
         after = _codes(pipeline, submission)
-        if state != "open" and after != before:
+        if state != "open" and (after != before or _reply_missing(pipeline, submission)):
             pipeline.answer(submission, pipeline.stored_findings(submission))
         if after != before:
             report.changed.append((submission, before, after))
@@ -54,6 +55,14 @@ def reprocess(pipeline: Pipeline, submissions: list[int],
         report.new_replies += (
             ledger.db["replies"].count_where("submission_id = ?", [submission]) - replies_before)
     return report
+
+
+def _reply_missing(pipeline: Pipeline, submission: int) -> bool:
+    """The stored findings call for a reply the outbox lacks: an earlier run was killed after
+    committing the new findings and before queueing their reply (so it sees no change now)."""
+    kind = reply_kind(pipeline.stored_findings(submission))
+    return kind is not None and not pipeline.ledger.db["replies"].count_where(
+        "submission_id = ? AND kind = ?", [submission, kind])
 
 
 def _codes(pipeline: Pipeline, submission: int) -> list[str]:

@@ -284,3 +284,74 @@ def test_smtp_kills_without_a_sent_folder_leave_replies_for_staff(dovecot, smtp,
     assert len(counts) == 4 and set(counts.values()) == {1}  # each reply reached it once
     assert run_cli(config, "poll", "--once").code == 0
     assert smtp_counts(smtp) == counts  # and an `unknown` row is never sent by itself
+
+
+def write_maildir(root: Path, mails: list[BoxMail]) -> Path:
+    """A Maildir whose file names say the mails arrived during the last hour (so the split
+    and password windows are still open when they are replayed)."""
+    first = int(time.time()) - 3600
+    for sub in ("cur", "new", "tmp"):
+        (root / sub).mkdir(parents=True)
+    for n, m in enumerate(mails):
+        (root / "cur" / f"{first + n}.M{n}P1.crash:2,S").write_bytes(m.raw)
+    return root
+
+
+OUTSIDE = "SELECT count(*) FROM findings WHERE code = 'OUTSIDE_PERIOD'"
+
+
+def _count(ledger: Path, query: str) -> int:
+    try:
+        with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True, timeout=0.1) as db:
+            return int(db.execute(query).fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0  # busy for a moment: ask again
+
+
+def test_replay_and_reprocess_killed_at_random_moments(tmp_path):
+    """No SMTP: replies become .eml files in the outbox. A kill during `replay` of a 200-mail
+    Maildir, then during `reprocess --all` after a rule change (the period moved into the
+    past, so every submission now needs an out-of-period notice)."""
+    mails = mixed_mailbox("replay")
+    maildir = write_maildir(tmp_path / "maildir", mails)
+    ledger, blobs = tmp_path / "ledger.db", tmp_path / "blobs"
+    config = write_crash_config(tmp_path)
+    rng = random.Random(SEED + 1)
+    replay = ("replay", str(maildir))
+    for _ in range(4):
+        kill_after(config, replay, rng.uniform(1.0, 6.0))
+    done = run_cli(config, *replay)
+    assert done.code == 0, done.stderr
+    view = read_ledger(ledger, blobs)
+    assert view.messages == Counter({m.message_id: 1 for m in mails})
+    assert view.blobs_missing == []
+    assert not unfinished(ledger)
+    per_submission = Counter(r["submission_id"] for r in view.replies)
+    answered = {s["id"] for s in view.submissions if s["kind"] == "submission"}
+    assert set(per_submission) == answered and max(per_submission.values()) == 1
+    assert {r["status"] for r in view.replies} == {"written"}
+    files = sorted(p.name for p in (tmp_path / "outbox").glob("*.eml"))
+    assert files == sorted(f"{r['submission_id']:05d}-{r['kind']}.eml" for r in view.replies)
+
+    # The rule change: the application period ended long ago.
+    config.write_text(config.read_text().replace(
+        'period_end = "2039-12-31T23:59:59+09:00"', 'period_end = "2020-12-31T23:59:59+09:00"'))
+    # Aimed: right after the first new findings are committed, before their reply is queued.
+    kill_when(config, ("reprocess", "--all"), lambda: _count(ledger, OUTSIDE) > 0)
+    assert _count(ledger, "SELECT count(*) FROM replies WHERE kind = 'out_of_period'") == 0
+    for _ in range(3):
+        kill_after(config, ("reprocess", "--all"), rng.uniform(1.0, 4.0))
+    done = run_cli(config, "reprocess", "--all")
+    assert done.code == 0, done.stderr
+    view = read_ledger(ledger, blobs)
+    notices = Counter(r["submission_id"] for r in view.replies if r["kind"] == "out_of_period")
+    assert set(notices) == answered and max(notices.values()) == 1  # each exactly once
+    with sqlite3.connect(ledger) as db:
+        findings = Counter(db.execute(
+            "SELECT submission_id, code, detail, member, document FROM findings "
+            "WHERE submission_id IS NOT NULL"))
+        outside = {r[0] for r in db.execute(
+            "SELECT submission_id FROM findings WHERE code = 'OUTSIDE_PERIOD'")}
+    assert max(findings.values()) == 1  # no finding doubled by a half-done evaluation
+    assert outside == answered
+    assert view.messages == Counter({m.message_id: 1 for m in mails})
