@@ -196,12 +196,16 @@ def backup(ledger: Ledger, dest: Path) -> Path:
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     try:
+        # A connection of its own: the job may run on a scheduler thread, and the ledger's own
+        # connection may be inside a transaction of the pipeline.
+        source = sqlite3.connect(ledger.path, timeout=30)
         copy = sqlite3.connect(partial)
         try:
-            ledger.db.conn.backup(copy)
+            source.backup(copy)
             copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside
         finally:
             copy.close()
+            source.close()
         _verify(partial)
         partial.replace(target)
     except (sqlite3.Error, OSError) as exc:
