@@ -191,7 +191,7 @@ def nul_bytes() -> bytes:
 
 def broken_base64() -> bytes:
     """A multipart whose zip attachment is not base64 at all, and a text part cut mid-quantum."""
-    text = base64.b64encode(BODY.encode()).decode()
+    text = base64.b64encode((BODY + "以上、よろしくお願いいたします。\n").encode()).decode()
     body = (
         "--sep\r\nContent-Type: text/plain; charset=utf-8\r\n"
         "Content-Transfer-Encoding: base64\r\n\r\n"
