@@ -240,17 +240,23 @@ def kill_after(config: Path, args: tuple[str, ...], delay: float) -> Run:
 
 def kill_when(config: Path, args: tuple[str, ...], ready: Callable[[], bool],
               timeout: float = 60, settle: float = 0.0) -> Run:
-    """Start the CLI, SIGKILL it as soon as `ready()` holds (then after `settle` s)."""
+    """Start the CLI and SIGKILL it as soon as `ready()` holds (then after `settle` s). Fails
+    when the process ends first or the moment never comes: an aimed kill must land."""
     proc = start_cli(config, *args)
     deadline = time.monotonic() + timeout
-    while proc.poll() is None and not ready():
+    while not ready():
+        if proc.poll() is not None:
+            run = finish(proc, kill=False)
+            raise AssertionError(f"ended ({run.code}) before the moment to kill: {run.stderr}")
         if time.monotonic() > deadline:
             finish(proc, kill=True)
             raise AssertionError("the moment to kill never came")
         time.sleep(0.005)
     if settle:
         time.sleep(settle)
-    return finish(proc, kill=True)
+    run = finish(proc, kill=True)
+    assert run.code is None, "the process ended by itself just before the kill"
+    return run
 
 
 # --- holding the ledger ----------------------------------------------------------------------

@@ -186,6 +186,7 @@ def test_poll_and_daemon_killed_at_random_and_aimed_moments(dovecot, smtp, tmp_p
             kill_when(config, poll, lambda: len(blob_files(blobs) - before) > 0)
         kills["blob-before-row"] += 1
         assert message_count(ledger) == counted
+        assert blob_files(blobs) - before - _row_blobs(ledger)  # an orphan blob, no row
 
         # 3. Seeded random moments, poll and the daemon taking turns.
         for n in range(16):
@@ -198,19 +199,21 @@ def test_poll_and_daemon_killed_at_random_and_aimed_moments(dovecot, smtp, tmp_p
                 smtp.hold()
                 proc = start_cli(config, *poll)
                 entered = _wait(smtp.entered, proc, 90)
-                finish(proc, kill=True)
+                killed = finish(proc, kill=True).code is None
                 smtp.release()
-                kills["smtp-data"] += entered
+                kills["smtp-data"] += entered and killed
+                assert _count(ledger, SENDING) == 1  # the cut-off reply, left `sending`
                 # 5. Between send and mark: the mail is accepted (and filed), then the ledger
                 # is locked before the 250 leaves, so the program dies with the row `sending`.
                 filing.lock_next.set()
                 proc = start_cli(config, *poll)
                 locked = _wait(filing.locked, proc, 90)
                 time.sleep(0.3)
-                finish(proc, kill=True)
+                killed = finish(proc, kill=True).code is None
                 filing.unlock()
                 filing.lock_next.clear()
-                kills["send-before-mark"] += locked
+                kills["send-before-mark"] += locked and killed
+                assert _count(ledger, SENDING) == 1  # accepted by the server, not marked sent
         settle(config, ledger)
     assert sum(kills.values()) >= 20 and kills["smtp-data"] and kills["send-before-mark"], kills
     assert_exactly_once(tmp_path, poll_mailbox, smtp)
@@ -218,6 +221,11 @@ def test_poll_and_daemon_killed_at_random_and_aimed_moments(dovecot, smtp, tmp_p
         found = db.execute("SELECT count(*) FROM events WHERE entity = 'reply' AND event = 'sent' "
                            "AND detail LIKE '%送信済みフォルダで見つかりました%'").fetchone()[0]
     assert found >= 2  # the DATA and the send-before-mark kills were resolved via Sent
+
+
+def _row_blobs(ledger: Path) -> set[str]:
+    with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True) as db:
+        return {r[0] for r in db.execute("SELECT sha256 FROM messages")}
 
 
 def _wait(event: threading.Event, proc, timeout: float) -> bool:  # noqa: ANN001 - a Popen
@@ -298,6 +306,7 @@ def write_maildir(root: Path, mails: list[BoxMail]) -> Path:
 
 
 OUTSIDE = "SELECT count(*) FROM findings WHERE code = 'OUTSIDE_PERIOD'"
+SENDING = "SELECT count(*) FROM replies WHERE status = 'sending'"
 
 
 def _count(ledger: Path, query: str) -> int:

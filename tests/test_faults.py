@@ -306,3 +306,27 @@ def test_full_blob_disk_is_a_clear_error_and_the_mail_is_recorded_later(
     assert ledger_ids(tmp_path) == ["<big@faults.example.jp>"]
     view = read_ledger(tmp_path / "ledger.db", blobs)
     assert view.blobs_missing == []
+
+
+def test_smtp_server_that_never_greets_times_out_and_retries_later(dovecot, smtp_server,
+                                                                   tmp_path):
+    (msgid, raw), = small_mails("mute", 1)
+    dovecot.deliver(raw)
+    with FaultProxy(smtp_server.host, smtp_server.port) as proxy:
+        config = write_crash_config(tmp_path, imap=dovecot, smtp=smtp_server,
+                                    smtp_port=proxy.port, timeout=2)
+        proxy.plan(Fault(stall_after=0))  # connected, but not a byte of greeting
+        started = time.monotonic()
+        first = run_cli(config, "poll", "--once")
+        assert proxy.reached.is_set()
+        assert first.code == 0, first.stderr
+        assert time.monotonic() - started < 15  # the 2 s timeout, not a hang
+        row, = reply_rows(tmp_path)
+        assert row["status"] == "queued" and row["next_attempt_at"] is not None
+        assert "timed out" in row["smtp_response"]
+        proxy.release()
+        make_due(tmp_path)
+        assert run_cli(config, "poll", "--once").code == 0
+    assert reply_rows(tmp_path)[0]["status"] == "sent"
+    assert [str(m.message["Message-ID"]) for m in smtp_server.messages] == \
+        [reply_rows(tmp_path)[0]["message_id_header"]]
