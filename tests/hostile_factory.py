@@ -252,3 +252,30 @@ def our_reply_bounced_back(our_address: str) -> bytes:
             + b"To: " + SENDER.encode() + b"\r\nSubject: Re: " + SUBJECT.encode()
             + b"\r\nMessage-ID: <loop@hostile.example.jp>\r\nReceived: " + RECEIVED.encode()
             + b"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + BODY.encode())
+
+
+# --------------------------------------------------------------------------- addresses
+
+
+def _colons(count: int = 3000) -> bytes:
+    # The standard library's address parser recurses once per group colon.
+    return b":" * count
+
+
+def second_from_of_colons() -> bytes:
+    """A normal mail with a second From: header of thousands of colons below the first."""
+    raw = hostile("colons2", {"a.pdf": b"%PDF-1.4"})
+    return raw.replace(b"\nTo: ", b"\nFrom: " + _colons() + b"\nTo: ", 1)
+
+
+def to_of_colons() -> bytes:
+    raw = hostile("colonsto", {"a.pdf": b"%PDF-1.4"})
+    return raw.replace(b"\nTo: it-renkei@example.go.jp", b"\nTo: " + _colons(), 1)
+
+
+def auto_reply_from_colons() -> bytes:
+    """An auto-reply whose only From: is thousands of colons (and so no address at all)."""
+    return (b"Auto-Submitted: auto-replied\r\nFrom: " + _colons() + b"\r\n"
+            b"To: it-renkei@example.go.jp\r\nSubject: Re: " + SUBJECT.encode()
+            + b"\r\nMessage-ID: <colonsauto@hostile.example.jp>\r\nReceived: " + RECEIVED.encode()
+            + b"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + BODY.encode())
