@@ -61,8 +61,8 @@ def parse_message(raw: bytes) -> MessageRecord:
         headers.append((name, decoded.text.strip()))  # folding leaves edge whitespace
     lookup = {name.lower(): value for name, value in reversed(headers)}  # first wins
 
-    from_name, from_addr = email.utils.parseaddr(lookup.get("from", ""))
-    to = tuple(addr for _, addr in email.utils.getaddresses([lookup.get("to", "")]) if addr)
+    from_name, from_addr = _parseaddr(lookup.get("from", ""), "From", problems)
+    to = tuple(addr for _, addr in _addresses(lookup.get("to", ""), "To", problems) if addr)
     body, attachments = _walk(msg, problems)
     return MessageRecord(
         subject=lookup.get("subject", ""),
@@ -74,7 +74,7 @@ def parse_message(raw: bytes) -> MessageRecord:
         references=tuple(lookup.get("references", "").split()),
         date_header=lookup.get("date"),
         date=parse_date(lookup.get("date")),
-        return_path=_return_path(lookup.get("return-path")),
+        return_path=_return_path(lookup.get("return-path"), problems),
         content_type=msg.get_content_type(),
         headers=tuple(headers),
         body=body,
@@ -201,7 +201,26 @@ def _msgid(value: object) -> str | None:
     return text.split()[0] if text else None
 
 
-def _return_path(value: str | None) -> str | None:
+def _return_path(value: str | None, problems: list[str]) -> str | None:
     if value is None:
         return None
-    return email.utils.parseaddr(value)[1] or ""
+    # Unreadable reads as empty, like `<>`: a mail we cannot answer is never auto-answered.
+    return _parseaddr(value, "Return-Path", problems)[1] or ""
+
+
+def _parseaddr(value: str, name: str, problems: list[str]) -> tuple[str, str]:
+    try:
+        return email.utils.parseaddr(value)
+    except Exception as exc:  # see _addresses
+        problems.append(f"{name}: アドレスを読めません({type(exc).__name__})")
+        return "", ""
+
+
+def _addresses(value: str, name: str, problems: list[str]) -> list[tuple[str, str]]:
+    """email.utils.getaddresses, except that a header built to break it (thousands of group
+    colons make the standard library recurse until RecursionError) reads as no address."""
+    try:
+        return email.utils.getaddresses([value])
+    except Exception as exc:
+        problems.append(f"{name}: アドレスを読めません({type(exc).__name__})")
+        return []
