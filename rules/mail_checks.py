@@ -99,7 +99,10 @@ def _decoded(value: str) -> str:
 
 
 def _addr(value: object) -> str:
-    return parseaddr(str(value) if value is not None else "")[1].strip().lower()
+    try:
+        return parseaddr(str(value) if value is not None else "")[1].strip().lower()
+    except RecursionError:  # thousands of group colons; no address can be read from it
+        return ""
 
 
 def automatic_reason(
