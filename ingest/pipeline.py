@@ -98,7 +98,11 @@ class Pipeline:
     def process_message(self, message: int) -> None:
         raw = self.ledger.raw(message)
         try:
+            # Everything that only reads the mail: a failure here is this mail's, and must not
+            # stop the run (nor the next ones, which would find it 'received' again).
             record = parse_message(raw)
+            kind = self.classify(record)
+            ours = bounced_reply(raw) if kind.role == "automatic" else None
         except Exception as exc:  # one bad mail must never stop the mailbox
             self.ledger.set_message_state(
                 message, "quarantined", problem=f"解析できません: {type(exc).__name__}: {exc}"
@@ -107,10 +111,9 @@ class Pipeline:
             return
         row = self.ledger.db["messages"].get(message)
         received_at = datetime.fromisoformat(row["received_at"])
-        kind = self.classify(record)
         with self.ledger.transaction():
             submission = self._file(message, record, kind, received_at)
-            if kind.role == "automatic" and (ours := bounced_reply(raw)) is not None:
+            if ours is not None:
                 reply = record_bounce(self.ledger, ours, message)
                 if reply is not None:  # staff see which of our replies did not arrive
                     self.ledger.event("message", message, "bounce_of_reply", {"reply": reply})
