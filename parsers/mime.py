@@ -171,16 +171,16 @@ def _payload(part: Message, problems: list[str]) -> bytes:
     for defect in found:
         problems.append(f"{part.get_content_type()}: {cte} の符号化が壊れています"
                         f"({type(defect).__name__})")
-    if any(isinstance(d, errors.InvalidBase64LengthDefect) for d in found):
+    if isinstance(data, bytes) and any(isinstance(d, errors.InvalidBase64LengthDefect)
+                                       for d in found):
         # compat32 then hands back the undecoded base64 text; the whole quanta still decode.
-        data = _base64_whole_quanta(part)
+        data = _base64_whole_quanta(data)
     if isinstance(data, bytes):
         return data
     return b""
 
 
-def _base64_whole_quanta(part: Message) -> bytes:
-    text = str(part.get_payload(decode=False)).encode("ascii", "ignore")
+def _base64_whole_quanta(text: bytes) -> bytes:
     clean = re.sub(rb"[^A-Za-z0-9+/]", b"", text)
     return base64.b64decode(clean[: len(clean) // 4 * 4])
 
