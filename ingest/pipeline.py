@@ -26,7 +26,7 @@ from replies.address import reply_recipient
 from replies.bounces import bounced_reply
 from replies.compose import compose, reply_message_id
 from replies.outbox import QueuedReply, queue, record_bounce, reply_kind, write_eml, write_files
-from replies.render import Renderer
+from replies.render import Renderer, TemplateProblem
 from rules.calendar import JST
 from rules.findings import CATALOG, Finding, finding
 from rules.mail_checks import automatic_reason
@@ -89,7 +89,12 @@ class Pipeline:
         for message in self.ledger.messages_in_state("received"):
             self.process_message(message)
         for submission in self._open_submissions():
-            self.evaluate_and_answer(submission, now)
+            try:
+                self.evaluate_and_answer(submission, now)
+            except TemplateProblem:
+                raise  # a broken template is the operator's to fix, for every submission alike
+            except Exception as exc:  # one submission that cannot be judged must not block the rest
+                self._set_aside(submission, exc)
         if self.settings.smtp is None and not self.dry_run:
             self.report.files += write_files(self.ledger, self.settings.outbox_dir)
 
@@ -193,6 +198,15 @@ class Pipeline:
         self.ledger.event("submission", submission, "created", {"role": kind.role})
         self.report.submissions += 1
         return submission
+
+    def _set_aside(self, submission: int, exc: Exception) -> None:
+        """Hand a submission the checks failed on to staff, with the reason, instead of
+        evaluating it again on every pass."""
+        with self.ledger.transaction():
+            self.ledger.db["submissions"].update(submission, {
+                "state": "needs_review", "outcome": "error", "updated_at": utcnow()})
+            self.ledger.event("submission", submission, "evaluation_failed",
+                              {"error": f"{type(exc).__name__}: {exc}"[:2000]})
 
     def _reopen(self, submission: int, why: str) -> None:
         self.ledger.db["submissions"].update(submission, {"state": "open", "updated_at": utcnow()})

@@ -145,3 +145,30 @@ def test_inline_password_in_config_is_refused(tmp_path, capsys):
     assert main(["--config", str(config), "status"]) == 2
     err = capsys.readouterr().err
     assert "password_env" in err and "secret123" not in err
+
+
+def test_a_submission_the_checks_fail_on_is_set_aside_and_the_rest_answered(
+    tmp_path, capsys, monkeypatch
+):
+    import ingest.pipeline
+
+    real = ingest.pipeline.evaluate
+
+    def failing_for_one(ledger, settings, submission, now):
+        if ledger.db["submissions"].get(submission)["lead_email"] == "broken@example.jp":
+            raise RuntimeError("form reader fell over")
+        return real(ledger, settings, submission, now)
+
+    monkeypatch.setattr(ingest.pipeline, "evaluate", failing_for_one)
+    folder = tmp_path / "mails"
+    folder.mkdir()
+    (folder / "a.eml").write_bytes(complete_mail("<a@x>"))
+    (folder / "b.eml").write_bytes(mail(f"<別>{CORE}", "本文", "broken@example.jp", "<b@x>",
+                                        attachments={"a.pdf": b"%PDF-1.4"}))
+    config = write_config(tmp_path)
+    assert main(["--config", str(config), "replay", str(folder)]) == 0
+    rows = {r["lead_email"]: r for r in export(config, capsys)}
+    assert rows[LEAD]["replies"][0]["kind"] == "receipt"
+    assert rows["broken@example.jp"]["status"] == "needs_review"
+    assert rows["broken@example.jp"]["outcome"] == "error"
+    assert main(["--config", str(config), "replay", str(folder)]) == 0  # not retried in a loop
