@@ -113,9 +113,18 @@ def imap_connect(server: ServerConfig) -> IMAPClient:
     except (OSError, IMAPClientError) as exc:
         _close(client)
         raise ServerUnavailable(
-            f"IMAP {server.host}:{server.port} に接続できません: {type(exc).__name__}: {exc}"
+            f"IMAP {server.host}:{server.port} に接続できません: {connection_problem(exc)}"
         ) from None
     return client
+
+
+def connection_problem(exc: BaseException) -> str:
+    """The error in one line; for an untrusted certificate, also what to set in the config."""
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (f"サーバー証明書を検証できません({text})。自己署名や社内 CA の証明書であれば、"
+                "その CA 証明書のファイルを設定の ca_file に指定してください")
+    return text
 
 
 def _close(client: IMAPClient | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import smtplib
 from types import TracebackType
 
-from replies.connection import ServerConfig, ServerUnavailable, tls_context
+from replies.connection import ServerConfig, ServerUnavailable, connection_problem, tls_context
 from replies.oauth2 import xoauth2_string
 
 
@@ -30,7 +30,7 @@ class SmtpSender:
             ) from None
         except (OSError, smtplib.SMTPException) as exc:
             raise ServerUnavailable(
-                f"SMTP {s.host}:{s.port} に接続できません: {type(exc).__name__}: {exc}"
+                f"SMTP {s.host}:{s.port} に接続できません: {connection_problem(exc)}"
             ) from None
         return self
 
