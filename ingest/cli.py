@@ -12,10 +12,11 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
 
-from ingest import app, health, ledger_cmd, outbox_cmd, quarantine_cmd
+from ingest import app, health, ledger_cmd, outbox_cmd, quarantine_cmd, serve
 from ingest.check_cmd import print_catalog, run_check
 from ingest.config import ConfigError, Settings, load_settings
 from ingest.export import write_csv, write_jsonl
+from ingest.export_xlsx import write_xlsx
 from ingest.imap_source import MailboxError, server_from_url
 from ingest.sources import SourceError, open_source
 from replies.connection import SecretError, ServerUnavailable
@@ -95,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = verb("export", cmd_export, "台帳の内容を書き出す",
                   "renkei-intake export submissions --format jsonl --output subs.jsonl")
     export.add_argument("what", choices=["submissions"])
-    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    export.add_argument("--format", choices=["jsonl", "csv", "xlsx"], default="jsonl")
     export.add_argument("--output", type=Path, help="出力ファイル(省略時は標準出力)")
 
     reprocess = verb("reprocess", cmd_reprocess, "規則や様式マップの変更後、保存済みのメールから再判定する",
@@ -117,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_cmd.add_parser(verbs)
     ledger_cmd.add_parser(verbs)
     quarantine_cmd.add_parser(verbs)
+    serve.add_parser(verbs)
     return parser
 
 
@@ -159,6 +161,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     ledger = app.open_ledger(settings)
+    if args.format == "xlsx":
+        if args.output is None:
+            print("renkei-intake: --format xlsx には --output FILE が必要です", file=sys.stderr)
+            return 2
+        count = write_xlsx(ledger, args.output)
+        print(f"{count} 件を {args.output} に書き出しました", file=sys.stderr)
+        return 0
     rows = queries.submissions(ledger)
     writer = write_jsonl if args.format == "jsonl" else write_csv
     if args.output:

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Install everything the tests need (Dovecot via apt-get when missing, a venv with the project
-# and its test extras) and run the whole suite: ruff, then pytest against real servers.
+# Install everything the tests need (Dovecot and Chromium via apt-get when missing, a venv with
+# the project and its test extras) and run the whole suite: ruff, then pytest against real
+# servers (Dovecot, aiosmtpd) and a real headless browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then
-    echo "== installing Dovecot (dovecot-imapd) with apt-get"
+need=()
+command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "== installing ${need[*]} with apt-get"
     sudo_cmd=""
     [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq dovecot-imapd >/dev/null
-    # The packaged service is not needed: the tests start their own Dovecot instances.
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
+    # The packaged Dovecot service is not needed: the tests start their own instances.
     $sudo_cmd systemctl disable --now dovecot >/dev/null 2>&1 || true
 fi
 
