@@ -8,9 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from state.ledger import Ledger, iso
-from state.schema import REPLY_DONE_STATUSES
-
-_DONE_SQL = "(" + ", ".join(f"'{s}'" for s in REPLY_DONE_STATUSES) + ")"
+from state.schema import REPLY_DONE_SQL as _DONE_SQL
 
 
 def submissions(ledger: Ledger) -> Iterator[dict[str, Any]]:
@@ -59,12 +57,14 @@ def status_counts(ledger: Ledger, now: datetime | None = None) -> dict[str, Any]
         "messages": counts("SELECT state, count(*) FROM messages GROUP BY state"),
         "submissions": counts("SELECT state, count(*) FROM submissions GROUP BY state"),
         "replies": counts("SELECT status, count(*) FROM replies GROUP BY status"),
+        # Owed: every reply not yet delivered (held, unknown and failed ones included: the
+        # applicant still waits for them), the same rule as the overdue_replies view.
         "replies_due": db.execute(
-            "SELECT count(*) FROM replies WHERE status IN ('queued','awaiting_approval','sending')"
+            f"SELECT count(*) FROM replies WHERE status NOT IN {_DONE_SQL}"
         ).fetchone()[0],
         "replies_overdue": db.execute(
-            "SELECT count(*) FROM replies WHERE status IN ('queued','awaiting_approval','sending') "
-            "AND due_at < ?", [iso(now)]
+            f"SELECT count(*) FROM replies WHERE status NOT IN {_DONE_SQL} AND due_at < ?",
+            [iso(now)],
         ).fetchone()[0],
         "heartbeats": {r["name"]: r["at"] for r in db.query("SELECT name, at FROM heartbeat")},
     }

@@ -186,7 +186,8 @@ def m0003_reply_tracking(db: Database) -> None:
 # operator was handed as an .eml file. A status added later (held, …) counts as owing, which is
 # the safe side for "overdue".
 REPLY_DONE_STATUSES = ("sent", "written", "cancelled")
-_DONE_SQL = "('sent', 'written', 'cancelled')"
+REPLY_DONE_SQL = "(" + ", ".join(f"'{status}'" for status in REPLY_DONE_STATUSES) + ")"
+_DONE_SQL = REPLY_DONE_SQL
 
 
 @migrations(name="0004_staff_views")
