@@ -8,7 +8,6 @@ import json
 import os
 import sqlite3
 import sys
-from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from ingest.export import write_csv, write_jsonl
 from ingest.export_xlsx import write_xlsx
 from ingest.imap_source import MailboxError, server_from_url
 from ingest.sources import SourceError, open_source
+from ingest.verbs import Handler, add_verb
 from replies.connection import SecretError, ServerUnavailable
 from replies.outbox import write_files
 from replies.render import TemplateProblem
@@ -70,13 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="設定ファイル(省略時は ./config.toml、なければ組み込みの既定値)")
     verbs = parser.add_subparsers(metavar="VERB")
 
-    def verb(name: str, handler: Callable[[argparse.Namespace, Settings], int], help_text: str,
-             example: str) -> argparse.ArgumentParser:
-        sub = verbs.add_parser(name, help=help_text, description=help_text,
-                               epilog=f"例: {example}",
-                               formatter_class=argparse.RawDescriptionHelpFormatter)
-        sub.set_defaults(handler=handler)
-        return sub
+    def verb(name: str, handler: Handler, help_text: str, example: str) -> argparse.ArgumentParser:
+        return add_verb(verbs, name, handler, help_text, example)
 
     replay = verb("replay", cmd_replay, "Maildir / mbox / .eml(フォルダ)を台帳に取り込む",
                   "renkei-intake replay examples/mailbox --dry-run")

@@ -14,6 +14,7 @@ from typing import Any
 
 from ingest import app
 from ingest.config import Settings
+from ingest.verbs import add_group, add_verb
 from rules.calendar import JST
 from state import queries
 from state.ledger import Ledger, LedgerError
@@ -30,20 +31,12 @@ class BackupError(LedgerError):
 
 def add_parser(verbs: Any) -> None:
     """Add the `ledger` verb and its questions to the CLI's subparsers action."""
-    ledger = verbs.add_parser(
-        "ledger", help="台帳への問い合わせ(申請一覧・1件の詳細・全文検索・バックアップ)",
-        description="台帳への問い合わせ(申請一覧・1件の詳細・全文検索・バックアップ)",
-        epilog="例: renkei-intake ledger submissions --status deficient",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    ledger.set_defaults(handler=_usage(ledger))
-    questions = ledger.add_subparsers(metavar="QUESTION")
+    questions = add_group(
+        verbs, "ledger", "台帳への問い合わせ(申請一覧・1件の詳細・全文検索・バックアップ)",
+        "renkei-intake ledger submissions --status deficient", "QUESTION")
 
     def question(name: str, handler: Any, help_text: str, example: str) -> argparse.ArgumentParser:
-        sub = questions.add_parser(name, help=help_text, description=help_text,
-                                   epilog=f"例: {example}",
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
-        sub.set_defaults(handler=handler)
-        return sub
+        return add_verb(questions, name, handler, help_text, example)
 
     listing = question(
         "submissions", cmd_submissions, "申請の一覧(新しい順)。条件で絞り込めます",
@@ -87,13 +80,6 @@ def _common(parser: argparse.ArgumentParser, *, limit: int) -> None:
     parser.add_argument("--limit", type=int, default=limit,
                         help=f"表示する最大件数(既定 {limit}、0 で全件)")
     parser.add_argument("--json", action="store_true", help="JSON で出力する")
-
-
-def _usage(parser: argparse.ArgumentParser) -> Any:
-    def handler(args: argparse.Namespace, settings: Settings) -> int:
-        parser.print_help()
-        return 2
-    return handler
 
 
 # --- handlers -------------------------------------------------------------------------------

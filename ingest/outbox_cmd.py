@@ -11,40 +11,30 @@ import argparse
 import getpass
 import json
 import sys
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from ingest import app
 from ingest.config import Settings
+from ingest.verbs import Handler, add_group, add_verb
 from parsers.mime import parse_message
 from replies import staff
 from replies.outbox import UNSENT, SendReport, send_due, write_files
 from rules.calendar import JST
 from state.ledger import Ledger
 
-Handler = Callable[[argparse.Namespace, Settings], int]
-
 
 def add_parser(verbs: Any) -> None:
     """Add the verb `outbox` with its subcommands to the CLI's subparsers (`verbs`)."""
-    outbox = verbs.add_parser(
-        "outbox", help="返信の一覧・確認・承認・保留・取消・送信",
-        description="返信(受付確認・不備連絡など)を確認し、承認・保留・取消・送信します。",
-        epilog="例: renkei-intake outbox list --status awaiting_approval\n"
-               "    renkei-intake outbox show 12\n"
-               "    renkei-intake outbox approve 12 13 --by yamada",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    outbox.set_defaults(handler=_help(outbox))
-    subs = outbox.add_subparsers(metavar="COMMAND")
+    subs = add_group(
+        verbs, "outbox", "返信の一覧・確認・承認・保留・取消・送信",
+        "renkei-intake outbox list --status awaiting_approval\n"
+        "    renkei-intake outbox show 12\n"
+        "    renkei-intake outbox approve 12 13 --by yamada", "COMMAND",
+        description="返信(受付確認・不備連絡など)を確認し、承認・保留・取消・送信します。")
 
     def sub(name: str, handler: Handler, help_text: str, example: str) -> argparse.ArgumentParser:
-        parser = subs.add_parser(name, help=help_text, description=help_text,
-                                 epilog=f"例: {example}",
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-        parser.set_defaults(handler=handler)
-        return parser
+        return add_verb(subs, name, handler, help_text, example)
 
     listing = sub("list", cmd_list, "返信の一覧(期限順)", "renkei-intake outbox list --status held")
     listing.add_argument("--status", choices=staff.STATUSES, help="この状態の返信だけを表示")
@@ -192,8 +182,3 @@ def _os_user() -> str:
         return "unknown"
 
 
-def _help(parser: argparse.ArgumentParser) -> Handler:
-    def show_help(args: argparse.Namespace, settings: Settings) -> int:
-        parser.print_help()
-        return 2
-    return show_help

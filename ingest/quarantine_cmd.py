@@ -17,6 +17,7 @@ from typing import Any
 from ingest import app
 from ingest.config import Settings
 from ingest.ledger_cmd import table
+from ingest.verbs import add_group, add_verb
 from parsers.textcodec import decode_header
 from state import queries
 from state.ledger import Ledger
@@ -28,20 +29,12 @@ HEADERS_ONLY_MARK = "サイズ上限超過"
 
 def add_parser(verbs: Any) -> None:
     """Add the `quarantine` verb and its actions to the CLI's subparsers action."""
-    quarantine = verbs.add_parser(
-        "quarantine", help="隔離されたメール(処理できなかったメール)の一覧・表示・再処理",
-        description="隔離されたメール(処理できなかったメール)の一覧・表示・再処理",
-        epilog="例: renkei-intake quarantine list",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    quarantine.set_defaults(handler=_usage(quarantine))
-    actions = quarantine.add_subparsers(metavar="ACTION")
+    actions = add_group(
+        verbs, "quarantine", "隔離されたメール(処理できなかったメール)の一覧・表示・再処理",
+        "renkei-intake quarantine list", "ACTION")
 
     def action(name: str, handler: Any, help_text: str, example: str) -> argparse.ArgumentParser:
-        sub = actions.add_parser(name, help=help_text, description=help_text,
-                                 epilog=f"例: {example}",
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-        sub.set_defaults(handler=handler)
-        return sub
+        return add_verb(actions, name, handler, help_text, example)
 
     action("list", cmd_list, "隔離中のメールの一覧(受信順)", "renkei-intake quarantine list")
 
@@ -57,13 +50,6 @@ def add_parser(verbs: Any) -> None:
     release.add_argument("id", type=int, metavar="ID", help="メール ID")
     release.add_argument("--force", action="store_true",
                          help="ヘッダーのみ記録したメール(サイズ上限超過)も再処理する")
-
-
-def _usage(parser: argparse.ArgumentParser) -> Any:
-    def handler(args: argparse.Namespace, settings: Settings) -> int:
-        parser.print_help()
-        return 2
-    return handler
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
