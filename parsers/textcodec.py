@@ -15,6 +15,7 @@ import binascii
 import codecs
 import email.header
 import email.message
+import encodings
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -265,8 +266,14 @@ def codec_for(declared: str | None) -> str | None:
     if label in _ALIASES:
         return _ALIASES[label]
     try:
-        info = codecs.lookup(label)
+        # The standard library's own codecs only: a package may register a codec under a
+        # label Python lacks (extract-msg: "x-mac-cyrillic", "windows-874", ...) that reads
+        # bytes differently, and only once it is imported (by the first .msg attachment), so
+        # the same mail would read differently depending on what the process saw before.
+        info = encodings.search_function(label) or _search(label)  # ours: see _search
     except (LookupError, ValueError):  # ValueError: labels with NUL bytes
+        info = None
+    if info is None:
         if not label.startswith("x-"):
             return None
         return codec_for(label[2:])  # "x-mac-cyrillic" and friends
