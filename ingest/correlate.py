@@ -32,8 +32,10 @@ def submission_awaiting_password(
     ledger: Ledger, *, key: str | None, sender: str | None, received_at: datetime,
     window: timedelta,
 ) -> int | None:
-    """The latest submission from the same sender (or for the same consortium) that holds an
-    archive still locked, received within `window` before the password mail."""
+    """The submission a password mail is for: one from the same sender (or for the same
+    consortium) that came with an encrypted archive within `window` before it. When there are
+    several, the one the password mail names by consortium wins, then one whose archive is still
+    closed, then the latest."""
     row = ledger.db.execute(
         """
         SELECT s.id FROM submissions s JOIN messages m ON m.submission_id = s.id
@@ -42,9 +44,14 @@ def submission_awaiting_password(
                       AND json_array_length(p.facts, '$.locked') > 0)
           AND (s.lead_email = ? OR (? IS NOT NULL AND s.consortium_key = ?))
         GROUP BY s.id HAVING min(m.received_at) >= ? AND min(m.received_at) <= ?
-        ORDER BY min(m.received_at) DESC LIMIT 1
+        ORDER BY s.consortium_key IS ? DESC,
+                 (s.outcome IN ('pending', 'awaiting_password', 'awaiting_settle')
+                  OR EXISTS (SELECT 1 FROM findings f WHERE f.submission_id = s.id
+                             AND f.code LIKE 'ARCHIVE_PASSWORD_%')) DESC,
+                 min(m.received_at) DESC
+        LIMIT 1
         """,
-        [sender, key, key, iso(received_at - window), iso(received_at)],
+        [sender, key, key, iso(received_at - window), iso(received_at), key],
     ).fetchone()
     return row[0] if row else None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import signal
+import sqlite3
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -89,10 +90,11 @@ class Daemon:
         try:
             report = app.poll_once(app.make_pipeline(self.settings, self.ledger),
                                   stop=self.stopping.is_set)
-        except (MailboxError, SecretError, OSError, IMAPClientError) as exc:
+        except (MailboxError, SecretError, OSError, IMAPClientError, sqlite3.Error) as exc:
             delay = self.fetch_backoff.failed(now)
-            self.ledger.beat(f"poll-error:{server.account}/{server.folder}",
-                             {"error": str(exc), "retry_in_seconds": delay})
+            with contextlib.suppress(sqlite3.Error):  # the ledger itself may be what failed
+                self.ledger.beat(f"poll-error:{server.account}/{server.folder}",
+                                 {"error": str(exc), "retry_in_seconds": delay})
             log.error("mailbox: %s (retry in %.0f s)", exc, delay,
                       extra={"ctx_event": "poll_failed", "ctx_retry_in": delay})
             return

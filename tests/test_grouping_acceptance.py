@@ -172,3 +172,23 @@ def test_compression_bomb_is_unreadable_and_the_rest_is_checked(outcome):
 
 def test_nothing_else_became_a_submission(outcome):
     assert len(outcome) == 7  # 11 mails: 2 password mails and 2 further parts joined others
+
+
+def test_two_archives_from_one_sender_each_open_with_the_password_naming_them(tmp_path, capsys):
+    folder = tmp_path / "mails"
+    folder.mkdir()
+    names = ("東コンソーシアム", "西コンソーシアム")
+    for n, name in enumerate(names):
+        archive = cp932_aes_zip(name, f"pw-{n}".encode())
+        (folder / f"{n}a.eml").write_bytes(plain(f"<{name}>{CORE}", BODY_OK, f"two-{n}", 10 + n,
+                                                 attachments={"書類.zip": archive}))
+    for n, name in enumerate(names):  # both passwords come after both archives
+        (folder / f"{n}b.eml").write_bytes(plain(f"Re: <{name}>{CORE}【パスワード】",
+                                                 f"パスワード：pw-{n}\n", f"two-pw-{n}", 20 + n))
+    config = write_config(tmp_path)
+    assert main(["--config", str(config), "replay", str(folder)]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(config), "export", "submissions"]) == 0
+    rows = {r["consortium"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    for name in names:
+        assert rows[name]["messages"] == 2 and rows[name]["findings"] == [], rows[name]
