@@ -5,9 +5,10 @@ Status flow of a row (every change is an event row naming who made it):
     awaiting_approval ─approve→ queued ─send pass→ sending ─250→ sent (─bounce→ bounced)
     held ─approve→ queued            sending ─4xx / connection lost before DATA→ queued (retry)
     any unsent ─cancel→ cancelled    sending ─5xx→ failed ─approve→ queued
-                                     sending ─crash / lost during DATA→ (next pass) sent if
-                                        found in the Sent folder, queued if not; `unknown`
-                                        when there is no Sent folder to ask ─approve→ queued
+                                     sending ─crash before DATA→ (next pass) queued
+                                     sending ─crash / lost after DATA began→ (next pass) sent
+                                        if found in the Sent folder, else `unknown` for staff
+                                        (never a blind second copy) ─approve→ queued
     no SMTP configured: queued ─→ written (an .eml file in the outbox folder)
 """
 
@@ -218,7 +219,15 @@ def _resolve_sending(ledger: Ledger, sent_server: ServerConfig | None,
     """A row still `sending` at the start of a pass was interrupted between DATA and the ledger
     update (crash, kill, lost connection): the server may have accepted it."""
     rows = list(ledger.db.query(
-        "SELECT id, message_id_header FROM replies WHERE status='sending' ORDER BY id"))
+        "SELECT id, message_id_header, data_started_at FROM replies WHERE status='sending' "
+        "ORDER BY id"))
+    for row in rows:
+        if row["data_started_at"] is None:  # stopped before DATA: the server never had it
+            transition(ledger, row["id"], "queued", "requeued", {
+                "reason": "DATA の前に中断したため、もう一度送信します"},
+                from_status=("sending",), next_attempt_at=None)
+            report.resent += 1
+    rows = [row for row in rows if row["data_started_at"] is not None]
     if not rows:
         return
     if sent_server is None:
@@ -239,10 +248,13 @@ def _resolve_sending(ledger: Ledger, sent_server: ServerConfig | None,
                         from_status=("sending",), sent_at=utcnow(), sent_copy_at=utcnow())
                     report.found_in_sent += 1
                 else:
-                    transition(ledger, row["id"], "queued", "requeued", {
-                        "reason": "送信中の中断後、送信済みフォルダになかったため再送します"},
-                        from_status=("sending",), next_attempt_at=None)
-                    report.resent += 1
+                    # Not filed does not prove not sent (an SMTP server need not file it, and
+                    # our own copy is made after the 250): never risk a second copy.
+                    transition(ledger, row["id"], "unknown", "unknown", {
+                        "reason": "送信中(DATA の後)に中断し、送信済みフォルダにも見つかりません。"
+                                  "届いたかどうか確認のうえ outbox approve で再送するか、"
+                                  "outbox cancel で取り消してください"}, from_status=("sending",))
+                    report.unknown += 1
     except (ServerUnavailable, SentFolderError) as exc:
         # Cannot ask: leave the rows `sending`; the next pass asks again. Never guess.
         report.errors.append(str(exc))
@@ -277,7 +289,8 @@ def _claim(ledger: Ledger, row_id: int) -> bool:
     """Mark the row `sending` before SMTP, only if it is still queued (atomic)."""
     with ledger.transaction():
         cursor = ledger.db.execute(
-            "UPDATE replies SET status='sending', attempts=attempts+1, updated_at=? "
+            "UPDATE replies SET status='sending', attempts=attempts+1, data_started_at=NULL, "
+            "updated_at=? "
             "WHERE id=? AND status='queued'", [utcnow(), row_id])
         if cursor.rowcount:
             ledger.event("reply", row_id, "sending", None, actor=SYSTEM)
@@ -289,7 +302,8 @@ def _send_one(ledger: Ledger, sender: SmtpSender, from_addr: str, row: dict[str,
     """Send one claimed row; False when the connection can no longer be used."""
     attempts = _attempts(ledger, row["id"])
     try:
-        answer = sender.send(from_addr, row["to_addr"], ledger.blobs.get(row["raw_sha256"]))
+        answer = sender.send(from_addr, row["to_addr"], ledger.blobs.get(row["raw_sha256"]),
+                             before_data=lambda: _data_started(ledger, row["id"]))
     except smtplib.SMTPResponseException as exc:
         _answered(ledger, row["id"], attempts, now, exc.smtp_code, _text(exc.smtp_error), report)
         return exc.smtp_code != 421  # 421: the server is closing the connection
@@ -311,6 +325,12 @@ def _send_one(ledger: Ledger, sender: SmtpSender, from_addr: str, row: dict[str,
           sent_at=utcnow(), smtp_response=answer)
     report.sent += 1
     return True
+
+
+def _data_started(ledger: Ledger, row_id: int) -> None:
+    with ledger.transaction():
+        ledger.db.execute("UPDATE replies SET data_started_at = ? WHERE id = ?",
+                          [utcnow(), row_id])
 
 
 def _answered(ledger: Ledger, row_id: int, attempts: int, now: datetime, code: int, text: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Callable
 from types import TracebackType
 
 from replies.connection import ServerConfig, ServerUnavailable, connection_problem, tls_context
@@ -54,10 +55,13 @@ class SmtpSender:
             raise
         return conn
 
-    def send(self, from_addr: str, to_addr: str, raw: bytes) -> str:
+    def send(self, from_addr: str, to_addr: str, raw: bytes,
+             before_data: Callable[[], None] | None = None) -> str:
         """Send one mail and return the server's answer to DATA; raise on any refusal.
 
-        The steps are spelled out (not sendmail()) to keep the final 250 text for the ledger.
+        The steps are spelled out (not sendmail()) to keep the final 250 text for the ledger,
+        and so that `before_data` can record, durably, the moment after which the server may
+        hold the mail: before it a crash can safely send again, after it it cannot.
         """
         conn = self.conn
         assert conn is not None
@@ -70,6 +74,8 @@ class SmtpSender:
         if code not in (250, 251):
             conn.rset()
             raise smtplib.SMTPRecipientsRefused({to_addr: (code, resp)})
+        if before_data is not None:
+            before_data()
         try:
             code, resp = conn.data(raw)
         except smtplib.SMTPResponseException:

@@ -376,3 +376,10 @@ def m0005_content_key(db: Database) -> None:
     # What the sender wrote (parsers.mime.content_key): the same mail from two sources is one
     # row, two different mails that reuse a Message-ID stay two.
     _run(db, "ALTER TABLE messages ADD COLUMN content_sha256 TEXT")
+
+
+@migrations(name="0006_reply_data_started")
+def m0006_reply_data_started(db: Database) -> None:
+    # Set just before SMTP DATA: a row a crash left `sending` without it never reached the
+    # server's hands and may be sent again; with it, only the Sent folder can tell.
+    _run(db, "ALTER TABLE replies ADD COLUMN data_started_at TEXT")

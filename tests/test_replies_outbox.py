@@ -273,7 +273,14 @@ def test_a_reply_past_its_due_time_is_flagged_overdue_once(tmp_path, smtp_server
 
 
 def crash_after_data(ledger: Ledger, reply: int | None) -> None:
-    """What a SIGKILL right after the server's 250 leaves behind: the row still `sending`."""
+    """What a SIGKILL right after the server's 250 leaves behind: the row still `sending`,
+    marked as having begun DATA."""
+    ledger.db.execute("UPDATE replies SET status='sending', attempts=1, "
+                      "data_started_at='2022-08-10T01:00:00+00:00' WHERE id=?", [reply])
+
+
+def crash_before_data(ledger: Ledger, reply: int | None) -> None:
+    """A SIGKILL after the row was claimed but before DATA: the server never had the mail."""
     ledger.db.execute("UPDATE replies SET status='sending', attempts=1 WHERE id=?", [reply])
 
 
@@ -292,8 +299,10 @@ def test_crashed_send_found_in_sent_folder_is_marked_sent_not_resent(
     assert smtp_server.messages == []
 
 
-def test_crashed_send_missing_from_sent_folder_is_sent_again_once(
+def test_crashed_send_missing_from_sent_folder_waits_for_staff(
         tmp_path, smtp_server, dovecot, imap_config):
+    """Not filed is no proof of not sent (an SMTP server need not file what it accepts, and our
+    own copy is made after the 250): never a second copy without a person deciding."""
     ledger = open_ledger(tmp_path)
     other = add_reply(ledger, to="b@test.example.jp")
     reply = add_reply(ledger)
@@ -302,13 +311,24 @@ def test_crashed_send_missing_from_sent_folder_is_sent_again_once(
     ledger.db["replies"].update(other, {"status": "sent", "sent_at": IN_HOURS.isoformat(),
                                         "sent_copy_at": IN_HOURS.isoformat()})
     report = send(ledger, smtp_config(smtp_server), imap=imap_config)
-    assert (report.resent, report.sent) == (1, 1)
+    assert (report.unknown, report.sent) == (1, 0)
+    assert status(ledger, reply) == "unknown"
+    assert smtp_server.messages == []
+    staff.act(ledger, "approve", [reply], "tanaka")  # type: ignore[list-item]
+    assert send(ledger, smtp_config(smtp_server), imap=imap_config).sent == 1
     (mail,) = smtp_server.wait_for(1)
     assert mail.message["Message-ID"] == reply_message_id(2, "receipt", OURS)
+
+
+def test_crash_before_data_is_sent_again_once_even_without_a_sent_folder(tmp_path, smtp_server):
+    ledger = open_ledger(tmp_path)
+    reply = add_reply(ledger)
+    crash_before_data(ledger, reply)
+    report = send(ledger, smtp_config(smtp_server))
+    assert (report.resent, report.sent, report.unknown) == (1, 1, 0)
     assert status(ledger, reply) == "sent"
-    assert send(ledger, smtp_config(smtp_server), imap=imap_config).sent == 0
-    assert len(smtp_server.messages) == 1
-    assert reply_message_id(2, "receipt", OURS) in sent_folder(dovecot)
+    assert len(smtp_server.wait_for(1)) == 1
+    assert send(ledger, smtp_config(smtp_server)).sent == 0
 
 
 def test_crashed_send_without_sent_folder_waits_for_staff(tmp_path, smtp_server):
