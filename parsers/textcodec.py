@@ -265,6 +265,10 @@ def codec_for(declared: str | None) -> str | None:
     label = _label(declared)
     if label in _ALIASES:
         return _ALIASES[label]
+    if label.startswith("x-") and (plain := codec_for(label[2:])):
+        # Python's own codec first: other packages (extract-msg) register "x-..." variants of
+        # their own, and the reading must not depend on what happened to be imported.
+        return plain
     try:
         # The standard library's own codecs only: a package may register a codec under a
         # label Python lacks (extract-msg: "x-mac-cyrillic", "windows-874", ...) that reads

@@ -373,15 +373,13 @@ LABELS = [
 
 @pytest.mark.parametrize(("label", "codec"), LABELS)
 def test_codec_for(label: str | None, codec: str | None) -> None:
-    found = codec_for(label)
-    if codec is None or found == codec:
-        assert found == codec
-        return
-    # Another installed package (extract-msg) may register its own name for the same codec
-    # ("x-mac-cyrillic"): what matters is that it reads the bytes the same way.
-    sample = bytes(range(32, 256))
-    assert found is not None
-    assert sample.decode(found, "replace") == sample.decode(codec, "replace")
+    assert codec_for(label) == codec
+
+
+def test_x_labels_read_with_pythons_codec_whatever_else_is_imported() -> None:
+    import extract_msg  # noqa: F401 - registers codecs of its own, some under "x-" names
+
+    assert codec_for("x-mac-cyrillic") == "mac-cyrillic"
 
 
 def test_codec_names_are_usable_by_python() -> None:
