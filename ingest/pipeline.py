@@ -108,6 +108,7 @@ class Pipeline:
             record = parse_message(raw)
             kind = self.classify(record)
             ours = bounced_reply(raw) if kind.role == "automatic" else None
+            facts = _facts(record, kind, self.settings.limits)  # unpacks: not inside the lock
         except Exception as exc:  # one bad mail must never stop the mailbox
             self.ledger.set_message_state(
                 message, "quarantined", problem=f"解析できません: {type(exc).__name__}: {exc}"
@@ -127,7 +128,7 @@ class Pipeline:
                 "subject": record.subject, "from_addr": record.from_addr,
                 "from_name": record.from_name, "date_header": record.date_header,
                 "submission_id": submission, "body_text": record.body,
-                "facts": json.dumps(_facts(record, kind, self.settings.limits), ensure_ascii=False),
+                "facts": json.dumps(facts, ensure_ascii=False),
                 "problem": "; ".join(_notes(record, row)) or None,
             })
             self.ledger.event("message", message, "filed",
