@@ -57,9 +57,10 @@ def evaluate(ledger: Ledger, settings: Settings, submission: int, now: datetime)
     passwords = [r[0] for r in ledger.db.execute(
         "SELECT password FROM archive_passwords WHERE submission_id = ? ORDER BY id", [submission]
     )]
-    with ledger.transaction():
+    files = _unpack_parts(ledger, settings, submission, parts, passwords, result)
+    with ledger.transaction():  # the slow unpacking is done; the lock is held only to write
         ledger.db.execute("DELETE FROM attachments WHERE submission_id = ?", [submission])
-        _unpack_parts(ledger, settings, submission, parts, passwords, result)
+        ledger.db["attachments"].insert_all(files)
     _check_mails(ledger, settings, parts, result)
     _check_split(settings, parts, now, result)
     _check_password(settings, parts, passwords, now, result)
@@ -72,33 +73,36 @@ def evaluate(ledger: Ledger, settings: Settings, submission: int, now: datetime)
 
 
 def _unpack_parts(ledger: Ledger, settings: Settings, submission: int, parts: list[dict],
-                  passwords: list[str], result: Evaluation) -> None:
-    for row in parts:
-        record = parse_message(ledger.raw(row["id"]))
+                  passwords: list[str], result: Evaluation) -> list[dict]:
+    """Unpack every attachment of the submission's mails; return their `attachments` rows
+    (contents already durable in the blob store)."""
+    rows: list[dict] = []
+
+    def row(message: int, path: str, name: str, kind: str, data: bytes, *,
+            encrypted: bool = False, problem: str | None = None) -> None:
+        rows.append({
+            "message": message, "submission_id": submission, "path": path, "name": name,
+            "kind": kind, "size": len(data), "sha256": ledger.blobs.put(data),
+            "encrypted": int(encrypted), "problem": problem,
+        })
+
+    for part in parts:
+        record = parse_message(ledger.raw(part["id"]))
         for attachment in record.attachments:
             unpacked = unpack(attachment.name, attachment.data, limits=settings.limits,
                               passwords=passwords)
             for file in unpacked.files:
-                _store(ledger, submission, row["id"], file.path, file.name, file.kind, file.data)
+                row(part["id"], file.path, file.name, file.kind, file.data)
                 result.files.append(StoredFile(file.path, file.name, file.kind, file.data))
             for locked in unpacked.encrypted:
-                _store(ledger, submission, row["id"], locked.path, locked.path.rsplit("/", 1)[-1],
-                       "zip", locked.data, encrypted=True,
-                       problem="暗号化: " + ", ".join(locked.member_names))
+                row(part["id"], locked.path, locked.path.rsplit("/", 1)[-1], "zip", locked.data,
+                    encrypted=True, problem="暗号化: " + ", ".join(locked.member_names))
                 result.locked.append(locked.path)
             for problem in unpacked.problems:
                 result.add([finding(problem.code, problem.detail, document=problem.path)])
                 if problem.code == "ARCHIVE_PASSWORD_WRONG":
                     result.locked.append(problem.path)  # still closed: its documents are unseen
-
-
-def _store(ledger: Ledger, submission: int, message: int, path: str, name: str, kind: str,
-           data: bytes, *, encrypted: bool = False, problem: str | None = None) -> None:
-    ledger.db["attachments"].insert({
-        "message": message, "submission_id": submission, "path": path, "name": name,
-        "kind": kind, "size": len(data), "sha256": ledger.blobs.put(data),
-        "encrypted": int(encrypted), "problem": problem,
-    })
+    return rows
 
 
 def _check_mails(ledger: Ledger, settings: Settings, parts: list[dict],
