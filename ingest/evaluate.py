@@ -39,6 +39,11 @@ class Evaluation:
     waiting_for: str | None = None  # "parts" | "password" | "settle": not yet time to answer
     files: list[StoredFile] = field(default_factory=list)
     locked: list[str] = field(default_factory=list)  # archives still without a working password
+    wake_at: datetime | None = None  # while waiting: when evaluating again can change anything
+
+    def wait(self, reason: str, until: datetime) -> None:
+        self.waiting_for = self.waiting_for or reason
+        self.wake_at = until if self.wake_at is None else min(self.wake_at, until)
 
     def add(self, items: Iterable[Finding]) -> None:
         for item in items:
@@ -68,7 +73,7 @@ def evaluate(ledger: Ledger, settings: Settings, submission: int, now: datetime)
         _check_documents(ledger, settings, sub, parts, result)
     _check_duplicate(ledger, sub, result)
     if parts and now < _time(parts[-1]) + settings.settle_after:
-        result.waiting_for = result.waiting_for or "settle"
+        result.wait("settle", _time(parts[-1]) + settings.settle_after)
     return result
 
 
@@ -148,7 +153,7 @@ def _check_split(settings: Settings, parts: list[dict], now: datetime,
     if not missing:
         return
     if now < _time(parts[-1]) + settings.split_window:
-        result.waiting_for = "parts"
+        result.wait("parts", _time(parts[-1]) + settings.split_window)
         return
     listed = "、".join(f"{n}/{total}" for n in missing)
     result.add([finding("DOCUMENT_MISSING", f"分割送付のうち {listed} 通目のメールが届いていません")])
@@ -159,7 +164,7 @@ def _check_password(settings: Settings, parts: list[dict], passwords: list[str],
     if not result.locked or passwords:
         return  # a password that did not open it is already ARCHIVE_PASSWORD_WRONG
     if now < _time(parts[0]) + settings.password_window:
-        result.waiting_for = "password"
+        result.wait("password", _time(parts[0]) + settings.password_window)
         return
     names = "、".join(result.locked)
     result.add([finding("ARCHIVE_PASSWORD_MISSING",

@@ -30,7 +30,7 @@ from replies.render import Renderer, TemplateProblem
 from rules.calendar import JST
 from rules.findings import CATALOG, Finding, finding
 from rules.mail_checks import automatic_reason
-from state.ledger import Ledger, utcnow
+from state.ledger import Ledger, iso, utcnow
 
 
 @dataclass
@@ -88,7 +88,7 @@ class Pipeline:
         now = now or datetime.now(UTC)
         for message in self.ledger.messages_in_state("received"):
             self.process_message(message)
-        for submission in self._open_submissions():
+        for submission in self._open_submissions(now):
             try:
                 self.evaluate_and_answer(submission, now)
             except TemplateProblem:
@@ -210,12 +210,14 @@ class Pipeline:
                               {"error": f"{type(exc).__name__}: {exc}"[:2000]})
 
     def _reopen(self, submission: int, why: str) -> None:
-        self.ledger.db["submissions"].update(submission, {"state": "open", "updated_at": utcnow()})
+        self.ledger.db["submissions"].update(
+            submission, {"state": "open", "evaluate_after": None, "updated_at": utcnow()})
         self.ledger.event("submission", submission, why)
 
-    def _open_submissions(self) -> list[int]:
+    def _open_submissions(self, now: datetime) -> list[int]:
         return [r[0] for r in self.ledger.db.execute(
-            "SELECT id FROM submissions WHERE state = 'open' ORDER BY id")]
+            "SELECT id FROM submissions WHERE state = 'open' "
+            "AND (evaluate_after IS NULL OR evaluate_after <= ?) ORDER BY id", [iso(now)])]
 
     def evaluate_and_answer(self, submission: int, now: datetime, *, answer: bool = True) -> None:
         result = evaluate(self.ledger, self.settings, submission, now)
@@ -227,8 +229,9 @@ class Pipeline:
             self.ledger.db.execute("DELETE FROM findings WHERE submission_id = ?", [submission])
             self.ledger.db["findings"].insert_all(
                 {**asdict(f), "submission_id": submission} for f in result.findings)
-            self.ledger.db["submissions"].update(submission, {"outcome": outcome,
-                                                              "updated_at": utcnow()})
+            self.ledger.db["submissions"].update(submission, {
+                "outcome": outcome, "updated_at": utcnow(),
+                "evaluate_after": iso(result.wake_at) if result.wake_at else None})
             self.ledger.event("submission", submission, "evaluated", {
                 "findings": [f.code for f in result.findings], "waiting_for": result.waiting_for,
             })

@@ -383,3 +383,10 @@ def m0006_reply_data_started(db: Database) -> None:
     # Set just before SMTP DATA: a row a crash left `sending` without it never reached the
     # server's hands and may be sent again; with it, only the Sent folder can tell.
     _run(db, "ALTER TABLE replies ADD COLUMN data_started_at TEXT")
+
+
+@migrations(name="0007_submission_evaluate_after")
+def m0007_submission_evaluate_after(db: Database) -> None:
+    # An open submission that waits (for parts, a password, quiet) is evaluated again only when
+    # its wait ends or a new mail joins it, not on every pass (IDLE latency under load).
+    _run(db, "ALTER TABLE submissions ADD COLUMN evaluate_after TEXT")
