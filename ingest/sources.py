@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from parsers.mime import content_key, header_date, message_id_of, received_time
+from parsers.mime import envelope
 from state.ledger import Arrival
 
 
@@ -53,14 +53,15 @@ def arrival_for_file(
     delivered_source: str = "maildir",
 ) -> Arrival:
     """Receive time for a mail read from a file: Received:, else delivery time, else Date:."""
-    moment, source = received_time(raw), "received"
+    head = envelope(raw)
+    moment, source = head.received, "received"
     if moment is None and delivered is not None:
         moment, source = delivered, delivered_source
     if moment is None:
-        moment, source = header_date(raw), "date"
+        moment, source = head.date, "date"
     if moment is None:
         moment, source = datetime.now(UTC), "fetch"
-    return Arrival(kind, ref, moment, source, message_id_of(raw), content_sha256=content_key(raw))
+    return Arrival(kind, ref, moment, source, head.message_id, content_sha256=head.content_key)
 
 
 class MaildirSource:

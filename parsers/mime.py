@@ -89,26 +89,42 @@ def message_id_of(raw: bytes) -> str | None:
     return _msgid(message_from_bytes(head + b"\n\n").get("Message-ID"))
 
 
-def content_key(raw: bytes) -> str:
-    """sha256 of what the sender wrote: the body and the sender's own identifying headers,
-    line ends normalised, without the trace headers each server adds on the way. The same mail
-    read from IMAP and from a Maildir file has one content key, two different mails that reuse a
-    Message-ID (some mailers do) have two."""
+@dataclass(frozen=True)
+class Envelope:
+    """What is read from a mail's header block before the mail is parsed, in one pass."""
+
+    message_id: str | None
+    received: datetime | None  # the topmost Received: date: when our server took the mail
+    date: datetime | None  # the sender's Date:
+    content_key: str  # see content_key()
+
+
+def envelope(raw: bytes) -> Envelope:
     text = raw.replace(b"\r\n", b"\n")
     head, _, body = text.partition(b"\n\n")
     msg = message_from_bytes(head + b"\n\n")
+    # What the sender wrote: the body and the sender's own identifying headers, line ends
+    # normalised, without the trace headers each server adds on the way. The same mail read
+    # from IMAP and from a Maildir file has one key; two mails that reuse a Message-ID (some
+    # mailers do) have two.
     digest = hashlib.sha256()
     for name in ("Message-ID", "Date", "From", "Subject"):
         digest.update(name.encode() + b":" + " ".join(str(msg.get(name, "")).split()).encode(
             "utf-8", "surrogateescape") + b"\n")
     digest.update(body.rstrip(b"\n"))
-    return digest.hexdigest()
+    return Envelope(_msgid(msg.get("Message-ID")), _topmost_received(msg),
+                    parse_date(msg.get("Date")), digest.hexdigest())
+
+
+def content_key(raw: bytes) -> str:
+    return envelope(raw).content_key
 
 
 def received_time(raw: bytes) -> datetime | None:
-    """The date of the topmost Received: header: when our server took the mail."""
-    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    msg = message_from_bytes(head + b"\n\n")
+    return envelope(raw).received
+
+
+def _topmost_received(msg: Message) -> datetime | None:
     for value in msg.get_all("Received", []):
         text = str(value)
         if ";" in text:
@@ -116,11 +132,6 @@ def received_time(raw: bytes) -> datetime | None:
             if moment is not None:
                 return moment
     return None
-
-
-def header_date(raw: bytes) -> datetime | None:
-    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    return parse_date(message_from_bytes(head + b"\n\n").get("Date"))
 
 
 def parse_date(value: object) -> datetime | None:
