@@ -17,7 +17,7 @@ from ingest.config import Settings
 from ingest.correlate import next_version, open_submission_for_part, submission_awaiting_password
 from ingest.evaluate import evaluate
 from ingest.sources import RawMail
-from parsers.archives import Limits, unpack
+from parsers.archives import locked_members
 from parsers.mime import MessageRecord, parse_message
 from parsers.password import find_password
 from parsers.sender import SenderDetails, parse_sender_block
@@ -108,11 +108,11 @@ class Pipeline:
             record = parse_message(raw)
             kind = self.classify(record)
             ours = bounced_reply(raw) if kind.role == "automatic" else None
-            facts = _facts(record, kind, self.settings.limits)  # unpacks: not inside the lock
+            facts = _facts(record, kind)
         except Exception as exc:  # one bad mail must never stop the mailbox
-            self.ledger.set_message_state(
-                message, "quarantined", problem=f"解析できません: {type(exc).__name__}: {exc}"
-            )
+            reason = ("解析できません: MIME の入れ子が深すぎます" if isinstance(exc, RecursionError)
+                      else f"解析できません: {type(exc).__name__}: {exc}")
+            self.ledger.set_message_state(message, "quarantined", problem=reason)
             self.report.quarantined += 1
             return
         row = self.ledger.db["messages"].get(message)
@@ -347,7 +347,7 @@ def _notes(record: MessageRecord, row: dict[str, Any]) -> list[str]:
     return notes
 
 
-def _facts(record: MessageRecord, kind: Classified, limits: Limits) -> dict[str, Any]:
+def _facts(record: MessageRecord, kind: Classified) -> dict[str, Any]:
     sender = kind.sender
     return {
         "role": kind.role,
@@ -362,6 +362,5 @@ def _facts(record: MessageRecord, kind: Classified, limits: Limits) -> dict[str,
         "sender": {k: getattr(sender, k) for k in ("company", "title", "name", "email", "phone")},
         "attachments": [a.name for a in record.attachments],
         # Encrypted archives, found now so that a later password mail can find its submission.
-        "locked": [locked.path for a in record.attachments
-                   for locked in unpack(a.name, a.data, limits=limits).encrypted],
+        "locked": [a.name for a in record.attachments if locked_members(a.name, a.data)],
     }

@@ -771,3 +771,20 @@ def _office_unreadable_detail(path: str) -> str:
         f"「{path}」はパスワード付き（暗号化）のOfficeファイルですが、開けませんでした。"
         "パスワードを解除したファイルを、暗号化zipに入れて送付してください。"
     )
+
+
+def locked_members(name: str, data: bytes) -> tuple[str, ...]:
+    """Whether an attachment is an encrypted archive or Office file, read from its directory
+    alone (nothing is decompressed): the cheap question asked when a mail arrives, so that a
+    later password mail can find it. Never raises; nested archives are `unpack`'s to see."""
+    kind = sniff(data, name)
+    if kind == "office-encrypted":
+        return (name,)
+    if kind != "zip":
+        return ()
+    try:
+        with _ZipFile(io.BytesIO(data)) as zf:
+            return tuple(decode_member_name(_raw_name(i), i.flag_bits, i.extra)
+                         for i in zf.infolist() if i.flag_bits & 0x1)
+    except Exception:  # a broken archive is unpack's to report
+        return ()

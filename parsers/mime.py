@@ -166,7 +166,8 @@ def _walk(msg: Message, problems: list[str]) -> tuple[str, list[Attachment]]:
             problems.append(f"{ctype}: {decoded.problem}")
         (texts if ctype == "text/plain" else html).append(decoded.text)
     body = "\n".join(texts) if texts else _strip_html("\n".join(html))
-    return body.replace("\r\n", "\n"), attachments
+    # A NUL is never text: some broken mailers pad with them, and they hide the labels.
+    return body.replace("\r\n", "\n").replace("\x00", ""), attachments
 
 
 def _payload(part: Message, problems: list[str]) -> bytes:
