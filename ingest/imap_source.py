@@ -11,7 +11,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from ingest.sources import RawMail
-from parsers.mime import content_key, message_id_of
+from parsers.mime import envelope, message_id_of
 from replies.connection import ServerConfig, ServerUnavailable, imap_connect
 from state.ledger import Arrival, ImapRef, Ledger
 
@@ -94,10 +94,11 @@ def _new_mails(
                 internal = data.get(b"INTERNALDATE")
                 received = internal if isinstance(internal, datetime) else None
                 ref = ImapRef(server.account, folder, int(uidvalidity), uid)
+                head = envelope(raw)  # one pass over the header block
                 yield RawMail(raw, Arrival(
                     "imap", _ref_text(server, ref), received or datetime.now(UTC),
-                    "internaldate" if received else "fetch", message_id_of(raw), ref,
-                    content_key(raw),
+                    "internaldate" if received else "fetch", head.message_id, ref,
+                    head.content_key,
                 ))
                 done += 1
         if progress:

@@ -100,9 +100,8 @@ class Envelope:
 
 
 def envelope(raw: bytes) -> Envelope:
-    text = raw.replace(b"\r\n", b"\n")
-    head, _, body = text.partition(b"\n\n")
-    msg = message_from_bytes(head + b"\n\n")
+    head, body = _split_head(raw)
+    msg = message_from_bytes(head.replace(b"\r\n", b"\n") + b"\n\n")
     # What the sender wrote: the body and the sender's own identifying headers, line ends
     # normalised, without the trace headers each server adds on the way. The same mail read
     # from IMAP and from a Maildir file has one key; two mails that reuse a Message-ID (some
@@ -111,9 +110,26 @@ def envelope(raw: bytes) -> Envelope:
     for name in ("Message-ID", "Date", "From", "Subject"):
         digest.update(name.encode() + b":" + " ".join(str(msg.get(name, "")).split()).encode(
             "utf-8", "surrogateescape") + b"\n")
-    digest.update(body.rstrip(b"\n"))
+    # Line ends normalised without copying the whole body at once (a mail may be 40 MB).
+    body = body.rstrip(b"\r\n")
+    start = 0
+    while start < len(body):  # pieces end after a LF, so no CRLF is ever cut in two
+        end = body.find(b"\n", start + (1 << 20))
+        end = len(body) if end == -1 else end + 1
+        digest.update(body[start:end].replace(b"\r\n", b"\n"))
+        start = end
     return Envelope(_msgid(msg.get("Message-ID")), _topmost_received(msg),
                     parse_date(msg.get("Date")), digest.hexdigest())
+
+
+def _split_head(raw: bytes) -> tuple[bytes, bytes]:
+    """The header block and the body, at the first empty line (CRLF or LF)."""
+    crlf, lf = raw.find(b"\r\n\r\n"), raw.find(b"\n\n")
+    if crlf != -1 and (lf == -1 or crlf < lf):
+        return raw[:crlf], raw[crlf + 4:]
+    if lf != -1:
+        return raw[:lf], raw[lf + 2:]
+    return raw, b""
 
 
 def content_key(raw: bytes) -> str:
