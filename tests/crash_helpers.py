@@ -8,7 +8,6 @@ would (sqlite3 on the file), so a bug in the product's own queries cannot hide a
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import io
 import os
 import signal
@@ -20,18 +19,17 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from email.utils import make_msgid
 from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pyzipper
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from tests.conftest import REPO
-from tests.mails import BODY_OK, CORE, complete_mail, mail
+from tests.mails import BODY_OK, CORE, complete_mail, documents, mail, make_forms
 from tests.servers import SmtpServer
 
 # --- the mailbox ---------------------------------------------------------------------------
@@ -44,25 +42,12 @@ class BoxMail:
     kind: str  # complete | deficient | bounce | split | encrypted | password
 
 
-@cache
-def _make_forms() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_forms", REPO / "examples/make_forms.py")
-    assert spec is not None and spec.loader is not None
-    forms = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("make_forms", forms)  # its dataclasses look their module up there
-    spec.loader.exec_module(forms)
-    return forms
-
-
-@cache
-def document_set(consortium: str) -> dict[str, bytes]:
-    """The valid sample forms filled in for `consortium` (lead: the 幹事社 of tests.mails)."""
-    forms = _make_forms()
-    return forms.submission_files(replace(forms.VALID, consortium=consortium))
+# The valid sample forms filled in for a consortium (lead: the 幹事社 of tests.mails), cached.
+document_set = cache(documents)
 
 
 def zip_of(files: dict[str, bytes]) -> bytes:
-    return _make_forms().zip_bytes(files)
+    return make_forms().zip_bytes(files)
 
 
 def aes_zip(files: dict[str, bytes], password: str) -> bytes:

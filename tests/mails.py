@@ -50,7 +50,8 @@ def complete_mail(msgid: str, *, consortium: str = VALID_CONSORTIUM, sender: str
 
 
 @cache
-def _make_forms() -> ModuleType:
+def make_forms() -> ModuleType:
+    """examples/make_forms.py, loaded as a module (it is a script, not a package)."""
     spec = importlib.util.spec_from_file_location("make_forms", REPO / "examples/make_forms.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -61,5 +62,5 @@ def _make_forms() -> ModuleType:
 
 def documents(consortium: str) -> dict[str, bytes]:
     """The valid sample submission's files, filled in for `consortium` (幹事社 stays LEAD)."""
-    forms = _make_forms()
+    forms = make_forms()
     return forms.submission_files(replace(forms.VALID, consortium=consortium))

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import sys
 import tomllib
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
-from types import ModuleType
 
 import openpyxl
 import pytest
@@ -29,22 +26,12 @@ from parsers.forms import (
     parse_tick,
     read_form,
 )
+from tests.mails import make_forms as load_make_forms
 
 REPO = Path(__file__).resolve().parents[1]
 FORMS = REPO / "examples" / "forms"
 FORM_MAP = load_form_map()
-
-
-def _make_forms() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_forms", REPO / "examples" / "make_forms.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_forms"] = module  # dataclasses look their module up while defining
-    spec.loader.exec_module(module)
-    return module
-
-
-make_forms = _make_forms()
+make_forms = load_make_forms()
 
 
 def workbook_bytes(book: openpyxl.Workbook) -> bytes:

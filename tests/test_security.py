@@ -254,10 +254,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     config = write_config(root)
     assert main(["--config", str(config), "replay", str(EXAMPLES)]) == 0
     port = free_port()
-    # The verb as the CLI offers it; tests.test_staff_queries adds it while it is not wired yet.
-    code = ("import sys; from tests.test_staff_queries import staff_main; "
-            "sys.exit(staff_main(sys.argv[1:]))")
-    proc = subprocess.Popen([sys.executable, "-c", code, "--config", str(config), "serve",
+    proc = subprocess.Popen([sys.executable, "-m", "ingest.cli", "--config", str(config), "serve",
                              "--port", str(port)], cwd=REPO, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"

@@ -7,11 +7,9 @@ also checked on rows written straight into a real SQLite ledger.
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import sqlite3
-import sys
 from contextlib import redirect_stderr, redirect_stdout
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -19,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest import cli, ledger_cmd, quarantine_cmd, serve
-from ingest.config import load_settings
+from ingest import cli, ledger_cmd
 from state import queries
 from state.blobs import BlobStore
 from state.ledger import Arrival, Ledger
@@ -31,24 +28,7 @@ JST_OFFSET = timedelta(hours=9)
 # --- helpers shared by the tests/test_staff_*.py files --------------------------------------
 
 
-def staff_main(argv: list[str]) -> int:
-    """The CLI's main() with the staff verbs, as the lead wires them into ingest/cli.py.
-
-    Until they are wired, they are added here the same way (each module's add_parser on the
-    verbs action); afterwards this is simply the real parser.
-    """
-    parser = cli.build_parser()
-    verbs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    for name, module in (("ledger", ledger_cmd), ("quarantine", quarantine_cmd),
-                         ("serve", serve)):
-        if name not in verbs.choices:
-            module.add_parser(verbs)
-    args = parser.parse_args(argv)
-    try:
-        return args.handler(args, load_settings(args.config))
-    except cli.OPERATOR_ERRORS as exc:
-        print(f"renkei-intake: {exc}", file=sys.stderr)
-        return 2
+staff_main = cli.main  # the staff verbs are part of the CLI; the name stays for the tests
 
 
 def run_cli_bytes(argv: list[str]) -> tuple[int, bytes, str]:

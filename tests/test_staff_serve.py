@@ -66,10 +66,8 @@ def digest(path: Path) -> str | None:
 def server(replayed: Path) -> Iterator[str]:
     """`renkei-intake serve` in its own process on a free loopback port; yields its base URL."""
     port = free_port()
-    code = ("import sys; from tests.test_staff_queries import staff_main; "
-            "sys.exit(staff_main(sys.argv[1:]))")
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, "--config", str(replayed), "serve", "--port", str(port)],
+        [sys.executable, "-m", "ingest.cli", "--config", str(replayed), "serve", "--port", str(port)],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
