@@ -56,6 +56,23 @@ def submission_awaiting_password(
     return row[0] if row else None
 
 
+def claim_earlier_passwords(ledger: Ledger, submission: int, *, sender: str | None,
+                            received_at: datetime, window: timedelta) -> int:
+    """Passwords that came before their archive (from the same sender, within `window`) are
+    given to the submission the archive just started; returns how many."""
+    if not sender:
+        return 0
+    cursor = ledger.db.execute(
+        """
+        UPDATE archive_passwords SET submission_id = ?
+        WHERE submission_id IS NULL AND message IN (
+            SELECT id FROM messages WHERE from_addr = ? AND received_at >= ? AND received_at <= ?)
+        """,
+        [submission, sender, iso(received_at - window), iso(received_at)],
+    )
+    return cursor.rowcount
+
+
 def next_version(ledger: Ledger, key: str | None) -> int:
     if not key:
         return 1

@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from ingest.config import Settings
-from ingest.correlate import next_version, open_submission_for_part, submission_awaiting_password
+from ingest.correlate import (
+    claim_earlier_passwords,
+    next_version,
+    open_submission_for_part,
+    submission_awaiting_password,
+)
 from ingest.evaluate import evaluate
 from ingest.sources import RawMail
 from parsers.archives import locked_members
@@ -118,7 +123,8 @@ class Pipeline:
         row = self.ledger.db["messages"].get(message)
         received_at = datetime.fromisoformat(row["received_at"])
         with self.ledger.transaction():
-            submission = self._file(message, record, kind, received_at)
+            submission = self._file(message, record, kind, received_at,
+                                    locked=bool(facts["locked"]))
             if ours is not None:
                 reply = record_bounce(self.ledger, ours, message)
                 if reply is not None:  # staff see which of our replies did not arrive
@@ -154,7 +160,7 @@ class Pipeline:
         return Classified("part", subject, sender)
 
     def _file(self, message: int, record: MessageRecord, kind: Classified,
-              received_at: datetime) -> int:
+              received_at: datetime, *, locked: bool) -> int:
         """Attach the mail to its submission (an existing one, or a new one) and return its id."""
         settings, ledger = self.settings, self.ledger
         key, sender = kind.subject.consortium_key, record.from_addr
@@ -162,15 +168,17 @@ class Pipeline:
             target = submission_awaiting_password(
                 ledger, key=key, sender=sender, received_at=received_at,
                 window=settings.password_window)
+            ledger.db["archive_passwords"].insert({
+                "message": message, "submission_id": target, "password": kind.password,
+                "created_at": utcnow(),
+            })
             if target is not None:
-                ledger.db["archive_passwords"].insert({
-                    "message": message, "submission_id": target, "password": kind.password,
-                    "created_at": utcnow(),
-                })
                 self._reopen(target, "password_received")
                 return target
+            # Kept unassigned: an archive from the same sender arriving later claims it.
             kind = Classified("question", kind.subject, kind.sender,
-                              "パスワードの記載がありますが、対応する暗号化ファイルが見つかりません")
+                              "パスワードの記載がありますが、対応する暗号化ファイルがまだ届いていません"
+                              "(後から届いた場合は自動で照合します)")
         if kind.role == "part":
             target = open_submission_for_part(
                 ledger, key=key, sender=sender, received_at=received_at,
@@ -178,7 +186,11 @@ class Pipeline:
             if target is not None:
                 self._reopen(target, "part_received")
                 return target
-        return self._new_submission(message, record, kind)
+        submission = self._new_submission(message, record, kind)
+        if kind.role == "part" and locked:
+            claim_earlier_passwords(ledger, submission, sender=sender, received_at=received_at,
+                                    window=settings.password_window)
+        return submission
 
     def _new_submission(self, message: int, record: MessageRecord, kind: Classified) -> int:
         now = utcnow()

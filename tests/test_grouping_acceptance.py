@@ -192,3 +192,21 @@ def test_two_archives_from_one_sender_each_open_with_the_password_naming_them(tm
     rows = {r["consortium"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
     for name in names:
         assert rows[name]["messages"] == 2 and rows[name]["findings"] == [], rows[name]
+
+
+def test_a_password_that_comes_before_its_archive_still_opens_it(tmp_path, capsys):
+    folder = tmp_path / "mails"
+    folder.mkdir()
+    (folder / "1.eml").write_bytes(plain("解凍パスワード", "パスワード：early-bird\n", "early-pw", 1))
+    archive = cp932_aes_zip("先行パスワードコンソーシアム", b"early-bird")
+    (folder / "2.eml").write_bytes(plain(f"<先行パスワードコンソーシアム>{CORE}", BODY_OK, "early", 4,
+                                         attachments={"書類.zip": archive}))
+    config = write_config(tmp_path)
+    assert main(["--config", str(config), "replay", str(folder)]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(config), "export", "submissions"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    opened = next(r for r in rows if r["consortium"] == "先行パスワードコンソーシアム")
+    assert opened["findings"] == [] and [r["kind"] for r in opened["replies"]] == ["receipt"]
+    password_mail = next(r for r in rows if r["subject"] == "解凍パスワード")
+    assert password_mail["findings"] == ["NOT_A_SUBMISSION"] and password_mail["replies"] == []
