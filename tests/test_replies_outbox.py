@@ -435,11 +435,11 @@ def test_every_sent_reply_is_filed_in_the_sent_folder_as_read(
 
 
 def test_starttls_with_verified_certificate_and_auth(tmp_path, smtp_tls_server, monkeypatch):
-    monkeypatch.setenv("H4_SMTP_PASSWORD", smtp_tls_server.password)
+    monkeypatch.setenv("H4_OUTGOING_PASSWORD", smtp_tls_server.password)
     ledger = open_ledger(tmp_path)
     add_reply(ledger)
     config = smtp_config(smtp_tls_server, tls="starttls", ca_file=smtp_tls_server.ca_file,
-                         user="sender", password=Secret(env="H4_SMTP_PASSWORD"))
+                         user="sender", password=Secret(env="H4_OUTGOING_PASSWORD"))
     assert send(ledger, config).sent == 1
     assert len(smtp_tls_server.wait_for(1)) == 1
 
@@ -457,11 +457,11 @@ def test_implicit_tls(tmp_path, local_ca):
 
 
 def test_an_untrusted_certificate_is_refused_by_default(tmp_path, smtp_tls_server, monkeypatch):
-    monkeypatch.setenv("H4_SMTP_PASSWORD", smtp_tls_server.password)
+    monkeypatch.setenv("H4_OUTGOING_PASSWORD", smtp_tls_server.password)
     ledger = open_ledger(tmp_path)
     reply = add_reply(ledger)
     config = smtp_config(smtp_tls_server, tls="starttls", user="sender",
-                         password=Secret(env="H4_SMTP_PASSWORD"))  # no ca_file: system CAs only
+                         password=Secret(env="H4_OUTGOING_PASSWORD"))  # no ca_file: system CAs only
     report = send(ledger, config)
     assert report.sent == 0 and "CERTIFICATE_VERIFY_FAILED" in report.errors[0]
     assert status(ledger, reply) == "queued"
@@ -469,11 +469,11 @@ def test_an_untrusted_certificate_is_refused_by_default(tmp_path, smtp_tls_serve
 
 
 def test_wrong_password_is_reported_and_nothing_is_lost(tmp_path, smtp_tls_server, monkeypatch):
-    monkeypatch.setenv("H4_SMTP_PASSWORD", "wrong")
+    monkeypatch.setenv("H4_OUTGOING_PASSWORD", "wrong")
     ledger = open_ledger(tmp_path)
     reply = add_reply(ledger)
     config = smtp_config(smtp_tls_server, tls="starttls", ca_file=smtp_tls_server.ca_file,
-                         user="sender", password=Secret(env="H4_SMTP_PASSWORD"))
+                         user="sender", password=Secret(env="H4_OUTGOING_PASSWORD"))
     report = send(ledger, config)
     assert "ログインできません" in report.errors[0]
     assert status(ledger, reply) == "queued"

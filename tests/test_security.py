@@ -34,10 +34,11 @@ from replies.smtp import SmtpSender
 from tests.conftest import REPO
 from tests.mails import CORE, JST, LEAD, complete_mail, mail
 from tests.servers import DovecotServer, SmtpServer, free_port
+from tests.test_staff_serve import serving
 
 EXAMPLES = REPO / "examples" / "mailbox"
 IMAP_SECRET = "h10-Imap-Secret-7Qx2Lw"
-SMTP_SECRET = "h10-Smtp-Secret-9Rv4Kp"
+OUTGOING_SECRET = "h10-Smtp-Secret-9Rv4Kp"
 WRONG_SECRET = "h10-Wrong-Secret-3Ht8Mz"
 INTERNALDATE = datetime(2022, 8, 10, 10, 0, tzinfo=JST)
 
@@ -57,7 +58,7 @@ def write_config(root: Path, *, imap: tuple[str, int, str, str] | None = None,
     if smtp:
         host, port, tls, user = smtp
         lines += ["[smtp]", f'host = "{host}"', f"port = {port}", f'tls = "{tls}"',
-                  f'user = "{user}"', 'password_env = "H10_SMTP_PASSWORD"', "timeout_seconds = 10",
+                  f'user = "{user}"', 'password_env = "H10_OUTGOING_PASSWORD"', "timeout_seconds = 10",
                   smtp_trust]
     path = root / "config.toml"
     path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
@@ -106,7 +107,7 @@ def test_imap_certificate_is_verified_unless_configured(dovecot_tls, tmp_path, c
 @pytest.fixture
 def smtp_secret_server(local_ca) -> Iterator[SmtpServer]:
     """STARTTLS required, AUTH required, with a password we know."""
-    server = SmtpServer(tls="starttls", ca=local_ca, user="sender", password=SMTP_SECRET)
+    server = SmtpServer(tls="starttls", ca=local_ca, user="sender", password=OUTGOING_SECRET)
     server.start()
     yield server
     server.stop()
@@ -115,7 +116,7 @@ def smtp_secret_server(local_ca) -> Iterator[SmtpServer]:
 def test_smtp_certificate_is_verified_and_the_reply_waits(dovecot, smtp_secret_server, tmp_path,
                                                           capsys, monkeypatch):
     monkeypatch.setenv("H10_IMAP_PASSWORD", dovecot.password)
-    monkeypatch.setenv("H10_SMTP_PASSWORD", SMTP_SECRET)
+    monkeypatch.setenv("H10_OUTGOING_PASSWORD", OUTGOING_SECRET)
     dovecot.deliver(complete_mail("<smtp-tls@minato-seiki.example.jp>"), internaldate=INTERNALDATE)
     imap = (dovecot.host, dovecot.port, "none", dovecot.user)
     smtp = (smtp_secret_server.host, smtp_secret_server.port, "starttls", "sender")
@@ -190,9 +191,9 @@ def test_passwords_never_appear_anywhere(dovecot, smtp_secret_server, tmp_path):
         smtp_trust=ca_line(smtp_secret_server.ca_file),
         extra="[daemon]\npoll_interval_seconds = 1\n")
     good = {**os.environ, "PYTHONPATH": str(REPO), "H10_IMAP_PASSWORD": IMAP_SECRET,
-            "H10_SMTP_PASSWORD": SMTP_SECRET}
+            "H10_OUTGOING_PASSWORD": OUTGOING_SECRET}
     wrong_imap = {**good, "H10_IMAP_PASSWORD": WRONG_SECRET}
-    wrong_smtp = {**good, "H10_SMTP_PASSWORD": WRONG_SECRET}
+    wrong_smtp = {**good, "H10_OUTGOING_PASSWORD": WRONG_SECRET}
     cfg = ["--config", str(config)]
     outputs: list[bytes] = []
 
@@ -218,7 +219,7 @@ def test_passwords_never_appear_anywhere(dovecot, smtp_secret_server, tmp_path):
 
     # Exception messages raised in-process by the connection code.
     settings = load_settings(config)
-    os.environ["H10_IMAP_PASSWORD"], os.environ["H10_SMTP_PASSWORD"] = WRONG_SECRET, WRONG_SECRET
+    os.environ["H10_IMAP_PASSWORD"], os.environ["H10_OUTGOING_PASSWORD"] = WRONG_SECRET, WRONG_SECRET
     try:
         assert settings.imap is not None and settings.smtp is not None
         with pytest.raises(MailboxError) as imap_error:
@@ -226,7 +227,7 @@ def test_passwords_never_appear_anywhere(dovecot, smtp_secret_server, tmp_path):
         with pytest.raises(ServerUnavailable) as smtp_error, SmtpSender(settings.smtp):
             pass
     finally:
-        del os.environ["H10_IMAP_PASSWORD"], os.environ["H10_SMTP_PASSWORD"]
+        del os.environ["H10_IMAP_PASSWORD"], os.environ["H10_OUTGOING_PASSWORD"]
     outputs += [str(imap_error.value).encode(), repr(imap_error.value).encode(),
                 str(smtp_error.value).encode(), repr(smtp_error.value).encode()]
 
@@ -237,7 +238,7 @@ def test_passwords_never_appear_anywhere(dovecot, smtp_secret_server, tmp_path):
     assert len([p for p in files if "blobs" in p.parts]) > 5
     haystacks = [(f"output {n}", blob) for n, blob in enumerate(outputs)]
     haystacks += [(str(p), p.read_bytes()) for p in files]  # ledger, WAL, blobs, outbox, locks
-    for secret, who in ((IMAP_SECRET, user), (SMTP_SECRET, "sender"), (WRONG_SECRET, user),
+    for secret, who in ((IMAP_SECRET, user), (OUTGOING_SECRET, "sender"), (WRONG_SECRET, user),
                         (WRONG_SECRET, "sender")):
         for form in secret_forms(secret, who):
             leaks = [name for name, blob in haystacks if form in blob]
@@ -254,29 +255,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     config = write_config(root)
     assert main(["--config", str(config), "replay", str(EXAMPLES)]) == 0
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "ingest.cli", "--config", str(config), "serve",
-                             "--port", str(port)], cwd=REPO, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/-/versions.json", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    proc.kill()
-                    pytest.fail(f"serve did not start: {proc.communicate()[1][-2000:]!r}")
-                time.sleep(0.2)
+    with serving(config, port) as base:
         yield base, root / "ledger.db", port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def listening_addresses(port: int) -> set[str]:

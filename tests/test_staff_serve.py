@@ -14,6 +14,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -62,13 +63,12 @@ def digest(path: Path) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
 
 
-@pytest.fixture(scope="module")
-def server(replayed: Path) -> Iterator[str]:
-    """`renkei-intake serve` in its own process on a free loopback port; yields its base URL."""
-    port = free_port()
+@contextmanager
+def serving(config: Path, port: int) -> Iterator[str]:
+    """`renkei-intake serve` in its own process on `port`; yields its base URL once it answers."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ingest.cli", "--config", str(replayed), "serve", "--port", str(port)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [sys.executable, "-m", "ingest.cli", "--config", str(config), "serve", "--port", str(port)],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -79,7 +79,7 @@ def server(replayed: Path) -> Iterator[str]:
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     proc.kill()
-                    out, err = proc.communicate()
+                    err = proc.communicate()[1]
                     pytest.fail(f"serve did not start (exit {proc.returncode}): {err[-2000:]}")
                 time.sleep(0.2)
         yield base
@@ -90,6 +90,12 @@ def server(replayed: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(replayed: Path) -> Iterator[str]:
+    with serving(replayed, free_port()) as base:
+        yield base
 
 
 def dump_dom(chromium: str, url: str, tmp: Path) -> str:
