@@ -112,6 +112,8 @@ class Daemon:
             sent = app.send_pass(self.settings, self.ledger)
         except (OSError, SecretError) as exc:
             log.error("smtp: %s", exc, extra={"ctx_event": "send_failed"})
+            with contextlib.suppress(sqlite3.Error):
+                self.ledger.beat("send-error", {"error": str(exc)})
             return
         if sent and (sent.sent or sent.retrying or sent.failed):
             log.info("send: sent=%d retrying=%d failed=%d", sent.sent, sent.retrying,
@@ -119,6 +121,10 @@ class Daemon:
         for error in sent.errors if sent else ():
             # A refused SMTP login or an expired OAuth2 grant must be loud, not just a count.
             log.error("smtp: %s", error, extra={"ctx_event": "send_error"})
+        if sent and sent.errors and not sent.sent:
+            self.ledger.beat("send-error", {"error": sent.errors[-1]})  # `status` warns
+        elif sent and sent.sent:
+            self.ledger.db["heartbeat"].delete_where("name = ?", ["send-error"])
 
     def watch_idle(self) -> None:
         """Hold an IDLE session and wake the cycle on new mail; reconnect with backoff."""

@@ -29,5 +29,9 @@ def warnings(settings: Settings, ledger: Ledger, now: datetime | None = None) ->
         if error is not None:
             detail = json.loads(error["detail"] or "{}")
             found.append(f"{name}: 取得エラー({error['at']}): {detail.get('error', '')}")
+    send_error = beats.get("send-error")
+    if send_error is not None:  # the last send pass delivered nothing and failed
+        detail = json.loads(send_error["detail"] or "{}")
+        found.append(f"返信の送信エラー({send_error['at']}): {detail.get('error', '')}")
     return found
 

@@ -142,3 +142,30 @@ def test_nightly_backup_keeps_the_configured_number_of_verified_copies(tmp_path)
     with sqlite3.connect(kept[-1]) as copy:
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert copy.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
+
+
+def test_status_warns_while_replies_cannot_be_sent(smtp_server, tmp_path, capsys):
+    import threading
+
+    from ingest import app
+    from ingest.config import load_settings
+    from ingest.daemon import Daemon
+    from tests.mails import complete_mail as good_mail
+
+    folder = tmp_path / "mails"
+    folder.mkdir()
+    (folder / "a.eml").write_bytes(good_mail("<send-warn@x>"))
+    config = write_config(tmp_path, smtp=smtp_server)
+    assert main(["--config", str(config), "replay", str(folder)]) == 0  # queues, never sends
+    settings = load_settings(config)
+    daemon = Daemon(settings, app.open_ledger(settings), threading.Event())
+    smtp_server.fail_next(451, "4.3.0 try again later")
+    daemon._send()
+    capsys.readouterr()
+    assert main(["--config", str(config), "status"]) == 1
+    out = capsys.readouterr().out
+    assert "返信の送信エラー" in out and "451" in out
+    daemon.ledger.db.execute("UPDATE replies SET next_attempt_at = NULL")  # retry now
+    daemon._send()
+    assert len(smtp_server.wait_for(1)) == 1
+    assert main(["--config", str(config), "status"]) == 0
