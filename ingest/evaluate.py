@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from ingest.check_cmd import FileInput, check_files
@@ -22,22 +22,14 @@ from rules.findings import Finding, finding
 from rules.mail_checks import check_period, check_sender, check_subject
 from state.ledger import Ledger
 
-SENDER_FIELDS = ("company", "title", "name", "email", "phone")
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    path: str
-    name: str
-    kind: str
-    data: bytes
+SENDER_FIELDS = tuple(f.name for f in fields(SenderDetails))
 
 
 @dataclass
 class Evaluation:
     findings: list[Finding] = field(default_factory=list)
     waiting_for: str | None = None  # "parts" | "password" | "settle": not yet time to answer
-    files: list[StoredFile] = field(default_factory=list)
+    files: list[FileInput] = field(default_factory=list)
     locked: list[str] = field(default_factory=list)  # archives still without a working password
     wake_at: datetime | None = None  # while waiting: when evaluating again can change anything
 
@@ -66,7 +58,7 @@ def evaluate(ledger: Ledger, settings: Settings, submission: int, now: datetime)
     with ledger.transaction():  # the slow unpacking is done; the lock is held only to write
         ledger.db.execute("DELETE FROM attachments WHERE submission_id = ?", [submission])
         ledger.db["attachments"].insert_all(files)
-    _check_mails(ledger, settings, parts, result)
+    _check_mails(settings, parts, result)
     _check_split(settings, parts, now, result)
     _check_password(settings, parts, passwords, now, result)
     if parts and not result.locked:  # a locked archive hides the documents: judge them later
@@ -98,7 +90,7 @@ def _unpack_parts(ledger: Ledger, settings: Settings, submission: int, parts: li
                               passwords=passwords)
             for file in unpacked.files:
                 row(part["id"], file.path, file.name, file.kind, file.data)
-                result.files.append(StoredFile(file.path, file.name, file.kind, file.data))
+                result.files.append(FileInput(file.path, file.name, file.kind, file.data))
             for locked in unpacked.encrypted:
                 row(part["id"], locked.path, locked.path.rsplit("/", 1)[-1], "zip", locked.data,
                     encrypted=True, problem="暗号化: " + ", ".join(locked.member_names))
@@ -110,8 +102,7 @@ def _unpack_parts(ledger: Ledger, settings: Settings, submission: int, parts: li
     return rows
 
 
-def _check_mails(ledger: Ledger, settings: Settings, parts: list[dict],
-                 result: Evaluation) -> None:
+def _check_mails(settings: Settings, parts: list[dict], result: Evaluation) -> None:
     merged: dict[str, str | None] = dict.fromkeys(SENDER_FIELDS)
     for row in parts:
         facts = json.loads(row["facts"])
@@ -126,8 +117,7 @@ def _check_mails(ledger: Ledger, settings: Settings, parts: list[dict],
 def _check_documents(ledger: Ledger, settings: Settings, sub: dict, parts: list[dict],
                      result: Evaluation) -> None:
     checked = check_files(
-        [FileInput(f.path, f.name, f.kind, f.data) for f in result.files],
-        settings.program, settings.form_map,
+        result.files, settings.program, settings.form_map,
         subject_consortium=json.loads(parts[0]["facts"]).get("consortium"),
         sender_email=sub["lead_email"],
     )

@@ -371,7 +371,7 @@ def _facts(record: MessageRecord, kind: Classified) -> dict[str, Any]:
         "references": list(record.references),
         "to": list(record.to),
         "date": record.date.isoformat() if record.date else None,
-        "sender": {k: getattr(sender, k) for k in ("company", "title", "name", "email", "phone")},
+        "sender": asdict(sender),
         "attachments": [a.name for a in record.attachments],
         # Encrypted archives, found now so that a later password mail can find its submission.
         "locked": [a.name for a in record.attachments if locked_members(a.name, a.data)],
