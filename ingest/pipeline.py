@@ -102,6 +102,20 @@ class Pipeline:
                 self._set_aside(submission, exc)
         if self.settings.smtp is None and not self.dry_run:
             self.report.files += write_files(self.ledger, self.settings.outbox_dir)
+        self._match_bounces()
+
+    def _match_bounces(self) -> None:
+        """Link each bounce of one of our replies to it, so staff see which did not arrive.
+        Done here, not when the bounce is filed: in a replayed folder the reply it answers is
+        only made at the end of the pass."""
+        for row in self.ledger.db.query(
+            "SELECT id, json_extract(facts, '$.bounce_of') AS ours FROM messages m "
+            "WHERE json_extract(facts, '$.bounce_of') IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM replies r WHERE r.bounce_message = m.id)"
+        ):
+            reply = record_bounce(self.ledger, row["ours"], row["id"])
+            if reply is not None:
+                self.ledger.event("message", row["id"], "bounce_of_reply", {"reply": reply})
 
     # --- stages -------------------------------------------------------------------------------
 
@@ -114,6 +128,8 @@ class Pipeline:
             kind = self.classify(record)
             ours = bounced_reply(raw) if kind.role == "automatic" else None
             facts = _facts(record, kind)
+            if ours is not None:
+                facts["bounce_of"] = ours  # matched to our reply in advance(), once it exists
         except Exception as exc:  # one bad mail must never stop the mailbox
             reason = ("解析できません: MIME の入れ子が深すぎます" if isinstance(exc, RecursionError)
                       else f"解析できません: {type(exc).__name__}: {exc}")
@@ -125,10 +141,6 @@ class Pipeline:
         with self.ledger.transaction():
             submission = self._file(message, record, kind, received_at,
                                     locked=bool(facts["locked"]))
-            if ours is not None:
-                reply = record_bounce(self.ledger, ours, message)
-                if reply is not None:  # staff see which of our replies did not arrive
-                    self.ledger.event("message", message, "bounce_of_reply", {"reply": reply})
             self.ledger.db["messages"].update(message, {
                 "state": "checked" if kind.role in ("part", "password") else "needs_review",
                 "subject": record.subject, "from_addr": record.from_addr,

@@ -172,3 +172,26 @@ def test_a_submission_the_checks_fail_on_is_set_aside_and_the_rest_answered(
     assert rows["broken@example.jp"]["status"] == "needs_review"
     assert rows["broken@example.jp"]["outcome"] == "error"
     assert main(["--config", str(config), "replay", str(folder)]) == 0  # not retried in a loop
+
+
+def test_a_bounce_of_our_reply_in_a_replayed_folder_is_linked_to_it(tmp_path, capsys):
+    folder = tmp_path / "mails"
+    folder.mkdir()
+    (folder / "1.eml").write_bytes(complete_mail(
+        "<bounced@x>", received="Wed, 10 Aug 2022 10:00:00 +0900"))
+    bounce = (
+        b"Received: from mx by mx.example.go.jp; Thu, 11 Aug 2022 09:00:00 +0900\r\n"
+        b"Return-Path: <>\r\nFrom: MAILER-DAEMON@mx.example.jp\r\n"
+        b"To: it-renkei@example.go.jp\r\nSubject: failure notice\r\n"
+        b"Message-ID: <dsn-1@mx.example.jp>\r\nDate: Thu, 11 Aug 2022 09:00:00 +0900\r\n\r\n"
+        b"Hi. This is the qmail-send program. I'm afraid I wasn't able to deliver your message.\r\n"
+        b"--- Below this line is a copy of the message.\r\n\r\n"
+        b"Message-ID: <renkei-intake.1.receipt@example.go.jp>\r\nSubject: receipt\r\n")
+    (folder / "2.eml").write_bytes(bounce)
+    config = write_config(tmp_path)
+    assert main(["--config", str(config), "replay", str(folder)]) == 0
+    rows = export(config, capsys)
+    assert [r["status"] for r in rows[0]["replies"]] == ["bounced"]
+    assert rows[1]["findings"] == ["NOT_A_SUBMISSION"] and rows[1]["replies"] == []
+    assert main(["--config", str(config), "replay", str(folder)]) == 0  # linked once, no error
+    assert [r["status"] for r in export(config, capsys)[0]["replies"]] == ["bounced"]
