@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -220,7 +221,7 @@ def search(ledger: Ledger, text: str, *, limit: int = 50) -> Page:
         raise SearchError("検索する語を入力してください")
     if any(len(w) < 2 for w in words):
         raise SearchError("1文字の語では検索できません。2文字以上の語を指定してください")
-    terms = [_fts_term(ledger, w) for w in words]
+    terms = [_width_term(ledger, w) for w in words]
     if None in terms:  # a two-character word that no indexed text contains
         return Page([], 0)
     query = " AND ".join(t for t in terms if t)
@@ -238,6 +239,16 @@ def search(ledger: Ledger, text: str, *, limit: int = 50) -> Page:
         "JOIN messages m ON m.id = f.rowid LEFT JOIN submissions s ON s.id = m.submission_id "
         "ORDER BY f.rowid DESC", [query]))
     return Page(rows, total)
+
+
+def _width_term(ledger: Ledger, word: str) -> str | None:
+    """A word in any of its widths: applicants write ０３ as often as 03, ＡＢＣ as ABC."""
+    plain = unicodedata.normalize("NFKC", word)
+    wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in plain)
+    found = [t for v in dict.fromkeys((word, plain, wide)) if (t := _fts_term(ledger, v))]
+    if not found:
+        return None
+    return found[0] if len(found) == 1 else "(" + " OR ".join(found) + ")"
 
 
 def _fts_term(ledger: Ledger, word: str) -> str | None:

@@ -429,3 +429,25 @@ def test_migration_fills_search_and_first_received_for_existing_rows(tmp_path):
     ledger = Ledger(path, BlobStore(tmp_path / "blobs"))
     assert queries.search(ledger, "古い台帳の件名").total == 1
     assert ledger.db["submissions"].get(sid)["first_received_at"] == "2022-08-10T00:00:00+00:00"
+
+
+def test_search_finds_a_word_written_in_the_other_width(tmp_path):
+    from ingest import app
+    from ingest.config import load_settings
+    from tests.mails import CORE as SUBJECT_CORE
+    from tests.mails import mail
+    from tests.test_walking_skeleton import write_config
+
+    folder = tmp_path / "mails"
+    folder.mkdir()
+    (folder / "a.eml").write_bytes(mail(f"<幅テスト>{SUBJECT_CORE}", "電話番号：０４５－９８７－６５４３\n",
+                                        "wide@example.jp", "<wide@x>", attachments={"a.pdf": b"%PDF"}))
+    (folder / "b.eml").write_bytes(mail(f"<半角テスト>{SUBJECT_CORE}", "TEL: 06-1111-2222 ABCD\n",
+                                        "narrow@example.jp", "<narrow@x>", attachments={"a.pdf": b"%PDF"}))
+    config = write_config(tmp_path)
+    assert cli.main(["--config", str(config), "replay", str(folder)]) == 0
+    ledger = app.open_ledger(load_settings(config))
+    assert [r["from_addr"] for r in queries.search(ledger, "987").rows] == ["wide@example.jp"]
+    assert [r["from_addr"] for r in queries.search(ledger, "０６－１１１１").rows] == \
+        ["narrow@example.jp"]
+    assert [r["from_addr"] for r in queries.search(ledger, "ａｂｃｄ").rows] == ["narrow@example.jp"]
