@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ingest.config import Settings
+from ingest.health import poll_beat
 from ingest.imap_source import MailboxError, connect, new_mails
 from ingest.pipeline import PassReport, Pipeline, sample_context
 from ingest.progress import Progress
@@ -73,7 +74,7 @@ def poll_once(pipeline: Pipeline, stop: Callable[[], bool] | None = None) -> Pas
     if server is None:
         raise MailboxError("[imap] が設定されていません(config.example.toml を参照)")
     report = fetch_pass(pipeline, server, stop)
-    pipeline.ledger.beat(f"poll:{server.account}/{server.folder}", {"new": report.new})
+    pipeline.ledger.beat(poll_beat(server), {"new": report.new})
     return report
 
 

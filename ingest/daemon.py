@@ -22,6 +22,7 @@ from imapclient.exceptions import IMAPClientError
 
 from ingest import app
 from ingest.config import Settings
+from ingest.health import poll_error_beat
 from ingest.imap_source import MailboxError, connect
 from ingest.ledger_cmd import BackupError, backup, prune_backups
 from ingest.logs import setup_logging
@@ -93,7 +94,7 @@ class Daemon:
         except (MailboxError, SecretError, OSError, IMAPClientError, sqlite3.Error) as exc:
             delay = self.fetch_backoff.failed(now)
             with contextlib.suppress(sqlite3.Error):  # the ledger itself may be what failed
-                self.ledger.beat(f"poll-error:{server.account}/{server.folder}",
+                self.ledger.beat(poll_error_beat(server),
                                  {"error": str(exc), "retry_in_seconds": delay})
             log.error("mailbox: %s (retry in %.0f s)", exc, delay,
                       extra={"ctx_event": "poll_failed", "ctx_retry_in": delay})
@@ -102,7 +103,7 @@ class Daemon:
             log.info("mailbox reachable again", extra={"ctx_event": "poll_recovered"})
         self.fetch_backoff.succeeded()
         self.ledger.db["heartbeat"].delete_where("name = ?",
-                                                 [f"poll-error:{server.account}/{server.folder}"])
+                                                 [poll_error_beat(server)])
         if report.new:
             log.info("poll: %s", report.summary(),
                      extra={"ctx_event": "poll", "ctx_new": report.new})

@@ -7,7 +7,18 @@ import json
 from datetime import UTC, datetime
 
 from ingest.config import Settings
+from replies.connection import ServerConfig
 from state.ledger import Ledger
+
+
+def poll_beat(server: ServerConfig) -> str:
+    """Heartbeat name of the last successful poll of a mailbox folder."""
+    return f"poll:{server.account}/{server.folder}"
+
+
+def poll_error_beat(server: ServerConfig) -> str:
+    """Heartbeat name of the last failed poll, removed again by the next success."""
+    return f"poll-error:{server.account}/{server.folder}"
 
 
 def warnings(settings: Settings, ledger: Ledger, now: datetime | None = None) -> list[str]:
@@ -16,7 +27,7 @@ def warnings(settings: Settings, ledger: Ledger, now: datetime | None = None) ->
     found = []
     if settings.imap:
         name = f"{settings.imap.account}/{settings.imap.folder}"
-        last = beats.get(f"poll:{name}")
+        last = beats.get(poll_beat(settings.imap))
         if last is None:
             found.append(f"{name}: まだ一度も取得に成功していません(デーモンは起動していますか)")
         else:
@@ -25,7 +36,7 @@ def warnings(settings: Settings, ledger: Ledger, now: datetime | None = None) ->
                 minutes = int(age.total_seconds() // 60)
                 found.append(f"{name}: 最後に取得に成功してから {minutes} 分経過しています"
                              f"(しきい値 {int(settings.stale_after.total_seconds() // 60)} 分)")
-        error = beats.get(f"poll-error:{name}")
+        error = beats.get(poll_error_beat(settings.imap))
         if error is not None:
             detail = json.loads(error["detail"] or "{}")
             found.append(f"{name}: 取得エラー({error['at']}): {detail.get('error', '')}")
