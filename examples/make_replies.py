@@ -4,8 +4,12 @@
 
 Replays examples/mailbox/ through the real pipeline with `replay --dry-run` (nothing is queued
 or sent) into a temporary ledger, then copies the first rendered reply of each kind to
-examples/replies/<kind>.eml, with <kind>.txt beside it: the same mail decoded (headers and body)
-for reading without a mail program.
+examples/replies/<kind>.eml, with <kind>.txt beside it: the same mail decoded by Python's email
+package (headers and every text part) for reading without a mail program. The first deficiency
+notice is written once more with `charset = "iso-2022-jp"` (deficiency-iso-2022-jp.*).
+
+tests/test_replies_examples.py renders them again from the templates and compares the text, so
+a change of a template shows in review as a change of these files.
 
 A kind that no mail of the example mailbox produces (for instance `password_request`, when the
 password mail of the mailbox arrives in time) is rendered from a made-up context with the same
@@ -18,29 +22,33 @@ import shutil
 import sys
 import tempfile
 from datetime import UTC, datetime
+from email import message_from_bytes
+from email.policy import default
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from ingest.cli import main  # noqa: E402
 from ingest.config import Settings  # noqa: E402
-from ingest.pipeline import sample_context  # noqa: E402
-from parsers.mime import parse_message  # noqa: E402
+from ingest.pipeline import reply_context  # noqa: E402
 from replies.compose import compose, reply_message_id  # noqa: E402
 from replies.render import KINDS, Renderer  # noqa: E402
-from rules.findings import CATALOG, finding  # noqa: E402
+from rules.calendar import JST  # noqa: E402
+from rules.findings import finding  # noqa: E402
 
 MAILBOX = REPO / "examples" / "mailbox"
 OUT = REPO / "examples" / "replies"
 MADE_UP = "(例のメールボックスにこの種類の返信がないため、作成した内容から描画しました)"
+JIS_NOTE = ("(replies.charset = \"iso-2022-jp\" の場合。JIS X 0208 にない文字は標準の文字に置き換え、"
+            "原文を UTF-8 の部分に添えています)")
 
 
-def replay_dry_run(work: Path) -> Path:
+def replay_dry_run(work: Path, charset: str = "utf-8") -> Path:
+    work.mkdir(parents=True, exist_ok=True)
     config = work / "config.toml"
-    config.write_text('[paths]\nledger = "ledger.db"\nblobs = "blobs"\noutbox = "outbox"\n',
-                      encoding="utf-8")
+    config.write_text('[paths]\nledger = "ledger.db"\nblobs = "blobs"\noutbox = "outbox"\n'
+                      f'[replies]\ncharset = "{charset}"\n', encoding="utf-8")
     if main(["--config", str(config), "replay", str(MAILBOX), "--dry-run"]) != 0:
         raise SystemExit("replay --dry-run failed; see the message above")
     return work / "outbox" / "dry-run"
@@ -54,18 +62,13 @@ def made_up(kind: str) -> bytes:
         "deficiency": [finding("SENDER_DETAILS_MISSING",
                                "メール本文に次の差出人情報の記載がありません：役職、電話番号")],
         "password_request": [finding("ARCHIVE_PASSWORD_MISSING",
-                                     "申請書類一式.zip のパスワードが届いていません")],
+                                     "暗号化されたファイル 申請書類一式.zip のパスワードが届いていません")],
         "out_of_period": [finding("OUTSIDE_PERIOD", "締切後に受信しました")],
     }[kind]
-    context: dict[str, Any] = {
-        **sample_context(settings),
-        "submission": {"id": 99, "consortium": "みなと町DX連携コンソーシアム"},
-        "sender_salutation": "株式会社みなと製作所\n港 太郎 様",
-        "received_at": "2022年9月8日 17:45",
-        "files": ["申請書類一式.zip"],
-        "deficiencies": [_item(f) for f in findings],
-        "notices": [],
-    }
+    context = reply_context(
+        settings, {"id": 99, "consortium": "みなと町DX連携コンソーシアム"}, findings,
+        {"sender": {"company": "株式会社みなと製作所", "name": "港 太郎"}},
+        datetime(2022, 9, 8, 17, 45, tzinfo=JST), ["申請書類一式.zip"])
     subject, body = Renderer().render(kind, context)
     return compose(
         from_addr=settings.secretariat_address, from_name=settings.secretariat_name,
@@ -76,39 +79,54 @@ def made_up(kind: str) -> bytes:
     )
 
 
-def _item(f: Any) -> dict[str, Any]:
-    info = CATALOG[f.code]
-    return {"code": f.code, "meaning": info.meaning, "fix": info.fix, "detail": f.detail,
-            "member": f.member, "document": f.document}
-
-
 def readable(raw: bytes, note: str | None) -> str:
-    record = parse_message(raw)
-    headers = {name.lower(): value for name, value in reversed(record.headers)}
+    """The mail as Python's email package decodes it: the headers a reader sees, then every
+    text part (an ISO-2022-JP reply may carry the original text as a UTF-8 alternative)."""
+    msg = message_from_bytes(raw, policy=default)
     lines = [note] if note else []
     for name in ("From", "To", "Subject", "Message-ID", "In-Reply-To", "References",
                  "Auto-Submitted", "Content-Type"):
-        if name.lower() in headers:
-            lines.append(f"{name}: {headers[name.lower()]}")
-    return "\n".join([*lines, "", record.body])
+        if msg[name] is not None:
+            lines.append(f"{name}: {' '.join(str(msg[name]).split())}")
+    for part in msg.walk():
+        if part.get_content_type() == "text/plain":
+            lines += ["", f"---- {part.get_content_type()}; charset={part.get_content_charset()}",
+                      part.get_content().replace("\r\n", "\n").rstrip("\n")]
+    return "\n".join(lines) + "\n"
+
+
+def write_examples(out: Path) -> list[str]:
+    """Render every example reply into `out`; returns one line per file for the operator."""
+    said = []
+    with tempfile.TemporaryDirectory(prefix="make-replies-") as tmp:
+        rendered = replay_dry_run(Path(tmp) / "utf8")
+        jis = replay_dry_run(Path(tmp) / "jis", "iso-2022-jp")
+        out.mkdir(parents=True, exist_ok=True)
+        for kind in KINDS:
+            found = sorted(rendered.glob(f"*-{kind}.eml"))
+            if found:
+                raw, note = found[0].read_bytes(), None
+                said.append(f"{kind}: {found[0].name} (例のメールボックスから)")
+            else:
+                raw, note = made_up(kind), MADE_UP
+                said.append(f"{kind}: {MADE_UP}")
+            _write(out, kind, raw, note)
+        for path in sorted(jis.glob("*-deficiency.eml"))[:1]:
+            _write(out, "deficiency-iso-2022-jp", path.read_bytes(), JIS_NOTE)
+            said.append(f"deficiency-iso-2022-jp: {path.name} (charset = \"iso-2022-jp\")")
+    return said
+
+
+def _write(out: Path, name: str, raw: bytes, note: str | None) -> None:
+    (out / f"{name}.eml").write_bytes(raw)
+    (out / f"{name}.txt").write_text(readable(raw, note), encoding="utf-8")
 
 
 def main_script() -> int:
-    with tempfile.TemporaryDirectory(prefix="make-replies-") as tmp:
-        rendered = replay_dry_run(Path(tmp))
-        found = {kind: sorted(rendered.glob(f"*-{kind}.eml")) for kind in KINDS}
-        if OUT.exists():
-            shutil.rmtree(OUT)
-        OUT.mkdir(parents=True)
-        for kind in KINDS:
-            if found[kind]:
-                raw, note = found[kind][0].read_bytes(), None
-                print(f"{kind}: {found[kind][0].name} (例のメールボックスから)")
-            else:
-                raw, note = made_up(kind), MADE_UP
-                print(f"{kind}: {MADE_UP}")
-            (OUT / f"{kind}.eml").write_bytes(raw)
-            (OUT / f"{kind}.txt").write_text(readable(raw, note), encoding="utf-8")
+    if OUT.exists():
+        shutil.rmtree(OUT)
+    for line in write_examples(OUT):
+        print(line)
     print(f"{OUT} に書き出しました")
     return 0
 

@@ -26,7 +26,7 @@ class Settings:
     blobs_dir: Path = Path("var/blobs")
     outbox_dir: Path = Path("var/outbox")
     secretariat_address: str = "it-renkei@example.go.jp"
-    secretariat_name: str = "令和4年度「共創型サービスIT連携支援事業」事務局"
+    secretariat_name: str = ""  # empty: 「<year_label>「<subsidy_name>」事務局」 from [program]
     our_addresses: tuple[str, ...] = ()
     approve_deficiencies: bool = True
     reply_to_sender_block: bool = False  # To: the sender block's address instead of From:
@@ -51,6 +51,18 @@ class Settings:
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
     program: Program = field(default_factory=Program)
     source: Path | None = None  # the file these settings came from, None for embedded defaults
+    # Where applicants ask questions, printed in every reply (default: secretariat_address).
+    inquiry_email: str = ""
+    inquiry_phone: str | None = None
+
+    def __post_init__(self) -> None:
+        # The program's name is written once, in [program]; the signature is built from it.
+        if not self.secretariat_name:
+            program = self.program
+            object.__setattr__(self, "secretariat_name",
+                               f"{program.year_label}「{program.subsidy_name}」事務局")
+        if not self.inquiry_email:
+            object.__setattr__(self, "inquiry_email", self.secretariat_address)
 
     @property
     def own_addresses(self) -> frozenset[str]:
@@ -99,7 +111,7 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
         blobs_dir=rel(paths.pop("blobs", str(defaults.blobs_dir))),
         outbox_dir=rel(paths.pop("outbox", str(defaults.outbox_dir))),
         secretariat_address=secretariat.pop("address", defaults.secretariat_address),
-        secretariat_name=secretariat.pop("name", defaults.secretariat_name),
+        secretariat_name=secretariat.pop("name", ""),
         our_addresses=tuple(secretariat.pop("other_addresses", ())),
         approve_deficiencies=replies.pop("approve_deficiencies", True),
         reply_to_sender_block=bool(replies.pop("reply_to_sender_block", False)),
@@ -126,6 +138,8 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
         ),
         program=_program(program),
         source=source,
+        inquiry_email=str(secretariat.pop("inquiry_email", "")),
+        inquiry_phone=str(p) if (p := secretariat.pop("inquiry_phone", None)) else None,
     )
     for name, rest in (("paths", paths), ("secretariat", secretariat), ("replies", replies),
                        ("daemon", daemon), ("calendar", cal), ("submissions", windows),
@@ -133,7 +147,25 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
         _no_leftovers(name, rest)
     if settings.reply_charset.lower() not in ("utf-8", "iso-2022-jp"):
         raise ConfigError("replies.charset は utf-8 か iso-2022-jp を指定してください")
+    _check_secretariat(settings)
     return settings
+
+
+def _check_secretariat(settings: Settings) -> None:
+    """The signature must name the program as [program] does, so a reply never calls it by
+    two names; and applicants must have an address to ask at."""
+    subsidy = settings.program.subsidy_name
+    if subsidy not in settings.secretariat_name:
+        raise ConfigError(
+            f"secretariat.name「{settings.secretariat_name}」に補助金の名称「{subsidy}」"
+            "(program.subsidy_name)がありません。返信の署名と差出人名には同じ名称を使います。"
+            "secretariat.name を消すと program から「"
+            f"{settings.program.year_label}「{subsidy}」事務局」になります"
+        )
+    if "@" not in settings.inquiry_email or any(c.isspace() for c in settings.inquiry_email):
+        raise ConfigError(
+            f"secretariat.inquiry_email「{settings.inquiry_email}」はメールアドレスではありません"
+        )
 
 
 def _server(table: dict[str, Any], name: str, rel: Any) -> ServerConfig:

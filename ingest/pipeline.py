@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.config import Settings
+from ingest.consortium_name import consortium_for_reply, printable
 from ingest.correlate import (
     claim_earlier_passwords,
     next_version,
@@ -279,8 +280,10 @@ class Pipeline:
         received_at = datetime.fromisoformat(message["received_at"])
         files = [r[0] for r in self.ledger.db.execute(
             "SELECT path FROM attachments WHERE submission_id = ? ORDER BY id", [submission])]
+        consortium, where = consortium_for_reply(self.ledger, self.settings, sub)
         subject, body = self.renderer.render(kind, reply_context(
-            self.settings, sub, findings, facts, received_at, files))
+            self.settings, {**sub, "consortium": consortium}, findings, facts, received_at,
+            files, consortium_from=where))
         message_id = reply_message_id(submission, kind, self.settings.secretariat_address)
         to_addr = reply_recipient(sub["lead_email"], facts.get("sender", {}).get("email"),
                                   prefer_sender_block=self.settings.reply_to_sender_block) \
@@ -323,11 +326,14 @@ class Pipeline:
 def reply_context(
     settings: Settings, submission: dict[str, Any], findings: list[Finding],
     facts: dict[str, Any], received_at: datetime, files: list[str],
+    consortium_from: str | None = "subject",
 ) -> dict[str, Any]:
     program = settings.program
     sender = facts.get("sender", {})
-    company, name = sender.get("company"), sender.get("name")
+    company, name = printable(sender.get("company")), printable(sender.get("name"))
     salutation = "\n".join(x for x in (company, f"{name} 様" if name else "ご担当者 様") if x)
+    consortium = printable(submission["consortium"])
+    calendar = settings.calendar
 
     def item(f: Finding) -> dict[str, Any]:
         info = CATALOG[f.code]
@@ -335,15 +341,25 @@ def reply_context(
                 "member": f.member, "document": f.document}
 
     return {
-        "submission": {"id": submission["id"], "consortium": submission["consortium"]},
+        # consortium: from the subject, else the forms, else the file names (consortium_from)
+        "submission": {"id": submission["id"], "consortium": consortium,
+                       "consortium_from": consortium_from if consortium else None},
         "program": program,
         "secretariat_name": settings.secretariat_name,
         "secretariat_address": settings.secretariat_address,
+        "contact": {"email": settings.inquiry_email, "phone": settings.inquiry_phone,
+                    "hours": f"平日 {calendar.open_at.hour}:{calendar.open_at.minute:02d}〜"
+                             f"{calendar.close_at.hour}:{calendar.close_at.minute:02d}"},
         "sender_salutation": salutation,
         "received_at": jst_text(received_at),
         "fix_by": jst_text(program.period_end),
         "period": f"{jst_text(program.period_start)}〜{jst_text(program.period_end)}",
-        "files": files,
+        # where the receive time lies: "受付開始前" | "締切後" | None (inside the period)
+        "timing": ("受付開始前" if received_at < program.period_start
+                   else "締切後" if received_at > program.period_end else None),
+        # deficiency codes, each once: templates make a sentence depend on them
+        "codes": list(dict.fromkeys(f.code for f in findings if f.severity == "deficiency")),
+        "files": [printable(f) or "" for f in files],
         "deficiencies": [item(f) for f in findings if f.severity == "deficiency"],
         "notices": [item(f) for f in findings if f.severity == "notice"],
     }
@@ -358,9 +374,14 @@ def sample_context(settings: Settings) -> dict[str, Any]:
                          ["例.xlsx"])
 
 
+_WEEKDAYS = "月火水木金土日"
+
+
 def jst_text(moment: datetime) -> str:
+    """「2022年9月9日(金) 23:59」: the one way replies write a time (JST)."""
     local = moment.astimezone(JST)
-    return f"{local.year}年{local.month}月{local.day}日 {local.hour}:{local.minute:02d}"
+    return (f"{local.year}年{local.month}月{local.day}日({_WEEKDAYS[local.weekday()]}) "
+            f"{local.hour}:{local.minute:02d}")
 
 
 def _notes(record: MessageRecord, row: dict[str, Any]) -> list[str]:

@@ -124,7 +124,10 @@ def _over_daily_cap(ledger: Ledger, to_addr: str, now: datetime, cap: int) -> st
 
 
 def _charset_of(raw: bytes) -> str:
-    return (message_from_bytes(raw).get_content_charset() or "utf-8").lower()
+    # The first text part: an ISO-2022-JP reply may carry a UTF-8 alternative after it.
+    first = next((p for p in message_from_bytes(raw).walk() if p.get_content_maintype() == "text"),
+                 None)
+    return ((first.get_content_charset() if first else None) or "utf-8").lower()
 
 
 def _fallback_note(raw: bytes, requested: str) -> str | None:

@@ -9,6 +9,7 @@ statically (every name and attribute it reads exists in the context) and by rend
 from __future__ import annotations
 
 import traceback
+import unicodedata
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from jinja2 import (
 
 KINDS = ("receipt", "deficiency", "out_of_period", "password_request")
 # Names Jinja itself provides inside templates; never "unknown variables".
+_CONTROL = {"Cc", "Cf", "Zl", "Zp", "Cs"}
 _JINJA_NAMES = {"loop", "range", "dict", "lipsum", "cycler", "joiner", "namespace", "super",
                 "self", "varargs", "kwargs", "caller", "true", "false", "none", "True",
                 "False", "None"}
@@ -61,6 +63,7 @@ class Renderer:
                 f"{_message(exc)}"
             ) from exc
         subject, _, body = text.partition("\n")
+        subject, body = _clean(subject, keep=""), _clean(body, keep="\n\t")
         if not subject.strip():
             raise TemplateProblem(
                 f"返信テンプレート {self.origin(f'{kind}.j2')}: 1行目(件名)が空です。"
@@ -136,6 +139,13 @@ class Renderer:
             if frame.filename and frame.filename.endswith(".j2"):
                 return f"{self.origin(Path(frame.filename).name)} {frame.lineno} 行目"
         return self.origin(fallback)
+
+
+def _clean(text: str, keep: str) -> str:
+    """Control characters (VT, FS, U+2028 …) that came with a name or file name never reach
+    a header or the text: a header with them cannot be sent, a reader shows them as breaks."""
+    return "".join(c if c in keep or unicodedata.category(c) not in _CONTROL else " "
+                   for c in text)
 
 
 def by_code(findings: list[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -90,11 +90,11 @@ def test_deficiency_waits_for_approval_then_goes_out_once(tmp_path, smtp_server,
     capsys.readouterr()
     assert outbox(config, "show", str(row["id"])) == 0
     shown = capsys.readouterr().out
-    assert "Subject: 【不備連絡】テストコンソーシアム" in shown
+    assert "Subject: 【不備連絡】<テストコンソーシアム>" in shown
     assert "To: sato@fubi.example.jp" in shown
     assert "Auto-Submitted: auto-replied" in shown
     assert "In-Reply-To: <bad-1@fubi>" in shown
-    assert "不備がありました" in shown  # the body, decoded
+    assert "不備がございました" in shown  # the body, decoded
 
     assert outbox(config, "approve", str(row["id"]), "--by", "suzuki") == 0
     assert outbox(config, "send-due", "--by", "suzuki") == 0

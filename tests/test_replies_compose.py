@@ -13,6 +13,7 @@ from replies.address import clean_address, refusal, reply_recipient
 from replies.charset import choose, jis_safe
 from replies.compose import compose, reply_message_id
 from rules.calendar import BusinessCalendar
+from tests.mail_readers import read, rfc2047, shown_text
 
 JST = timezone(timedelta(hours=9))
 OURS = "it-renkei@example.go.jp"
@@ -32,19 +33,55 @@ def build(body: str = BODY, subject: str = SUBJECT, charset: str = "utf-8",
     )
 
 
-def test_iso_2022_jp_reply_with_maru_one_decodes_back_to_the_same_text():
+NAME = "令和4年度「共創型サービスIT連携支援補助金」事務局"
+
+
+def test_iso_2022_jp_reply_replaces_windows_only_characters_and_keeps_the_original_in_utf8():
     raw = build(charset="iso-2022-jp")
+    assert raw.isascii()  # 7-bit, as ISO-2022-JP must be
+    assert b"\x1b$B-" not in raw  # no NEC row 13 (①, ㈱, №, Ⅲ), which only Windows decodes
+    got = read(raw)
+    jis, original = got.texts
+    assert jis == ("有限会社さくら商店\n桜井 花子 様\n\n受付番号 (1)、(株)テスト、No.12、III期、"
+                   "期間 8月3日〜9月9日\n" + "長い行" * 40 + "\n")
+    assert original == BODY  # the UTF-8 alternative: exactly as written
+    assert "\ufffd" not in jis + original
+    assert shown_text(raw) == BODY
     msg = email.message_from_bytes(raw)
-    assert msg.get_content_charset() == "iso-2022-jp"
-    assert raw.isascii()  # 7-bit JIS, as ISO-2022-JP must be
-    assert b"\x1b$B-!" in raw  # ① as NEC row 13, the way Japanese mailers write it
-    record = parse_message(raw)
-    assert record.body == BODY
-    assert record.subject == SUBJECT
-    assert record.from_name == "令和4年度「共創型サービスIT連携支援事業」事務局"
+    assert msg.get_content_type() == "multipart/alternative"
+    assert [p.get_content_charset() for p in msg.get_payload()] == ["iso-2022-jp", "utf-8"]
+    assert got.subject == SUBJECT  # ① in a header: UTF-8 words, read by every reader
     head, _, text = raw.partition(b"\r\n\r\n")
-    assert all(len(line) <= 78 for line in head.split(b"\r\n"))
-    assert all(len(line) <= 998 for line in text.split(b"\r\n"))
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    assert all(len(line) <= 78 for line in head.split(b"\r\n") if not line.startswith(b"From"))
+
+
+def test_iso_2022_jp_reply_within_jis_x_0208_is_one_part_every_reader_decodes():
+    body = "株式会社テスト\n山田 太郎 様\n\nお世話になっております。\n期間 8月3日～9月9日 －\n"
+    raw = build(body=body, subject="【受付確認】<港町>令和4年度", charset="iso-2022-jp")
+    msg = email.message_from_bytes(raw)
+    assert msg.get_content_type() == "text/plain"
+    assert msg.get_content_charset() == "iso-2022-jp"
+    (text,) = read(raw).texts  # Python's own strict iso2022_jp codec
+    assert "\ufffd" not in text
+    # the same JIS code: Windows mailers show ～ and －, Python its 〜 and −
+    assert text.translate(str.maketrans("〜−", "～－")) == body
+    assert parse_message(raw).body == body
+    assert "ISO-2022-JP" in read(raw).raw_headers["Subject"]
+    assert rfc2047(read(raw).raw_headers["Subject"]) == "【受付確認】<港町>令和4年度"
+
+
+@pytest.mark.parametrize("char, written", [
+    ("①", "(1)"), ("⑳", "(20)"), ("㈱", "(株)"), ("Ⅲ", "III"), ("№", "No."), ("髙", "高"),
+    ("﨑", "崎"), ("ｶ", "カ"), ("㍻", "平成"), ("\U0001F600", "〓"), ("～", "〜"), ("〜", "〜"),
+])
+def test_every_character_has_a_form_python_decodes_from_iso_2022_jp(char, written):
+    raw = build(body=f"山{char}田\n", charset="iso-2022-jp")
+    texts = read(raw).texts
+    assert texts[0] == f"山{written}田\n"
+    assert texts[-1].translate(str.maketrans("〜", "～")) == f"山{char}田\n".translate(
+        str.maketrans("〜", "～"))
+    assert jis_safe(char) == (len(texts) == 1)
 
 
 def test_a_line_too_long_for_iso_2022_jp_goes_out_in_utf8_unchanged():
@@ -52,21 +89,14 @@ def test_a_line_too_long_for_iso_2022_jp_goes_out_in_utf8_unchanged():
     raw = build(body=body, charset="iso-2022-jp")
     assert email.message_from_bytes(raw).get_content_charset() == "utf-8"
     assert parse_message(raw).body == body
+    assert choose("iso-2022-jp", body).charset == "utf-8"
 
 
-def test_wave_dash_is_written_in_the_form_a_japanese_mailer_reads_back():
-    raw = build(body="期間 8月3日〜9月9日\n", charset="iso-2022-jp")
-    assert parse_message(raw).body == "期間 8月3日～9月9日\n"  # same JIS code, CP932 form
-
-
-def test_character_outside_iso_2022_jp_keeps_the_text_in_utf8():
-    body = "髙橋 様\n﨑 ｶﾀｶﾅ ①\n"
-    raw = build(body=body, charset="iso-2022-jp")
-    assert email.message_from_bytes(raw).get_content_charset() == "utf-8"
-    assert parse_message(raw).body == body  # nothing replaced, nothing lost
-    choice = choose("iso-2022-jp", body)
-    assert choice.charset == "utf-8" and "髙" in choice.note and "ｶ" in choice.note
-    assert not jis_safe("髙") and jis_safe("①") and jis_safe("㈱") and jis_safe("高")
+def test_choice_says_what_was_replaced():
+    choice = choose("iso-2022-jp", "髙橋 様\n﨑 ｶﾀｶﾅ ①\n")
+    assert choice.charset == "iso-2022-jp" and "髙" in choice.note and "ｶ" in choice.note
+    assert not jis_safe("髙") and not jis_safe("①") and not jis_safe("㈱") and jis_safe("高")
+    assert choose("utf-8", "①").note is None
 
 
 def test_utf8_is_the_default():
@@ -75,6 +105,24 @@ def test_utf8_is_the_default():
     assert msg.get_content_charset() == "utf-8"
     assert msg.get_content().replace("\r\n", "\n") == BODY
     assert str(msg["Subject"]) == SUBJECT
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "iso-2022-jp"])
+@pytest.mark.parametrize("name", [NAME, "令和4年度「共創型サービスIT連携支援補助金」事務局(髙橋担当)",
+                                  "事務局", "IT Renkei Secretariat"])
+def test_from_display_name_reads_whole_in_every_decoder(charset, name):
+    raw = compose(
+        from_addr=OURS, from_name=name, to_addr="a@example.jp", subject="件名", body="本文\n",
+        message_id="<x@y>", in_reply_to=None, references=(), date=datetime(2022, 8, 19, tzinfo=UTC),
+        charset=charset)
+    got = read(raw)
+    assert got.display_name == name  # Python's address parser
+    header = got.raw_headers["From"]
+    for joined_with_space in (False, True):  # RFC 2047 §6.2, and as address parsers do
+        decoded = rfc2047(header, space_between_words=joined_with_space)
+        assert decoded.rsplit("<", 1)[0].strip().strip('"') == name
+    assert email.utils.parseaddr(rfc2047(header))[1] == OURS
+    assert raw.partition(b"\r\n")[0].startswith(b"From: ") and raw.partition(b"\r\n")[0] != b"From: "
 
 
 @pytest.mark.parametrize("charset", ["utf-8", "iso-2022-jp"])

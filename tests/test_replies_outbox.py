@@ -480,7 +480,6 @@ def test_wrong_password_is_reported_and_nothing_is_lost(tmp_path, smtp_tls_serve
 
 
 def test_iso_2022_jp_reply_arrives_as_written(tmp_path, smtp_server):
-    from parsers.mime import parse_message
 
     ledger = open_ledger(tmp_path)
     body = "①番の書類を受け付けました。㈱テスト\n"
@@ -494,6 +493,8 @@ def test_iso_2022_jp_reply_arrives_as_written(tmp_path, smtp_server):
                               charset="iso-2022-jp"))
     assert send(ledger, smtp_config(smtp_server)).sent == 1
     (mail,) = smtp_server.wait_for(1)
-    assert mail.message.get_content_charset() == "iso-2022-jp"
-    assert parse_message(mail.data).body == body
+    jis, original = (p for p in mail.message.walk() if p.get_content_maintype() == "text")
+    assert jis.get_content_charset() == "iso-2022-jp"
+    assert jis.get_payload(decode=True).decode("iso2022_jp") == "(1)番の書類を受け付けました。(株)テスト\r\n"
+    assert original.get_payload(decode=True).decode("utf-8").replace("\r\n", "\n") == body
     assert ledger.db["replies"].get(1)["charset"] == "iso-2022-jp"

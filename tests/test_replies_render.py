@@ -2,48 +2,44 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ingest.config import Settings
-from ingest.pipeline import sample_context
+from ingest.pipeline import reply_context, sample_context
 from replies.render import KINDS, Renderer, TemplateProblem
+from rules.calendar import JST
 from rules.findings import CATALOG, Finding, finding
 
 FILES = ["4_交付申請書_テスト.xlsx", "5_補助事業概要書.pdf", "7_誓約書_㈱テスト.pdf"]
 
 
-def item(f: Finding) -> dict[str, Any]:
-    info = CATALOG[f.code]
-    return {"code": f.code, "meaning": info.meaning, "fix": info.fix, "detail": f.detail,
-            "member": f.member, "document": f.document}
+RECEIVED = datetime(2022, 8, 10, 10, 15, tzinfo=JST)
+NAME = "港町DX連携コンソーシアム"
 
 
-def context(findings: list[Finding], files: list[str] | None = None) -> dict[str, Any]:
-    """The pipeline's own sample context (so the variable names are the real ones), filled
-    with this test's submission."""
-    return {
-        **sample_context(Settings()),
-        "submission": {"id": 42, "consortium": "港町DX連携コンソーシアム"},
-        "sender_salutation": "株式会社テスト\n山田太郎 様",
-        "received_at": "2022年8月10日 10:15",
-        "files": FILES if files is None else files,
-        "deficiencies": [item(f) for f in findings if f.severity == "deficiency"],
-        "notices": [item(f) for f in findings if f.severity == "notice"],
-    }
+def context(findings: list[Finding], files: list[str] | None = None, *,
+            consortium: str | None = NAME, received: datetime = RECEIVED,
+            settings: Settings | None = None) -> dict[str, Any]:
+    """The pipeline's own context (so the variable names and values are the real ones)."""
+    return reply_context(
+        settings or Settings(), {"id": 42, "consortium": consortium}, findings,
+        {"sender": {"company": "株式会社テスト", "name": "山田 太郎"}}, received,
+        FILES if files is None else files)
 
 
 def test_receipt_lists_every_file_received_one_per_line():
     subject, body = Renderer().render("receipt", context([]))
-    assert subject.startswith("【受付確認】港町DX連携コンソーシアム")
-    assert "受付" in body and "山田太郎 様" in body
+    assert subject == f"【受付確認】<{NAME}>令和4年度「共創型サービスIT連携支援補助金」 応募書類送付"
+    assert "受け付けました" in body and "山田 太郎 様" in body
     lines = body.splitlines()
     for number, name in enumerate(FILES, 1):
         assert f"  {number}. {name}" in lines
     assert f"受信したファイル({len(FILES)} 件)" in body
-    assert "2022年8月10日 10:15 に受信した" in body
+    assert "2022年8月10日(水) 10:15 に受信いたしました" in body
 
 
 def test_receipt_without_attachments_says_so():
@@ -60,27 +56,29 @@ def test_deficiency_lists_each_finding_with_fix_and_deadline():
                 document="tax"),
     ]
     subject, body = Renderer().render("deficiency", context(findings))
-    assert subject.startswith("【不備連絡】")
-    assert "不備" in body and "(3 件)" in body
+    assert subject.startswith(f"【不備連絡】<{NAME}>")
+    assert "不備がございました(3 件)" in body
     for f in findings:
         assert f.detail in body
     # one heading and one fix per code, each finding under it with its member and document
     assert body.count("必要書類が添付されていません") == 1
-    assert body.count("不足している書類を添付して送付してください。") == 1
+    assert body.count(f"ご対応: {CATALOG['DOCUMENT_MISSING'].fix}") == 1
     assert "(対象: 株式会社テスト)(書類: 7. 誓約書)" in body
-    assert body.count("期限: 2022年9月9日 23:59") == 2
-    assert "メール本文に会社名、役職、氏名、メールアドレス、電話番号を記載して" in body
+    assert body.count("期限: 2022年9月9日(金) 23:59") == 2
+    assert "メール本文に会社名、役職、氏名、メールアドレス、電話番号をご記載ください。" in body
+    assert f"件名: <{NAME}>令和4年度「共創型サービスIT連携支援補助金」 応募書類送付" in body
 
 
 def test_password_request_and_out_of_period_say_what_happened():
     pw = [finding("ARCHIVE_PASSWORD_MISSING", "申請書類.zip のパスワードが届いていません")]
     subject, body = Renderer().render("password_request", context(pw))
-    assert subject.startswith("【パスワード未着】")
+    assert subject.startswith(f"【パスワード未着】<{NAME}>")
     assert "申請書類.zip のパスワードが届いていません" in body and "別のメール" in body
     late = [finding("OUTSIDE_PERIOD", "締切後です")]
-    subject, body = Renderer().render("out_of_period", context(late))
-    assert subject.startswith("【受付期間外】")
-    assert "(締切後です)" in body and "2022年8月3日 0:00〜2022年9月9日 23:59" in body
+    subject, body = Renderer().render(
+        "out_of_period", context(late, received=datetime(2022, 9, 10, 0, 3, tzinfo=JST)))
+    assert subject.startswith(f"【受付期間外】<{NAME}>")
+    assert "2022年8月3日(水) 0:00〜2022年9月9日(金) 23:59)の締切後に届いた" in body
 
 
 def test_builtin_templates_pass_the_start_up_check():

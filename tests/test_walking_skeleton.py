@@ -66,7 +66,7 @@ def test_poll_fetches_records_and_sends_once(dovecot, smtp_server, tmp_path, cap
     received = smtp_server.wait_for(2)
     by_to = {m.rcpt_tos[0]: m for m in received}
     receipt = by_to[LEAD]
-    assert subject_of(receipt.data).startswith(f"【受付確認】{VALID_CONSORTIUM}")
+    assert subject_of(receipt.data).startswith(f"【受付確認】<{VALID_CONSORTIUM}>")
     assert receipt.message["In-Reply-To"] == "<good-1@minato-seiki.example.jp>"
     assert receipt.message["Auto-Submitted"] == "auto-replied"
     assert subject_of(by_to["sato@fubi.example.jp"].data).startswith("【不備連絡】")
