@@ -11,20 +11,23 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from typing import Any
 
 from ingest import app
 from ingest.config import Settings
 from ingest.ledger_cmd import table
-from ingest.quarantine_release import HEADERS_ONLY_MARK, ReleaseRefused, release, release_and_process
+from ingest.quarantine_release import (
+    HEADERS_ONLY_MARK,
+    ReleaseRefused,
+    headline,
+    release,
+    release_and_process,
+)
 from ingest.verbs import add_group, add_verb
-from parsers.textcodec import decode_header
 from state import queries
 from state.ledger import Ledger
 
-__all__ = ["HEADERS_ONLY_MARK", "release"]  # kept importable from here for scripts
+__all__ = ["HEADERS_ONLY_MARK", "headline", "release"]  # kept importable from here for scripts
 
 
 
@@ -115,29 +118,6 @@ def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
     where = f"(申請 {done.submission_id})" if done.submission_id else ""
     print(f"メール {args.id} を再処理しました: 状態 {done.state}{where}")
     return 0
-
-
-def headline(ledger: Ledger, row: dict[str, Any]) -> dict[str, str]:
-    """From, Subject and Date of a mail: from its row, else read from its raw headers.
-
-    A mail quarantined before parsing has no subject in its row; its headers are decoded here
-    with the same Japanese-aware decoder the parser uses. Never raises: this is what staff
-    look at when something already went wrong.
-    """
-    found = {"from": row.get("from_addr") or "", "subject": row.get("subject") or "",
-             "date": row.get("date_header") or ""}
-    if found["from"] and found["subject"]:
-        return found
-    try:
-        raw = ledger.raw(row["id"])
-        headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536])
-        for key, name in (("from", "From"), ("subject", "Subject"), ("date", "Date")):
-            value = headers.get(name)
-            if not found[key] and value is not None:
-                found[key] = decode_header(value).text
-    except Exception as exc:  # a broken mail is why it is here: show what can be shown
-        found["subject"] = found["subject"] or f"(ヘッダーを読めません: {type(exc).__name__})"
-    return found
 
 
 def _message(ledger: Ledger, message: int) -> dict[str, Any] | None:

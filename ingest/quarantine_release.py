@@ -4,9 +4,13 @@ CLI (`quarantine release`) and the web console (再処理), so both refuse and r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from typing import Any
 
 from ingest import app
 from ingest.config import Settings
+from parsers.textcodec import decode_header
 from state.ledger import Ledger
 
 # The IMAP source records only the headers of a mail over the size limit; its body is still on
@@ -68,3 +72,26 @@ def release(ledger: Ledger, message: int, *, actor: str | None = None) -> None:
         problem = ledger.db["messages"].get(message)["problem"]
         ledger.db["messages"].update(message, {"state": "received", "problem": None})
         ledger.event("message", message, "released", {"problem": problem}, actor=actor)
+
+
+def headline(ledger: Ledger, row: dict[str, Any]) -> dict[str, str]:
+    """From, Subject and Date of a mail: from its row, else read from its raw headers.
+
+    A mail quarantined before parsing has no subject in its row; its headers are decoded here
+    with the same Japanese-aware decoder the parser uses. Never raises: this is what staff
+    look at when something already went wrong.
+    """
+    found = {"from": row.get("from_addr") or "", "subject": row.get("subject") or "",
+             "date": row.get("date_header") or ""}
+    if found["from"] and found["subject"]:
+        return found
+    try:
+        raw = ledger.raw(row["id"])
+        headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536])
+        for key, name in (("from", "From"), ("subject", "Subject"), ("date", "Date")):
+            value = headers.get(name)
+            if not found[key] and value is not None:
+                found[key] = decode_header(value).text
+    except Exception as exc:  # a broken mail is why it is here: show what can be shown
+        found["subject"] = found["subject"] or f"(ヘッダーを読めません: {type(exc).__name__})"
+    return found
