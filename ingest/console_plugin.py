@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -52,19 +51,17 @@ class Console:
     client_throttle: LoginThrottle = field(default_factory=lambda: LoginThrottle(free=10))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    @contextmanager
-    def ledger(self) -> Iterator[Ledger]:
-        ledger = app.open_ledger(self.settings)
-        try:
-            yield ledger
-        finally:
-            ledger.close()
+    _ledger: Ledger | None = None
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """`fn(ledger, *args)` on a worker thread, one at a time (SQLite has one writer)."""
+        """`fn(ledger, *args)` on a worker thread, one at a time (SQLite has one writer). The
+        console keeps one connection: opening one per request would run the migration check
+        and checkpoint the WAL each time."""
         def call() -> T:
-            with self._lock, self.ledger() as ledger:
-                return fn(ledger, *args, **kwargs)
+            with self._lock:
+                if self._ledger is None:
+                    self._ledger = app.open_ledger(self.settings)
+                return fn(self._ledger, *args, **kwargs)
         return await asyncio.to_thread(call)
 
 

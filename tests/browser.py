@@ -5,9 +5,14 @@ load, an answer) with a generous limit, never a fixed sleep."""
 from __future__ import annotations
 
 import base64
+import http.cookiejar
 import json
+import re
+import socket
 import subprocess
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,9 +21,19 @@ from typing import Any
 
 import websocket  # websocket-client
 
-from tests.test_staff_serve import CHROMIUM_FLAGS, free_port
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run")
+# The account the served test ledgers are given (made with the real `staff add`).
+STAFF, PASSWORD = "suzuki.hanako", "春の受付2022-確認"
 
 LIMIT = 120.0  # seconds; only a wedged browser takes this long
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class Browser:
@@ -137,3 +152,45 @@ def browser(chromium: str, profile: Path) -> Iterator[Browser]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+# --- plain HTTP helpers (for what a browser would not show: status codes and headers) -------
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return None
+
+
+class Answer:
+    def __init__(self, status: int, headers: object, body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+def fetch(opener: urllib.request.OpenerDirector, url: str | urllib.request.Request,
+          data: bytes | None = None) -> Answer:
+    try:
+        with opener.open(url, data=data, timeout=60) as answer:
+            return Answer(answer.status, answer.headers, answer.read())
+    except urllib.error.HTTPError as error:
+        return Answer(error.code, error.headers, error.read())
+
+
+def csrf_form(opener: urllib.request.OpenerDirector, url: str) -> dict[str, str]:
+    page = fetch(opener, url).text
+    return {"csrftoken": re.search(r'name="csrftoken" value="([^"]+)"', page).group(1)}
+
+
+def signed_in_opener(base: str, name: str = STAFF, password: str = PASSWORD,
+                     ) -> tuple[http.cookiejar.CookieJar, urllib.request.OpenerDirector]:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    form = csrf_form(opener, f"{base}/login")
+    form.update(username=name, password=password, next="/")
+    answer = fetch(opener, f"{base}/login", data=urllib.parse.urlencode(form).encode())
+    assert answer.status == 200 and "申請一覧" in answer.text
+    return jar, opener

@@ -29,7 +29,17 @@ from ingest import cli
 from ingest.console_text import EVENT
 from rules.findings import CATALOG
 from state import labels
-from tests.browser import Browser, browser
+from tests.browser import (
+    PASSWORD,
+    STAFF,
+    Answer,
+    Browser,
+    NoRedirect,
+    browser,
+    csrf_form,
+    fetch,
+    signed_in_opener,
+)
 from tests.conftest import REPO
 from tests.test_staff_quarantine import quarantine_unparsable
 from tests.test_staff_queries import CORE, MAILS, body, mail, open_ledger, write_config
@@ -38,7 +48,6 @@ from tests.test_staff_serve import chromium, free_port, serving
 __all__ = ["chromium"]  # the session fixture
 
 SHOTS = REPO / "tests" / "screenshots"
-STAFF, PASSWORD = "suzuki.hanako", "春の受付2022-確認"
 SCRIPT = "<script>window.pwned = 1</script>"
 HOSTILE = mail(f"<あさひ連携コンソーシアム>{CORE}{SCRIPT}",
                body("あさひ工業株式会社", "小林誠", "kobayashi@asahi.example.jp")
@@ -328,45 +337,3 @@ def test_serve_refuses_a_non_loopback_address_without_allow_remote(tmp_path):
     config = write_config(tmp_path)
     done = run(config, "serve", "--host", "0.0.0.0", "--port", str(free_port()))
     assert done.returncode == 2 and "--allow-remote" in done.stderr and "Traceback" not in done.stderr
-
-
-# --- plain HTTP helpers (for what a browser would not show: status codes and headers) -------
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        return None
-
-
-class Answer:
-    def __init__(self, status: int, headers: object, body: bytes) -> None:
-        self.status, self.headers, self.body = status, headers, body
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", "replace")
-
-
-def fetch(opener: urllib.request.OpenerDirector, url: str | urllib.request.Request,
-          data: bytes | None = None) -> Answer:
-    try:
-        with opener.open(url, data=data, timeout=60) as answer:
-            return Answer(answer.status, answer.headers, answer.read())
-    except urllib.error.HTTPError as error:
-        return Answer(error.code, error.headers, error.read())
-
-
-def csrf_form(opener: urllib.request.OpenerDirector, url: str) -> dict[str, str]:
-    page = fetch(opener, url).text
-    return {"csrftoken": re.search(r'name="csrftoken" value="([^"]+)"', page).group(1)}
-
-
-def signed_in_opener(base: str, name: str = STAFF, password: str = PASSWORD,
-                     ) -> tuple[http.cookiejar.CookieJar, urllib.request.OpenerDirector]:
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    form = csrf_form(opener, f"{base}/login")
-    form.update(username=name, password=password, next="/")
-    answer = fetch(opener, f"{base}/login", data=urllib.parse.urlencode(form).encode())
-    assert answer.status == 200 and "申請一覧" in answer.text
-    return jar, opener
