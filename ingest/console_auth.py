@@ -85,7 +85,7 @@ class LoginThrottle:
         """Seconds before any of `keys` may try again (0: now)."""
         now = self.clock()
         with self._lock:
-            return max((self._until(k) - now for k in keys), default=0.0) if keys else 0.0
+            return max([0.0, *(self._until(k) - now for k in keys)])
 
     def failed(self, *keys: str) -> None:
         now = self.clock()

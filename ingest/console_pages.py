@@ -5,6 +5,7 @@ Datasette's environment, which escapes every value."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from datasette.utils.asgi import Response
 
@@ -25,7 +26,8 @@ async def render(datasette: Any, request: Any, template: str, context: dict[str,
     waiting = await console.run(console_queries.count_awaiting_approval) if staff else 0
     body = await datasette.render_template(
         f"console/{template}", {**context, "staff": staff, "waiting": waiting, "t": text,
-                                "page": template.removesuffix(".html")}, request=request)
+                                "page": template.removesuffix(".html"),
+                                "explorer": "/" + quote(console.settings.ledger_path.stem)}, request=request)
     return Response.html(body, status=status, headers={"content-security-policy": CONSOLE_CSP})
 
 
