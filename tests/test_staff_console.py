@@ -337,3 +337,27 @@ def test_serve_refuses_a_non_loopback_address_without_allow_remote(tmp_path):
     config = write_config(tmp_path)
     done = run(config, "serve", "--host", "0.0.0.0", "--port", str(free_port()))
     assert done.returncode == 2 and "--allow-remote" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_list_filters_and_search_answer_like_the_cli(console):
+    config, base = console
+    _, opener = signed_in_opener(base)
+
+    def listed(query: str) -> set[str]:
+        page = fetch(opener, f"{base}/?{query}").text
+        return set(re.findall(r'<td><a href="/submissions/(\d+)">\1</a></td>', page))
+
+    def cli_ids(*flags: str) -> set[str]:
+        done = run(config, "ledger", "submissions", *flags, "--json")
+        return {str(row["id"]) for row in json.loads(done.stdout)["rows"]}
+
+    assert listed("") == cli_ids() and len(listed("")) >= 5
+    assert listed("status=needs_review") == cli_ids("--status", "needs_review") != set()
+    assert listed("missing=pledge") == cli_ids("--missing", "pledge") != set()
+    assert listed("overdue=1") == cli_ids("--overdue")
+    page = fetch(opener, f"{base}/?q=" + urllib.parse.quote("ひかり")).text
+    search = json.loads(run(config, "ledger", "search", "ひかり", "--json").stdout)["rows"]
+    hits = {str(row["submission_id"]) for row in search}
+    assert hits and set(re.findall(r'href="/submissions/(\d+)"', page)) == hits
+    answer = fetch(opener, f"{base}/?q=" + urllib.parse.quote("ひ")).text
+    assert "2文字以上" in answer  # the CLI's own explanation, not an error page
