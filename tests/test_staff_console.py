@@ -20,6 +20,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from datetime import datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 import openpyxl
@@ -54,6 +55,23 @@ HOSTILE = mail(f"<あさひ連携コンソーシアム>{CORE}{SCRIPT}",
                + f"\n{SCRIPT}\n<img src=x onerror=\"window.pwned = 2\">\n",
                "小林誠 <kobayashi@asahi.example.jp>", "<asahi-1@asahi.example.jp>",
                datetime(2022, 8, 16, 10, 0), ("申請書類一式.pdf",))
+
+
+def html_only_mail() -> bytes:
+    """A mail whose only body is HTML, as some webmail sends it: staff must see its text."""
+    msg = EmailMessage()
+    msg["From"] = "中村愛 <nakamura@midori.example.jp>"
+    msg["To"] = "it-renkei@example.go.jp"
+    msg["Subject"] = "交付申請の様式について(HTMLメール)"
+    msg["Message-ID"] = "<midori-1@midori.example.jp>"
+    msg["Date"] = "Wed, 17 Aug 2022 09:30:00 +0900"
+    msg["Received"] = "from mx.example.jp by mail.example.go.jp; Wed, 17 Aug 2022 09:30:00 +0900"
+    msg.set_content("<html><body><p>様式の<b id=\"bold\">記入方法</b>を教えてください。</p>"
+                    "<script>window.pwned = 3</script>"
+                    "<a href=\"https://phish.example/\">こちら</a></body></html>", subtype="html")
+    return msg.as_bytes()
+
+
 ENGLISH_CODES = sorted({code for vocabulary in labels.VOCABULARIES.values() for code in vocabulary}
                        | set(CATALOG) | set(EVENT) - {"sent", "unknown", "failed"}
                        | {"SELECT", "submissions_overview", "renkei-intake"})
@@ -72,7 +90,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, st
     tmp = tmp_path_factory.mktemp("console")
     folder = tmp / "mails"
     folder.mkdir()
-    for name, raw in {**MAILS, "05-asahi.eml": HOSTILE}.items():
+    for name, raw in {**MAILS, "05-asahi.eml": HOSTILE, "06-html.eml": html_only_mail()}.items():
         (folder / name).write_bytes(raw)
     config = write_config(tmp)
     config.write_text(config.read_text(encoding="utf-8").replace(
@@ -203,6 +221,13 @@ def test_an_applicants_script_shows_as_text(chromium, console, tmp_path):
         page.open(f"{base}/submissions/{submission}")
         assert SCRIPT in page.text()  # shown, character for character, as text
         shot(page, "07-script-as-text")
+        html_mail = ledger.db.execute("SELECT submission_id FROM messages WHERE message_id_header = "
+                                      "'<midori-1@midori.example.jp>'").fetchone()[0]
+        page.open(f"{base}/submissions/{html_mail}")
+        assert "記入方法" in page.text()
+        assert page.js("document.querySelector('#bold, main a[href^=\"https://phish\"]')") is None
+        assert page.js("document.scripts.length") == 0 and page.js("typeof window.pwned") == "undefined"
+        shot(page, "07b-html-mail-as-text")
 
 
 def test_pages_need_a_session_and_a_post_without_session_or_token_changes_nothing(console):
