@@ -11,7 +11,7 @@ import sys
 from datetime import date, datetime, time
 from pathlib import Path
 
-from ingest import app, health, ledger_cmd, outbox_cmd, quarantine_cmd, serve
+from ingest import app, health, ledger_cmd, outbox_cmd, quarantine_cmd, serve, staff_cmd
 from ingest.check_cmd import print_catalog, run_check
 from ingest.config import ConfigError, Settings, load_settings
 from ingest.export import write_csv, write_jsonl
@@ -114,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     ledger_cmd.add_parser(verbs)
     quarantine_cmd.add_parser(verbs)
     serve.add_parser(verbs)
+    staff_cmd.add_parser(verbs)
     return parser
 
 

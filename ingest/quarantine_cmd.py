@@ -9,22 +9,26 @@ goes through exactly as a new mail would. Nothing is retried by itself (PEER-LES
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from typing import Any
 
 from ingest import app
 from ingest.config import Settings
 from ingest.ledger_cmd import table
+from ingest.quarantine_release import (
+    HEADERS_ONLY_MARK,
+    ReleaseRefused,
+    headline,
+    release,
+    release_and_process,
+)
 from ingest.verbs import add_group, add_verb
-from parsers.textcodec import decode_header
 from state import queries
 from state.ledger import Ledger
 
-# The IMAP source records only the headers of a mail over the size limit; its body is still on
-# the server. Releasing such a row would check a mail without its attachments.
-HEADERS_ONLY_MARK = "サイズ上限超過"
+__all__ = ["HEADERS_ONLY_MARK", "headline", "release"]  # kept importable from here for scripts
+
 
 
 def add_parser(verbs: Any) -> None:
@@ -103,65 +107,17 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
-    with app.exclusive(settings.ledger_path):
-        ledger = app.open_ledger(settings)
-        row = _message(ledger, args.id)
-        if row is None:
-            return 1
-        if row["state"] != "quarantined":
-            print(f"renkei-intake: メール {args.id} は隔離されていません(状態 {row['state']})",
-                  file=sys.stderr)
-            return 1
-        if (row["problem"] or "").startswith(HEADERS_ONLY_MARK) and not args.force:
-            print(f"renkei-intake: メール {args.id} はヘッダーのみ記録されています"
-                  "(本文はメールサーバー上)。サーバーから取り直すか、--force で"
-                  "ヘッダーのみのまま再処理してください", file=sys.stderr)
-            return 1
-        if not ledger.blobs.path(row["sha256"]).is_file():
-            print(f"renkei-intake: メール {args.id} の元データ {row['sha256']} が保存領域に"
-                  "ありません。blobs ディレクトリを復元してから再実行してください", file=sys.stderr)
-            return 1
-        release(ledger, args.id)
-        pipeline = app.make_pipeline(settings, ledger)
-        pipeline.advance()
-        after = ledger.db["messages"].get(args.id)
-    if after["state"] == "quarantined":
-        print(f"メール {args.id} は再び隔離されました: {after['problem']}")
-        return 1
-    where = f"(申請 {after['submission_id']})" if after["submission_id"] else ""
-    print(f"メール {args.id} を再処理しました: 状態 {after['state']}{where}")
-    return 0
-
-
-def release(ledger: Ledger, message: int) -> None:
-    """Put a quarantined mail back to `received`, with an event saying who and why it was held."""
-    with ledger.transaction():
-        problem = ledger.db["messages"].get(message)["problem"]
-        ledger.db["messages"].update(message, {"state": "received", "problem": None})
-        ledger.event("message", message, "released", {"problem": problem})
-
-
-def headline(ledger: Ledger, row: dict[str, Any]) -> dict[str, str]:
-    """From, Subject and Date of a mail: from its row, else read from its raw headers.
-
-    A mail quarantined before parsing has no subject in its row; its headers are decoded here
-    with the same Japanese-aware decoder the parser uses. Never raises: this is what staff
-    look at when something already went wrong.
-    """
-    found = {"from": row.get("from_addr") or "", "subject": row.get("subject") or "",
-             "date": row.get("date_header") or ""}
-    if found["from"] and found["subject"]:
-        return found
     try:
-        raw = ledger.raw(row["id"])
-        headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536])
-        for key, name in (("from", "From"), ("subject", "Subject"), ("date", "Date")):
-            value = headers.get(name)
-            if not found[key] and value is not None:
-                found[key] = decode_header(value).text
-    except Exception as exc:  # a broken mail is why it is here: show what can be shown
-        found["subject"] = found["subject"] or f"(ヘッダーを読めません: {type(exc).__name__})"
-    return found
+        done = release_and_process(settings, args.id, actor=_os_user(), force=args.force)
+    except ReleaseRefused as exc:
+        print(f"renkei-intake: {exc}", file=sys.stderr)
+        return 1
+    if done.state == "quarantined":
+        print(done.summary())
+        return 1
+    where = f"(申請 {done.submission_id})" if done.submission_id else ""
+    print(f"メール {args.id} を再処理しました: 状態 {done.state}{where}")
+    return 0
 
 
 def _message(ledger: Ledger, message: int) -> dict[str, Any] | None:
@@ -173,3 +129,10 @@ def _message(ledger: Ledger, message: int) -> dict[str, Any] | None:
               "(quarantine list で ID を確認してください)", file=sys.stderr)
         return None
     return rows[0]
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -10,6 +10,7 @@ queries for what staff ask (the same views the `ledger` verbs read).
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from ingest import app
 from ingest.config import Settings
 
 TITLE = "連携補助金 受付台帳"
+IDLE_MINUTES = 30.0
 
 _SEARCH_SQL = """
 SELECT m.id AS メールID, m.submission_id AS 申請ID, s.consortium AS コンソーシアム,
@@ -149,12 +151,33 @@ def make_datasette(ledger_path: Path) -> Any:
     """A Datasette app on the ledger file, opened read-only (mode=ro), with our metadata."""
     from datasette.app import Datasette
 
+    from ingest.console_plugin import TEMPLATES
+
     return Datasette(
         files=[str(ledger_path)],
         metadata=metadata(ledger_path.stem),
+        template_dir=str(TEMPLATES),
         settings={"default_page_size": 100, "sql_time_limit_ms": 3000,
                   "allow_download": False, "suggest_facets": False},
     )
+
+
+def make_console(settings: Settings, *, idle_minutes: float = IDLE_MINUTES) -> Any:
+    """The staff console: Datasette with the console plugin, every page behind a sign-in."""
+    from ingest.console_plugin import install
+
+    datasette = make_datasette(settings.ledger_path)
+    install(datasette, settings, idle_minutes=idle_minutes)
+    return datasette
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def add_parser(verbs: Any) -> None:
@@ -168,6 +191,11 @@ def add_parser(verbs: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1",
                        help="待ち受けるアドレス(既定 127.0.0.1。他のPCに公開する場合のみ変更)")
     serve.add_argument("--port", type=int, default=8001, help="ポート番号(既定 8001)")
+    serve.add_argument("--allow-remote", action="store_true",
+                       help="127.0.0.1 以外のアドレスで待ち受けることを許す(TLS のリバースプロキシの"
+                            "内側でだけ使ってください。README 参照)")
+    serve.add_argument("--idle-minutes", type=float, default=IDLE_MINUTES,
+                       help=f"操作がないままこの分数が過ぎたらサインアウトする(既定 {IDLE_MINUTES})")
     serve.set_defaults(handler=cmd_serve)
 
 
@@ -178,12 +206,24 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print("renkei-intake: serve には datasette が必要です: pip install datasette",
               file=sys.stderr)
         return 2
-    # Open once with the application so the migrations (the views) are in place; Datasette
-    # itself only ever reads.
-    app.open_ledger(settings).close()
-    datasette = make_datasette(settings.ledger_path)
-    name = settings.ledger_path.stem
-    print(f"台帳 {settings.ledger_path} を http://{args.host}:{args.port}/{name} で表示します"
-          "(読み取り専用、Ctrl-C で終了)", file=sys.stderr)
-    uvicorn.run(datasette.app(), host=args.host, port=args.port, log_level="warning")
+    if not is_loopback(args.host) and not args.allow_remote:
+        print(f"renkei-intake: {args.host} で待ち受けると他のコンピューターから台帳(個人情報)に"
+              "接続できてしまいます。TLS のリバースプロキシの内側で使う場合だけ --allow-remote を"
+              "付けてください(README の「他のPCから使う」を参照)", file=sys.stderr)
+        return 2
+    # Open once with the application so the migrations (the views) are in place; the explorer
+    # only ever reads, the console writes through the same functions as the CLI.
+    ledger = app.open_ledger(settings)
+    has_accounts = bool(ledger.db["staff_accounts"].count)
+    ledger.close()
+    datasette = make_console(settings, idle_minutes=args.idle_minutes)
+    print(f"台帳 {settings.ledger_path} の事務局画面を http://{args.host}:{args.port}/ で開きます"
+          "(職員アカウントでサインイン、Ctrl-C で終了)", file=sys.stderr)
+    if not has_accounts:
+        print("renkei-intake: 職員アカウントがまだありません。renkei-intake staff add 名前 で"
+              "作成してください", file=sys.stderr)
+    # proxy_headers: behind the reverse proxy on this host, the client address and https come
+    # from X-Forwarded-For/-Proto (trusted from 127.0.0.1 only, uvicorn's default).
+    uvicorn.run(datasette.app(), host=args.host, port=args.port, log_level="warning",
+                proxy_headers=True)
     return 0

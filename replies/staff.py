@@ -56,12 +56,21 @@ def act(ledger: Ledger, action: str, reply_ids: list[int], actor: str,
     return results
 
 
+# Who last approved, held or cancelled the reply, and when: the staff member a script reading
+# `outbox list --json` asks about (the full story is in the events).
+_DECIDED = ", ".join(
+    f"(SELECT e.{column} FROM events e WHERE e.entity = 'reply' AND e.entity_id = r.id "
+    f"AND e.event IN ('approved', 'held', 'cancelled') ORDER BY e.id DESC LIMIT 1) AS {name}"
+    for column, name in (("actor", "decided_by"), ("at", "decided_at"), ("event", "decision")))
+
+
 def rows(ledger: Ledger, status: str | None = None) -> list[dict[str, Any]]:
     where, params = ("WHERE r.status=?", [status]) if status else ("", [])
     return list(ledger.db.query(
         "SELECT r.id, r.submission_id, r.kind, r.status, r.to_addr, r.subject, r.due_at, "
         "r.sent_at, r.attempts, r.held_reason, r.overdue_at, r.smtp_response, r.charset, "
-        f"s.consortium FROM replies r LEFT JOIN submissions s ON s.id = r.submission_id {where} "
+        f"s.consortium, {_DECIDED} "
+        f"FROM replies r LEFT JOIN submissions s ON s.id = r.submission_id {where} "
         "ORDER BY r.due_at, r.id", params))
 
 

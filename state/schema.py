@@ -390,3 +390,22 @@ def m0007_submission_evaluate_after(db: Database) -> None:
     # An open submission that waits (for parts, a password, quiet) is evaluated again only when
     # its wait ends or a new mail joins it, not on every pass (IDLE latency under load).
     _run(db, "ALTER TABLE submissions ADD COLUMN evaluate_after TEXT")
+
+
+@migrations(name="0011_staff_accounts")
+def m0011_staff_accounts(db: Database) -> None:
+    # Who may sign in to the web console. Only a slow hash of the password is kept (see
+    # state.staff_accounts); a disabled account stays so the history can still name it.
+    _run(
+        db,
+        """
+        CREATE TABLE staff_accounts (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            password_hash TEXT NOT NULL,        -- scrypt$N$r$p$salt$hash (base64)
+            created_at TEXT NOT NULL,
+            disabled_at TEXT,
+            last_login_at TEXT
+        )
+        """,
+    )

@@ -31,6 +31,7 @@ from ingest.config import load_settings
 from ingest.imap_source import MailboxError, connect
 from replies.connection import ServerUnavailable
 from replies.smtp import SmtpSender
+from tests.browser import signed_in_opener
 from tests.conftest import REPO
 from tests.mails import CORE, JST, LEAD, complete_mail, mail
 from tests.servers import DovecotServer, SmtpServer, free_port
@@ -256,6 +257,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     assert main(["--config", str(config), "replay", str(EXAMPLES)]) == 0
     port = free_port()
     with serving(config, port) as base:
+        SIGNED_IN[base] = signed_in_opener(base)[1]  # the explorer is for signed-in staff only
         yield base, root / "ledger.db", port
 
 
@@ -293,9 +295,14 @@ def test_serve_listens_on_loopback_only(served):
             pass
 
 
+SIGNED_IN: dict[str, urllib.request.OpenerDirector] = {}
+
+
 def _status(request: urllib.request.Request | str) -> int:
+    url = request if isinstance(request, str) else request.full_url
+    opener = next(o for base, o in SIGNED_IN.items() if url.startswith(base))
     try:
-        with urllib.request.urlopen(request, timeout=10) as answer:
+        with opener.open(request, timeout=10) as answer:
             return answer.status
     except urllib.error.HTTPError as exc:
         return exc.code

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -16,18 +14,17 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ingest import serve
+from tests.browser import CHROMIUM_FLAGS, PASSWORD, STAFF, browser, fetch, free_port, signed_in_opener
 from tests.conftest import REPO
 from tests.test_staff_queries import open_ledger, replayed
 
-__all__ = ["replayed"]  # the module-scoped fixture, shared with test_staff_queries
+__all__ = ["CHROMIUM_FLAGS", "free_port", "replayed"]  # the module-scoped fixture, shared with test_staff_queries
 
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run")
 
 
 @pytest.fixture(scope="session")
@@ -53,19 +50,14 @@ def chromium() -> str:
                 f"(apt-get install -y chromium): {' | '.join(notes)}")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def digest(path: Path) -> str | None:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
-
-
 @contextmanager
 def serving(config: Path, port: int) -> Iterator[str]:
-    """`renkei-intake serve` in its own process on `port`; yields its base URL once it answers."""
+    """`renkei-intake serve` in its own process on `port`; yields its base URL once it answers.
+    The ledger gets the test staff account (browser.STAFF) from the real `staff add` first."""
+    added = subprocess.run(
+        [sys.executable, "-m", "ingest.cli", "--config", str(config), "staff", "add", STAFF],
+        cwd=REPO, input=PASSWORD + "\n", capture_output=True, text=True, timeout=120, check=False)
+    assert added.returncode == 0 or "既にあります" in added.stderr, added.stderr
     proc = subprocess.Popen(
         [sys.executable, "-m", "ingest.cli", "--config", str(config), "serve", "--port", str(port)],
         cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -98,17 +90,21 @@ def server(replayed: Path) -> Iterator[str]:
         yield base
 
 
-def dump_dom(chromium: str, url: str, tmp: Path) -> str:
-    done = subprocess.run(
-        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp}", "--dump-dom", url],
-        capture_output=True, timeout=90, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout.decode("utf-8")
+@contextmanager
+def signed_in(chromium: str, base: str, profile: Path) -> Iterator[Any]:
+    """A headless Chromium signed in to the console as the test staff account."""
+    with browser(chromium, profile) as page:
+        page.open(f"{base}/login")
+        page.fill("input[name=username]", STAFF)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form[action='/login'] button[type=submit]")
+        yield page
 
 
 def get_json(url: str) -> object:
-    with urllib.request.urlopen(url, timeout=10) as answer:
-        return json.loads(answer.read())
+    base = url.split("/", 3)
+    _, opener = signed_in_opener("/".join(base[:3]))
+    return json.loads(fetch(opener, url).body)
 
 
 def test_overview_page_shows_the_submissions_in_chromium(chromium, server, replayed, tmp_path):
@@ -116,23 +112,29 @@ def test_overview_page_shows_the_submissions_in_chromium(chromium, server, repla
     names = [r[0] for r in ledger.db.execute(
         "SELECT consortium FROM submissions WHERE consortium IS NOT NULL")]
     assert len(names) == 3
-    before = digest(replayed.parent / "ledger.db")
-    dom = dump_dom(chromium, f"{server}/ledger/submissions_overview", tmp_path / "chromium")
-    assert "申請一覧" in dom  # the Japanese title from our metadata
-    for name in names:
-        assert name in dom
-    assert "yamada@test-seisaku.example.jp" in dom
-    # The database page lists the views under their Japanese titles and the canned queries.
-    dom = dump_dom(chromium, f"{server}/ledger", tmp_path / "chromium")
+    before = ledger.db.execute("SELECT count(*) FROM events WHERE entity != 'staff'").fetchone()
+    with signed_in(chromium, server, tmp_path / "chromium") as page:
+        page.open(f"{server}/ledger/submissions_overview")
+        dom = page.html()
+        assert "申請一覧" in dom  # the Japanese title from our metadata
+        for name in names:
+            assert name in dom
+        assert "yamada@test-seisaku.example.jp" in dom
+        # The database page lists the views under their Japanese titles and the canned queries.
+        page.open(f"{server}/ledger")
+        dom = page.html()
     for title in ("この書類が不足している申請", "返信期限超過", "日別件数", "全文検索",
                   "missing_documents", "daily_counts"):
         assert title in dom
-    assert digest(replayed.parent / "ledger.db") == before  # browsing wrote nothing
+    # Browsing the explorer wrote nothing (signing in records only the sign-in).
+    assert ledger.db.execute("SELECT count(*) FROM events WHERE entity != 'staff'").fetchone() == before
 
 
 def test_canned_search_finds_two_character_words(chromium, server, tmp_path):
     query = urllib.parse.urlencode({"q": "山田"})
-    dom = dump_dom(chromium, f"{server}/ledger/search?{query}", tmp_path / "chromium")
+    with signed_in(chromium, server, tmp_path / "chromium") as page:
+        page.open(f"{server}/ledger/search?{query}")
+        dom = page.html()
     assert "yamada@test-seisaku.example.jp" in dom
     assert "sato@minato.example.jp" not in dom
 

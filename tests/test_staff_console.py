@@ -1,0 +1,388 @@
+"""The staff console in a real headless Chromium, as secretariat staff use it.
+
+The ledger is built by `replay` of mails made with the standard library (one with an
+applicant's <script> in its subject and body, one quarantined the way the parse stage does),
+the account by the real `renkei-intake staff add`, and the server is `renkei-intake serve` in
+its own process. Screenshots of every page go to tests/screenshots/ (ignored by git).
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import io
+import json
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import redirect_stderr, redirect_stdout
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from ingest import cli
+from ingest.console_text import EVENT
+from rules.findings import CATALOG
+from state import labels
+from tests.browser import (
+    PASSWORD,
+    STAFF,
+    Answer,
+    Browser,
+    NoRedirect,
+    browser,
+    csrf_form,
+    fetch,
+    signed_in_opener,
+)
+from tests.conftest import REPO
+from tests.test_staff_quarantine import quarantine_unparsable
+from tests.test_staff_queries import CORE, MAILS, body, mail, open_ledger, write_config
+from tests.test_staff_serve import chromium, free_port, serving
+
+__all__ = ["chromium"]  # the session fixture
+
+SHOTS = REPO / "tests" / "screenshots"
+SCRIPT = "<script>window.pwned = 1</script>"
+HOSTILE = mail(f"<あさひ連携コンソーシアム>{CORE}{SCRIPT}",
+               body("あさひ工業株式会社", "小林誠", "kobayashi@asahi.example.jp")
+               + f"\n{SCRIPT}\n<img src=x onerror=\"window.pwned = 2\">\n",
+               "小林誠 <kobayashi@asahi.example.jp>", "<asahi-1@asahi.example.jp>",
+               datetime(2022, 8, 16, 10, 0), ("申請書類一式.pdf",))
+
+
+def html_only_mail() -> bytes:
+    """A mail whose only body is HTML, as some webmail sends it: staff must see its text."""
+    msg = EmailMessage()
+    msg["From"] = "中村愛 <nakamura@midori.example.jp>"
+    msg["To"] = "it-renkei@example.go.jp"
+    msg["Subject"] = "交付申請の様式について(HTMLメール)"
+    msg["Message-ID"] = "<midori-1@midori.example.jp>"
+    msg["Date"] = "Wed, 17 Aug 2022 09:30:00 +0900"
+    msg["Received"] = "from mx.example.jp by mail.example.go.jp; Wed, 17 Aug 2022 09:30:00 +0900"
+    msg.set_content("<html><body><p>様式の<b id=\"bold\">記入方法</b>を教えてください。</p>"
+                    "<script>window.pwned = 3</script>"
+                    "<a href=\"https://phish.example/\">こちら</a></body></html>", subtype="html")
+    return msg.as_bytes()
+
+
+ENGLISH_CODES = sorted({code for vocabulary in labels.VOCABULARIES.values() for code in vocabulary}
+                       | set(CATALOG) | set(EVENT) - {"sent", "unknown", "failed"}
+                       | {"SELECT", "submissions_overview", "renkei-intake"})
+
+
+def run(config: Path, *argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ingest.cli", "--config", str(config), *argv],
+                          cwd=REPO, input=stdin, capture_output=True, text=True, timeout=300,
+                          check=False)
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """A replayed ledger with deficiency notices awaiting approval, one staff account made by
+    `staff add`, a quarantined mail, and `serve` answering on a free port."""
+    tmp = tmp_path_factory.mktemp("console")
+    folder = tmp / "mails"
+    folder.mkdir()
+    for name, raw in {**MAILS, "05-asahi.eml": HOSTILE, "06-html.eml": html_only_mail()}.items():
+        (folder / name).write_bytes(raw)
+    config = write_config(tmp)
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "approve_deficiencies = false", "approve_deficiencies = true"), encoding="utf-8")
+    with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+        assert cli.main(["--config", str(config), "replay", str(folder)]) == 0
+    added = run(config, "staff", "add", STAFF, stdin=PASSWORD + "\n")
+    assert added.returncode == 0, added.stderr
+    quarantine_unparsable(config)
+    with serving(config, free_port()) as base:
+        yield config, base
+
+
+def sign_in(page: Browser, base: str, name: str = STAFF, password: str = PASSWORD) -> str:
+    assert "/login" in page.open(f"{base}/")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", password)
+    return page.click("form[action='/login'] button[type=submit]")
+
+
+def shot(page: Browser, name: str) -> None:
+    path = page.screenshot(SHOTS / f"{name}.png")
+    print(f"screenshot: {path}")
+
+
+def assert_japanese_only(page: Browser) -> None:
+    """No English code (state, outcome, finding, event) nor SQL in what staff read."""
+    visible = page.text()
+    for code in ENGLISH_CODES:
+        assert not re.search(rf"(?<![\w@.-]){re.escape(code)}(?![\w@.-])", visible), (code, page.url)
+
+
+def reply_of(config: Path, consortium: str) -> int:
+    return open_ledger(config).db.execute(
+        "SELECT r.id FROM replies r JOIN submissions s ON s.id = r.submission_id "
+        "WHERE s.consortium = ?", [consortium]).fetchone()[0]
+
+
+def test_staff_sign_in_find_by_a_japanese_word_open_and_approve(chromium, console, tmp_path):
+    config, base = console
+    reply = reply_of(config, "さくら連携コンソーシアム")
+    with browser(chromium, tmp_path / "profile") as page:
+        assert "/login" in page.open(f"{base}/submissions/1")
+        shot(page, "01-login")
+        assert sign_in(page, base) == f"{base}/"
+        session = [c for c in page.cookies() if c["name"] == "renkei_session"]
+        assert session and session[0]["httpOnly"] and session[0]["sameSite"] == "Lax"
+        text = page.text()
+        assert "申請一覧" in text and "ひかりIT連携コンソーシアム" in text and "書類不足" in text
+        assert f"{STAFF} さん" in text
+        shot(page, "02-submissions")
+        assert_japanese_only(page)
+
+        page.fill("input[name=q]", "誓約書")
+        page.click("form.filters button[type=submit]")
+        text = page.text()
+        assert "「誓約書」を含むメール" in text and "さくら連携コンソーシアム" in text
+        assert "みなと連携コンソーシアム" not in text
+        shot(page, "03-search")
+        detail = page.click("table.list a[href^='/submissions/']")
+        assert re.search(r"/submissions/\d+$", detail)
+        text = page.text()
+        for expected in ("申請の詳細", "さくら連携コンソーシアム", "株式会社テスト製作所", "7_誓約書.pdf",
+                         "7. 誓約書", "必要書類が添付されていません", "不足している書類を添付して送付してください。",
+                         "【不備連絡】", "承認待ち", "受信", "履歴"):
+            assert expected in text, expected
+        shot(page, "04-detail")
+        assert_japanese_only(page)
+
+        after = page.click(f"form[action='/replies/{reply}/approve'] button")
+        assert after == detail
+        text = page.text()
+        assert f"返信 {reply} を承認しました(操作: {STAFF})" in text
+        assert "送信待ち" in text
+        history = page.js("[...document.querySelectorAll('h2')].find(h => h.textContent === '履歴')"
+                          ".parentElement.innerText")
+        assert re.search(rf"承認\s+{re.escape(STAFF)}", history)
+        shot(page, "05-approved")
+
+    listed = [json.loads(line) for line in run(config, "outbox", "list", "--json").stdout.splitlines()]
+    row = next(r for r in listed if r["id"] == reply)
+    assert (row["status"], row["decided_by"], row["decision"]) == ("queued", STAFF, "approved")
+    events = open_ledger(config).db.execute(
+        "SELECT event, actor FROM events WHERE entity = 'reply' AND entity_id = ? ORDER BY id",
+        [reply]).fetchall()
+    assert ("approved", STAFF) in events
+    shown = run(config, "outbox", "show", str(reply)).stdout
+    assert f"approved  {STAFF}" in shown
+
+
+def test_approvals_page_holds_with_a_reason_and_shows_the_notice_beside_its_findings(
+        chromium, console, tmp_path):
+    config, base = console
+    reply = reply_of(config, "みなと連携コンソーシアム")
+    with browser(chromium, tmp_path / "profile") as page:
+        sign_in(page, base)
+        page.open(f"{base}/approvals")
+        text = page.text()
+        assert "承認待ちの返信" in text and "みなと連携コンソーシアム" in text
+        assert "差出人情報なし" in text and "【不備連絡】" not in text.split("返信の文面")[0]
+        shot(page, "06-approvals")
+        assert_japanese_only(page)
+        # Without a reason the browser does not send the form; with one it is held.
+        page.fill(f"form[action='/replies/{reply}/hold'] input[name=reason]", "電話で確認中のため")
+        page.click(f"form[action='/replies/{reply}/hold'] button")
+        assert f"返信 {reply} を保留しました" in page.text()
+    row = open_ledger(config).db["replies"].get(reply)
+    assert (row["status"], row["held_reason"]) == ("held", "電話で確認中のため")
+    listed = {json.loads(line)["id"]: json.loads(line)
+              for line in run(config, "outbox", "list", "--json").stdout.splitlines()}
+    assert (listed[reply]["decided_by"], listed[reply]["decision"]) == (STAFF, "held")
+
+
+def test_an_applicants_script_shows_as_text(chromium, console, tmp_path):
+    config, base = console
+    ledger = open_ledger(config)
+    submission = ledger.db.execute(
+        "SELECT submission_id FROM messages WHERE message_id_header = '<asahi-1@asahi.example.jp>'"
+    ).fetchone()[0]
+    with browser(chromium, tmp_path / "profile") as page:
+        sign_in(page, base)
+        for url in (f"{base}/submissions/{submission}", f"{base}/?q=" + urllib.parse.quote("あさひ"),
+                    f"{base}/", f"{base}/approvals"):
+            page.open(url)
+            assert page.js("document.scripts.length") == 0, url
+            assert page.js("document.querySelectorAll('img').length") == 0, url
+            assert page.js("typeof window.pwned") == "undefined", url
+        page.open(f"{base}/submissions/{submission}")
+        assert SCRIPT in page.text()  # shown, character for character, as text
+        shot(page, "07-script-as-text")
+        html_mail = ledger.db.execute("SELECT submission_id FROM messages WHERE message_id_header = "
+                                      "'<midori-1@midori.example.jp>'").fetchone()[0]
+        page.open(f"{base}/submissions/{html_mail}")
+        assert "記入方法" in page.text()
+        assert page.js("document.querySelector('#bold, main a[href^=\"https://phish\"]')") is None
+        assert page.js("document.scripts.length") == 0 and page.js("typeof window.pwned") == "undefined"
+        shot(page, "07b-html-mail-as-text")
+
+
+def test_pages_need_a_session_and_a_post_without_session_or_token_changes_nothing(console):
+    config, base = console
+    reply = reply_of(config, "ひかりIT連携コンソーシアム")
+    no_redirect = urllib.request.build_opener(NoRedirect())
+    for path in ("/", "/submissions/1", "/approvals", "/quarantine", "/daily", "/export.xlsx",
+                 "/files/1", "/ledger", "/ledger/messages.json", "/-/actor.json"):
+        answer = fetch(no_redirect, base + path)
+        assert answer.status == 303 and answer.headers["location"].startswith("/login?next="), path
+    # No session: refused before anything runs.
+    answer = fetch(no_redirect, f"{base}/replies/{reply}/approve", data=b"back=/")
+    assert answer.status == 403
+    # A signed-in session without the CSRF token (a forged cross-site form): refused too.
+    jar, opener = signed_in_opener(base)
+    answer = fetch(opener, f"{base}/replies/{reply}/approve", data=b"back=/approvals")
+    assert answer.status == 403
+    answer = fetch(opener, f"{base}/replies/{reply}/approve",
+                   data=b"csrftoken=forged&back=/approvals")
+    assert answer.status == 403
+    assert open_ledger(config).db["replies"].get(reply)["status"] == "awaiting_approval"
+    # A GET never changes anything either.
+    assert fetch(opener, f"{base}/replies/{reply}/approve").status == 405
+    assert open_ledger(config).db["replies"].get(reply)["status"] == "awaiting_approval"
+    # Signing out ends the session on the server, not only in the browser.
+    token = next(c.value for c in jar if c.name == "renkei_session")
+    form = csrf_form(opener, f"{base}/approvals")
+    assert fetch(opener, f"{base}/logout", data=urllib.parse.urlencode(form).encode()).status == 200
+    replay = urllib.request.Request(f"{base}/approvals", headers={"Cookie": f"renkei_session={token}"})
+    assert fetch(no_redirect, replay).status == 303
+
+
+def test_every_response_carries_a_content_security_policy_and_files_are_downloads(console):
+    config, base = console
+    _, opener = signed_in_opener(base)
+    for path in ("/", "/submissions/1", "/approvals", "/quarantine", "/daily", "/login",
+                 "/ledger", "/ledger/submissions_overview", "/ledger/messages/1", "/-/versions"):
+        answer = fetch(opener, base + path)
+        assert answer.status == 200, path
+        policy = answer.headers["content-security-policy"]
+        assert "script-src 'self'" in policy or "default-src 'none'" in policy, path
+        assert "frame-ancestors 'none'" in policy and "unsafe-eval" not in policy
+        assert answer.headers["x-content-type-options"] == "nosniff"
+    ledger = open_ledger(config)
+    file_id, name = ledger.db.execute(
+        "SELECT id, name FROM attachments WHERE sha256 IS NOT NULL ORDER BY id LIMIT 1").fetchone()
+    answer = fetch(opener, f"{base}/files/{file_id}")
+    assert answer.headers["content-type"] == "application/octet-stream"
+    assert answer.headers["content-disposition"].startswith("attachment;")
+    assert urllib.parse.quote(name, safe="") in answer.headers["content-disposition"]
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.body.startswith(b"%PDF-1.4")
+    raw = fetch(opener, f"{base}/mails/1.eml")
+    assert raw.headers["content-type"] == "application/octet-stream"
+    assert raw.body == ledger.raw(1)
+
+
+def test_excel_export_daily_counts_and_explorer_for_signed_in_staff(chromium, console, tmp_path):
+    config, base = console
+    _, opener = signed_in_opener(base)
+    answer = fetch(opener, f"{base}/export.xlsx")
+    assert answer.headers["content-disposition"].startswith("attachment;")
+    book = tmp_path / "export.xlsx"
+    book.write_bytes(answer.body)
+    sheets = openpyxl.load_workbook(book, read_only=True).sheetnames
+    assert sheets and all(re.search(r"[ぁ-んァ-ン一-龥]", s) for s in sheets)
+    with browser(chromium, tmp_path / "profile") as page:
+        sign_in(page, base)
+        page.open(f"{base}/daily")
+        text = page.text()
+        assert "日次集計" in text and "2022-08-10" in text and "受信メール" in text
+        shot(page, "08-daily")
+        assert_japanese_only(page)
+        page.open(f"{base}/ledger/submissions_overview")
+        assert "ひかりIT連携コンソーシアム" in page.text()
+        shot(page, "10-explorer")
+
+
+def test_quarantined_mail_is_listed_and_reprocessed_from_the_page(chromium, console, tmp_path):
+    config, base = console
+    ledger = open_ledger(config)
+    held = ledger.db.execute("SELECT id FROM messages WHERE state = 'quarantined'").fetchone()[0]
+    with browser(chromium, tmp_path / "profile") as page:
+        sign_in(page, base)
+        page.open(f"{base}/quarantine")
+        text = page.text()
+        assert "隔離中のメール" in text and "解析できません" in text and "あおば" in text
+        shot(page, "09-quarantine")
+        assert_japanese_only(page)
+        landed = page.click(f"form[action='/quarantine/{held}/release'] button")
+        assert "/submissions/" in landed and f"メール {held} を再処理しました" in page.text()
+    row = ledger.db["messages"].get(held)
+    assert row["state"] != "quarantined" and row["submission_id"] is not None
+    actors = ledger.db.execute("SELECT actor FROM events WHERE entity = 'message' AND entity_id = ? "
+                               "AND event = 'released'", [held]).fetchall()
+    assert actors == [(STAFF,)]
+
+
+def test_repeated_failed_sign_ins_are_slowed_down(console):
+    _, base = console
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
+    name = "tanaka.ichiro"
+    run(console[0], "staff", "add", name, stdin="tanaka-no-password-9\n")
+
+    def attempt(password: str) -> Answer:
+        form = csrf_form(opener, f"{base}/login")
+        form.update(username=name, password=password)
+        return fetch(opener, f"{base}/login", data=urllib.parse.urlencode(form).encode())
+
+    for _ in range(4):
+        answer = attempt("wrong password!")
+        assert answer.status == 401 and "アカウント名またはパスワードが違います" in answer.text
+    answer = attempt("tanaka-no-password-9")  # the right one, too soon after the failures
+    assert answer.status == 429 and "待ってから" in answer.text
+    assert not any(c.name == "renkei_session" for c in jar)
+
+
+def test_a_disabled_account_is_shut_out_at_its_next_request(console):
+    config, base = console
+    name = "sato.jiro"
+    assert run(config, "staff", "add", name, stdin="sato-jiro-password-1\n").returncode == 0
+    jar, _ = signed_in_opener(base, name, "sato-jiro-password-1")
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
+    assert fetch(opener, f"{base}/approvals").status == 200
+    assert run(config, "staff", "disable", name).returncode == 0
+    answer = fetch(opener, f"{base}/approvals")
+    assert answer.status == 303 and answer.headers["location"].startswith("/login")
+
+
+def test_serve_refuses_a_non_loopback_address_without_allow_remote(tmp_path):
+    config = write_config(tmp_path)
+    done = run(config, "serve", "--host", "0.0.0.0", "--port", str(free_port()))
+    assert done.returncode == 2 and "--allow-remote" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_list_filters_and_search_answer_like_the_cli(console):
+    config, base = console
+    _, opener = signed_in_opener(base)
+
+    def listed(query: str) -> set[str]:
+        page = fetch(opener, f"{base}/?{query}").text
+        return set(re.findall(r'<td><a href="/submissions/(\d+)">\1</a></td>', page))
+
+    def cli_ids(*flags: str) -> set[str]:
+        done = run(config, "ledger", "submissions", *flags, "--json")
+        return {str(row["id"]) for row in json.loads(done.stdout)["rows"]}
+
+    assert listed("") == cli_ids() and len(listed("")) >= 5
+    assert listed("status=needs_review") == cli_ids("--status", "needs_review") != set()
+    assert listed("missing=pledge") == cli_ids("--missing", "pledge") != set()
+    assert listed("overdue=1") == cli_ids("--overdue")
+    page = fetch(opener, f"{base}/?q=" + urllib.parse.quote("ひかり")).text
+    search = json.loads(run(config, "ledger", "search", "ひかり", "--json").stdout)["rows"]
+    hits = {str(row["submission_id"]) for row in search}
+    assert hits and set(re.findall(r'href="/submissions/(\d+)"', page)) == hits
+    answer = fetch(opener, f"{base}/?q=" + urllib.parse.quote("ひ")).text
+    assert "2文字以上" in answer  # the CLI's own explanation, not an error page
