@@ -1,4 +1,4 @@
-"""Time every staff query, view and search on a synthetic ledger of 100,000 mails.
+"""Time every staff query, view, search and console page on a synthetic ledger of 100,000 mails.
 
     .venv/bin/python bench/bench_queries.py [--mails 100000] [--keep PATH]
 
@@ -23,7 +23,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+for _path in (Path(__file__).resolve().parents[1], Path(__file__).resolve().parent):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
 from state import queries  # noqa: E402
 from state.blobs import BlobStore  # noqa: E402
@@ -201,6 +203,75 @@ def cases(ledger: Ledger) -> list[tuple[str, Callable[[], object]]]:
     ]
 
 
+def console_cases(ledger: Ledger, directory: Path) -> tuple[list[tuple[str, Callable[[], object]]],
+                                                             Callable[[], None]]:
+    """The staff console's pages, each a signed-in GET through the whole ASGI app (session
+    guard, page handler, queries, template), in this process: no network, no browser.
+
+    The synthetic rows point at no stored mail, so the pages that show mails get real ones:
+    one generated submission mail (bench/corpus.py) for each mail of the submission opened,
+    and one rendered reply for every reply (the approval list shows each waiting one)."""
+    import asyncio
+    from urllib.parse import quote
+
+    import corpus
+    from datasette.app import DatasetteClient
+
+    from ingest.config import load_settings
+    from ingest.console_auth import SESSION_COOKIE
+    from ingest.serve import make_console
+    from replies.compose import compose
+    from state import staff_accounts
+
+    db = ledger.db
+    sample = db.execute("SELECT o.id FROM submissions_overview o JOIN messages m "
+                        "ON m.submission_id = o.id WHERE o.id >= (SELECT max(id) / 2 FROM "
+                        "submissions) GROUP BY o.id HAVING count(*) = 2 ORDER BY o.id "
+                        "LIMIT 1").fetchone()[0]
+    raw = corpus.mail(1, random.Random(1), START).raw
+    with ledger.transaction():
+        for n, (message,) in enumerate(db.execute(
+                "SELECT id FROM messages WHERE submission_id = ?", [sample]).fetchall()):
+            sha = ledger.blobs.put(raw.replace(b"Message-ID: <", f"Message-ID: <{n}.".encode(), 1))
+            db.execute("UPDATE messages SET sha256 = ? WHERE id = ?", [sha, message])
+        reply = compose(
+            from_addr="jimukyoku@example.jp", from_name="事務局", to_addr="user1@firm1.example.jp",
+            subject="【不備のお知らせ】応募書類について",
+            body="ご提出いただいた応募書類に不備がありました。\n" * 20,
+            message_id="<r@bench>", in_reply_to=None, references=(),
+            date=START, charset="ISO-2022-JP")
+        db.execute("UPDATE replies SET raw_sha256 = ?", [ledger.blobs.put(reply)])
+    config = directory / "console.toml"
+    config.write_text(f'[paths]\nledger = "{ledger.path}"\nblobs = "{ledger.blobs.root}"\n'
+                      f'outbox = "{directory / "outbox"}"\n')
+    staff_accounts.add(ledger, "bench", "bench-password-0001")
+    datasette = make_console(load_settings(config))
+    client = DatasetteClient(datasette)  # on the app `serve` runs: console routes and guard
+    token = datasette.renkei_console.sessions.start("bench")
+    loop = asyncio.new_event_loop()
+
+    def page(path: str) -> Callable[[], object]:
+        def get() -> object:
+            answer = loop.run_until_complete(
+                client.get(path, cookies={SESSION_COOKIE: token}))
+            if answer.status_code != 200 or "申請" not in answer.text:
+                raise RuntimeError(f"{path}: HTTP {answer.status_code}: {answer.text[-300:]}")
+            return answer.text
+        return get
+
+    waiting = db.execute("SELECT count(*) FROM replies WHERE status = 'awaiting_approval'").fetchone()[0]
+    quarantined = db.execute("SELECT count(*) FROM messages WHERE state = 'quarantined'").fetchone()[0]
+    return [
+        ("console / (申請一覧, newest 200)", page("/")),
+        ("console /?status=deficient", page("/?status=deficient")),
+        ("console /?q=連携コンソーシアム123 (search)", page("/?q=" + quote("連携コンソーシアム123"))),
+        (f"console /submissions/{sample} (2 mails of ~200 KB)", page(f"/submissions/{sample}")),
+        (f"console /approvals ({waiting:,} waiting)", page("/approvals")),
+        (f"console /quarantine ({quarantined:,} mails)", page("/quarantine")),
+        ("console /daily (日次集計)", page("/daily")),
+    ], loop.close
+
+
 def measure(run: Callable[[], object], repeat: int = 5) -> tuple[float, float]:
     times = []
     for _ in range(repeat):
@@ -225,11 +296,13 @@ def main(argv: list[str] | None = None) -> int:
               + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
         print(f"{'query':<48} {'best ms':>8} {'median':>8}  budget")
         slow = 0
-        for name, run in cases(ledger):
+        pages, close = console_cases(ledger, path.parent)
+        for name, run in [*cases(ledger), *pages]:
             best, median = measure(run)
             over = median > BUDGET_MS
             slow += over
             print(f"{name:<48} {best:8.1f} {median:8.1f}  {'OVER' if over else 'ok'}")
+        close()
         ledger.close()
     return 1 if slow else 0
 
