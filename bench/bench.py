@@ -6,8 +6,9 @@
 One run, one generated corpus (bench/corpus.py) delivered by IMAP APPEND into a local Dovecot
 (tests/servers.py), then side by side:
 
-1. fetch: renkei-intake's IMAP fetch + durable record (`ingest.imap_source.new_mails` and
-   `Ledger.record_mail` in a child process: blob fsync + one SQLite commit per mail, no parsing)
+1. fetch: renkei-intake's IMAP fetch + durable record (`ingest.imap_source.new_batches` and
+   `Ledger.record_mails` in a child process: per FETCH batch, each blob fsynced, one fsync per
+   directory, then one SQLite commit for the batch's rows; no parsing)
    vs `mbsync` pulling the same folder into a Maildir (fsync on, its default);
 2. replay: `renkei-intake replay MAILDIR` (parse, unpack, check, record, replies written as .eml)
    vs two fact floors, the least work that sees the same facts (the MIME floor below, every zip
@@ -63,7 +64,7 @@ RENKEI = str(Path(PYTHON).with_name("renkei-intake"))
 def worker_fetch(config: str) -> dict[str, Any]:
     """renkei-intake's fetch + durable record of every new mail of the configured folder."""
     from ingest.config import load_settings
-    from ingest.imap_source import connect, new_mails
+    from ingest.imap_source import connect, new_batches
     from state.blobs import BlobStore
     from state.ledger import Ledger
 
@@ -73,9 +74,9 @@ def worker_fetch(config: str) -> dict[str, Any]:
     ledger = Ledger(settings.ledger_path, BlobStore(settings.blobs_dir), actor="bench")
     client = connect(settings.imap)
     count = 0
-    for mail in new_mails(client, settings.imap, ledger):
-        ledger.record_mail(mail.raw, mail.arrival)
-        count += 1
+    for batch in new_batches(client, settings.imap, ledger):
+        ledger.record_mails([(mail.raw, mail.arrival) for mail in batch])
+        count += len(batch)
     client.logout()
     ledger.close()
     return {"mails": count, "seconds": time.perf_counter() - started}
@@ -85,11 +86,11 @@ def worker_fetch_stage(stage: str, config: str) -> dict[str, Any]:
     """One slice of `worker_fetch`, to see where its time goes (--explain):
 
     - `imapclient`: the same UID FETCH batches through imapclient, nothing kept;
-    - `new_mails`: `new_mails` (both FETCH steps, Message-ID and content keys), nothing kept;
+    - `new_batches`: `new_batches` (both FETCH steps, Message-ID and content keys), nothing kept;
     - `no_fsync`: the whole fetch + record with fsync a no-op and SQLite synchronous=OFF.
     """
     from ingest.config import load_settings
-    from ingest.imap_source import connect, new_mails
+    from ingest.imap_source import connect, new_batches
     from state.blobs import BlobStore
     from state.ledger import Ledger
 
@@ -111,10 +112,10 @@ def worker_fetch_stage(stage: str, config: str) -> dict[str, Any]:
         ledger = Ledger(settings.ledger_path, BlobStore(settings.blobs_dir), actor="bench")
         if stage == "no_fsync":
             ledger.db.execute("PRAGMA synchronous=OFF")
-        for mail in new_mails(client, server, ledger):
+        for batch in new_batches(client, server, ledger):
             if stage == "no_fsync":
-                ledger.record_mail(mail.raw, mail.arrival)
-            count += 1
+                ledger.record_mails([(mail.raw, mail.arrival) for mail in batch])
+            count += len(batch)
         ledger.close()
     client.logout()
     return {"mails": count, "seconds": time.perf_counter() - started}
@@ -498,7 +499,7 @@ def explain_fetch(results: Results, work: Path, port: int, user: str, password: 
     print("[fetch, explained] one run of each slice", flush=True)
     base = work / "fetch-stage"
     slices: dict[str, float] = {}
-    for stage in ("imapclient", "new_mails", "no_fsync"):
+    for stage in ("imapclient", "new_batches", "no_fsync"):
         shutil.rmtree(base, ignore_errors=True)
         config = write_config(base, port=port, user=user, password=password)
         run, inner = worker("fetch-stage", stage, str(config))
@@ -595,7 +596,7 @@ def bench_replay(results: Results, work: Path, corpus_mails: list[Any]) -> None:
 # (indent, label, file suffix, function): a tree of the replay's main costs, by cumulative time.
 REPLAY_COSTS = (
     (0, "record + first parse (pipeline.take)", "ingest/pipeline.py", "take"),
-    (1, "durable record of the raw mail", "state/ledger.py", "record_mail"),
+    (1, "durable record of the raw mail", "state/ledger.py", "record_mails"),
     (0, "evaluate a submission", "ingest/evaluate.py", "evaluate"),
     (1, "unpack parts: MIME again, zip, store files", "ingest/evaluate.py", "_unpack_parts"),
     (2, "store each attachment (blobs.put)", "state/blobs.py", "put"),

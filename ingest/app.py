@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ingest.config import Settings
 from ingest.health import poll_beat
-from ingest.imap_source import MailboxError, connect, new_mails
+from ingest.imap_source import MailboxError, connect, new_batches
 from ingest.pipeline import PassReport, Pipeline, sample_context
 from ingest.progress import Progress
 from ingest.sources import MailSource
@@ -81,12 +81,12 @@ def poll_once(pipeline: Pipeline, stop: Callable[[], bool] | None = None) -> Pas
 def fetch_pass(pipeline: Pipeline, server: ServerConfig,
                stop: Callable[[], bool] | None = None) -> PassReport:
     """Take every mail of `server.folder` the ledger does not hold yet, then evaluate.
-    `stop` is asked between mails, so a shutdown never waits for a whole backlog."""
+    `stop` is asked between FETCH batches, so a shutdown never waits for a whole backlog."""
     client = connect(server)
     try:
         progress = Progress(None, "通")
-        for mail in new_mails(client, server, pipeline.ledger, progress.update):
-            pipeline.take(mail)
+        for batch in new_batches(client, server, pipeline.ledger, progress.update):
+            pipeline.take_batch(batch)
             if stop and stop():
                 break
         progress.close()

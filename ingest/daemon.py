@@ -3,7 +3,8 @@
 APScheduler runs one cycle (fetch, evaluate, send) every poll interval; an IMAP IDLE watcher
 wakes it as soon as the server announces new mail. Failures are logged, recorded in the
 heartbeat table (so `status` shows them) and retried with backoff; SIGTERM lets the running
-cycle finish. Every mail is committed one by one, so a stop at any moment loses nothing.
+cycle finish. The mails of each FETCH batch are committed before anything acts on them, so
+a stop at any moment loses nothing.
 """
 
 from __future__ import annotations

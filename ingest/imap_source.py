@@ -1,4 +1,4 @@
-"""The IMAP folder as a mail source: read-only, UID based, one durable record per mail."""
+"""The IMAP folder as a mail source: read-only, UID based, recorded one FETCH batch at a time."""
 
 from __future__ import annotations
 
@@ -27,15 +27,15 @@ def connect(server: ServerConfig) -> IMAPClient:
         raise MailboxError(str(exc)) from None
 
 
-def new_mails(
+def new_batches(
     client: IMAPClient, server: ServerConfig, ledger: Ledger,
     progress: Callable[[int, int], None] | None = None,
-) -> Iterator[RawMail]:
-    """`_new_mails`, with a connection lost or timed out mid-fetch reported as a MailboxError
+) -> Iterator[list[RawMail]]:
+    """`_new_batches`, with a connection lost or timed out mid-fetch reported as a MailboxError
     (one line for the operator, a retry for the daemon) instead of a traceback. What was
     yielded before is already recorded; the next pass fetches only the rest."""
     try:
-        yield from _new_mails(client, server, ledger, progress)
+        yield from _new_batches(client, server, ledger, progress)
     except TimeoutError:
         raise MailboxError(
             f"IMAP {server.host}:{server.port} が {server.timeout:g} 秒応答しないため取得を中断しました"
@@ -47,11 +47,12 @@ def new_mails(
             "次回の取得で続きを読みます)") from None
 
 
-def _new_mails(
+def _new_batches(
     client: IMAPClient, server: ServerConfig, ledger: Ledger,
     progress: Callable[[int, int], None] | None = None,
-) -> Iterator[RawMail]:
-    """Yield each mail of the folder the ledger does not hold yet, batch by batch.
+) -> Iterator[list[RawMail]]:
+    """Yield the mails of the folder the ledger does not hold yet, one list per UID FETCH
+    batch (`batch_size`), for the caller to record together (`Ledger.record_mails`).
 
     The folder is opened read-only and bodies are fetched with BODY.PEEK[], so reading never
     changes the mailbox. Mails already known by Message-ID (after a UIDVALIDITY change) are
@@ -69,7 +70,7 @@ def _new_mails(
     for start in range(0, len(todo), server.batch_size):
         batch = todo[start:start + server.batch_size]
         heads = client.fetch(batch, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]", "RFC822.SIZE"])
-        to_fetch = []
+        to_fetch, mails = [], []
         for uid in batch:
             ref = ImapRef(server.account, folder, int(uidvalidity), uid)
             head = heads.get(uid, {}).get(b"BODY[HEADER.FIELDS (MESSAGE-ID)]") or b""
@@ -80,8 +81,7 @@ def _new_mails(
                     ledger.link_imap(ref, existing)
                 done += 1
             elif size > server.max_message_bytes:
-                yield _headers_only(client, server, ref, size)
-                done += 1
+                mails.append(_headers_only(client, server, ref, size))
             else:
                 to_fetch.append(uid)
         if to_fetch:
@@ -95,12 +95,14 @@ def _new_mails(
                 received = internal if isinstance(internal, datetime) else None
                 ref = ImapRef(server.account, folder, int(uidvalidity), uid)
                 head = envelope(raw)  # one pass over the header block
-                yield RawMail(raw, Arrival(
+                mails.append(RawMail(raw, Arrival(
                     "imap", _ref_text(server, ref), received or datetime.now(UTC),
                     "internaldate" if received else "fetch", head.message_id, ref,
                     head.content_key,
-                ))
-                done += 1
+                )))
+        if mails:
+            yield mails
+            done += len(mails)
         if progress:
             progress(done, len(todo))
 

@@ -36,7 +36,7 @@ from replies.render import Renderer, TemplateProblem
 from rules.calendar import JST
 from rules.findings import CATALOG, Finding, finding
 from rules.mail_checks import automatic_reason
-from state.ledger import Ledger, iso, utcnow
+from state.ledger import Ledger, Recorded, iso, utcnow
 
 
 @dataclass
@@ -74,11 +74,19 @@ class Pipeline:
 
     # --- entry points -------------------------------------------------------------------------
 
-    def take(self, mail: RawMail) -> None:
-        """Record one mail durably, then parse and file it. Answers wait for `advance`, so
-        that the later parts and password mails of the same pass are seen first."""
+    def take_batch(self, mails: list[RawMail]) -> None:
+        """`take` for the mails of one IMAP FETCH: recorded together (every blob durable, then
+        the rows in one transaction), then each parsed and filed."""
+        recorded = self.ledger.record_mails([(mail.raw, mail.arrival) for mail in mails])
+        for mail, record in zip(mails, recorded, strict=True):
+            self.take(mail, record)
+
+    def take(self, mail: RawMail, recorded: Recorded | None = None) -> None:
+        """Record one mail durably (unless `take_batch` did), then parse and file it. Answers
+        wait for `advance`, so that the later parts and password mails of the same pass are
+        seen first."""
         self.report.read += 1
-        recorded = self.ledger.record_mail(mail.raw, mail.arrival)
+        recorded = recorded or self.ledger.record_mail(mail.raw, mail.arrival)
         if recorded.new and mail.quarantine:
             self.report.new += 1
             self.report.quarantined += 1

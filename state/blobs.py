@@ -6,6 +6,7 @@ import errno
 import hashlib
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -24,12 +25,30 @@ class BlobStore:
 
     def put(self, data: bytes) -> str:
         """Write `data` durably (fsync + atomic rename + directory fsync) and return its sha256."""
-        digest = hashlib.sha256(data).hexdigest()
-        target = self.path(digest)
-        if target.exists():
-            return digest
+        return self.put_all([data])[0]
+
+    def put_all(self, items: Sequence[bytes]) -> list[str]:
+        """Write every item durably and return their sha256s, in order.
+
+        Each new file is written, fsynced and renamed into place; then every directory that
+        got a new name is fsynced once for the whole batch (the shard, and the store's root
+        when the shard is new). Nothing points at a blob before this returns, so a crash
+        midway leaves only files without rows, found again by name on the next write.
+        """
+        digests = [hashlib.sha256(data).hexdigest() for data in items]
         try:
-            self._write(target, data)
+            changed: set[Path] = set()
+            for digest, data in zip(digests, items, strict=True):
+                target = self.path(digest)
+                if target.exists():
+                    continue
+                if not target.parent.is_dir():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    changed.add(self.root)
+                self._write(target, data)
+                changed.add(target.parent)
+            for directory in changed:
+                fsync_dir(directory)
         except BlobStoreError:
             raise
         except OSError as exc:
@@ -38,11 +57,11 @@ class BlobStore:
                 f"保存領域 {self.root} に書き込めません: {why}。空きを作るか権限を確かめてから"
                 "再実行してください(書けなかったメールは記録していないので、次回の実行で取り込みます)"
             ) from exc
-        return digest
+        return digests
 
     @staticmethod
     def _write(target: Path, data: bytes) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        """The file itself, durable under its final name; its directory entry is the caller's."""
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -53,7 +72,6 @@ class BlobStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        fsync_dir(target.parent)
 
     def get(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -107,11 +107,12 @@ class Ledger:
         self, entity: str, entity_id: int | None, event: str, detail: Any = None,
         actor: str | None = None,
     ) -> None:
-        self.db["events"].insert({
-            "at": utcnow(), "entity": entity, "entity_id": entity_id, "event": event,
-            "detail": json.dumps(detail, ensure_ascii=False) if detail is not None else None,
-            "actor": actor or self.actor,
-        })
+        self.db.execute(
+            "INSERT INTO events (at, entity, entity_id, event, detail, actor) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [utcnow(), entity, entity_id, event,
+             json.dumps(detail, ensure_ascii=False) if detail is not None else None,
+             actor or self.actor])
 
     def beat(self, name: str, detail: Any = None) -> None:
         self.db["heartbeat"].upsert(
@@ -154,32 +155,41 @@ class Ledger:
 
         A mail already known by sha256 or Message-ID adds nothing but its IMAP identity.
         """
-        sha = self.blobs.put(raw)  # durable before the row that points at it
+        return self.record_mails([(raw, arrival)])[0]
+
+    def record_mails(self, mails: Sequence[tuple[bytes, Arrival]]) -> list[Recorded]:
+        """`record_mail` for a batch (one IMAP FETCH): every raw mail durable in the blob store
+        first, then all their rows in one transaction. Nothing acts on a mail before its row is
+        committed, so a crash in between only leaves blobs without rows: the next run fetches
+        those mails again, and the blob store and the sha256 recognise them."""
+        shas = self.blobs.put_all([raw for raw, _ in mails])  # durable before any row
+        fetched = utcnow()
+        recorded = []
         with self.transaction():
-            row = self.db.execute("SELECT id FROM messages WHERE sha256=?", [sha]).fetchone()
-            existing = row[0] if row else self.find_same_mail(
-                arrival.message_id_header, content_sha256=arrival.content_sha256)
-            if existing is not None:
-                if arrival.imap:
-                    self.link_imap(arrival.imap, existing)
-                return Recorded(existing, new=False)
-            message = self.db["messages"].insert({
-                "sha256": sha,
-                "message_id_header": arrival.message_id_header,
-                "content_sha256": arrival.content_sha256,
-                "size": len(raw),
-                "received_at": iso(arrival.received_at),
-                "received_at_source": arrival.received_at_source,
-                "fetched_at": utcnow(),
-                "source_kind": arrival.source_kind,
-                "source_ref": arrival.source_ref,
-                "state": "received",
-            }).last_pk
+            for sha, (raw, arrival) in zip(shas, mails, strict=True):
+                recorded.append(self._record_row(sha, raw, arrival, fetched))
+        return recorded
+
+    def _record_row(self, sha: str, raw: bytes, arrival: Arrival, fetched: str) -> Recorded:
+        row = self.db.execute("SELECT id FROM messages WHERE sha256=?", [sha]).fetchone()
+        existing = row[0] if row else self.find_same_mail(
+            arrival.message_id_header, content_sha256=arrival.content_sha256)
+        if existing is not None:
             if arrival.imap:
-                self.link_imap(arrival.imap, message)
-            self.event("message", message, "received", {
-                "source": arrival.source_ref, "received_at_source": arrival.received_at_source,
-            })
+                self.link_imap(arrival.imap, existing)
+            return Recorded(existing, new=False)
+        message = self.db.execute(
+            "INSERT INTO messages (sha256, message_id_header, content_sha256, size, received_at, "
+            "received_at_source, fetched_at, source_kind, source_ref, state) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'received')",
+            [sha, arrival.message_id_header, arrival.content_sha256, len(raw),
+             iso(arrival.received_at), arrival.received_at_source, fetched, arrival.source_kind,
+             arrival.source_ref]).lastrowid
+        if arrival.imap:
+            self.link_imap(arrival.imap, message)
+        self.event("message", message, "received", {
+            "source": arrival.source_ref, "received_at_source": arrival.received_at_source,
+        })
         return Recorded(message, new=True)
 
     def raw(self, message: int) -> bytes:
