@@ -16,6 +16,7 @@ from state import console_queries, labels, queries
 from state.ledger import Ledger
 
 PAGE_SIZE = 200
+APPROVALS_PAGE = 50
 
 
 async def render(datasette: Any, request: Any, template: str, context: dict[str, Any],
@@ -104,7 +105,9 @@ async def submission_page(datasette: Any, request: Any) -> Response:
 
 
 def _approvals(ledger: Ledger) -> dict[str, Any]:
-    rows = console_queries.awaiting_approval(ledger)
+    # Each reply is shown in full: the earliest due first, a page of them, so the page stays
+    # quick however many wait (approving one brings the next).
+    rows = console_queries.awaiting_approval(ledger, limit=APPROVALS_PAGE)
     for row in rows:
         row["rendered"] = text.decoded_mail(ledger.blobs.get(row["raw_sha256"]))
     findings = console_queries.findings_by_submission(ledger, [r["submission_id"] for r in rows])

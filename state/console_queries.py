@@ -9,13 +9,15 @@ from typing import Any
 from state.ledger import Ledger
 
 
-def awaiting_approval(ledger: Ledger) -> list[dict[str, Any]]:
-    """Replies waiting for a staff member's 承認, earliest due first, with their submission."""
+def awaiting_approval(ledger: Ledger, limit: int | None = None) -> list[dict[str, Any]]:
+    """Replies waiting for a staff member's 承認, earliest due first, with their submission
+    (the first `limit` of them)."""
     return list(ledger.db.query(
         "SELECT r.id, r.submission_id, r.kind, r.status, r.to_addr, r.subject, r.due_at, "
         "r.raw_sha256, r.held_reason, s.consortium, s.version, s.lead_email "
         "FROM replies r JOIN submissions s ON s.id = r.submission_id "
-        "WHERE r.status = 'awaiting_approval' ORDER BY r.due_at, r.id"))
+        "WHERE r.status = 'awaiting_approval' ORDER BY r.due_at, r.id LIMIT ?",
+        [-1 if limit is None else limit]))
 
 
 def count_awaiting_approval(ledger: Ledger) -> int:
