@@ -154,7 +154,7 @@ def test_staff_sign_in_find_by_a_japanese_word_open_and_approve(chromium, consol
         assert re.search(r"/submissions/\d+$", detail)
         text = page.text()
         for expected in ("申請の詳細", "さくら連携コンソーシアム", "株式会社テスト製作所", "7_誓約書.pdf",
-                         "7. 誓約書", "必要書類が添付されていません", "不足している書類を添付して送付してください。",
+                         "7. 誓約書", CATALOG["DOCUMENT_MISSING"].meaning, CATALOG["DOCUMENT_MISSING"].fix,
                          "【不備連絡】", "承認待ち", "受信", "履歴"):
             assert expected in text, expected
         shot(page, "04-detail")
