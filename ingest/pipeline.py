@@ -35,6 +35,7 @@ from replies.render import Renderer, TemplateProblem
 from rules.calendar import JST
 from rules.findings import CATALOG, Finding, finding
 from rules.mail_checks import automatic_reason
+from state.blobs import BlobDamaged
 from state.ledger import Ledger, iso, utcnow
 
 
@@ -120,7 +121,12 @@ class Pipeline:
     # --- stages -------------------------------------------------------------------------------
 
     def process_message(self, message: int) -> None:
-        raw = self.ledger.raw(message)
+        try:
+            raw = self.ledger.raw(message)
+        except BlobDamaged as exc:  # deleted or altered behind the ledger's back: staff decide
+            self.ledger.set_message_state(message, "quarantined", problem=f"元のメールを読めません: {exc}")
+            self.report.quarantined += 1
+            return
         try:
             # Everything that only reads the mail: a failure here is this mail's, and must not
             # stop the run (nor the next ones, which would find it 'received' again).

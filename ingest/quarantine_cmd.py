@@ -20,6 +20,7 @@ from ingest.ledger_cmd import table
 from ingest.verbs import add_group, add_verb
 from parsers.textcodec import decode_header
 from state import queries
+from state.blobs import BlobDamaged
 from state.ledger import Ledger
 
 # The IMAP source records only the headers of a mail over the size limit; its body is still on
@@ -74,7 +75,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     if args.raw:
         try:
             raw = ledger.raw(args.id)
-        except OSError as exc:
+        except (OSError, BlobDamaged) as exc:
             print(f"renkei-intake: メール {args.id} の元データを読めません: {exc}", file=sys.stderr)
             return 1
         sys.stdout.buffer.write(raw)
@@ -117,9 +118,10 @@ def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
                   "(本文はメールサーバー上)。サーバーから取り直すか、--force で"
                   "ヘッダーのみのまま再処理してください", file=sys.stderr)
             return 1
-        if not ledger.blobs.path(row["sha256"]).is_file():
-            print(f"renkei-intake: メール {args.id} の元データ {row['sha256']} が保存領域に"
-                  "ありません。blobs ディレクトリを復元してから再実行してください", file=sys.stderr)
+        try:  # a blob deleted or replaced behind the ledger's back must not be filed
+            ledger.blobs.check(row["sha256"])
+        except BlobDamaged as exc:
+            print(f"renkei-intake: メール {args.id} は再処理できません: {exc}", file=sys.stderr)
             return 1
         release(ledger, args.id)
         pipeline = app.make_pipeline(settings, ledger)
