@@ -27,7 +27,7 @@ from parsers.mime import MessageRecord, parse_message
 from parsers.password import find_password
 from parsers.sender import SenderDetails, parse_sender_block
 from parsers.subject import SubjectInfo, parse_subject
-from replies.address import reply_recipient
+from replies.address import choose_recipient
 from replies.bounces import bounced_reply
 from replies.compose import compose, reply_message_id
 from replies.outbox import QueuedReply, queue, record_bounce, reply_kind, write_eml, write_files
@@ -288,9 +288,12 @@ class Pipeline:
         subject, body = self.renderer.render(kind, reply_context(
             self.settings, sub, findings, facts, received_at, files))
         message_id = reply_message_id(submission, kind, self.settings.secretariat_address)
-        to_addr = reply_recipient(sub["lead_email"], facts.get("sender", {}).get("email"),
-                                  prefer_sender_block=self.settings.reply_to_sender_block) \
-            or (sub["lead_email"] or "")
+        to_addr, note = choose_recipient(
+            sub["lead_email"], facts.get("sender", {}).get("email"),
+            prefer_sender_block=self.settings.reply_to_sender_block)
+        to_addr = to_addr or (sub["lead_email"] or "")
+        if note and not self.dry_run:
+            self.ledger.event("submission", submission, "reply_to_sender", {"note": note})
         raw = compose(
             from_addr=self.settings.secretariat_address, from_name=self.settings.secretariat_name,
             to_addr=to_addr, subject=subject, body=body, message_id=message_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
@@ -35,7 +36,10 @@ def compose(
 ) -> bytes:
     """The reply as SMTP-ready bytes (CRLF). `charset` "iso-2022-jp" is honoured when every
     character fits (replies.charset.choose); otherwise the mail is written in UTF-8."""
-    threading = _threading(in_reply_to, references)
+    subject, from_name, to_addr = (header_text(v) for v in (subject, from_name, to_addr))
+    threading = _threading(header_text(in_reply_to or "").replace(" ", "") or None,
+                           tuple(r for r in (header_text(r).replace(" ", "") for r in references)
+                                 if r))
     if choose(charset, subject, body, from_name).charset == "iso-2022-jp" and jis_lines_fit(body):
         return _compose_jis(from_addr, from_name, to_addr, subject, body, message_id,
                             threading, date)
@@ -50,6 +54,15 @@ def compose(
     _auto_headers(msg)
     msg.set_content(body, charset="utf-8", cte="base64")
     return msg.as_bytes()
+
+
+def header_text(value: str) -> str:
+    """`value` fit for a header line: control characters and line/paragraph separators (VT,
+    FS, U+2028 …, which the email package reads as line breaks and refuses) become spaces.
+    They come from applicants' text (a consortium name) and must never cost the reply."""
+    cleaned = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+                      for ch in value)
+    return cleaned.strip(" ")
 
 
 def _threading(in_reply_to: str | None, references: tuple[str, ...]) -> list[tuple[str, str]]:
