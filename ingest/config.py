@@ -51,6 +51,8 @@ class Settings:
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
     program: Program = field(default_factory=Program)
     source: Path | None = None  # the file these settings came from, None for embedded defaults
+    # The authserv-id our own receiving server writes in Authentication-Results; None: not read.
+    authserv_id: str | None = None
 
     @property
     def own_addresses(self) -> frozenset[str]:
@@ -126,6 +128,7 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
         ),
         program=_program(program),
         source=source,
+        authserv_id=str(secretariat.pop("authserv_id", "") or "").strip() or None,
     )
     for name, rest in (("paths", paths), ("secretariat", secretariat), ("replies", replies),
                        ("daemon", daemon), ("calendar", cal), ("submissions", windows),

@@ -23,6 +23,7 @@ from ingest.correlate import (
 from ingest.evaluate import evaluate
 from ingest.sources import RawMail
 from parsers.archives import locked_members
+from parsers.authresults import trusted_results
 from parsers.mime import MessageRecord, parse_message
 from parsers.password import find_password
 from parsers.sender import SenderDetails, parse_sender_block
@@ -34,7 +35,7 @@ from replies.outbox import QueuedReply, queue, record_bounce, reply_kind, write_
 from replies.render import Renderer, TemplateProblem
 from rules.calendar import JST
 from rules.findings import CATALOG, Finding, finding
-from rules.mail_checks import automatic_reason
+from rules.mail_checks import automatic_reason, sender_auth_failure
 from state.blobs import BlobDamaged
 from state.ledger import Ledger, iso, utcnow
 
@@ -134,6 +135,10 @@ class Pipeline:
             kind = self.classify(record)
             ours = bounced_reply(raw) if kind.role == "automatic" else None
             facts = _facts(record, kind)
+            forged = sender_auth_failure(
+                trusted_results(record.headers, self.settings.authserv_id), record.from_addr)
+            if forged:  # judged with the rest, but no reply leaves before staff look at it
+                facts["sender_auth_failed"] = forged
             if ours is not None:
                 facts["bounce_of"] = ours  # matched to our reply in advance(), once it exists
         except Exception as exc:  # one bad mail must never stop the mailbox
@@ -148,12 +153,14 @@ class Pipeline:
             submission = self._file(message, record, kind, received_at,
                                     locked=bool(facts["locked"]))
             self.ledger.db["messages"].update(message, {
-                "state": "checked" if kind.role in ("part", "password") else "needs_review",
+                "state": "checked" if kind.role in ("part", "password")
+                and not facts.get("sender_auth_failed") else "needs_review",
                 "subject": record.subject, "from_addr": record.from_addr,
                 "from_name": record.from_name, "date_header": record.date_header,
                 "submission_id": submission, "body_text": record.body,
                 "facts": json.dumps(facts, ensure_ascii=False),
-                "problem": "; ".join(_notes(record, row)) or None,
+                "problem": "; ".join([*_notes(record, row), *filter(None, [
+                    facts.get("sender_auth_failed")])]) or None,
             })
             self.ledger.event("message", message, "filed",
                               {"role": kind.role, "submission": submission})
@@ -309,13 +316,15 @@ class Pipeline:
             submission_id=submission, kind=kind, to_addr=to_addr, subject=subject,
             message_id=message_id, raw=raw, due_at=self.settings.calendar.reply_due(received_at),
             needs_approval=kind == "deficiency" and self.settings.approve_deficiencies,
-            charset=self.settings.reply_charset,
+            charset=self.settings.reply_charset, hold_reason=_auth_hold(findings),
         ), own_addresses=self.settings.own_addresses,
            max_per_recipient_per_day=self.settings.max_replies_per_recipient_per_day)
         if queued is not None:
             self._count(kind)
         with self.ledger.transaction():
-            self.ledger.db["submissions"].update(submission, {"state": "replied",
+            # A forged-looking sender: staff release the held reply (`outbox approve`).
+            state = "needs_review" if _auth_hold(findings) else "replied"
+            self.ledger.db["submissions"].update(submission, {"state": state,
                                                               "updated_at": utcnow()})
             if sub["consortium_key"] and not any(f.severity == "deficiency" for f in findings):
                 # The latest complete version wins: earlier ones point at it.
@@ -370,6 +379,13 @@ def sample_context(settings: Settings) -> dict[str, Any]:
 def jst_text(moment: datetime) -> str:
     local = moment.astimezone(JST)
     return f"{local.year}年{local.month}月{local.day}日 {local.hour}:{local.minute:02d}"
+
+
+def _auth_hold(findings: list[Finding]) -> str | None:
+    if any(f.code == "SENDER_AUTH_FAILED" for f in findings):
+        return ("差出人ドメインの送信ドメイン認証に失敗したため(なりすましの可能性)、"
+                "事務局が確認するまで送信を保留しました")
+    return None
 
 
 def _notes(record: MessageRecord, row: dict[str, Any]) -> list[str]:

@@ -65,6 +65,7 @@ class QueuedReply:
     due_at: datetime
     needs_approval: bool
     charset: str = "utf-8"  # the charset the configuration asked for (replies.charset)
+    hold_reason: str | None = None  # the caller's reason to hold it for staff from the start
 
 
 def queue(
@@ -85,7 +86,7 @@ def queue(
     sha = ledger.blobs.put(reply.raw)
     written_in = _charset_of(reply.raw)
     with ledger.transaction():
-        reason = refusal(reply.to_addr, own_addresses) or _over_daily_cap(
+        reason = reply.hold_reason or refusal(reply.to_addr, own_addresses) or _over_daily_cap(
             ledger, reply.to_addr, now, max_per_recipient_per_day)
         status = "held" if reason else (
             "awaiting_approval" if reply.needs_approval else "queued")
