@@ -159,8 +159,7 @@ class Pipeline:
                 "from_name": record.from_name, "date_header": record.date_header,
                 "submission_id": submission, "body_text": record.body,
                 "facts": json.dumps(facts, ensure_ascii=False),
-                "problem": "; ".join([*_notes(record, row), *filter(None, [
-                    facts.get("sender_auth_failed")])]) or None,
+                "problem": "; ".join(_notes(record, row, facts)) or None,
             })
             self.ledger.event("message", message, "filed",
                               {"role": kind.role, "submission": submission})
@@ -388,8 +387,10 @@ def _auth_hold(findings: list[Finding]) -> str | None:
     return None
 
 
-def _notes(record: MessageRecord, row: dict[str, Any]) -> list[str]:
+def _notes(record: MessageRecord, row: dict[str, Any], facts: dict[str, Any]) -> list[str]:
     notes = list(record.problems)
+    if facts.get("sender_auth_failed"):
+        notes.append(facts["sender_auth_failed"])
     if row["received_at_source"] in ("date", "fetch"):
         # No server receive time came with this mail: the period was judged on a weaker time.
         notes.append(f"受信時刻の記録がないため {row['received_at_source']} の時刻で期間を判定")

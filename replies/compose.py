@@ -37,9 +37,8 @@ def compose(
     """The reply as SMTP-ready bytes (CRLF). `charset` "iso-2022-jp" is honoured when every
     character fits (replies.charset.choose); otherwise the mail is written in UTF-8."""
     subject, from_name, to_addr = (header_text(v) for v in (subject, from_name, to_addr))
-    threading = _threading(header_text(in_reply_to or "").replace(" ", "") or None,
-                           tuple(r for r in (header_text(r).replace(" ", "") for r in references)
-                                 if r))
+    threading = _threading(_bare(in_reply_to or "") or None,
+                           tuple(filter(None, map(_bare, references))))
     if choose(charset, subject, body, from_name).charset == "iso-2022-jp" and jis_lines_fit(body):
         return _compose_jis(from_addr, from_name, to_addr, subject, body, message_id,
                             threading, date)
@@ -63,6 +62,11 @@ def header_text(value: str) -> str:
     cleaned = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
                       for ch in value)
     return cleaned.strip(" ")
+
+
+def _bare(message_id: str) -> str:
+    """A Message-ID from the applicant's mail, without whitespace or control characters."""
+    return "".join(header_text(message_id).split())
 
 
 def _threading(in_reply_to: str | None, references: tuple[str, ...]) -> list[tuple[str, str]]:
