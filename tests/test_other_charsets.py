@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import codecs
 import io
+import re
 import zipfile
 
 import pytest
@@ -18,6 +19,7 @@ import pytest
 from parsers.archives import unpack
 from parsers.mime import parse_message
 from parsers.textcodec import codec_for, decode_bytes, decode_header
+from tests.conftest import REPO
 
 RUSSIAN = ["Заявка на участие", "Привет, коллеги", "Иванов Иван Петрович", "Смета расходов",
            "Re: Вопрос по гранту", "Договор №15 от 10.08", "ОТЧЁТ О РАБОТЕ", "Київ, Україна"]
@@ -122,3 +124,25 @@ def test_zip_member_names_in_cp932_are_still_japanese():
     names = ["申請書類.pdf", "データ.xlsx", "①誓約書.pdf"]
     data = zip_with_raw_names([(n.encode("cp932"), b"%PDF-1.4 test") for n in names])
     assert [f.path.split("/", 1)[1] for f in unpack("a.zip", data).files] == names
+
+
+def _japanese_words() -> list[str]:
+    """Every run of kana/kanji in the program's own Japanese prose (specification, templates,
+    messages): thousands of real words and names, none written for this test."""
+    sources = [*REPO.glob("replies/templates/*.j2"), *REPO.glob("*/*.py"), REPO / "README.md",
+               *REPO.glob("examples/*.py")]
+    text = "".join(p.read_text(encoding="utf-8", errors="ignore") for p in sources)
+    return sorted(set(re.findall(r"[\u3040-\u30ff\u4e00-\u9fff]{2,12}", text)))
+
+
+def test_no_japanese_word_of_the_program_is_ever_read_as_cyrillic():
+    words = _japanese_words()
+    assert len(words) > 1000
+    for codec in ("cp932", "euc_jp_ms"):
+        for word in words:
+            try:
+                raw = word.encode(codec)
+            except UnicodeEncodeError:
+                continue
+            decoded = decode_bytes(raw, None)
+            assert not any("\u0400" <= ch <= "\u04ff" for ch in decoded.text), (word, decoded)
