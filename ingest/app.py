@@ -19,7 +19,7 @@ from replies.connection import ServerConfig
 from replies.outbox import SendReport, flag_overdue, send_due
 from replies.render import Renderer
 from state.blobs import BlobStore
-from state.ledger import Ledger
+from state.ledger import Ledger, LedgerError
 
 log = logging.getLogger("renkei_intake")
 
@@ -43,7 +43,14 @@ def exclusive(ledger_path: Path) -> Iterator[None]:
     """One process at a time per ledger: two pollers must never process the same mailbox."""
     lock_path = ledger_path.with_name(ledger_path.name + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+") as handle:
+    try:
+        handle = open(lock_path, "a+")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        raise LedgerError(
+            f"台帳のロック {lock_path} を作れません({exc.strerror or exc})。フォルダーの権限、"
+            "読み取り専用の設定(chattr、読み取り専用マウント)を確かめてから再実行してください"
+        ) from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -191,7 +191,7 @@ def cmd_reprocess(args: argparse.Namespace, settings: Settings) -> int:
     for submission, before, after in report.changed:
         print(f"申請 {submission}: {' '.join(before) or '(指摘なし)'} → {' '.join(after) or '(指摘なし)'}")
     print(f"reprocess: {report.summary()}")
-    return 0
+    return 1 if report.set_aside else 0
 
 
 def _date_arg(value: str) -> datetime:

@@ -54,6 +54,8 @@ class Settings:
     # Where applicants ask questions, printed in every reply (default: secretariat_address).
     inquiry_email: str = ""
     inquiry_phone: str | None = None
+    # The authserv-id our own receiving server writes in Authentication-Results; None: not read.
+    authserv_id: str | None = None
 
     def __post_init__(self) -> None:
         # The program's name is written once, in [program]; the signature is built from it.
@@ -140,6 +142,7 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
         source=source,
         inquiry_email=str(secretariat.pop("inquiry_email", "")),
         inquiry_phone=str(p) if (p := secretariat.pop("inquiry_phone", None)) else None,
+        authserv_id=str(secretariat.pop("authserv_id", "") or "").strip() or None,
     )
     for name, rest in (("paths", paths), ("secretariat", secretariat), ("replies", replies),
                        ("daemon", daemon), ("calendar", cal), ("submissions", windows),

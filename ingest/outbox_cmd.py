@@ -21,6 +21,7 @@ from parsers.mime import parse_message
 from replies import staff
 from replies.outbox import UNSENT, SendReport, send_due, write_files
 from rules.calendar import JST
+from state.blobs import BlobDamaged
 from state.ledger import Ledger
 
 
@@ -94,7 +95,11 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 def describe(ledger: Ledger, row: dict[str, Any]) -> str:
     """The reply as staff read it: decoded headers, body, and what happened to it."""
-    record = parse_message(ledger.blobs.get(row["raw_sha256"]))
+    try:
+        raw = ledger.blobs.get(row["raw_sha256"])
+    except BlobDamaged as exc:  # still show the row and its history
+        raw = f"Subject: (元データを読めません)\n\n{exc}\n".encode()
+    record = parse_message(raw)
     headers = {name.lower(): value for name, value in reversed(record.headers)}
     lines = [
         f"返信 {row['id']}  種類 {row['kind']}  状態 {row['status']}  受付番号 {row['submission_id']}",

@@ -14,6 +14,19 @@ class BlobStoreError(OSError):
     An OSError, so callers that retry on I/O trouble (the daemon) keep doing so."""
 
 
+class BlobDamaged(Exception):
+    """A stored blob is missing or no longer matches its sha256 name: it was deleted or altered
+    behind the ledger's back. Not an OSError: retrying cannot help, the one item it belongs to
+    is set aside for staff and the rest go on."""
+
+    def __init__(self, sha256: str, missing: bool) -> None:
+        self.sha256 = sha256
+        self.missing = missing
+        what = "がありません" if missing else "の内容が名前(sha256)と一致しません(改変されています)"
+        super().__init__(f"元データ {sha256[:16]}… {what}。blobs ディレクトリを"
+                         "バックアップから復元してから再実行してください")
+
+
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -26,8 +39,8 @@ class BlobStore:
         """Write `data` durably (fsync + atomic rename + directory fsync) and return its sha256."""
         digest = hashlib.sha256(data).hexdigest()
         target = self.path(digest)
-        if target.exists():
-            return digest
+        if target.exists() and _digest_of(target) == digest:
+            return digest  # an altered copy under this name is replaced by the true bytes
         try:
             self._write(target, data)
         except BlobStoreError:
@@ -56,7 +69,32 @@ class BlobStore:
         fsync_dir(target.parent)
 
     def get(self, sha256: str) -> bytes:
-        return self.path(sha256).read_bytes()
+        """The blob's bytes, verified against its name on every read."""
+        try:
+            data = self.path(sha256).read_bytes()
+        except FileNotFoundError:
+            raise BlobDamaged(sha256, missing=True) from None
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise BlobDamaged(sha256, missing=False)
+        return data
+
+    def check(self, sha256: str) -> None:
+        """Raise BlobDamaged unless the blob is present and intact."""
+        if not self.path(sha256).is_file():
+            raise BlobDamaged(sha256, missing=True)
+        if _digest_of(self.path(sha256)) != sha256:
+            raise BlobDamaged(sha256, missing=False)
+
+
+def _digest_of(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def fsync_dir(directory: Path) -> None:
