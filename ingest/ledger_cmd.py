@@ -43,7 +43,7 @@ def add_parser(verbs: Any) -> None:
     """Add the `ledger` verb and its questions to the CLI's subparsers action."""
     questions = add_group(
         verbs, "ledger", "台帳への問い合わせ(申請一覧・1件の詳細・全文検索・バックアップ)",
-        "renkei-intake ledger submissions --status deficient", "QUESTION")
+        "renkei-intake ledger submissions --status deficient", "SUBCOMMAND")
 
     def question(name: str, handler: Any, help_text: str, example: str) -> argparse.ArgumentParser:
         return add_verb(questions, name, handler, help_text, example)

@@ -16,10 +16,10 @@ from typing import Any
 
 from ingest import app
 from ingest.config import Settings
-from ingest.ledger_cmd import table
+from ingest.screen import cell, event_detail, event_name, reason, table
 from ingest.verbs import add_group, add_verb
 from parsers.textcodec import decode_header
-from state import queries
+from state import labels, queries
 from state.ledger import Ledger
 
 # The IMAP source records only the headers of a mail over the size limit; its body is still on
@@ -31,7 +31,7 @@ def add_parser(verbs: Any) -> None:
     """Add the `quarantine` verb and its actions to the CLI's subparsers action."""
     actions = add_group(
         verbs, "quarantine", "隔離されたメール(処理できなかったメール)の一覧・表示・再処理",
-        "renkei-intake quarantine list", "ACTION")
+        "renkei-intake quarantine list", "SUBCOMMAND")
 
     def action(name: str, handler: Any, help_text: str, example: str) -> argparse.ArgumentParser:
         return add_verb(actions, name, handler, help_text, example)
@@ -53,7 +53,7 @@ def add_parser(verbs: Any) -> None:
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    ledger = app.open_ledger(settings)
+    ledger = app.open_existing_ledger(settings)
     rows = queries.quarantined(ledger)
     if not rows:
         print("隔離中のメールはありません")
@@ -61,13 +61,13 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     heads = [headline(ledger, r) for r in rows]
     print(table(("ID", "受信(JST)", "差出人", "件名", "サイズ", "理由"), (
         (r["id"], (r["received_jst"] or "")[:16], h["from"], h["subject"], r["size"],
-         r["problem"]) for r, h in zip(rows, heads, strict=True))))
+         reason(r["problem"])) for r, h in zip(rows, heads, strict=True))))
     print(f"{len(rows)} 通")
     return 0
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    ledger = app.open_ledger(settings)
+    ledger = app.open_existing_ledger(settings)
     row = _message(ledger, args.id)
     if row is None:
         return 1
@@ -81,7 +81,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.flush()
         return 0
     head = headline(ledger, row)
-    print(f"メール {row['id']}: 状態 {row['state']}")
+    print(f"メール {row['id']}: 状態 {labels.label('message_state', row['state'])}")
     if row["state"] != "quarantined":
         print("  (このメールは隔離されていません)")
     for label, value in (
@@ -89,15 +89,16 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         ("取得元", row["source_ref"]), ("Message-ID", row["message_id_header"]),
         ("差出人", head["from"]), ("件名", head["subject"]), ("日付ヘッダー", head["date"]),
         ("サイズ", f"{row['size']} バイト"), ("元データ", row["sha256"]),
-        ("理由", row["problem"]),
+        ("理由", reason(row["problem"])),
     ):
-        print(f"  {label}: {value or ''}")
+        print(f"  {label}: {cell(value)}")
     events = list(ledger.db.query(
         "SELECT datetime(at, '+9 hours') AS at, event, detail, actor FROM events "
         "WHERE entity = 'message' AND entity_id = ? ORDER BY at, id", [args.id]))
     print("\n■ 履歴")
     print(table(("日時(JST)", "出来事", "詳細", "実行者"),
-                ((e["at"], e["event"], e["detail"], e["actor"]) for e in events), indent="  "))
+                ((e["at"], event_name(e["event"]), event_detail(e["detail"]), e["actor"])
+                 for e in events), indent="  "))
     print(f"\n元のメールを取り出す: renkei-intake quarantine show {args.id} --raw > mail{args.id}.eml")
     return 0
 
@@ -109,7 +110,8 @@ def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
         if row is None:
             return 1
         if row["state"] != "quarantined":
-            print(f"renkei-intake: メール {args.id} は隔離されていません(状態 {row['state']})",
+            print(f"renkei-intake: メール {args.id} は隔離されていません"
+                  f"(状態 {labels.label('message_state', row['state'])})",
                   file=sys.stderr)
             return 1
         if (row["problem"] or "").startswith(HEADERS_ONLY_MARK) and not args.force:
@@ -126,10 +128,11 @@ def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
         pipeline.advance()
         after = ledger.db["messages"].get(args.id)
     if after["state"] == "quarantined":
-        print(f"メール {args.id} は再び隔離されました: {after['problem']}")
+        print(f"メール {args.id} は再び隔離されました: {cell(reason(after['problem']))}")
         return 1
     where = f"(申請 {after['submission_id']})" if after["submission_id"] else ""
-    print(f"メール {args.id} を再処理しました: 状態 {after['state']}{where}")
+    print(f"メール {args.id} を再処理しました: 状態 "
+          f"{labels.label('message_state', after['state'])}{where}")
     return 0
 
 

@@ -161,7 +161,7 @@ def _detail_value(key: str, item: Any) -> str:
         return "はい" if item else "いいえ"
     if isinstance(item, list):
         return " ".join(str(x) for x in item)
-    if key in ("from",):
+    if key in ("from", "status"):
         return label("reply_status", str(item))
     if key == "kind":
         return label("reply_kind", str(item))

@@ -143,6 +143,7 @@ EVENT_DETAIL: Mapping[str, str] = {
     "bounce_message": "不達通知メール",
     "ignore_hours": "業務時間外も送信",
     "due_at": "期限",
+    "status": "状態",
 }
 
 # Message roles (how a mail was filed).
