@@ -21,7 +21,7 @@ from state.labels import VOCABULARIES, label
 # Bidirectional overrides and isolates reorder what follows them on screen.
 _BIDI = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # "null-return-path: 差出人アドレスが空…": the key before the colon is for filters, not staff.
-_REASON_KEY = re.compile(r"^[a-z][a-z0-9_]*(?:-[a-z0-9_]+)*: (?=\S)")
+_REASON_KEY = re.compile(r"(^|: )[a-z][a-z0-9_]*(?:-[a-z0-9_]+)*: (?=\S)")
 
 
 def visible(text: str, *, lines: bool = False) -> str:
@@ -50,7 +50,7 @@ def cell(value: Any) -> str:
 
 def reason(text: str | None) -> str:
     """A reason or finding detail without the machine key in front of it."""
-    return _REASON_KEY.sub("", text or "")
+    return _REASON_KEY.sub(r"\1", text or "")
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, indent: str = "") -> str:

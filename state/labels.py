@@ -146,6 +146,16 @@ EVENT_DETAIL: Mapping[str, str] = {
     "status": "状態",
 }
 
+# Where a mail's receive time was read from (messages.received_at_source).
+RECEIVED_AT_SOURCE: Mapping[str, str] = {
+    "received": "Received ヘッダー",
+    "internaldate": "IMAP の受信日時",
+    "maildir": "Maildir の配信時刻",
+    "mbox": "mbox の区切り行",
+    "date": "Date ヘッダー(差出人の時計)",
+    "fetch": "取り込んだ時刻",
+}
+
 # Message roles (how a mail was filed).
 ROLE: Mapping[str, str] = {
     "part": "申請メール",
@@ -167,6 +177,7 @@ VOCABULARIES: Mapping[str, Mapping[str, str]] = {
     "event": EVENT,
     "event_detail": EVENT_DETAIL,
     "role": ROLE,
+    "received_at_source": RECEIVED_AT_SOURCE,
 }
 
 

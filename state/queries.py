@@ -122,17 +122,17 @@ def overview(
         total = ledger.db.execute("SELECT count(*) FROM submissions").fetchone()[0]
         rows = ledger.db.query(
             "SELECT * FROM submissions_overview ORDER BY id DESC" + _limit(limit))
-        return Page(_with_display(rows), total)
+        return Page(with_display(rows), total)
     ids = " INTERSECT ".join(sets) if len(sets) > 1 else sets[0].replace(
         "SELECT ", "SELECT DISTINCT ", 1)
     total = ledger.db.execute(f"SELECT count(*) FROM ({ids})", params).fetchone()[0]
     rows = ledger.db.query(
         f"SELECT * FROM submissions_overview WHERE id IN (SELECT * FROM ({ids}) "
         f"ORDER BY 1 DESC{_limit(limit)}) ORDER BY id DESC", params)
-    return Page(_with_display(rows), total)
+    return Page(with_display(rows), total)
 
 
-def _with_display(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def with_display(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Overview rows with `display_state`, what has happened to each (state.display)."""
     return [{**row, "display_state": submission_display(row["status"], statuses_of(row["replies"]))}
             for row in rows]
@@ -175,7 +175,7 @@ def daily_counts(ledger: Ledger) -> list[dict[str, Any]]:
 def submission_detail(ledger: Ledger, submission_id: int) -> dict[str, Any] | None:
     """Everything about one submission: its row, mails, files, findings, replies and events."""
     db = ledger.db
-    rows = _with_display(db.query("SELECT * FROM submissions_overview WHERE id = ?",
+    rows = with_display(db.query("SELECT * FROM submissions_overview WHERE id = ?",
                                   [submission_id]))
     if not rows:
         return None

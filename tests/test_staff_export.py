@@ -75,7 +75,8 @@ def test_text_from_strangers_stays_text(replayed, tmp_path):
     row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == mid)
     cell = row[headers.index("件名")]
     assert cell.data_type == "s"
-    assert cell.value == '=HYPERLINK("http://evil.example/","開く")'  # control chars dropped
+    # control characters shown, not hidden: staff see that the subject carried them
+    assert cell.value == '=HYPERLINK("http://evil.example/","開く")\\x07\\x1b'
 
 
 def test_export_of_an_empty_ledger(tmp_path):
