@@ -35,8 +35,8 @@ def open_ledger(settings: Settings) -> Ledger:
     try:
         return Ledger(settings.ledger_path, BlobStore(settings.blobs_dir))
     except OSError as exc:
-        raise LedgerError(f"台帳 {settings.ledger_path} を作成・オープンできません: "
-                          f"{os_error_sentence(exc)}") from exc
+        raise LedgerError(f"台帳 {settings.ledger_path} を作成できません({os_error_sentence(exc)})。"
+                          "台帳と保存領域のパスと権限を確認してください") from exc
 
 
 def open_existing_ledger(settings: Settings) -> Ledger:
@@ -51,7 +51,8 @@ def open_existing_ledger(settings: Settings) -> Ledger:
     try:
         return Ledger(path, BlobStore(settings.blobs_dir, create=False))
     except OSError as exc:
-        raise LedgerError(f"台帳 {path} を開けません: {os_error_sentence(exc)}") from exc
+        raise LedgerError(f"台帳 {path} を開けません({os_error_sentence(exc)})。"
+                          "パスと権限を確認してください") from exc
 
 
 def make_pipeline(settings: Settings, ledger: Ledger, *, dry_run: bool = False) -> Pipeline:
@@ -68,8 +69,8 @@ def exclusive(ledger_path: Path) -> Iterator[None]:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(lock_path, "a+")  # noqa: SIM115  (closed by the with below)
     except OSError as exc:
-        raise LedgerError(f"台帳 {ledger_path} の場所を使えません: "
-                          f"{os_error_sentence(exc)}") from exc
+        raise LedgerError(f"台帳 {ledger_path} を置けません({os_error_sentence(exc)})。"
+                          "パスと権限を確認してください") from exc
     with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

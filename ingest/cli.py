@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         # A path the operator gave (or configured) that cannot be used: a folder where a file
         # belongs, no permission, a full disk. The path and the reason, in one sentence.
-        print(f"renkei-intake: {os_error_sentence(exc)}", file=sys.stderr)
+        print(f"renkei-intake: 書き込み・読み込みができません({os_error_sentence(exc)})。"
+              "パスと権限を確認してください", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("renkei-intake: 中断しました(処理済みのメールは台帳に記録済みです)", file=sys.stderr)
@@ -226,7 +227,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     data = csv_bytes(list(rows), encoding=args.encoding, codes=args.header == "codes")
     if args.output:
-        write_atomically(args.output, data)
+        write_atomically(args.output, data.content)
         print(f"{data.count_rows} 件を {args.output} に書き出しました"
               f"({data.encoding_name})", file=sys.stderr)
     else:
@@ -259,7 +260,7 @@ def cmd_reprocess(args: argparse.Namespace, settings: Settings) -> int:
 
 def _date_arg(value: str) -> datetime:
     try:
-        return datetime.combine(date.fromisoformat(value), time(0), tzinfo=JST)
+        return datetime.combine(date.fromisoformat(value.replace("/", "-")), time(0), tzinfo=JST)
     except ValueError:
         raise argparse.ArgumentTypeError(f"日付は YYYY-MM-DD で指定してください: {value}") from None
 

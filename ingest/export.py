@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from ingest.screen import visible
+from ingest.screen import os_reason, visible
 from rules.calendar import JST
 from state.labels import label
 
@@ -124,12 +124,28 @@ def _where(rows: list[dict[str, Any]], char: str) -> str:
     return "CSV "
 
 
-def write_atomically(path: Path, data: CsvData) -> None:
-    """Write beside the target and rename, so a half-written file never looks complete."""
+def check_output(path: Path) -> None:
+    """Refuse an output path that cannot be a file before any work is done; no folder is
+    created for it."""
+    if path.is_dir():
+        raise ExportError(f"出力先 {path} はフォルダです。ファイル名まで指定してください"
+                          "(例: --output 申請一覧.csv)")
+    if not path.parent.is_dir():
+        raise ExportError(f"出力先のフォルダ {path.parent} がありません。作成してから再実行してください")
+
+
+def write_atomically(path: Path, content: bytes) -> None:
+    """Write beside the target and rename, so a half-written file never looks complete.
+    Not mkstemp: its 0600 mode would follow the file to the shared folder staff open it from."""
+    check_output(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_bytes(data.content)
+        tmp.write_bytes(content)
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ExportError(f"{path} に書き出せません({os_reason(exc)})。"
+                          "書き込み権限と空き容量を確認してください") from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

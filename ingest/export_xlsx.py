@@ -9,7 +9,7 @@ objects) and renamed into place only when complete.
 
 from __future__ import annotations
 
-import os
+import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.properties import PageSetupProperties
 
+from ingest.export import check_output, write_atomically
 from ingest.ledger_cmd import replies_text
 from ingest.screen import reason, visible
 from rules.calendar import JST
@@ -110,6 +111,7 @@ SHEETS: tuple[tuple[str, Sequence[Column], str], ...] = (
 
 def write_xlsx(ledger: Ledger, path: Path) -> int:
     """Write the workbook to `path` and return the number of submissions in it."""
+    check_output(path)
     workbook = Workbook(write_only=True)
     counts = {}
     for title, columns, sql in SHEETS:
@@ -232,12 +234,8 @@ def _display_width(text: str) -> int:
 
 
 def _save(workbook: Workbook, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Not mkstemp: its 0600 mode would follow the file to the shared folder staff open it from.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        workbook.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # Built in memory, then written beside the target and renamed: a path that cannot be
+    # written fails in one place, never inside openpyxl's streaming writer.
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    write_atomically(path, buffer.getvalue())

@@ -20,6 +20,7 @@ from ingest.screen import (  # noqa: F401  (table and display_width are used by 
     display_width,
     event_detail,
     event_name,
+    os_reason,
     reason,
     table,
     visible,
@@ -70,7 +71,8 @@ def add_parser(verbs: Any) -> None:
     search = question(
         "search", cmd_search, "件名・本文・添付ファイル名・差出人で全文検索(すべての語を含むメール)",
         "renkei-intake ledger search 山田 製作所")
-    search.add_argument("text", nargs="+", metavar="TEXT", help="検索語(2文字以上、空白で区切ると AND)")
+    search.add_argument("text", nargs="+", metavar="TEXT",
+                        help="検索語(空白で区切ると、すべての語を含むメールを探します)")
     _common(search, limit=50)
 
     daily = question("daily", cmd_daily, "日別(日本時間)の受信メール・申請・返信の件数",
@@ -88,7 +90,7 @@ def add_parser(verbs: Any) -> None:
 
 
 def _common(parser: argparse.ArgumentParser, *, limit: int) -> None:
-    parser.add_argument("--limit", type=int, default=limit,
+    parser.add_argument("--limit", type=int, default=limit, metavar="N",
                         help=f"表示する最大件数(既定 {limit}、0 で全件)")
     parser.add_argument("--json", action="store_true", help="JSON で出力する")
 
@@ -255,7 +257,9 @@ def backup(ledger: Ledger, dest: Path) -> Path:
         partial.replace(target)
     except (sqlite3.Error, OSError) as exc:
         partial.unlink(missing_ok=True)
-        raise BackupError(f"{target} へのバックアップに失敗しました: {exc}。"
+        why = os_reason(exc) if isinstance(exc, OSError) else (
+            "ファイルを作成できません" if "unable to open" in str(exc) else str(exc))
+        raise BackupError(f"{target} へのバックアップに失敗しました({why})。"
                           "空き容量と書き込み権限を確認してください") from exc
     return target
 

@@ -30,7 +30,7 @@ def add_parser(verbs: Any) -> None:
         verbs, "outbox", "返信の一覧・確認・承認・保留・取消・送信",
         "renkei-intake outbox list --status awaiting_approval\n"
         "    renkei-intake outbox show 12\n"
-        "    renkei-intake outbox approve 12 13 --by yamada", "COMMAND",
+        "    renkei-intake outbox approve 12 13 --by yamada", "SUBCOMMAND",
         description="返信(受付確認・不備連絡など)を確認し、承認・保留・取消・送信します。")
 
     def sub(name: str, handler: Handler, help_text: str, example: str) -> argparse.ArgumentParser:

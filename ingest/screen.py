@@ -86,7 +86,7 @@ _ERRNO = {
     errno.EPERM: "この操作は許可されていません",
     errno.ENOTDIR: "途中のパスがフォルダではなくファイルです",
     errno.EISDIR: "ファイルではなくフォルダです",
-    errno.EEXIST: "同じ名前のファイルがすでにあります",
+    errno.EEXIST: "同じ名前のファイルがあるためフォルダを作れません",
     errno.ENOSPC: "ディスクの空き容量がありません",
     errno.EDQUOT: "ディスクの使用量の上限に達しています",
     errno.EROFS: "読み取り専用のファイルシステムです",
@@ -109,10 +109,9 @@ def os_reason(exc: OSError) -> str:
 
 
 def os_error_sentence(exc: OSError) -> str:
-    """One sentence naming the path and the reason, for an error the operator can fix."""
+    """The path and the reason ("var/x: アクセスする権限がありません"), for one sentence."""
     path = exc.filename if exc.filename is not None else ""
-    where = f"{path} を使えません: " if path else ""
-    return f"{where}{os_reason(exc)}。パスと権限を確認してください"
+    return f"{path}: {os_reason(exc)}" if path else os_reason(exc)
 
 
 def jst(utc_iso: str | None) -> str:
