@@ -32,6 +32,9 @@ class BusyError(Exception):
 
 def open_ledger(settings: Settings) -> Ledger:
     """Open the ledger, creating it (and its folders) when it is not there yet."""
+    if settings.ledger_path.is_dir():
+        raise LedgerError(f"台帳のパスがフォルダです: {settings.ledger_path}"
+                          "(台帳ファイルの名前まで指定してください。例: var/ledger.db)")
     try:
         return Ledger(settings.ledger_path, BlobStore(settings.blobs_dir))
     except OSError as exc:
@@ -154,17 +157,17 @@ def waiting_for_staff(settings: Settings, ledger: Ledger) -> list[str]:
             "SELECT kind, count(*) FROM replies WHERE status = 'awaiting_approval' "
             "GROUP BY kind ORDER BY kind"):
         lines.append(f"{label('reply_kind', kind)} {count} 通は承認待ちです: "
-                     f"{command} outbox list --status awaiting_approval")
+                     f"{command} outbox list")
     for status, count in ledger.db.execute(
             "SELECT status, count(*) FROM replies WHERE status IN ('held', 'failed', 'unknown') "
             "GROUP BY status ORDER BY status"):
         lines.append(f"返信 {count} 通が{label('reply_status', status)}です: "
-                     f"{command} outbox list --status {status}")
+                     f"{command} outbox list --status {label('reply_status', status)}")
     review = ledger.db.execute(
         "SELECT count(*) FROM submissions WHERE state = 'needs_review'").fetchone()[0]
     if review:
         lines.append(f"要確認の申請が {review} 件あります: "
-                     f"{command} ledger submissions --status needs_review")
+                     f"{command} ledger submissions --status {label('submission_state', 'needs_review')}")
     held = ledger.db.execute(
         "SELECT count(*) FROM messages WHERE state = 'quarantined'").fetchone()[0]
     if held:
