@@ -45,17 +45,24 @@ def open_ledger(settings: Settings) -> Ledger:
 def open_existing_ledger(settings: Settings) -> Ledger:
     """For the verbs that only read (status, ledger, outbox list, export, serve): a missing
     ledger is an error, and no ledger, blob or outbox folder is created."""
+    require_ledger(settings)
+    path = settings.ledger_path
+    try:
+        return Ledger(path, BlobStore(settings.blobs_dir, create=False))
+    except OSError as exc:
+        raise LedgerError(f"台帳 {path} を開けません({os_error_sentence(exc)})。"
+                          "パスと権限を確認してください") from exc
+
+
+def require_ledger(settings: Settings) -> None:
+    """Refuse a verb that works on an existing ledger (reprocess, release) when there is
+    none, before anything (a lock file, a folder) is made for it."""
     path = settings.ledger_path
     if not path.is_file():
         if path.is_dir():
             raise LedgerError(f"台帳のパスがフォルダです: {path}(台帳ファイルを指定してください)")
         raise LedgerError(f"台帳がありません: {path}(replay または poll で作成されます。"
                           "--config の設定ファイルが正しいか確認してください)")
-    try:
-        return Ledger(path, BlobStore(settings.blobs_dir, create=False))
-    except OSError as exc:
-        raise LedgerError(f"台帳 {path} を開けません({os_error_sentence(exc)})。"
-                          "パスと権限を確認してください") from exc
 
 
 def make_pipeline(settings: Settings, ledger: Ledger, *, dry_run: bool = False) -> Pipeline:

@@ -240,6 +240,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_reprocess(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.reprocess import reprocess, select
 
+    app.require_ledger(settings)  # nothing to do on a ledger that is not there
     with app.exclusive(settings.ledger_path):
         ledger = app.open_ledger(settings)
         pipeline = app.make_pipeline(settings, ledger)

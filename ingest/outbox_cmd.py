@@ -171,6 +171,7 @@ def next_step(settings: Settings, ledger: Ledger, approved: list[int]) -> str:
 
 
 def cmd_send_due(args: argparse.Namespace, settings: Settings) -> int:
+    app.require_ledger(settings)  # nothing to do on a ledger that is not there
     with app.exclusive(settings.ledger_path):  # never beside a running daemon's send pass
         ledger = app.open_ledger(settings)
         ledger.event("system", None, "send_due", {"ignore_hours": args.ignore_hours},

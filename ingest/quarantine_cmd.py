@@ -104,6 +104,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
+    app.require_ledger(settings)  # nothing to do on a ledger that is not there
     with app.exclusive(settings.ledger_path):
         ledger = app.open_ledger(settings)
         row = _message(ledger, args.id)

@@ -283,3 +283,18 @@ def test_a_character_cp932_cannot_hold_is_named(tmp_path):
     assert code == 2 and "「𠮷」" in err and "U+20BB7" in err and "--encoding utf-8" in err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_reprocess_since_selects_by_the_day_mail_was_received(office):
+    ledger = app.open_existing_ledger(load_settings(office["config"]))
+    expected = ledger.db.execute(
+        "SELECT count(*) FROM submissions WHERE kind = 'submission' "
+        "AND first_received_at >= '2022-08-31T15:00:00+00:00'").fetchone()[0]
+    everything = ledger.db.execute(
+        "SELECT count(*) FROM submissions WHERE kind = 'submission'").fetchone()[0]
+    ledger.close()
+    # the rows were all created today; only the receive time tells September from August
+    assert 0 < expected < everything
+    code, out, err = cli(office, "reprocess", "--since", "2022-09-01")
+    assert code == 0, err
+    assert f"reprocess: {expected} 件を再判定" in out
