@@ -286,9 +286,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps({**counts, "warnings": alarms}, ensure_ascii=False, indent=2))
         return 1 if alarms else 0
     print(f"台帳: {settings.ledger_path}")
-    displayed: dict[str, int] = {}
-    for row in queries.submissions(ledger):
-        displayed[row["display_state"]] = displayed.get(row["display_state"], 0) + 1
+    displayed = queries.display_counts(ledger)
     for title, vocabulary, found in (("メール", "message_state", counts["messages"]),
                                      ("申請", "display_state", displayed),
                                      ("返信", "reply_status", counts["replies"])):

@@ -25,8 +25,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from ingest.export import check_output, write_atomically
-from ingest.ledger_cmd import replies_text
-from ingest.screen import reason, visible
+from ingest.screen import reason, replies_text, visible
 from rules.calendar import JST
 from rules.findings import CATALOG
 from state import queries

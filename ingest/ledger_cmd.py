@@ -22,6 +22,7 @@ from ingest.screen import (  # noqa: F401  (table and display_width are used by 
     event_name,
     os_reason,
     reason,
+    replies_text,
     table,
     visible,
 )
@@ -154,15 +155,6 @@ def document_key(settings: Settings, text: str) -> str | None:
 
 def _short_title(title: str) -> str:
     return re.sub(r"^\d+\.\s*", "", title)
-
-
-def replies_text(replies: str | None) -> str:
-    """The overview's "kind:status" pairs as 不備連絡:承認待ち."""
-    out = []
-    for item in (replies or "").split():
-        kind, _, status = item.partition(":")
-        out.append(f"{labels.label('reply_kind', kind)}:{labels.label('reply_status', status)}")
-    return " ".join(out)
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:

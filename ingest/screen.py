@@ -53,6 +53,15 @@ def reason(text: str | None) -> str:
     return _REASON_KEY.sub(r"\1", text or "")
 
 
+def replies_text(replies: str | None) -> str:
+    """The overview's "kind:status" pairs as 不備連絡:承認待ち."""
+    out = []
+    for item in (replies or "").split():
+        kind, _, status = item.partition(":")
+        out.append(f"{label('reply_kind', kind)}:{label('reply_status', status)}")
+    return " ".join(out)
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, indent: str = "") -> str:
     """A plain-text table whose columns line up on a terminal, Japanese (double width) included."""
     cells = [[cell(c) for c in headers], *([cell(c) for c in row] for row in rows)]

@@ -75,6 +75,18 @@ def status_counts(ledger: Ledger, now: datetime | None = None) -> dict[str, Any]
     }
 
 
+def display_counts(ledger: Ledger) -> dict[str, int]:
+    """How many submissions are in each display state (state.display), for `status` and the
+    web console's summary."""
+    counts: dict[str, int] = {}
+    for row in ledger.db.execute(
+            "SELECT s.state, (SELECT group_concat(r.status, ' ') FROM replies r "
+            "WHERE r.submission_id = s.id) FROM submissions s"):
+        shown = submission_display(row[0], (row[1] or "").split())
+        counts[shown] = counts.get(shown, 0) + 1
+    return counts
+
+
 # --- staff queries (views of migration 0004_staff_views) -------------------------------------
 
 # Values of `submissions.state` and of `submissions.outcome` are disjoint, so one --status flag
