@@ -85,7 +85,8 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     if row["state"] != "quarantined":
         print("  (このメールは隔離されていません)")
     for label, value in (
-        ("受信(JST)", row["received_jst"]), ("受信時刻の根拠", row["received_at_source"]),
+        ("受信(JST)", row["received_jst"]),
+        ("受信時刻の根拠", labels.label("received_at_source", row["received_at_source"])),
         ("取得元", row["source_ref"]), ("Message-ID", row["message_id_header"]),
         ("差出人", head["from"]), ("件名", head["subject"]), ("日付ヘッダー", head["date"]),
         ("サイズ", f"{row['size']} バイト"), ("元データ", row["sha256"]),

@@ -175,6 +175,8 @@ def _detail_value(key: str, item: Any) -> str:
         return label("reply_kind", str(item))
     if key == "role":
         return label("role", str(item))
+    if key == "received_at_source":
+        return label("received_at_source", str(item))
     if key == "waiting_for":
         return label("waiting_for", str(item))
     if key in ("reason", "problem", "error"):

@@ -59,7 +59,7 @@ REPLY_STATUS: Mapping[str, str] = {
 
 SEVERITY: Mapping[str, str] = {
     "deficiency": "不備",
-    "notice": "連絡事項",
+    "notice": "お知らせ",
 }
 
 WAITING_FOR: Mapping[str, str] = {
