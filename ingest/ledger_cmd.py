@@ -55,9 +55,9 @@ def add_parser(verbs: Any) -> None:
         "renkei-intake ledger submissions --missing pledge")
     listing.add_argument(
         "--status", metavar="STATUS",
-        help="処理状態 (open=受付処理中, checked=確認済・返信待ち, replied=返信作成済, "
-             "needs_review=要確認) または結果 (complete=不備なし, deficient=不備あり, "
-             "not_submission=申請以外)。日本語の名前でも指定できます")
+        help="一覧の「状態」(承認待ち、受付済・返信待ち、送信済、要確認 など)、結果 (不備なし、"
+             "不備あり、申請以外)、または処理状態のコード (open, checked, replied, needs_review, "
+             "complete, deficient, not_submission)")
     listing.add_argument("--missing", metavar="DOC",
                          help="この書類が不足している申請(最新版のみ)。例: pledge, 誓約書, tax")
     listing.add_argument("--overdue", action="store_true",
@@ -112,8 +112,9 @@ def cmd_submissions(args: argparse.Namespace, settings: Settings) -> int:
     if args.status:
         status = status_code(args.status)
         if status is None:
-            names = "、".join(f"{k}({v})" for k, v in (*labels.SUBMISSION_STATE.items(),
-                                                      *_OUTCOMES.items()))
+            names = "、".join(dict.fromkeys(
+                [*labels.DISPLAY_STATE.values(), *_OUTCOMES.values(),
+                 *labels.SUBMISSION_STATE.values()]))
             print(f"renkei-intake: 状態 {args.status!r} はありません。使える状態: {names}",
                   file=sys.stderr)
             return 2
@@ -122,6 +123,9 @@ def cmd_submissions(args: argparse.Namespace, settings: Settings) -> int:
                             overdue=args.overdue, limit=args.limit or None)
     if args.json:
         _print_json({"total": page.total, "rows": page.rows})
+        return 0
+    if not page.rows:
+        print("条件に合う申請はありません")
         return 0
     print(table(
         ("ID", "版", "状態", "結果", "受信(JST)", "通", "添付", "不備", "コンソーシアム",
@@ -139,8 +143,10 @@ _OUTCOMES = {k: labels.OUTCOME[k] for k in queries.SUBMISSION_OUTCOMES}
 
 
 def status_code(text: str) -> str | None:
-    """A state or outcome code from its code or its Japanese name (不備あり, 要確認)."""
-    return labels.code_for("submission_state", text) or labels.code_for("outcome", text)
+    """A state, outcome or display-state code from its code or its Japanese name (不備あり,
+    要確認, 承認待ち: the words the listing shows)."""
+    return (labels.code_for("submission_state", text) or labels.code_for("outcome", text)
+            or labels.code_for("display_state", text))
 
 
 def document_key(settings: Settings, text: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -10,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from state.display import statuses_of, submission_display
+from state.labels import DISPLAY_STATE
 from state.ledger import Ledger, iso
 from state.schema import REPLY_DONE_SQL as _DONE_SQL
 
@@ -79,12 +81,21 @@ def display_counts(ledger: Ledger) -> dict[str, int]:
     """How many submissions are in each display state (state.display), for `status` and the
     web console's summary."""
     counts: dict[str, int] = {}
-    for row in ledger.db.execute(
-            "SELECT s.state, (SELECT group_concat(r.status, ' ') FROM replies r "
-            "WHERE r.submission_id = s.id) FROM submissions s"):
-        shown = submission_display(row[0], (row[1] or "").split())
+    for _, shown in _displays(ledger):
         counts[shown] = counts.get(shown, 0) + 1
     return counts
+
+
+def display_ids(ledger: Ledger, display_state: str) -> list[int]:
+    """The submissions whose display state is `display_state`."""
+    return [sid for sid, shown in _displays(ledger) if shown == display_state]
+
+
+def _displays(ledger: Ledger) -> Iterator[tuple[int, str]]:
+    for row in ledger.db.execute(
+            "SELECT s.id, s.state, (SELECT group_concat(r.status, ' ') FROM replies r "
+            "WHERE r.submission_id = s.id) FROM submissions s"):
+        yield row[0], submission_display(row[1], (row[2] or "").split())
 
 
 # --- staff queries (views of migration 0004_staff_views) -------------------------------------
@@ -109,15 +120,20 @@ def overview(
 ) -> Page:
     """Submissions newest first, from the `submissions_overview` view, filtered as staff ask.
 
-    `status` is a state (open, checked, replied, needs_review) or an outcome (complete,
-    deficient, not_submission); `missing` a document key named in a DOCUMENT_MISSING finding of
+    `status` is a state (open, checked, replied, needs_review), an outcome (complete,
+    deficient, not_submission) or a display state (awaiting_approval, sent, … of
+    state.display); `missing` a document key named in a DOCUMENT_MISSING finding of
     a current (not superseded) version; `overdue` keeps those with a reply past its due time.
     """
     # Each filter is a set of submission ids read from its own index; the overview rows (with
     # their per-submission counts) are computed only for the page that is shown.
     sets: list[str] = []
     params: list[Any] = []
-    if status:
+    if status in DISPLAY_STATE and status not in SUBMISSION_STATES:
+        # What happened to it (承認待ち, 送信済 …), as the listings show it.
+        sets.append("SELECT value FROM json_each(?)")
+        params.append(json.dumps(display_ids(ledger, status)))
+    elif status:
         sets.append("SELECT id FROM submissions WHERE state = ? OR outcome = ?")
         params += [status, status]
     if missing:

@@ -157,6 +157,10 @@ def test_filters_take_japanese_names_and_keys(office):
     assert by_key == by_name
     assert cli(office, "ledger", "submissions", "--status", "deficient", "--json")[1] == \
         cli(office, "ledger", "submissions", "--status", "不備あり", "--json")[1]
+    # the words of the listing's own 状態 column select what they show
+    code, out, _ = cli(office, "ledger", "submissions", "--status", "承認待ち")
+    rows = [line for line in out.splitlines()[1:] if re.match(r"\d+ +\d+ ", line)]
+    assert code == 0 and rows and all("不備連絡:承認待ち" in line for line in rows)
     code, _, err = cli(office, "ledger", "submissions", "--status", "だめ")
     assert code == 2 and "不備あり" in err and len(err.strip().splitlines()) == 1
     code, out, _ = cli(office, "outbox", "list", "--status", "承認待ち")
