@@ -102,8 +102,6 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
     imap = tables.take("imap")
     smtp = tables.take("smtp")
     tables.done()
-    tables.unknown_in(program, [f.name for f in fields(Program)])
-    tables.unknown_in(limits, [f.name for f in fields(Limits)])
 
     def rel(value: str) -> Path:
         p = Path(value).expanduser()
@@ -226,6 +224,15 @@ def _form_map(path: Path | None) -> FormMap:
 
 
 def _limits(table: dict[str, Any]) -> Limits:
+    if isinstance(table, _Table):
+        table = table.known_only([f.name for f in fields(Limits)])
+    defaults = Limits()
+    for key, value in table.items():
+        kind = type(getattr(defaults, key))
+        if kind in (int, float) and (isinstance(value, bool)
+                                     or not isinstance(value, int if kind is int else int | float)):
+            raise ConfigError(f"[limits] {key} は{_TYPE_NAMES[kind]}で指定してください"
+                              f"(書かれている値: {_toml_value(value)})")
     try:
         return Limits(**table)
     except TypeError:
@@ -234,6 +241,8 @@ def _limits(table: dict[str, Any]) -> Limits:
 
 
 def _program(table: dict[str, Any]) -> Program:
+    if isinstance(table, _Table):
+        table = table.known_only([f.name for f in fields(Program)])
     try:
         return program_from_toml(table)
     except (ValueError, TypeError) as exc:
@@ -252,10 +261,20 @@ class _Table(dict[str, Any]):
     nobody asked for can be reported with the nearest real one ("approve_deficiency" →
     "approve_deficiencies")."""
 
-    def __init__(self, name: str, data: dict[str, Any]) -> None:
+    def __init__(self, name: str, data: dict[str, Any], unknown: list[str] | None = None) -> None:
         super().__init__(data)
         self.name = name
         self.asked: set[str] = set()
+        self.unknown = unknown if unknown is not None else []  # shared by all tables of a file
+        self.whole = False  # read as a whole by its own reader (known_only), checked there
+
+    def known_only(self, known: list[str]) -> dict[str, Any]:
+        """For a table read as a whole ([program], [limits]): its known keys; the others are
+        reported with every other unknown key, not one at a time by the reader."""
+        for key in sorted(k for k in self if k not in known):
+            self.unknown.append(f"[{self.name}] {key}{_suggest(key, known)}")
+        self.whole = True
+        return {k: v for k, v in self.items() if k in known}
 
     def pop(self, key: str, *default: Any) -> Any:  # type: ignore[override]
         self.asked.add(key)
@@ -302,13 +321,12 @@ class _Tables:
         self.data = dict(data)
         self.taken: list[_Table] = []
         self.unknown: list[str] = []
-        self.whole: list[_Table] = []  # read as a whole by their own reader, checked already
 
     def take(self, name: str) -> _Table:
         value = self.data.pop(name, {})
         if not isinstance(value, dict):
             raise ConfigError(f"[{name}] は表(テーブル)でなければなりません")
-        table = _Table(name, value)
+        table = _Table(name, value, self.unknown)
         self.taken.append(table)
         return table
 
@@ -317,18 +335,10 @@ class _Tables:
         self.unknown += [f"[{key}]{_suggest(key, names)}" for key in sorted(self.data)]
         self.data.clear()
 
-    def unknown_in(self, table: _Table, known: list[str]) -> None:
-        """Report the keys of a table read as a whole ([program], [limits]) that are not
-        `known`, and drop them so that its reader does not stop at the first one."""
-        for key in sorted(k for k in table if k not in known):
-            self.unknown.append(f"[{table.name}] {key}{_suggest(key, known)}")
-            dict.pop(table, key)
-        self.whole.append(table)
-
     def check_unknown(self) -> None:
         """Every key nobody asked for, in every table at once, with the nearest real key."""
         for table in self.taken:
-            if any(table is whole for whole in self.whole):
+            if table.whole:
                 continue
             for key in sorted(table):
                 self.unknown.append(f"[{table.name}] {key}{_suggest(key, table.asked)}")

@@ -112,12 +112,13 @@ def test_ledger_option_keeps_blobs_and_outbox_beside_that_ledger(tmp_path):
 def test_every_unknown_key_is_reported_at_once_with_the_nearest_key(tmp_path):
     write(tmp_path / "c.toml", "[replies]\napprove_deficiency = true\nbuisness_hours_only = false\n"
                                "[daemon]\npoll_interval = 30\n[programme]\nx = 1\n"
-                               "[program]\nsubsidy_nam = \"x\"\n")
+                               "[program]\nsubsidy_nam = \"x\"\n[limits]\nmax_deph = 3\n")
     line = one_sentence(run(tmp_path, "--config", "c.toml", "status"))
     for wrong, right in (("approve_deficiency", "approve_deficiencies"),
                          ("buisness_hours_only", "business_hours_only"),
                          ("poll_interval", "poll_interval_seconds"),
-                         ("[programme]", "program"), ("subsidy_nam", "subsidy_name")):
+                         ("[programme]", "program"), ("subsidy_nam", "subsidy_name"),
+                         ("max_deph", "max_depth")):
         assert wrong in line and f"{right} のことですか" in line, (wrong, line)
 
 
@@ -126,6 +127,7 @@ def test_every_unknown_key_is_reported_at_once_with_the_nearest_key(tmp_path):
     ('[daemon]\npoll_interval_seconds = "60"\n', "poll_interval_seconds は整数"),
     ("[imap]\nhost = \"h\"\nport = \"993\"\npassword_env = \"X\"\n", "port は整数"),
     ("[submissions]\nsettle_minutes = true\n", "settle_minutes は数値"),
+    ('[limits]\nmax_depth = "3"\n', "max_depth は整数"),
 ])
 def test_a_value_of_the_wrong_type_is_refused_with_its_key_and_type(tmp_path, text, named):
     write(tmp_path / "c.toml", text)
