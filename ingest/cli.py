@@ -283,7 +283,8 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     counts = queries.status_counts(ledger)
     if args.json:
         alarms = health.warnings(settings, ledger)
-        print(json.dumps({**counts, "warnings": alarms}, ensure_ascii=False, indent=2))
+        print(json.dumps({**counts, "display_states": queries.display_counts(ledger),
+                          "warnings": alarms}, ensure_ascii=False, indent=2))
         return 1 if alarms else 0
     print(f"台帳: {settings.ledger_path}")
     displayed = queries.display_counts(ledger)

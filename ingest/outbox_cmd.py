@@ -149,6 +149,9 @@ def cmd_action(args: argparse.Namespace, settings: Settings) -> int:
     approved = [r.reply_id for r in results if r.done and args.action == "approve"]
     if approved:
         print(next_step(settings, ledger, approved))
+    held = [str(r.reply_id) for r in results if r.done and args.action == "hold"]
+    if held:
+        print(f"保留した返信は送信されません。送るときは renkei-intake outbox approve {' '.join(held)}")
     return 0 if all(r.done for r in results) else 1
 
 
