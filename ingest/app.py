@@ -35,6 +35,7 @@ def open_ledger(settings: Settings) -> Ledger:
     if settings.ledger_path.is_dir():
         raise LedgerError(f"台帳のパスがフォルダです: {settings.ledger_path}"
                           "(台帳ファイルの名前まで指定してください。例: var/ledger.db)")
+    _refuse_foreign_file(settings.ledger_path)
     try:
         return Ledger(settings.ledger_path, BlobStore(settings.blobs_dir))
     except OSError as exc:
@@ -63,6 +64,24 @@ def require_ledger(settings: Settings) -> None:
             raise LedgerError(f"台帳のパスがフォルダです: {path}(台帳ファイルを指定してください)")
         raise LedgerError(f"台帳がありません: {path}(replay または poll で作成されます。"
                           "--config の設定ファイルが正しいか確認してください)")
+    _refuse_foreign_file(path)
+
+
+def _refuse_foreign_file(path: Path) -> None:
+    """A file that is not an SQLite database (a config, a CSV given as --ledger) is never
+    opened as the ledger: SQLite would refuse it with an English message, or overwrite an
+    empty one."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise LedgerError(f"台帳 {path} を読めません({os_error_sentence(exc)})。"
+                          "パスと権限を確認してください") from exc
+    if head and head != b"SQLite format 3\x00":
+        raise LedgerError(f"{path} は台帳(SQLite データベース)ではありません。"
+                          "台帳ファイルのパスを確認してください")
 
 
 def make_pipeline(settings: Settings, ledger: Ledger, *, dry_run: bool = False) -> Pipeline:

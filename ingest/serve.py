@@ -182,8 +182,18 @@ def add_parser(verbs: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     serve.add_argument("--host", default="127.0.0.1", metavar="ADDRESS",
                        help="待ち受けるアドレス(既定 127.0.0.1。他のPCに公開する場合のみ変更)")
-    serve.add_argument("--port", type=int, default=8001, metavar="PORT", help="ポート番号(既定 8001)")
+    serve.add_argument("--port", type=_port, default=8001, metavar="PORT", help="ポート番号(既定 8001)")
     serve.set_defaults(handler=cmd_serve)
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"ポート番号は 1〜65535 の整数で指定してください: {value}")
+    return port
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -55,6 +55,13 @@ def test_ledger_under_a_path_that_is_a_file(tmp_path):
                  "plain.txt", "ファイルがある")
 
 
+def test_ledger_that_is_not_a_database(tmp_path):
+    write(tmp_path / "config.toml", "[replies]\n")
+    one_sentence(run(tmp_path, "replay", str(MAILBOX), "--ledger", "config.toml"),
+                 "SQLite データベース")
+    assert (tmp_path / "config.toml").read_text(encoding="utf-8") == "[replies]\n"
+
+
 def test_ledger_that_is_a_folder(tmp_path):
     (tmp_path / "var").mkdir()
     one_sentence(run(tmp_path, "replay", str(MAILBOX), "--ledger", "var"), "フォルダ")
@@ -163,6 +170,7 @@ def test_argument_mistakes_are_japanese(tmp_path):
     one_sentence(run(tmp_path, "exportt"), "指定できません")
     one_sentence(run(tmp_path, "reprocess"), "どれか1つ")
     one_sentence(run(tmp_path, "--bogus"), "知らない引数")
+    one_sentence(run(tmp_path, "serve", "--port", "99999"), "1〜65535")
 
 
 def test_help_is_japanese_throughout(tmp_path):
