@@ -253,9 +253,12 @@ def cmd_reprocess(args: argparse.Namespace, settings: Settings) -> int:
         report = reprocess(pipeline, chosen)
         if settings.smtp is None:
             write_files(ledger, settings.outbox_dir)
+        waiting = app.waiting_for_staff(settings, ledger)
     for submission, before, after in report.changed:
         print(f"申請 {submission}: {' '.join(before) or '(指摘なし)'} → {' '.join(after) or '(指摘なし)'}")
     print(f"reprocess: {report.summary()}")
+    for line in waiting:
+        print(line)
     return 0
 
 
