@@ -256,6 +256,13 @@ def _time(value: str, key: str) -> time:
         raise ConfigError(f"{key}: 時刻は HH:MM で指定してください ({value!r})") from None
 
 
+def _no_leftovers(name: str, table: dict[str, Any]) -> None:
+    """Refuse the keys left in a table nobody read (settings_from_toml reports them all at
+    once through _Tables.check_unknown; this is for a reader that checks its own table)."""
+    if table:
+        raise ConfigError(f"[{name}] に不明なキーがあります: {', '.join(sorted(table))}")
+
+
 class _Table(dict[str, Any]):
     """One [table] of config.toml. Every key the code asks for is remembered, so that a key
     nobody asked for can be reported with the nearest real one ("approve_deficiency" →
