@@ -213,7 +213,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     ledger = app.open_existing_ledger(settings)
     if args.format == "xlsx":
-        count = write_xlsx(ledger, args.output)
+        count = write_xlsx(ledger, args.output, settings.program)
         print(f"{count} 件を {args.output} に書き出しました", file=sys.stderr)
         return 0
     rows = queries.submissions(ledger)

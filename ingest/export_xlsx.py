@@ -28,6 +28,7 @@ from ingest.export import check_output, write_atomically
 from ingest.screen import reason, replies_text, visible
 from rules.calendar import JST
 from rules.findings import CATALOG
+from rules.program import Program
 from state import queries
 from state.labels import label
 from state.ledger import Ledger
@@ -108,9 +109,11 @@ SHEETS: tuple[tuple[str, Sequence[Column], str], ...] = (
 )
 
 
-def write_xlsx(ledger: Ledger, path: Path) -> int:
-    """Write the workbook to `path` and return the number of submissions in it."""
+def write_xlsx(ledger: Ledger, path: Path, program: Program | None = None) -> int:
+    """Write the workbook to `path` and return the number of submissions in it. Documents
+    are named by the titles of `program` (the configured one), not by their keys."""
     check_output(path)
+    title_of = (program or Program()).document_title
     workbook = Workbook(write_only=True)
     counts = {}
     for title, columns, sql in SHEETS:
@@ -118,6 +121,9 @@ def write_xlsx(ledger: Ledger, path: Path) -> int:
         if title == "申請":
             found = (dict(row, reply_dues=_dues(row["reply_dues"]))
                      for row in queries.with_display(found))
+        elif title == "指摘":
+            found = (dict(row, document=title_of(row["document"]) if row["document"] else None)
+                     for row in found)
         rows = [[_value(c, row[c.key]) for c in columns] for row in found]
         _write_sheet(workbook.create_sheet(title), columns, rows)
         counts[title] = len(rows)

@@ -302,3 +302,33 @@ def test_reprocess_since_selects_by_the_day_mail_was_received(office):
     code, out, err = cli(office, "reprocess", "--since", "2022-09-01")
     assert code == 0, err
     assert f"reprocess: {expected} 件を再判定" in out
+
+
+def test_workbook_speaks_japanese_prints_landscape_and_gives_every_due_time(office, tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "台帳.xlsx"
+    code, _, err = cli(office, "export", "submissions", "--format", "xlsx", "--output", str(out))
+    assert code == 0, err
+    book = load_workbook(out)
+    for sheet in book:
+        assert sheet.page_setup.orientation == "landscape"
+        assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.print_title_rows == "$1:$1"
+        headers = [c.value for c in sheet[1]]
+        for title in ("状態", "結果", "種別", "種類", "区分", "受信時刻の根拠"):
+            if title in headers:
+                column = headers.index(title)
+                values = {r[column].value for r in sheet.iter_rows(min_row=2)} - {None}
+                assert values and not any(CODE_RE.search(str(v)) for v in values), (title, values)
+    subs = book["申請"]
+    headers = [c.value for c in subs[1]]
+    dues = [r[headers.index("返信ごとの期限")].value for r in subs.iter_rows(min_row=2)]
+    assert any(d and re.search(r"受付確認 2022/\d\d/\d\d 17:30", d) for d in dues)
+    assert any(d and "不備連絡 " in d for d in dues)
+    findings = book["指摘"]
+    headers = [c.value for c in findings[1]]
+    documents = {r[headers.index("書類")].value for r in findings.iter_rows(min_row=2)} - {None}
+    keys = {"application", "overview", "member_info", "pledge", "checklist", "registry", "tax"}
+    assert documents and not documents & keys and "納税証明書" in documents
