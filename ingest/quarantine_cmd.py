@@ -72,6 +72,12 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     if row is None:
         return 1
     if args.raw:
+        if sys.stdout.isatty():
+            # The raw bytes may hold escape sequences meant for a terminal: only to a file.
+            print(f"renkei-intake: 元のメールは端末には表示しません。ファイルに保存してください"
+                  f"(renkei-intake quarantine show {args.id} --raw > mail{args.id}.eml)",
+                  file=sys.stderr)
+            return 2
         try:
             raw = ledger.raw(args.id)
         except OSError as exc:
