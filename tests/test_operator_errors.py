@@ -72,6 +72,12 @@ def test_impossible_ledger_paths(tmp_path, path):
     one_sentence(run(tmp_path, "replay", str(MAILBOX), "--ledger", path), "台帳")
 
 
+def test_ledger_where_nobody_may_write(tmp_path):
+    # sysfs refuses new files even to root: an unwritable folder on any machine
+    one_sentence(run(tmp_path, "replay", str(MAILBOX), "--ledger", "/sys/renkei-intake.db"),
+                 "/sys", "権限")
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes through directory permissions")
 def test_unwritable_ledger_folder(tmp_path):
     locked = tmp_path / "locked"
