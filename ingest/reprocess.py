@@ -31,7 +31,9 @@ def select(pipeline: Pipeline, *, submission: int | None, since: datetime | None
         where += " AND id = ?"
         params.append(submission)
     if since is not None:
-        where += " AND created_at >= ?"
+        # By when the secretariat received it (its first mail), not when the row was made: a
+        # ledger rebuilt by replay today holds last month's submissions.
+        where += " AND first_received_at >= ?"
         params.append(since.astimezone(UTC).isoformat(timespec="seconds"))
     return [r[0] for r in pipeline.ledger.db.execute(
         f"SELECT id FROM submissions WHERE {where} ORDER BY id", params)]

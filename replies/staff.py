@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from replies.outbox import transition
+from state.labels import label
 from state.ledger import Ledger
 
 # status → (allowed from, event name)
@@ -16,6 +17,7 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "cancel": (("awaiting_approval", "queued", "held", "unknown", "failed"), "cancelled"),
 }
 TARGET = {"approve": "queued", "hold": "held", "cancel": "cancelled"}
+ACTION_NAMES = {"approve": "承認", "hold": "保留", "cancel": "取消"}
 STATUSES = ("awaiting_approval", "queued", "sending", "sent", "held", "unknown", "failed",
             "cancelled", "written", "bounced")
 
@@ -49,12 +51,15 @@ def act(ledger: Ledger, action: str, reply_ids: list[int], actor: str,
                  **fields):
             if action == "approve":
                 _released(ledger, reply_id, actor)
-            results.append(ActionResult(reply_id, True, f"返信 {reply_id}: {row[0]} → {target}"))
+            results.append(ActionResult(
+                reply_id, True, f"返信 {reply_id}: {label('reply_status', row[0])} → "
+                                f"{label('reply_status', target)}"))
         else:
             results.append(ActionResult(
                 reply_id, False,
-                f"返信 {reply_id} は {row[0]} のため {action} できません"
-                f"({'、'.join(allowed)} のときだけできます)"))
+                f"返信 {reply_id} は{label('reply_status', row[0])}のため{ACTION_NAMES[action]}"
+                f"できません({'・'.join(label('reply_status', a) for a in allowed)}"
+                "のときだけできます)"))
     return results
 
 

@@ -28,9 +28,10 @@ class BlobDamaged(Exception):
 
 
 class BlobStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, create: bool = True) -> None:
         self.root = root
-        root.mkdir(parents=True, exist_ok=True)
+        if create:  # a reader (status, export) never makes a folder; put() makes it on demand
+            root.mkdir(parents=True, exist_ok=True)
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
