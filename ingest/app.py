@@ -14,12 +14,14 @@ from ingest.health import poll_beat
 from ingest.imap_source import MailboxError, connect, new_batches
 from ingest.pipeline import PassReport, Pipeline, sample_context
 from ingest.progress import Progress
+from ingest.screen import os_error_sentence
 from ingest.sources import MailSource
 from replies.connection import ServerConfig
 from replies.outbox import SendReport, flag_overdue, send_due
 from replies.render import Renderer
 from state.blobs import BlobStore
-from state.ledger import Ledger
+from state.labels import label
+from state.ledger import Ledger, LedgerError
 
 log = logging.getLogger("renkei_intake")
 
@@ -29,7 +31,57 @@ class BusyError(Exception):
 
 
 def open_ledger(settings: Settings) -> Ledger:
-    return Ledger(settings.ledger_path, BlobStore(settings.blobs_dir))
+    """Open the ledger, creating it (and its folders) when it is not there yet."""
+    if settings.ledger_path.is_dir():
+        raise LedgerError(f"台帳のパスがフォルダです: {settings.ledger_path}"
+                          "(台帳ファイルの名前まで指定してください。例: var/ledger.db)")
+    _refuse_foreign_file(settings.ledger_path)
+    try:
+        return Ledger(settings.ledger_path, BlobStore(settings.blobs_dir))
+    except OSError as exc:
+        raise LedgerError(f"台帳 {settings.ledger_path} を作成できません({os_error_sentence(exc)})。"
+                          "台帳と保存領域のパスと権限を確認してください") from exc
+
+
+def open_existing_ledger(settings: Settings) -> Ledger:
+    """For the verbs that only read (status, ledger, outbox list, export, serve): a missing
+    ledger is an error, and no ledger, blob or outbox folder is created."""
+    require_ledger(settings)
+    path = settings.ledger_path
+    try:
+        return Ledger(path, BlobStore(settings.blobs_dir, create=False))
+    except OSError as exc:
+        raise LedgerError(f"台帳 {path} を開けません({os_error_sentence(exc)})。"
+                          "パスと権限を確認してください") from exc
+
+
+def require_ledger(settings: Settings) -> None:
+    """Refuse a verb that works on an existing ledger (reprocess, release) when there is
+    none, before anything (a lock file, a folder) is made for it."""
+    path = settings.ledger_path
+    if not path.is_file():
+        if path.is_dir():
+            raise LedgerError(f"台帳のパスがフォルダです: {path}(台帳ファイルを指定してください)")
+        raise LedgerError(f"台帳がありません: {path}(replay または poll で作成されます。"
+                          "--config の設定ファイルが正しいか確認してください)")
+    _refuse_foreign_file(path)
+
+
+def _refuse_foreign_file(path: Path) -> None:
+    """A file that is not an SQLite database (a config, a CSV given as --ledger) is never
+    opened as the ledger: SQLite would refuse it with an English message, or overwrite an
+    empty one."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise LedgerError(f"台帳 {path} を読めません({os_error_sentence(exc)})。"
+                          "パスと権限を確認してください") from exc
+    if head and head != b"SQLite format 3\x00":
+        raise LedgerError(f"{path} は台帳(SQLite データベース)ではありません。"
+                          "台帳ファイルのパスを確認してください")
 
 
 def make_pipeline(settings: Settings, ledger: Ledger, *, dry_run: bool = False) -> Pipeline:
@@ -42,8 +94,13 @@ def make_pipeline(settings: Settings, ledger: Ledger, *, dry_run: bool = False) 
 def exclusive(ledger_path: Path) -> Iterator[None]:
     """One process at a time per ledger: two pollers must never process the same mailbox."""
     lock_path = ledger_path.with_name(ledger_path.name + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+") as handle:
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a+")  # noqa: SIM115  (closed by the with below)
+    except OSError as exc:
+        raise LedgerError(f"台帳 {ledger_path} を置けません({os_error_sentence(exc)})。"
+                          "パスと権限を確認してください") from exc
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -108,3 +165,37 @@ def send_pass(settings: Settings, ledger: Ledger) -> SendReport | None:
         calendar=settings.calendar, business_hours_only=settings.send_in_business_hours_only,
         imap=settings.imap,
     )
+
+
+def pass_summary(report: PassReport) -> str:
+    """One line on what a replay or poll pass did, reply kinds in Japanese."""
+    kinds = "、".join(f"{label('reply_kind', k)} {n} 通" for k, n in sorted(report.replies.items()))
+    return (f"{report.read} 通を読み込み: 新規 {report.new}, 既知 {report.known}, "
+            f"隔離 {report.quarantined}; 申請 {report.submissions} 件; 返信 {kinds or 'なし'}")
+
+
+def waiting_for_staff(settings: Settings, ledger: Ledger) -> list[str]:
+    """What only staff can move on, each with the command that shows it: notices waiting for
+    approval, held or failed replies, submissions set aside, quarantined mails."""
+    command = "renkei-intake" + (f" --config {settings.source}" if settings.source else "")
+    lines = []
+    for kind, count in ledger.db.execute(
+            "SELECT kind, count(*) FROM replies WHERE status = 'awaiting_approval' "
+            "GROUP BY kind ORDER BY kind"):
+        lines.append(f"{label('reply_kind', kind)} {count} 通は承認待ちです: "
+                     f"{command} outbox list")
+    for status, count in ledger.db.execute(
+            "SELECT status, count(*) FROM replies WHERE status IN ('held', 'failed', 'unknown') "
+            "GROUP BY status ORDER BY status"):
+        lines.append(f"返信 {count} 通が{label('reply_status', status)}です: "
+                     f"{command} outbox list --status {label('reply_status', status)}")
+    review = ledger.db.execute(
+        "SELECT count(*) FROM submissions WHERE state = 'needs_review'").fetchone()[0]
+    if review:
+        lines.append(f"要確認の申請が {review} 件あります: "
+                     f"{command} ledger submissions --status {label('submission_state', 'needs_review')}")
+    held = ledger.db.execute(
+        "SELECT count(*) FROM messages WHERE state = 'quarantined'").fetchone()[0]
+    if held:
+        lines.append(f"隔離したメールが {held} 通あります: {command} quarantine list")
+    return lines

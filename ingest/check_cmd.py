@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from ingest.mailfile import looks_like_mail
+from ingest.screen import os_reason
 from parsers.archives import unpack
 from parsers.documents import HOW_JA, Recognised, recognise
 from parsers.filetypes import sniff
@@ -87,7 +89,7 @@ def run_check(
         try:
             data = path.read_bytes()
         except OSError as exc:
-            print(f"  読み込めません: {exc.strerror or exc}", file=out)
+            print(f"  読み込めません: {os_reason(exc)}", file=out)
             status = 2
             continue
         result = check_bytes(path.name, data, program, form_map, passwords=passwords)
@@ -103,7 +105,7 @@ def check_bytes(
 ) -> CheckResult:
     """One FILE argument: a loose form, an archive (whole submission) or an .eml."""
     kind = sniff(data, name)
-    if kind == "eml" or name.lower().endswith(".eml"):
+    if kind == "eml" or name.lower().endswith(".eml") or looks_like_mail(data):
         return _check_mail(data, program, form_map, passwords)
     if kind in _ARCHIVE_KINDS:
         files, findings = _unpack_all([(name, data)], passwords)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
+from ingest.screen import os_reason
 from parsers.archives import Limits
 from parsers.forms import FormMap, FormMapError, load_form_map
 from replies.connection import Secret, ServerConfig
@@ -54,6 +57,9 @@ class Settings:
     # Where applicants ask questions, printed in every reply (default: secretariat_address).
     inquiry_email: str = ""
     inquiry_phone: str | None = None
+    # The authserv-id our own receiving server writes in Authentication-Results; None: not read.
+    authserv_id: str | None = None
+    paths_given: frozenset[str] = frozenset()  # keys of [paths] the config file sets itself
 
     def __post_init__(self) -> None:
         # The program's name is written once, in [program]; the signature is built from it.
@@ -76,19 +82,29 @@ def load_settings(path: Path | None) -> Settings:
         if not default.is_file():
             return Settings()
         path = default
+    if path.is_dir():
+        raise ConfigError(f"--config にフォルダが指定されました: {path}"
+                          "(config.toml などの設定ファイルを指定してください)")
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError(f"設定ファイル {path} がありません") from None
+    except OSError as exc:
+        raise ConfigError(f"設定ファイル {path} を読めません: {os_reason(exc)}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"設定ファイル {path} は UTF-8 で保存してください"
+                          "(メモ帳なら「UTF-8」を選んで保存)") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"設定ファイル {path} の書式が正しくありません: {exc}") from None
+        raise ConfigError(f"設定ファイル {path} の書式が正しくありません: "
+                          f"{toml_error_text(exc)}") from None
     return settings_from_toml(data, base=path.resolve().parent, source=path)
 
 
 def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None) -> Settings:
     tables = _Tables(data)
     paths = tables.take("paths")
+    paths_given = frozenset(paths)
     secretariat = tables.take("secretariat")
     replies = tables.take("replies")
     daemon = tables.take("daemon")
@@ -110,41 +126,40 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
         ledger_path=rel(paths.pop("ledger", str(defaults.ledger_path))),
         blobs_dir=rel(paths.pop("blobs", str(defaults.blobs_dir))),
         outbox_dir=rel(paths.pop("outbox", str(defaults.outbox_dir))),
-        secretariat_address=secretariat.pop("address", defaults.secretariat_address),
-        secretariat_name=secretariat.pop("name", ""),
-        our_addresses=tuple(secretariat.pop("other_addresses", ())),
-        approve_deficiencies=replies.pop("approve_deficiencies", True),
-        reply_to_sender_block=bool(replies.pop("reply_to_sender_block", False)),
-        max_replies_per_recipient_per_day=int(replies.pop("max_replies_per_recipient_per_day", 5)),
-        reply_charset=replies.pop("charset", "utf-8"),
+        secretariat_address=secretariat.typed("address", str, defaults.secretariat_address),
+        secretariat_name=secretariat.typed("name", str, ""),
+        our_addresses=tuple(secretariat.typed("other_addresses", list, [])),
+        approve_deficiencies=replies.typed("approve_deficiencies", bool, True),
+        reply_to_sender_block=replies.typed("reply_to_sender_block", bool, False),
+        max_replies_per_recipient_per_day=replies.typed("max_replies_per_recipient_per_day", int, 5),
+        reply_charset=replies.typed("charset", str, "utf-8"),
         templates_dir=rel(t) if (t := replies.pop("templates_dir", None)) else None,
-        send_in_business_hours_only=replies.pop("business_hours_only", True),
-        poll_interval_seconds=int(daemon.pop("poll_interval_seconds", 60)),
-        stale_after=timedelta(minutes=float(daemon.pop("stale_after_minutes", 15))),
+        send_in_business_hours_only=replies.typed("business_hours_only", bool, True),
+        poll_interval_seconds=daemon.typed("poll_interval_seconds", int, 60),
+        stale_after=timedelta(minutes=daemon.typed("stale_after_minutes", float, 15)),
         backup_dir=rel(b) if (b := daemon.pop("backup_dir", None)) else None,
-        backup_keep=int(daemon.pop("backup_keep", 14)),
-        backup_at=_time(daemon.pop("backup_at", "02:00"), "daemon.backup_at"),
-        split_window=timedelta(hours=float(windows.pop("split_window_hours", 24))),
-        password_window=timedelta(hours=float(windows.pop("password_window_hours", 48))),
-        settle_after=timedelta(minutes=float(windows.pop("settle_minutes", 30))),
+        backup_keep=daemon.typed("backup_keep", int, 14),
+        backup_at=_time(daemon.typed("backup_at", str, "02:00"), "daemon.backup_at"),
+        split_window=timedelta(hours=windows.typed("split_window_hours", float, 24)),
+        password_window=timedelta(hours=windows.typed("password_window_hours", float, 48)),
+        settle_after=timedelta(minutes=windows.typed("settle_minutes", float, 30)),
         limits=_limits(limits),
         form_map=_form_map(rel(m) if (m := forms.pop("map", None)) else None),
         imap=_server(imap, "imap", rel) if imap else None,
         smtp=_server(smtp, "smtp", rel) if smtp else None,
         calendar=BusinessCalendar(
             closure_days=parse_days(cal.pop("closure_days", [])),
-            open_at=_time(cal.pop("open", "09:30"), "calendar.open"),
-            close_at=_time(cal.pop("close", "17:30"), "calendar.close"),
+            open_at=_time(cal.typed("open", str, "09:30"), "calendar.open"),
+            close_at=_time(cal.typed("close", str, "17:30"), "calendar.close"),
         ),
         program=_program(program),
         source=source,
-        inquiry_email=str(secretariat.pop("inquiry_email", "")),
-        inquiry_phone=str(p) if (p := secretariat.pop("inquiry_phone", None)) else None,
+        inquiry_email=secretariat.typed("inquiry_email", str, ""),
+        inquiry_phone=secretariat.typed("inquiry_phone", str, None),
+        authserv_id=(secretariat.typed("authserv_id", str, "") or "").strip() or None,
+        paths_given=paths_given,
     )
-    for name, rest in (("paths", paths), ("secretariat", secretariat), ("replies", replies),
-                       ("daemon", daemon), ("calendar", cal), ("submissions", windows),
-                       ("forms", forms)):
-        _no_leftovers(name, rest)
+    tables.check_unknown()
     if settings.reply_charset.lower() not in ("utf-8", "iso-2022-jp"):
         raise ConfigError("replies.charset は utf-8 か iso-2022-jp を指定してください")
     _check_secretariat(settings)
@@ -186,23 +201,22 @@ def _server(table: dict[str, Any], name: str, rel: Any) -> ServerConfig:
         )
         oauth2 = _oauth2(table, name, rel)
         server = ServerConfig(
-            host=table.pop("host"),
-            port=int(table.pop("port", default_port)),
+            host=table.typed("host", str, None) or table.pop("host"),
+            port=table.typed("port", int, default_port),
             tls=tls,
             user=table.pop("user", ""),
             password=secret,
-            verify_tls=bool(table.pop("verify_tls", True)),
+            verify_tls=table.typed("verify_tls", bool, True),
             ca_file=rel(c) if (c := table.pop("ca_file", None)) else None,
-            timeout=float(table.pop("timeout_seconds", 60)),
+            timeout=table.typed("timeout_seconds", float, 60),
             folder=table.pop("folder", "INBOX"),
             sent_folder=table.pop("sent_folder", None),
-            batch_size=int(table.pop("batch_size", 50)),
-            max_message_bytes=int(table.pop("max_message_bytes", 40 * 1024 * 1024)),
+            batch_size=table.typed("batch_size", int, 50),
+            max_message_bytes=table.typed("max_message_bytes", int, 40 * 1024 * 1024),
             oauth2=oauth2,
         )
     except KeyError as exc:
         raise ConfigError(f"{name}.{exc.args[0]} がありません") from None
-    _no_leftovers(name, table)
     return server
 
 
@@ -245,6 +259,15 @@ def _form_map(path: Path | None) -> FormMap:
 
 
 def _limits(table: dict[str, Any]) -> Limits:
+    if isinstance(table, _Table):
+        table = table.known_only([f.name for f in fields(Limits)])
+    defaults = Limits()
+    for key, value in table.items():
+        kind = type(getattr(defaults, key))
+        if kind in (int, float) and (isinstance(value, bool)
+                                     or not isinstance(value, int if kind is int else int | float)):
+            raise ConfigError(f"[limits] {key} は{_TYPE_NAMES[kind]}で指定してください"
+                              f"(書かれている値: {_toml_value(value)})")
     try:
         return Limits(**table)
     except TypeError:
@@ -253,6 +276,8 @@ def _limits(table: dict[str, Any]) -> Limits:
 
 
 def _program(table: dict[str, Any]) -> Program:
+    if isinstance(table, _Table):
+        table = table.known_only([f.name for f in fields(Program)])
     try:
         return program_from_toml(table)
     except (ValueError, TypeError) as exc:
@@ -267,22 +292,123 @@ def _time(value: str, key: str) -> time:
 
 
 def _no_leftovers(name: str, table: dict[str, Any]) -> None:
+    """Refuse the keys left in a table nobody read (settings_from_toml reports them all at
+    once through _Tables.check_unknown; this is for a reader that checks its own table)."""
     if table:
         raise ConfigError(f"[{name}] に不明なキーがあります: {', '.join(sorted(table))}")
+
+
+class _Table(dict[str, Any]):
+    """One [table] of config.toml. Every key the code asks for is remembered, so that a key
+    nobody asked for can be reported with the nearest real one ("approve_deficiency" →
+    "approve_deficiencies")."""
+
+    def __init__(self, name: str, data: dict[str, Any], unknown: list[str] | None = None) -> None:
+        super().__init__(data)
+        self.name = name
+        self.asked: set[str] = set()
+        self.unknown = unknown if unknown is not None else []  # shared by all tables of a file
+        self.whole = False  # read as a whole by its own reader (known_only), checked there
+
+    def known_only(self, known: list[str]) -> dict[str, Any]:
+        """For a table read as a whole ([program], [limits]): its known keys; the others are
+        reported with every other unknown key, not one at a time by the reader."""
+        for key in sorted(k for k in self if k not in known):
+            self.unknown.append(f"[{self.name}] {key}{_suggest(key, known)}")
+        self.whole = True
+        return {k: v for k, v in self.items() if k in known}
+
+    def pop(self, key: str, *default: Any) -> Any:  # type: ignore[override]
+        self.asked.add(key)
+        return super().pop(key, *default)
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        self.asked.add(key)
+        return super().get(key, default)
+
+    def typed(self, key: str, kind: type, default: Any) -> Any:
+        """The value of `key`, refused with its key and the expected type when it has another
+        (`approve_deficiencies = "yes"`); an integer is taken where a number is expected."""
+        value = self.pop(key, default)
+        if value is None or value is default:
+            return value
+        ok = (isinstance(value, int | float) and not isinstance(value, bool) if kind is float
+              else isinstance(value, int) and not isinstance(value, bool) if kind is int
+              else isinstance(value, kind))
+        if not ok:
+            raise ConfigError(f"[{self.name}] {key} は{_TYPE_NAMES[kind]}で指定してください"
+                              f"(書かれている値: {_toml_value(value)})")
+        return float(value) if kind is float else value
+
+
+_TYPE_NAMES = {bool: " true か false(引用符なし)", int: "整数", float: "数値", str: "文字列(\"…\")",
+               list: "配列([…])"}
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value)
+
+
+def _suggest(key: str, known: Any) -> str:
+    close = difflib.get_close_matches(key, sorted(set(known)), n=1, cutoff=0.6)
+    return f"({close[0]} のことですか?)" if close else ""
 
 
 class _Tables:
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = dict(data)
+        self.taken: list[_Table] = []
+        self.unknown: list[str] = []
 
-    def take(self, name: str) -> dict[str, Any]:
+    def take(self, name: str) -> _Table:
         value = self.data.pop(name, {})
         if not isinstance(value, dict):
             raise ConfigError(f"[{name}] は表(テーブル)でなければなりません")
-        return dict(value)
+        table = _Table(name, value, self.unknown)
+        self.taken.append(table)
+        return table
 
     def done(self) -> None:
-        if self.data:
-            raise ConfigError(f"不明な設定項目: {', '.join(sorted(self.data))}")
+        names = [t.name for t in self.taken]
+        self.unknown += [f"[{key}]{_suggest(key, names)}" for key in sorted(self.data)]
+        self.data.clear()
+
+    def check_unknown(self) -> None:
+        """Every key nobody asked for, in every table at once, with the nearest real key."""
+        for table in self.taken:
+            if table.whole:
+                continue
+            for key in sorted(table):
+                self.unknown.append(f"[{table.name}] {key}{_suggest(key, table.asked)}")
+        if self.unknown:
+            raise ConfigError(f"不明な設定項目があります: {'、'.join(self.unknown)}")
 
 
+_TOML_MESSAGES = (
+    ("Invalid value", "値が正しくありません(文字列は \"…\" で囲みます)"),
+    ("Invalid statement", "行の書き方が正しくありません(キー = 値 の形にします)"),
+    ("Expected '=' after a key in a key/value pair", "キーの後に = がありません"),
+    ("Cannot declare", "同じ表やキーが2回書かれています"),
+    ("Cannot overwrite a value", "同じキーが2回書かれています"),
+    ("Unclosed array", "配列の ] がありません"),
+    ("Unclosed inline table", "インラインテーブルの } がありません"),
+    ("Unterminated string", "文字列の閉じる引用符がありません"),
+    ("Illegal character", "使えない文字があります"),
+    ("Invalid initial character for a key part", "キーに使えない文字があります"),
+    ("Expected newline or end of document after a statement", "1行に2つ以上の項目があります"),
+    ("Invalid date or datetime", "日付・時刻が正しくありません"),
+)
+
+
+def toml_error_text(exc: tomllib.TOMLDecodeError) -> str:
+    """A tomllib error in Japanese with its line and column ("3 行目 7 文字目")."""
+    text = str(exc)
+    where = re.search(r"\(at line (\d+), column (\d+)\)", text)
+    at = f"{where[1]} 行目 {where[2]} 文字目" if where else \
+        ("ファイルの終わり" if "end of document" in text else "")
+    what = next((ja for en, ja in _TOML_MESSAGES if text.startswith(en)), "書き方が正しくありません")
+    return f"{at}: {what}" if at else what

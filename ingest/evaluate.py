@@ -19,7 +19,7 @@ from parsers.mime import parse_message
 from parsers.sender import SenderDetails
 from parsers.subject import parse_subject
 from rules.findings import Finding, finding
-from rules.mail_checks import check_period, check_sender, check_subject
+from rules.mail_checks import check_period, check_sender, check_sender_auth, check_subject
 from state.ledger import Ledger
 
 SENDER_FIELDS = tuple(f.name for f in fields(SenderDetails))
@@ -108,6 +108,7 @@ def _check_mails(settings: Settings, parts: list[dict], result: Evaluation) -> N
         facts = json.loads(row["facts"])
         result.add(check_subject(parse_subject(facts["subject"], settings.program.subject_core)))
         result.add(check_period(_time(row), settings.program))
+        result.add(check_sender_auth(facts.get("sender_auth_failed")))
         for key in SENDER_FIELDS:  # a field given in any part counts
             merged[key] = merged[key] or facts["sender"].get(key)
     if parts:

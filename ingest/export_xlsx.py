@@ -9,7 +9,7 @@ objects) and renamed into place only when complete.
 
 from __future__ import annotations
 
-import os
+import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,9 +22,15 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.properties import PageSetupProperties
 
+from ingest.export import check_output, write_atomically
+from ingest.screen import reason, replies_text, visible
 from rules.calendar import JST
 from rules.findings import CATALOG
+from rules.program import Program
+from state import queries
+from state.labels import label
 from state.ledger import Ledger
 
 DATE_FORMAT = "yyyy/mm/dd hh:mm"
@@ -42,43 +48,55 @@ class Column:
     convert: Callable[[Any], Any] | None = None
 
 
-SEVERITY = {"deficiency": "不備", "notice": "通知"}
+def _label(vocabulary: str) -> Callable[[Any], Any]:
+    return lambda code: label(vocabulary, code) if code is not None else None
+
 
 SUBMISSION_COLUMNS = (
     Column("申請ID", "id", "number"), Column("コンソーシアム名", "consortium"),
-    Column("版", "version", "number"), Column("種別", "kind"), Column("処理状態", "status"),
-    Column("結果", "outcome"), Column("幹事社メールアドレス", "lead_email"),
+    Column("版", "version", "number"), Column("種別", "kind", convert=_label("submission_kind")),
+    Column("状態", "display_state", convert=_label("display_state")),
+    Column("結果", "outcome", convert=_label("outcome")), Column("幹事社メールアドレス", "lead_email"),
     Column("最初の受信日時", "first_received_at", "date"), Column("メール数", "mails", "number"),
     Column("添付ファイル数", "files", "number"), Column("不備の数", "deficiencies", "number"),
-    Column("指摘コード", "finding_codes"), Column("返信(種類:状態)", "replies"),
-    Column("返信期限", "reply_due_at", "date"), Column("置き換えた新しい版", "superseded_by", "number"),
+    Column("指摘コード", "finding_codes"),
+    Column("返信(種類:状態)", "replies", convert=lambda v: replies_text(v) or None),
+    Column("未送信の返信の期限", "reply_due_at", "date"),
+    Column("返信ごとの期限", "reply_dues"),
+    Column("置き換えた新しい版", "superseded_by", "number"),
     Column("作成日時", "created_at", "date"), Column("更新日時", "updated_at", "date"),
 )
 FINDING_COLUMNS = (
     Column("指摘ID", "id", "number"), Column("申請ID", "submission_id", "number"),
     Column("コンソーシアム名", "consortium"), Column("メールID", "message", "number"),
-    Column("コード", "code"), Column("区分", "severity", convert=lambda v: SEVERITY.get(v, v)),
+    Column("コード", "code"), Column("区分", "severity", convert=_label("severity")),
     Column("意味", "code", convert=lambda v: CATALOG[v].meaning if v in CATALOG else ""),
-    Column("構成員", "member"), Column("書類", "document"), Column("内容", "detail"),
+    Column("構成員", "member"), Column("書類", "document"),
+    Column("内容", "detail", convert=lambda v: reason(v) or None),
 )
 MESSAGE_COLUMNS = (
     Column("メールID", "id", "number"), Column("申請ID", "submission_id", "number"),
-    Column("受信日時", "received_at", "date"), Column("受信時刻の根拠", "received_at_source"),
+    Column("受信日時", "received_at", "date"),
+    Column("受信時刻の根拠", "received_at_source", convert=_label("received_at_source")),
     Column("差出人アドレス", "from_addr"), Column("差出人名", "from_name"),
-    Column("件名", "subject"), Column("状態", "state"), Column("注記", "problem"),
+    Column("件名", "subject"), Column("状態", "state", convert=_label("message_state")),
+    Column("注記", "problem", convert=lambda v: reason(v) or None),
     Column("Message-ID", "message_id_header"), Column("取得元", "source_ref"),
     Column("サイズ(バイト)", "size", "number"), Column("取得日時", "fetched_at", "date"),
 )
 REPLY_COLUMNS = (
     Column("返信ID", "id", "number"), Column("申請ID", "submission_id", "number"),
-    Column("コンソーシアム名", "consortium"), Column("種類", "kind"), Column("状態", "status"),
+    Column("コンソーシアム名", "consortium"), Column("種類", "kind", convert=_label("reply_kind")),
+    Column("状態", "status", convert=_label("reply_status")),
     Column("宛先", "to_addr"), Column("件名", "subject"), Column("返信期限", "due_at", "date"),
     Column("送信日時", "sent_at", "date"), Column("試行回数", "attempts", "number"),
     Column("SMTP応答", "smtp_response"), Column("作成日時", "created_at", "date"),
 )
 
 SHEETS: tuple[tuple[str, Sequence[Column], str], ...] = (
-    ("申請", SUBMISSION_COLUMNS, "SELECT * FROM submissions_overview ORDER BY id"),
+    ("申請", SUBMISSION_COLUMNS,
+     "SELECT o.*, (SELECT group_concat(r.kind || ' ' || r.due_at, ' ') FROM replies r "
+     "WHERE r.submission_id = o.id) AS reply_dues FROM submissions_overview o ORDER BY o.id"),
     ("指摘", FINDING_COLUMNS,
      "SELECT f.*, s.consortium FROM findings f LEFT JOIN submissions s "
      "ON s.id = f.submission_id ORDER BY f.id"),
@@ -91,12 +109,22 @@ SHEETS: tuple[tuple[str, Sequence[Column], str], ...] = (
 )
 
 
-def write_xlsx(ledger: Ledger, path: Path) -> int:
-    """Write the workbook to `path` and return the number of submissions in it."""
+def write_xlsx(ledger: Ledger, path: Path, program: Program | None = None) -> int:
+    """Write the workbook to `path` and return the number of submissions in it. Documents
+    are named by the titles of `program` (the configured one), not by their keys."""
+    check_output(path)
+    title_of = (program or Program()).document_title
     workbook = Workbook(write_only=True)
     counts = {}
     for title, columns, sql in SHEETS:
-        rows = [[_value(c, row[c.key]) for c in columns] for row in ledger.db.query(sql)]
+        found = ledger.db.query(sql)
+        if title == "申請":
+            found = (dict(row, reply_dues=_dues(row["reply_dues"]))
+                     for row in queries.with_display(found))
+        elif title == "指摘":
+            found = (dict(row, document=title_of(row["document"]) if row["document"] else None)
+                     for row in found)
+        rows = [[_value(c, row[c.key]) for c in columns] for row in found]
         _write_sheet(workbook.create_sheet(title), columns, rows)
         counts[title] = len(rows)
     _save(workbook, path)
@@ -109,6 +137,14 @@ def _write_sheet(sheet: WriteOnlyWorksheet, columns: Sequence[Column],
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = _width(column, rows, index - 1)
     sheet.freeze_panes = "A2"
+    # Printed as staff hand it round: landscape, all columns on the width of one page, the
+    # header row repeated on every page.
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = "9"  # A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.print_title_rows = "1:1"
     last = get_column_letter(len(columns))
     sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
     sheet.append([_header(sheet, c.title) for c in columns])
@@ -152,6 +188,19 @@ def _value(column: Column, raw: Any) -> Any:
     return _text(raw)
 
 
+def _dues(text: str | None) -> str | None:
+    """"receipt 2022-08-12T08:30:00+00:00 …" as 受付確認 2022/08/12 17:30; …"""
+    if not text:
+        return None
+    parts = text.split()
+    out = []
+    for kind, due in zip(parts[::2], parts[1::2], strict=False):
+        moment = excel_time(due)
+        shown = moment.strftime("%Y/%m/%d %H:%M") if isinstance(moment, datetime) else due
+        out.append(f"{label('reply_kind', kind)} {shown}")
+    return "; ".join(out)
+
+
 def excel_time(value: Any) -> datetime | str | None:
     """A ledger time (ISO, UTC) as a naive JST datetime for Excel; unreadable text stays text."""
     if value in (None, ""):
@@ -166,8 +215,9 @@ def excel_time(value: Any) -> datetime | str | None:
 
 
 def _text(value: Any) -> str:
-    # Control characters are not allowed in xlsx XML; a cell holds at most 32,767 characters.
-    return ILLEGAL_CHARACTERS_RE.sub("", str(value))[:EXCEL_MAX_TEXT]
+    # Control characters are not allowed in xlsx XML (and would be invisible in a cell): they
+    # are written visibly (\x1b), like on the terminal. A cell holds at most 32,767 characters.
+    return ILLEGAL_CHARACTERS_RE.sub(lambda m: visible(m.group(0)), str(value))[:EXCEL_MAX_TEXT]
 
 
 def _width(column: Column, rows: Iterable[list[Any]], index: int) -> float:
@@ -189,12 +239,8 @@ def _display_width(text: str) -> int:
 
 
 def _save(workbook: Workbook, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Not mkstemp: its 0600 mode would follow the file to the shared folder staff open it from.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        workbook.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # Built in memory, then written beside the target and renamed: a path that cannot be
+    # written fails in one place, never inside openpyxl's streaming writer.
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    write_atomically(path, buffer.getvalue())

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sqlite3
 import sys
-import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,9 +14,21 @@ from typing import Any
 
 from ingest import app
 from ingest.config import Settings
+from ingest.screen import (  # noqa: F401  (table and display_width are used by other verbs)
+    cell,
+    clip,
+    display_width,
+    event_detail,
+    event_name,
+    os_reason,
+    reason,
+    replies_text,
+    table,
+    visible,
+)
+from ingest.screen import jst as _jst
 from ingest.verbs import add_group, add_verb
-from rules.calendar import JST
-from state import queries
+from state import labels, queries
 from state.ledger import Ledger, LedgerError
 
 BACKUP_PREFIX = "ledger-"
@@ -33,7 +45,7 @@ def add_parser(verbs: Any) -> None:
     """Add the `ledger` verb and its questions to the CLI's subparsers action."""
     questions = add_group(
         verbs, "ledger", "台帳への問い合わせ(申請一覧・1件の詳細・全文検索・バックアップ)",
-        "renkei-intake ledger submissions --status deficient", "QUESTION")
+        "renkei-intake ledger submissions --status deficient", "SUBCOMMAND")
 
     def question(name: str, handler: Any, help_text: str, example: str) -> argparse.ArgumentParser:
         return add_verb(questions, name, handler, help_text, example)
@@ -42,11 +54,12 @@ def add_parser(verbs: Any) -> None:
         "submissions", cmd_submissions, "申請の一覧(新しい順)。条件で絞り込めます",
         "renkei-intake ledger submissions --missing pledge")
     listing.add_argument(
-        "--status", choices=queries.SUBMISSION_STATES + queries.SUBMISSION_OUTCOMES,
-        help="処理状態 (open/checked/replied/needs_review) または結果 "
-             "(complete=受付完了, deficient=不備あり, not_submission=申請以外)")
+        "--status", metavar="STATUS",
+        help="一覧の「状態」(承認待ち、受付済・返信待ち、送信済、要確認 など)、結果 (不備なし、"
+             "不備あり、申請以外)、または処理状態のコード (open, checked, replied, needs_review, "
+             "complete, deficient, not_submission)")
     listing.add_argument("--missing", metavar="DOC",
-                         help="この書類が不足している申請(最新版のみ)。例: pledge, tax")
+                         help="この書類が不足している申請(最新版のみ)。例: pledge, 誓約書, tax")
     listing.add_argument("--overdue", action="store_true",
                          help="返信期限を過ぎても返信が送られていない申請")
     _common(listing, limit=100)
@@ -59,7 +72,8 @@ def add_parser(verbs: Any) -> None:
     search = question(
         "search", cmd_search, "件名・本文・添付ファイル名・差出人で全文検索(すべての語を含むメール)",
         "renkei-intake ledger search 山田 製作所")
-    search.add_argument("text", nargs="+", metavar="TEXT", help="検索語(2文字以上、空白で区切ると AND)")
+    search.add_argument("text", nargs="+", metavar="TEXT",
+                        help="検索語(空白で区切ると、すべての語を含むメールを探します)")
     _common(search, limit=50)
 
     daily = question("daily", cmd_daily, "日別(日本時間)の受信メール・申請・返信の件数",
@@ -77,7 +91,7 @@ def add_parser(verbs: Any) -> None:
 
 
 def _common(parser: argparse.ArgumentParser, *, limit: int) -> None:
-    parser.add_argument("--limit", type=int, default=limit,
+    parser.add_argument("--limit", type=int, default=limit, metavar="N",
                         help=f"表示する最大件数(既定 {limit}、0 で全件)")
     parser.add_argument("--json", action="store_true", help="JSON で出力する")
 
@@ -85,29 +99,72 @@ def _common(parser: argparse.ArgumentParser, *, limit: int) -> None:
 # --- handlers -------------------------------------------------------------------------------
 
 def cmd_submissions(args: argparse.Namespace, settings: Settings) -> int:
-    known = [d.key for d in settings.program.documents]
-    if args.missing and args.missing not in known:
-        print(f"renkei-intake: 書類キー {args.missing!r} はありません。使えるキー: "
-              f"{', '.join(known)}", file=sys.stderr)
-        return 2
-    ledger = app.open_ledger(settings)
-    page = queries.overview(ledger, status=args.status, missing=args.missing,
+    missing = None
+    if args.missing:
+        missing = document_key(settings, args.missing)
+        if missing is None:
+            names = "、".join(f"{d.key}({_short_title(d.title)})"
+                             for d in settings.program.documents)
+            print(f"renkei-intake: 書類 {args.missing!r} はありません。使える書類: {names}",
+                  file=sys.stderr)
+            return 2
+    status = None
+    if args.status:
+        status = status_code(args.status)
+        if status is None:
+            names = "、".join(dict.fromkeys(
+                [*labels.DISPLAY_STATE.values(), *_OUTCOMES.values(),
+                 *labels.SUBMISSION_STATE.values()]))
+            print(f"renkei-intake: 状態 {args.status!r} はありません。使える状態: {names}",
+                  file=sys.stderr)
+            return 2
+    ledger = app.open_existing_ledger(settings)
+    page = queries.overview(ledger, status=status, missing=missing,
                             overdue=args.overdue, limit=args.limit or None)
     if args.json:
         _print_json({"total": page.total, "rows": page.rows})
         return 0
+    if not page.rows:
+        print("条件に合う申請はありません")
+        return 0
     print(table(
         ("ID", "版", "状態", "結果", "受信(JST)", "通", "添付", "不備", "コンソーシアム",
          "幹事社メール", "指摘", "返信"),
-        [(r["id"], r["version"], r["status"], r["outcome"], _minute(r["first_received_jst"]),
+        [(r["id"], r["version"], labels.label("display_state", r["display_state"]),
+          labels.label("outcome", r["outcome"]), _minute(r["first_received_jst"]),
           r["mails"], r["files"], r["deficiencies"], r["consortium"], r["lead_email"],
-          r["finding_codes"], r["replies"]) for r in page.rows]))
+          r["finding_codes"], replies_text(r["replies"])) for r in page.rows]))
     print(_shown(len(page.rows), page.total))
     return 0
 
 
+# The outcomes staff filter by (the awaiting_* outcomes are all "受付処理中" in the state).
+_OUTCOMES = {k: labels.OUTCOME[k] for k in queries.SUBMISSION_OUTCOMES}
+
+
+def status_code(text: str) -> str | None:
+    """A state, outcome or display-state code from its code or its Japanese name (不備あり,
+    要確認, 承認待ち: the words the listing shows)."""
+    return (labels.code_for("submission_state", text) or labels.code_for("outcome", text)
+            or labels.code_for("display_state", text))
+
+
+def document_key(settings: Settings, text: str) -> str | None:
+    """A document key from its key or its Japanese name: 誓約書 finds "7. 誓約書"."""
+    documents = settings.program.documents
+    for doc in documents:
+        if text in (doc.key, doc.title, _short_title(doc.title)):
+            return doc.key
+    found = [doc.key for doc in documents if text and text in doc.title]
+    return found[0] if len(found) == 1 else None
+
+
+def _short_title(title: str) -> str:
+    return re.sub(r"^\d+\.\s*", "", title)
+
+
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    ledger = app.open_ledger(settings)
+    ledger = app.open_existing_ledger(settings)
     detail = queries.submission_detail(ledger, args.id)
     if detail is None:
         print(f"renkei-intake: 申請 ID {args.id} は台帳にありません"
@@ -121,7 +178,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    ledger = app.open_ledger(settings)
+    ledger = app.open_existing_ledger(settings)
     try:
         page = queries.search(ledger, " ".join(args.text), limit=args.limit or 1_000_000)
     except queries.SearchError as exc:
@@ -131,15 +188,17 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         _print_json({"total": page.total, "rows": page.rows})
         return 0
     print(table(("メール", "申請", "受信(JST)", "状態", "差出人", "件名", "一致箇所"),
-                [(r["message"], r["submission_id"], _minute(r["received_jst"]), r["state"],
-                  r["from_addr"], _clip(r["subject"], 40), _clip(r["snippet"], 50))
+                [(r["message"], r["submission_id"], _minute(r["received_jst"]),
+                  labels.label("message_state", r["state"]), r["from_addr"],
+                  clip(r["subject"], 40),
+                  queries.highlight(r["snippet"], r["spans"], "【", "】", escape=visible))
                  for r in page.rows]))
     print(_shown(len(page.rows), page.total, unit="通"))
     return 0
 
 
 def cmd_daily(args: argparse.Namespace, settings: Settings) -> int:
-    rows = queries.daily_counts(app.open_ledger(settings))
+    rows = queries.daily_counts(app.open_existing_ledger(settings))
     if args.json:
         _print_json(rows)
         return 0
@@ -153,7 +212,7 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     if args.keep is not None and args.keep < 1:
         print("renkei-intake: --keep は 1 以上を指定してください", file=sys.stderr)
         return 2
-    ledger = app.open_ledger(settings)
+    ledger = app.open_existing_ledger(settings)
     written = backup(ledger, args.dest)
     print(f"台帳を {written} にバックアップし、整合性を確認しました", file=sys.stderr)
     if args.keep and args.dest.is_dir():
@@ -196,7 +255,9 @@ def backup(ledger: Ledger, dest: Path) -> Path:
         partial.replace(target)
     except (sqlite3.Error, OSError) as exc:
         partial.unlink(missing_ok=True)
-        raise BackupError(f"{target} へのバックアップに失敗しました: {exc}。"
+        why = os_reason(exc) if isinstance(exc, OSError) else (
+            "ファイルを作成できません" if "unable to open" in str(exc) else str(exc))
+        raise BackupError(f"{target} へのバックアップに失敗しました({why})。"
                           "空き容量と書き込み権限を確認してください") from exc
     return target
 
@@ -252,35 +313,45 @@ def render_detail(detail: dict[str, Any], settings: Settings) -> str:
     sub = detail["submission"]
     title = settings.program.document_title
     lines = [
-        f"申請 {sub['id']}: {sub['consortium'] or '(コンソーシアム名なし)'} 第{sub['version']}版",
-        f"  状態 {sub['status']} / 結果 {sub['outcome']} / 種別 {sub['kind']}",
-        f"  幹事社メール {sub['lead_email']} / 最初の受信 {_minute(sub['first_received_jst'])} (JST)",
+        f"申請 {sub['id']}: {cell(sub['consortium']) or '(コンソーシアム名なし)'} "
+        f"第{sub['version']}版",
+        f"  状態 {labels.label('display_state', sub['display_state'])} / 結果 "
+        f"{labels.label('outcome', sub['outcome']) or '未判定'} / 種別 "
+        f"{labels.label('submission_kind', sub['kind'])}",
+        f"  幹事社メール {cell(sub['lead_email'])} / 最初の受信 "
+        f"{_minute(sub['first_received_jst'])} (JST)",
     ]
     if sub["superseded_by"]:
         lines.append(f"  申請 {sub['superseded_by']} (新しい版) に置き換えられています")
     lines += _section("メール", ("ID", "受信(JST)", "差出人", "件名", "状態", "注記"), (
-        (m["id"], _minute(m["received_jst"]), m["from_addr"], m["subject"], m["state"],
-         m["problem"]) for m in detail["mails"]))
+        (m["id"], _minute(m["received_jst"]), m["from_addr"], m["subject"],
+         labels.label("message_state", m["state"]), reason(m["problem"]))
+        for m in detail["mails"]))
     lines += _section("添付ファイル", ("ID", "メール", "パス", "種類", "サイズ", "書類", "注記"), (
         (f["id"], f["message"], f["path"], f["kind"], f["size"],
          title(f["document"]) if f["document"] else "", _file_note(f))
         for f in detail["files"]))
     lines += _section("指摘", ("コード", "区分", "構成員", "書類", "内容"), (
-        (f["code"], "不備" if f["severity"] == "deficiency" else "通知", f["member"],
-         title(f["document"]) if f["document"] else "", f["detail"])
+        (f["code"], labels.label("severity", f["severity"]), f["member"],
+         title(f["document"]) if f["document"] else "", reason(f["detail"]))
         for f in detail["findings"]))
     lines += _section("返信", ("ID", "種類", "状態", "宛先", "期限(JST)", "送信(JST)", "試行", "応答"), (
-        (r["id"], r["kind"], r["status"], r["to_addr"], _jst(r["due_at"]), _jst(r["sent_at"]),
-         r["attempts"], r["smtp_response"]) for r in detail["replies"]))
+        (r["id"], labels.label("reply_kind", r["kind"]), labels.label("reply_status", r["status"]),
+         r["to_addr"], _jst(r["due_at"]), _jst(r["sent_at"]), r["attempts"], r["smtp_response"])
+        for r in detail["replies"]))
     lines += _section("履歴", ("日時(JST)", "対象", "出来事", "詳細", "実行者"), (
-        (_jst(e["at"]), f"{e['entity']} {e['entity_id']}", e["event"], _clip(e["detail"], 60),
-         e["actor"]) for e in detail["events"]))
+        (_jst(e["at"]), f"{_ENTITY.get(e['entity'], e['entity'])} {e['entity_id'] or ''}",
+         event_name(e["event"]), clip(event_detail(e["detail"]), 60), e["actor"])
+        for e in detail["events"]))
     return "\n".join(lines)
+
+
+_ENTITY = {"submission": "申請", "message": "メール", "reply": "返信", "system": "システム"}
 
 
 def _file_note(row: dict[str, Any]) -> str:
     note = "暗号化" if row["encrypted"] else ""
-    return "; ".join(x for x in (note, row["problem"]) if x)
+    return "; ".join(x for x in (note, reason(row["problem"])) if x)
 
 
 def _section(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
@@ -290,52 +361,8 @@ def _section(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) 
     return ["", f"■ {title} ({len(rows)})", table(headers, rows, indent="  ")]
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, indent: str = "") -> str:
-    """A plain-text table whose columns line up on a terminal, Japanese (double width) included."""
-    cells = [[_text(c) for c in headers], *([_text(c) for c in row] for row in rows)]
-    widths = [max(display_width(row[i]) for row in cells) for i in range(len(headers))]
-    out = []
-    for row in cells:
-        padded = [c + " " * (w - display_width(c)) for c, w in zip(row, widths, strict=True)]
-        out.append(indent + "  ".join(padded).rstrip())
-    return "\n".join(out)
-
-
-def display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    # One line per row: a subject or problem with a newline would break the table.
-    return " ".join(str(value).split())
-
-
-def _clip(value: Any, width: int) -> str:
-    text = _text(value)
-    if display_width(text) <= width:
-        return text
-    out = ""
-    for ch in text:
-        if display_width(out + ch) > width - 1:
-            break
-        out += ch
-    return out + "…"
-
-
 def _minute(jst: str | None) -> str:
     return jst[:16] if jst else ""
-
-
-def _jst(utc_iso: str | None) -> str:
-    if not utc_iso:
-        return ""
-    try:
-        moment = datetime.fromisoformat(utc_iso)
-    except ValueError:
-        return utc_iso
-    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M")
 
 
 def _shown(shown: int, total: int, unit: str = "件") -> str:

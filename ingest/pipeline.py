@@ -24,18 +24,20 @@ from ingest.correlate import (
 from ingest.evaluate import evaluate
 from ingest.sources import RawMail
 from parsers.archives import locked_members
+from parsers.authresults import trusted_results
 from parsers.mime import MessageRecord, parse_message
 from parsers.password import find_password
 from parsers.sender import SenderDetails, parse_sender_block
 from parsers.subject import SubjectInfo, parse_subject
-from replies.address import reply_recipient
+from replies.address import choose_recipient
 from replies.bounces import bounced_reply
 from replies.compose import compose, reply_message_id
 from replies.outbox import QueuedReply, queue, record_bounce, reply_kind, write_eml, write_files
 from replies.render import Renderer, TemplateProblem
 from rules.calendar import JST
 from rules.findings import CATALOG, Finding, finding
-from rules.mail_checks import automatic_reason
+from rules.mail_checks import automatic_reason, sender_auth_failure
+from state.blobs import BlobDamaged
 from state.ledger import Ledger, Recorded, iso, utcnow
 
 
@@ -129,7 +131,12 @@ class Pipeline:
     # --- stages -------------------------------------------------------------------------------
 
     def process_message(self, message: int) -> None:
-        raw = self.ledger.raw(message)
+        try:
+            raw = self.ledger.raw(message)
+        except BlobDamaged as exc:  # deleted or altered behind the ledger's back: staff decide
+            self.ledger.set_message_state(message, "quarantined", problem=f"元のメールを読めません: {exc}")
+            self.report.quarantined += 1
+            return
         try:
             # Everything that only reads the mail: a failure here is this mail's, and must not
             # stop the run (nor the next ones, which would find it 'received' again).
@@ -137,6 +144,10 @@ class Pipeline:
             kind = self.classify(record)
             ours = bounced_reply(raw) if kind.role == "automatic" else None
             facts = _facts(record, kind)
+            forged = sender_auth_failure(
+                trusted_results(record.headers, self.settings.authserv_id), record.from_addr)
+            if forged:  # judged with the rest, but no reply leaves before staff look at it
+                facts["sender_auth_failed"] = forged
             if ours is not None:
                 facts["bounce_of"] = ours  # matched to our reply in advance(), once it exists
         except Exception as exc:  # one bad mail must never stop the mailbox
@@ -151,12 +162,13 @@ class Pipeline:
             submission = self._file(message, record, kind, received_at,
                                     locked=bool(facts["locked"]))
             self.ledger.db["messages"].update(message, {
-                "state": "checked" if kind.role in ("part", "password") else "needs_review",
+                "state": "checked" if kind.role in ("part", "password")
+                and not facts.get("sender_auth_failed") else "needs_review",
                 "subject": record.subject, "from_addr": record.from_addr,
                 "from_name": record.from_name, "date_header": record.date_header,
                 "submission_id": submission, "body_text": record.body,
                 "facts": json.dumps(facts, ensure_ascii=False),
-                "problem": "; ".join(_notes(record, row)) or None,
+                "problem": "; ".join(_notes(record, row, facts)) or None,
             })
             self.ledger.event("message", message, "filed",
                               {"role": kind.role, "submission": submission})
@@ -293,9 +305,12 @@ class Pipeline:
             self.settings, {**sub, "consortium": consortium}, findings, facts, received_at,
             files, consortium_from=where))
         message_id = reply_message_id(submission, kind, self.settings.secretariat_address)
-        to_addr = reply_recipient(sub["lead_email"], facts.get("sender", {}).get("email"),
-                                  prefer_sender_block=self.settings.reply_to_sender_block) \
-            or (sub["lead_email"] or "")
+        to_addr, note = choose_recipient(
+            sub["lead_email"], facts.get("sender", {}).get("email"),
+            prefer_sender_block=self.settings.reply_to_sender_block)
+        to_addr = to_addr or (sub["lead_email"] or "")
+        if note and not self.dry_run:
+            self.ledger.event("submission", submission, "reply_to_sender", {"note": note})
         raw = compose(
             from_addr=self.settings.secretariat_address, from_name=self.settings.secretariat_name,
             to_addr=to_addr, subject=subject, body=body, message_id=message_id,
@@ -311,13 +326,15 @@ class Pipeline:
             submission_id=submission, kind=kind, to_addr=to_addr, subject=subject,
             message_id=message_id, raw=raw, due_at=self.settings.calendar.reply_due(received_at),
             needs_approval=kind == "deficiency" and self.settings.approve_deficiencies,
-            charset=self.settings.reply_charset,
+            charset=self.settings.reply_charset, hold_reason=_auth_hold(findings),
         ), own_addresses=self.settings.own_addresses,
            max_per_recipient_per_day=self.settings.max_replies_per_recipient_per_day)
         if queued is not None:
             self._count(kind)
         with self.ledger.transaction():
-            self.ledger.db["submissions"].update(submission, {"state": "replied",
+            # A forged-looking sender: staff release the held reply (`outbox approve`).
+            state = "needs_review" if _auth_hold(findings) else "replied"
+            self.ledger.db["submissions"].update(submission, {"state": state,
                                                               "updated_at": utcnow()})
             if sub["consortium_key"] and not any(f.severity == "deficiency" for f in findings):
                 # The latest complete version wins: earlier ones point at it.
@@ -392,8 +409,17 @@ def jst_text(moment: datetime) -> str:
             f"{local.hour}:{local.minute:02d}")
 
 
-def _notes(record: MessageRecord, row: dict[str, Any]) -> list[str]:
+def _auth_hold(findings: list[Finding]) -> str | None:
+    if any(f.code == "SENDER_AUTH_FAILED" for f in findings):
+        return ("差出人ドメインの送信ドメイン認証に失敗したため(なりすましの可能性)、"
+                "事務局が確認するまで送信を保留しました")
+    return None
+
+
+def _notes(record: MessageRecord, row: dict[str, Any], facts: dict[str, Any]) -> list[str]:
     notes = list(record.problems)
+    if facts.get("sender_auth_failed"):
+        notes.append(facts["sender_auth_failed"])
     if row["received_at_source"] in ("date", "fetch"):
         # No server receive time came with this mail: the period was judged on a weaker time.
         notes.append(f"受信時刻の記録がないため {row['received_at_source']} の時刻で期間を判定")

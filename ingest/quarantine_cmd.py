@@ -15,7 +15,6 @@ from typing import Any
 
 from ingest import app
 from ingest.config import Settings
-from ingest.ledger_cmd import table
 from ingest.quarantine_release import (
     HEADERS_ONLY_MARK,
     ReleaseRefused,
@@ -23,8 +22,9 @@ from ingest.quarantine_release import (
     release,
     release_and_process,
 )
+from ingest.screen import cell, event_detail, event_name, reason, table
 from ingest.verbs import add_group, add_verb
-from state import queries
+from state import labels, queries
 from state.ledger import Ledger
 
 __all__ = ["HEADERS_ONLY_MARK", "headline", "release"]  # kept importable from here for scripts
@@ -35,7 +35,7 @@ def add_parser(verbs: Any) -> None:
     """Add the `quarantine` verb and its actions to the CLI's subparsers action."""
     actions = add_group(
         verbs, "quarantine", "隔離されたメール(処理できなかったメール)の一覧・表示・再処理",
-        "renkei-intake quarantine list", "ACTION")
+        "renkei-intake quarantine list", "SUBCOMMAND")
 
     def action(name: str, handler: Any, help_text: str, example: str) -> argparse.ArgumentParser:
         return add_verb(actions, name, handler, help_text, example)
@@ -57,7 +57,7 @@ def add_parser(verbs: Any) -> None:
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    ledger = app.open_ledger(settings)
+    ledger = app.open_existing_ledger(settings)
     rows = queries.quarantined(ledger)
     if not rows:
         print("隔離中のメールはありません")
@@ -65,17 +65,23 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     heads = [headline(ledger, r) for r in rows]
     print(table(("ID", "受信(JST)", "差出人", "件名", "サイズ", "理由"), (
         (r["id"], (r["received_jst"] or "")[:16], h["from"], h["subject"], r["size"],
-         r["problem"]) for r, h in zip(rows, heads, strict=True))))
+         reason(r["problem"])) for r, h in zip(rows, heads, strict=True))))
     print(f"{len(rows)} 通")
     return 0
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    ledger = app.open_ledger(settings)
+    ledger = app.open_existing_ledger(settings)
     row = _message(ledger, args.id)
     if row is None:
         return 1
     if args.raw:
+        if sys.stdout.isatty():
+            # The raw bytes may hold escape sequences meant for a terminal: only to a file.
+            print(f"renkei-intake: 元のメールは端末には表示しません。ファイルに保存してください"
+                  f"(renkei-intake quarantine show {args.id} --raw > mail{args.id}.eml)",
+                  file=sys.stderr)
+            return 2
         try:
             raw = ledger.raw(args.id)
         except OSError as exc:
@@ -85,38 +91,42 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.flush()
         return 0
     head = headline(ledger, row)
-    print(f"メール {row['id']}: 状態 {row['state']}")
+    print(f"メール {row['id']}: 状態 {labels.label('message_state', row['state'])}")
     if row["state"] != "quarantined":
         print("  (このメールは隔離されていません)")
     for label, value in (
-        ("受信(JST)", row["received_jst"]), ("受信時刻の根拠", row["received_at_source"]),
+        ("受信(JST)", row["received_jst"]),
+        ("受信時刻の根拠", labels.label("received_at_source", row["received_at_source"])),
         ("取得元", row["source_ref"]), ("Message-ID", row["message_id_header"]),
         ("差出人", head["from"]), ("件名", head["subject"]), ("日付ヘッダー", head["date"]),
         ("サイズ", f"{row['size']} バイト"), ("元データ", row["sha256"]),
-        ("理由", row["problem"]),
+        ("理由", reason(row["problem"])),
     ):
-        print(f"  {label}: {value or ''}")
+        print(f"  {label}: {cell(value)}")
     events = list(ledger.db.query(
         "SELECT datetime(at, '+9 hours') AS at, event, detail, actor FROM events "
         "WHERE entity = 'message' AND entity_id = ? ORDER BY at, id", [args.id]))
     print("\n■ 履歴")
     print(table(("日時(JST)", "出来事", "詳細", "実行者"),
-                ((e["at"], e["event"], e["detail"], e["actor"]) for e in events), indent="  "))
+                ((e["at"], event_name(e["event"]), event_detail(e["detail"]), e["actor"])
+                 for e in events), indent="  "))
     print(f"\n元のメールを取り出す: renkei-intake quarantine show {args.id} --raw > mail{args.id}.eml")
     return 0
 
 
 def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
+    app.require_ledger(settings)  # nothing to do on a ledger that is not there
     try:
         done = release_and_process(settings, args.id, actor=_os_user(), force=args.force)
     except ReleaseRefused as exc:
         print(f"renkei-intake: {exc}", file=sys.stderr)
         return 1
     if done.state == "quarantined":
-        print(done.summary())
+        print(f"メール {args.id} は再び隔離されました: {cell(reason(done.problem))}")
         return 1
     where = f"(申請 {done.submission_id})" if done.submission_id else ""
-    print(f"メール {args.id} を再処理しました: 状態 {done.state}{where}")
+    print(f"メール {args.id} を再処理しました: 状態 "
+          f"{labels.label('message_state', done.state)}{where}")
     return 0
 
 

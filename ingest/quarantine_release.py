@@ -11,6 +11,7 @@ from typing import Any
 from ingest import app
 from ingest.config import Settings
 from parsers.textcodec import decode_header
+from state.blobs import BlobDamaged
 from state.ledger import Ledger
 
 # The IMAP source records only the headers of a mail over the size limit; its body is still on
@@ -54,10 +55,10 @@ def release_and_process(settings: Settings, message: int, *, actor: str,
                 raise ReleaseRefused(
                     f"メール {message} はヘッダーのみ記録されています(本文はメールサーバー上)。"
                     "サーバーから取り直すか、--force でヘッダーのみのまま再処理してください")
-            if not ledger.blobs.path(sha).is_file():
-                raise ReleaseRefused(
-                    f"メール {message} の元データ {sha} が保存領域にありません。"
-                    "blobs ディレクトリを復元してから再実行してください")
+            try:  # a blob deleted or replaced behind the ledger's back must not be filed
+                ledger.blobs.check(sha)
+            except BlobDamaged as exc:
+                raise ReleaseRefused(f"メール {message} は再処理できません: {exc}") from None
             release(ledger, message, actor=actor)
             app.make_pipeline(settings, ledger).advance()
             after = ledger.db["messages"].get(message)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from ingest.pipeline import Pipeline
 from replies.outbox import reply_kind
+from state.blobs import BlobDamaged
 
 
 @dataclass
@@ -14,10 +15,14 @@ class ReprocessReport:
     examined: int = 0
     changed: list[tuple[int, list[str], list[str]]] = field(default_factory=list)
     new_replies: int = 0
+    set_aside: list[tuple[int, str]] = field(default_factory=list)  # (submission, why)
 
     def summary(self) -> str:
-        return (f"{self.examined} 件を再判定: 結果が変わったもの {len(self.changed)} 件, "
+        text = (f"{self.examined} 件を再判定: 結果が変わったもの {len(self.changed)} 件, "
                 f"新たに作成した返信 {self.new_replies} 通")
+        for submission, why in self.set_aside:
+            text += f"\n申請 {submission} は再判定できず、事務局の確認待ちにしました: {why}"
+        return text
 
 
 def select(pipeline: Pipeline, *, submission: int | None, since: datetime | None) -> list[int]:
@@ -26,7 +31,9 @@ def select(pipeline: Pipeline, *, submission: int | None, since: datetime | None
         where += " AND id = ?"
         params.append(submission)
     if since is not None:
-        where += " AND created_at >= ?"
+        # By when the secretariat received it (its first mail), not when the row was made: a
+        # ledger rebuilt by replay today holds last month's submissions.
+        where += " AND first_received_at >= ?"
         params.append(since.astimezone(UTC).isoformat(timespec="seconds"))
     return [r[0] for r in pipeline.ledger.db.execute(
         f"SELECT id FROM submissions WHERE {where} ORDER BY id", params)]
@@ -44,7 +51,14 @@ def reprocess(pipeline: Pipeline, submissions: list[int],
         before = _codes(pipeline, submission)
         replies_before = ledger.db["replies"].count_where("submission_id = ?", [submission])
         state = ledger.db["submissions"].get(submission)["state"]
-        pipeline.evaluate_and_answer(submission, now, answer=state == "open")
+        try:
+            pipeline.evaluate_and_answer(submission, now, answer=state == "open")
+        except BlobDamaged as exc:
+            # A stored mail deleted or altered behind the ledger's back: judging what is left
+            # (or what replaced it) would give a wrong verdict. This one waits for staff.
+            pipeline._set_aside(submission, exc)  # noqa: SLF001
+            report.set_aside.append((submission, str(exc)))
+            continue
         after = _codes(pipeline, submission)
         if state != "open" and (after != before or _reply_missing(pipeline, submission)):
             pipeline.answer(submission, pipeline.stored_findings(submission))

@@ -10,13 +10,18 @@ queries for what staff ask (the same views the `ledger` verbs read).
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
+import socket
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ingest import app
 from ingest.config import Settings
+from ingest.screen import os_reason
+from state import labels
 
 TITLE = "連携補助金 受付台帳"
 IDLE_MINUTES = 30.0
@@ -58,8 +63,9 @@ def _tables() -> dict[str, Any]:
     return {
         "submissions_overview": {
             "title": "申請一覧",
-            "description": "申請(版)ごとに1行、新しい順。status=処理状態、outcome=結果 "
-                           "(complete 受付完了 / deficient 不備あり / not_submission 申請以外)、"
+            "description": "申請(版)ごとに1行、新しい順。status=処理状態 "
+                           f"({_legend(labels.SUBMISSION_STATE)})、outcome=結果 "
+                           f"({_legend(labels.OUTCOME)})、"
                            "mails=メール数、files=添付ファイル数、deficiencies=不備の数、"
                            "finding_codes=指摘コード、replies=返信(種類:状態)、"
                            "superseded_by=この版を置き換えた新しい版、first_received_jst="
@@ -83,12 +89,16 @@ def _tables() -> dict[str, Any]:
         },
         "submissions": {"title": "申請(表)", "description": "申請の版ごとの行。",
                         "label_column": "consortium"},
-        "messages": {"title": "メール", "description": "受信したすべてのメール。上の検索欄で"
+        "messages": {"title": "メール", "description": "受信したすべてのメール。state=状態 "
+                     f"({_legend(labels.MESSAGE_STATE)})。上の検索欄で"
                      "件名・本文・添付ファイル名・差出人を全文検索できます(3文字以上)。",
                      "fts_table": "message_search", "fts_pk": "id", "label_column": "subject"},
         "attachments": {"title": "添付ファイル", "description": "メールと圧縮ファイルの中のファイル。"},
-        "findings": {"title": "指摘", "description": "チェックの結果(SPEC §4 のコード)。"},
-        "replies": {"title": "返信", "description": "受付確認・不備連絡などの返信と送信状況。"},
+        "findings": {"title": "指摘", "description": "チェックの結果(SPEC §4 のコード)。severity="
+                     f"区分 ({_legend(labels.SEVERITY)})。"},
+        "replies": {"title": "返信", "description": "受付確認・不備連絡などの返信と送信状況。kind=種類 "
+                    f"({_legend(labels.REPLY_KIND)})、status=状態 "
+                    f"({_legend(labels.REPLY_STATUS)})。"},
         "events": {"title": "履歴", "description": "状態の変化と操作の記録。"},
         "heartbeat": {"title": "取得状況", "description": "メールボックスごとの最終取得時刻。"},
         "imap_seen": {"title": "IMAP 取得記録", "hidden": True},
@@ -98,6 +108,11 @@ def _tables() -> dict[str, Any]:
         "message_search_source": {"hidden": True},
         "_sqlite_migrations": {"hidden": True},
     }
+
+
+def _legend(vocabulary: Mapping[str, str]) -> str:
+    """"complete=不備なし / deficient=不備あり": the Japanese of each code shown in a column."""
+    return " / ".join(f"{code}={text}" for code, text in vocabulary.items())
 
 
 def _queries() -> dict[str, Any]:
@@ -111,8 +126,8 @@ def _queries() -> dict[str, Any]:
             "title": "状態・結果で絞り込み",
             "sql": "SELECT * FROM submissions_overview WHERE status = :status "
                    "OR outcome = :status ORDER BY id DESC",
-            "description": "open / checked / replied / needs_review、または "
-                           "complete / deficient / not_submission を入力。",
+            "description": f"処理状態 ({_legend(labels.SUBMISSION_STATE)}) または結果 "
+                           f"({_legend(labels.OUTCOME)}) の英語のコードを入力。",
         },
         "missing": {
             "title": "この書類が不足している申請",
@@ -188,15 +203,25 @@ def add_parser(verbs: Any) -> None:
                     "既定では このコンピューター(127.0.0.1)からのみ接続できます",
         epilog="例: renkei-intake serve --port 8001  → http://127.0.0.1:8001/",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    serve.add_argument("--host", default="127.0.0.1",
+    serve.add_argument("--host", default="127.0.0.1", metavar="ADDRESS",
                        help="待ち受けるアドレス(既定 127.0.0.1。他のPCに公開する場合のみ変更)")
-    serve.add_argument("--port", type=int, default=8001, help="ポート番号(既定 8001)")
+    serve.add_argument("--port", type=_port, default=8001, metavar="PORT", help="ポート番号(既定 8001)")
     serve.add_argument("--allow-remote", action="store_true",
                        help="127.0.0.1 以外のアドレスで待ち受けることを許す(TLS のリバースプロキシの"
                             "内側でだけ使ってください。README 参照)")
     serve.add_argument("--idle-minutes", type=float, default=IDLE_MINUTES,
                        help=f"操作がないままこの分数が過ぎたらサインアウトする(既定 {IDLE_MINUTES})")
     serve.set_defaults(handler=cmd_serve)
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"ポート番号は 1〜65535 の整数で指定してください: {value}")
+    return port
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -212,10 +237,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
               "付けてください(README の「他のPCから使う」を参照)", file=sys.stderr)
         return 2
     # Open once with the application so the migrations (the views) are in place; the explorer
-    # only ever reads, the console writes through the same functions as the CLI.
-    ledger = app.open_ledger(settings)
+    # only ever reads, the console writes through the same functions as the CLI. A missing
+    # ledger is an error: serve never creates one.
+    ledger = app.open_existing_ledger(settings)
     has_accounts = bool(ledger.db["staff_accounts"].count)
     ledger.close()
+    if problem := port_problem(args.host, args.port):
+        print(f"renkei-intake: {problem}", file=sys.stderr)
+        return 2
     datasette = make_console(settings, idle_minutes=args.idle_minutes)
     print(f"台帳 {settings.ledger_path} の事務局画面を http://{args.host}:{args.port}/ で開きます"
           "(職員アカウントでサインイン、Ctrl-C で終了)", file=sys.stderr)
@@ -227,3 +256,23 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     uvicorn.run(datasette.app(), host=args.host, port=args.port, log_level="warning",
                 proxy_headers=True)
     return 0
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why the web server could not listen on host:port (in use, no permission, unknown
+    address), asked before the address is announced; None when it can."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OverflowError):
+        return f"アドレス {host} が見つかりません。--host を確認してください"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (f"ポート {port} は他のプログラムが使用中です。--port で別の番号"
+                        "(例: --port 8002)を指定してください")
+            return f"{host}:{port} で待ち受けできません: {os_reason(exc)}"
+    return None

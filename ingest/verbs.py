@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -34,3 +35,50 @@ def _print_help(parser: argparse.ArgumentParser) -> Handler:
         parser.print_help()
         return 2
     return handler
+
+
+# --- Japanese help and errors -----------------------------------------------------------------
+# argparse writes its own words ("usage:", "options", "show this help message and exit", its
+# error sentences) through gettext, in English unless a catalogue is installed. Staff read
+# Japanese, so the parser sets every such word itself.
+
+class JapaneseHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, prefix if prefix is not None else "使い方: ")
+
+
+_ERRORS: tuple[tuple[str, str], ...] = (
+    (r"the following arguments are required: (.+)", r"次の引数が必要です: \1"),
+    (r"unrecognized arguments: (.+)", r"知らない引数です: \1"),
+    (r"argument (\S+): invalid choice: '?(.*?)'? \(choose from (.+)\)",
+     r"\1 に \2 は指定できません(指定できるもの: \3)"),
+    (r"argument (\S+): invalid int value: '?(.*?)'?$", r"\1 には整数を指定してください(\2)"),
+    (r"argument (\S+): invalid (\w+) value: '?(.*?)'?$", r"\1 の値が正しくありません(\3)"),
+    (r"argument (\S+): expected one argument", r"\1 には値を1つ指定してください"),
+    (r"argument (\S+): expected at least one argument", r"\1 には値を1つ以上指定してください"),
+    (r"argument (\S+): not allowed with argument (\S+)", r"\1 と \2 は同時に指定できません"),
+    (r"one of the arguments (.+) is required", r"\1 のどれか1つを指定してください"),
+    (r"argument (\S+): ignored explicit argument '?(.*?)'?$", r"\1 は値をとりません(\2)"),
+    (r"argument (\S+): (.+)", r"\1: \2"),
+)
+
+
+class JapaneseArgumentParser(argparse.ArgumentParser):
+    """An ArgumentParser whose help and errors are in Japanese; sub-verbs inherit it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["formatter_class"] = JapaneseHelpFormatter
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "引数"
+        self._optionals.title = "オプション"
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
+                          help="このヘルプを表示して終了する")
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        """One Japanese sentence and the command that shows the help, exit status 2."""
+        for pattern, japanese in _ERRORS:
+            if re.fullmatch(pattern, message):
+                message = re.sub(pattern, japanese, message)
+                break
+        self.exit(2, f"{self.prog}: {message}。使い方は {self.prog} --help で表示します\n")

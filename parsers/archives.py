@@ -20,7 +20,8 @@ Decisions worth knowing (see also the docstring of `unpack`):
   desktop.ini) are skipped silently: they never hold a document.
 - Member names: UTF-8 when flag bit 11 is set; else the Info-ZIP Unicode Path extra field
   (0x7075) when its CRC matches; else UTF-8 when the bytes are valid UTF-8 (macOS Archive
-  Utility writes UTF-8 without the flag); else CP932 when it reads as Japanese; else cp437.
+  Utility writes UTF-8 without the flag); else CP932 when it reads as Japanese; else CP866,
+  KOI8-R, CP1251 or ISO-8859-5 when exactly one reads as Cyrillic words; else cp437.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from pyzipper import zipfile as pzf
 from pyzipper import zipfile_aes as pza
 
 from parsers.filetypes import sniff, zip_directory_counts
+from parsers.textcodec import guess_cyrillic
 
 UNREADABLE = "ATTACHMENT_UNREADABLE"
 PASSWORD_WRONG = "ARCHIVE_PASSWORD_WRONG"
@@ -557,7 +559,7 @@ def _legacy_name(raw: bytes) -> str:
         candidate = None
     if candidate is not None and reads_as_japanese(candidate):
         return candidate
-    return raw.decode("cp437")
+    return guess_cyrillic(raw) or raw.decode("cp437")  # Russian 7-Zip/WinRAR: CP866, KOI8-R
 
 
 def _unicode_path_extra(raw: bytes, extra: bytes) -> str | None:

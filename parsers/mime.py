@@ -54,15 +54,19 @@ def parse_message(raw: bytes) -> MessageRecord:
     msg = message_from_bytes(raw)
     problems: list[str] = [f"MIME: {type(d).__name__}" for d in msg.defects]
     headers: list[tuple[str, str]] = []
+    raw_values: dict[str, str] = {}
     for name, value in msg.raw_items():
         decoded = decode_header(value)
         if decoded.problem:
             problems.append(f"{name}: {decoded.problem}")
         headers.append((name, decoded.text.strip()))  # folding leaves edge whitespace
+        raw_values.setdefault(name.lower(), str(value))
     lookup = {name.lower(): value for name, value in reversed(headers)}  # first wins
 
-    from_name, from_addr = _parseaddr(lookup.get("from", ""), "From", problems)
-    to = tuple(addr for _, addr in _addresses(lookup.get("to", ""), "To", problems) if addr)
+    # Addresses come from the raw header, never from decoded text: an encoded word is only
+    # ever a display name (`=?utf-8?b?<victim@…>?= <attacker@…>` is from the attacker).
+    from_name, from_addr = _parseaddr(raw_values.get("from", ""), "From", problems)
+    to = tuple(addr for _, addr in _addresses(raw_values.get("to", ""), "To", problems) if addr)
     body, attachments = _walk(msg, problems)
     return MessageRecord(
         subject=lookup.get("subject", ""),
@@ -74,7 +78,7 @@ def parse_message(raw: bytes) -> MessageRecord:
         references=tuple(lookup.get("references", "").split()),
         date_header=lookup.get("date"),
         date=parse_date(lookup.get("date")),
-        return_path=_return_path(lookup.get("return-path"), problems),
+        return_path=_return_path(raw_values.get("return-path"), problems),
         content_type=msg.get_content_type(),
         headers=tuple(headers),
         body=body,
@@ -237,18 +241,49 @@ def _return_path(value: str | None, problems: list[str]) -> str | None:
 
 
 def _parseaddr(value: str, name: str, problems: list[str]) -> tuple[str, str]:
-    try:
-        return email.utils.parseaddr(value)
-    except Exception as exc:  # see _addresses
-        problems.append(f"{name}: アドレスを読めません({type(exc).__name__})")
+    """The one mailbox of a raw From/Return-Path header. Two different addresses in it
+    (`victim@… <attacker@…>`, which older parsers read as the first) are no address at all:
+    a mail whose sender is ambiguous is never answered automatically."""
+    pairs = _addresses(value, name, problems)
+    if not pairs:
         return "", ""
+    if len({addr.lower() for _, addr in pairs if addr}) > 1:
+        problems.append(f"{name}: 複数のアドレスがあり差出人を特定できません")
+        return pairs[0][0], ""
+    return pairs[0]
+
+
+_ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bBqQ]\?[^?\s]*\?=")
+_HIDDEN_WORD = re.compile(r"\x00ew(\d+)\x00")
 
 
 def _addresses(value: str, name: str, problems: list[str]) -> list[tuple[str, str]]:
-    """email.utils.getaddresses, except that a header built to break it (thousands of group
-    colons make the standard library recurse until RecursionError) reads as no address."""
+    """(display name, addr-spec) pairs of a raw address header.
+
+    RFC 2047 encoded words are set aside before parsing and decoded afterwards, into the
+    display name only; raw 8-bit and JIS text is decoded first (its bytes may look like
+    `<` or `@`). email.utils.getaddresses does the parsing, except that a header built to break
+    it (thousands of group colons make it recurse until RecursionError) reads as no address."""
+    words: list[str] = []
+
+    def hide(match: re.Match[str]) -> str:
+        words.append(match.group(0))
+        return f"\x00ew{len(words) - 1}\x00"
+
+    def show(text: str) -> str:
+        return decode_header(_HIDDEN_WORD.sub(lambda m: words[int(m.group(1))], text)).text
+
+    hidden = decode_header(_ENCODED_WORD.sub(hide, value)).text
     try:
-        return email.utils.getaddresses([value])
+        # NUL marks cannot be parsed as an atom: quote them as one.
+        pairs = email.utils.getaddresses([_HIDDEN_WORD.sub(r'"\g<0>"', hidden)])
     except Exception as exc:
         problems.append(f"{name}: アドレスを読めません({type(exc).__name__})")
         return []
+    result = []
+    for display, addr in pairs:
+        if _HIDDEN_WORD.search(addr):  # an address made of an encoded word is no address
+            problems.append(f"{name}: エンコードされた文字列はアドレスとして扱いません")
+            addr = ""
+        result.append(((show(display) if words else display).strip(), addr))
+    return result

@@ -30,13 +30,28 @@ def clean_address(value: str | None) -> str | None:
 
 def reply_recipient(from_addr: str | None, sender_block_email: str | None, *,
                     prefer_sender_block: bool = False) -> str | None:
-    """The 幹事社 sender's address, or the address written in the sender block when the
-    configuration prefers it (`[replies] reply_to_sender_block`) and it is a valid address."""
-    block = clean_address(sender_block_email)
+    return choose_recipient(from_addr, sender_block_email,
+                            prefer_sender_block=prefer_sender_block)[0]
+
+
+def choose_recipient(from_addr: str | None, sender_block_email: str | None, *,
+                     prefer_sender_block: bool = False) -> tuple[str | None, str | None]:
+    """(address, note for staff). The 幹事社 sender's address; or, when the configuration
+    prefers it (`[replies] reply_to_sender_block`), the address written in the sender block —
+    only when it is in the sender's own domain: the body is anyone's to write, and a reply
+    must not go to a third party it names. Otherwise From, with a note saying why."""
     sender = clean_address(from_addr)
-    if prefer_sender_block and block:
-        return block
-    return sender or (block if prefer_sender_block else None)
+    block = clean_address(sender_block_email)
+    if not prefer_sender_block or not block or block.lower() == (sender or "").lower():
+        return sender, None
+    if sender and _domain(block) == _domain(sender):
+        return block, None
+    return sender, (f"本文の差出人情報のメールアドレス {block} は差出人 {sender or '(不明)'} と"
+                    "ドメインが異なるため、返信は差出人アドレスに送ります")
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].lower()
 
 
 def refusal(to_addr: str, own_addresses: Collection[str]) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import unicodedata
 from datetime import datetime
 from email.message import Message
 from email.policy import compat32
@@ -53,6 +54,7 @@ def compose(
     text has characters outside JIS X 0208 they are replaced there by standard equivalents
     and the original follows as a UTF-8 alternative (replies.charset). A line too long for
     7-bit JIS makes the whole mail UTF-8."""
+    subject, from_name, to_addr = (header_text(v) for v in (subject, from_name, to_addr))
     jis = choose(charset, body).charset == "iso-2022-jp"
     # compat32 keeps the encoded words as written; the default policy would refold them.
     msg = Message(policy=_SMTP_COMPAT32)
@@ -61,7 +63,8 @@ def compose(
     msg["Subject"] = _fold("Subject", header_words(subject, jis).split(" "))
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
-    for name, value in _threading(in_reply_to, references):
+    for name, value in _threading(_bare(in_reply_to or "") or None,
+                                  tuple(filter(None, map(_bare, references)))):
         msg[name] = value
     msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer this mail
     msg["X-Auto-Response-Suppress"] = "All"  # keeps Exchange out-of-office answers away
@@ -112,6 +115,20 @@ def _text_part(part: Message, text: str, *, jis: bool) -> None:
     part["Content-Transfer-Encoding"] = "base64"
     data = text.replace("\n", "\r\n").encode("utf-8")
     part.set_payload(base64.encodebytes(data).decode("ascii"))
+
+
+def header_text(value: str) -> str:
+    """`value` fit for a header line: control characters and line/paragraph separators (VT,
+    FS, U+2028 …, which the email package reads as line breaks and refuses) become spaces.
+    They come from applicants' text (a consortium name) and must never cost the reply."""
+    cleaned = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+                      for ch in value)
+    return cleaned.strip(" ")
+
+
+def _bare(message_id: str) -> str:
+    """A Message-ID from the applicant's mail, without whitespace or control characters."""
+    return "".join(header_text(message_id).split())
 
 
 def _threading(in_reply_to: str | None, references: tuple[str, ...]) -> list[tuple[str, str]]:

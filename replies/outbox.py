@@ -31,6 +31,7 @@ from replies.sent_folder import SentFolder, SentFolderError
 from replies.smtp import DeliveryUnknown, SmtpSender
 from rules.calendar import JST, BusinessCalendar
 from rules.findings import Finding
+from state.blobs import BlobDamaged
 from state.ledger import Ledger, iso, utcnow
 
 RETRY_BACKOFF = (60, 300, 900, 3600, 3 * 3600)  # seconds between transient-failure retries
@@ -64,6 +65,7 @@ class QueuedReply:
     due_at: datetime
     needs_approval: bool
     charset: str = "utf-8"  # the charset the configuration asked for (replies.charset)
+    hold_reason: str | None = None  # the caller's reason to hold it for staff from the start
 
 
 def queue(
@@ -84,7 +86,7 @@ def queue(
     sha = ledger.blobs.put(reply.raw)
     written_in = _charset_of(reply.raw)
     with ledger.transaction():
-        reason = refusal(reply.to_addr, own_addresses) or _over_daily_cap(
+        reason = reply.hold_reason or refusal(reply.to_addr, own_addresses) or _over_daily_cap(
             ledger, reply.to_addr, now, max_per_recipient_per_day)
         status = "held" if reason else (
             "awaiting_approval" if reply.needs_approval else "queued")
@@ -149,14 +151,28 @@ def write_files(ledger: Ledger, outbox_dir: Path) -> list[Path]:
         "SELECT id, submission_id, kind, raw_sha256 FROM replies WHERE status='queued' ORDER BY id"
     ))
     for row in rows:
-        path = write_eml(outbox_dir, f"{row['submission_id']:05d}-{row['kind']}.eml",
-                         ledger.blobs.get(row["raw_sha256"]))
+        raw = _verified(ledger, row["id"], row["raw_sha256"], from_status="queued")
+        if raw is None:
+            continue
+        path = write_eml(outbox_dir, f"{row['submission_id']:05d}-{row['kind']}.eml", raw)
         with ledger.transaction():
             ledger.db["replies"].update(row["id"], {"status": "written", "eml_path": str(path),
                                                     "updated_at": utcnow()})
             ledger.event("reply", row["id"], "written", {"path": str(path)}, actor=SYSTEM)
         written.append(path)
     return written
+
+
+def _verified(ledger: Ledger, row_id: int, sha256: str, *, from_status: str) -> bytes | None:
+    """The reply's stored bytes, or None after holding the row for staff: a blob deleted or
+    altered since it was rendered (a `Bcc:` added, say) is never sent or written out."""
+    try:
+        return ledger.blobs.get(sha256)
+    except BlobDamaged as exc:
+        reason = f"返信の元データが失われたか改変されているため、送信を保留しました: {exc}"
+        transition(ledger, row_id, "held", "held", {"reason": reason},
+                   from_status=(from_status,), actor=SYSTEM, held_reason=reason)
+        return None
 
 
 def write_eml(directory: Path, name: str, raw: bytes) -> Path:
@@ -304,8 +320,11 @@ def _send_one(ledger: Ledger, sender: SmtpSender, from_addr: str, row: dict[str,
               now: datetime, report: SendReport) -> bool:
     """Send one claimed row; False when the connection can no longer be used."""
     attempts = _attempts(ledger, row["id"])
+    raw = _verified(ledger, row["id"], row["raw_sha256"], from_status="sending")
+    if raw is None:
+        return True  # this row waits for staff; the connection is still good for the rest
     try:
-        answer = sender.send(from_addr, row["to_addr"], ledger.blobs.get(row["raw_sha256"]),
+        answer = sender.send(from_addr, row["to_addr"], raw,
                              before_data=lambda: _data_started(ledger, row["id"]))
     except smtplib.SMTPResponseException as exc:
         _answered(ledger, row["id"], attempts, now, exc.smtp_code, _text(exc.smtp_error), report)
@@ -371,8 +390,12 @@ def _file_copies(ledger: Ledger, sent_server: ServerConfig, report: SendReport) 
     try:
         with SentFolder(sent_server) as sent:
             for row in rows:
-                sent.append(ledger.blobs.get(row["raw_sha256"]),
-                            datetime.fromisoformat(row["sent_at"]))
+                try:
+                    raw = ledger.blobs.get(row["raw_sha256"])
+                except BlobDamaged as exc:  # already sent; only the copy is lost
+                    report.errors.append(f"返信 {row['id']} の控え: {exc}")
+                    continue
+                sent.append(raw, datetime.fromisoformat(row["sent_at"]))
                 with ledger.transaction():
                     ledger.db["replies"].update(row["id"], {"sent_copy_at": utcnow()})
                     ledger.event("reply", row["id"], "sent_copy", {"folder": sent.folder},

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from replies.outbox import transition
+from state.labels import label
 from state.ledger import Ledger
 
 # status → (allowed from, event name)
@@ -16,6 +17,7 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "cancel": (("awaiting_approval", "queued", "held", "unknown", "failed"), "cancelled"),
 }
 TARGET = {"approve": "queued", "hold": "held", "cancel": "cancelled"}
+ACTION_NAMES = {"approve": "承認", "hold": "保留", "cancel": "取消"}
 STATUSES = ("awaiting_approval", "queued", "sending", "sent", "held", "unknown", "failed",
             "cancelled", "written", "bounced")
 
@@ -47,12 +49,17 @@ def act(ledger: Ledger, action: str, reply_ids: list[int], actor: str,
         detail = {"from": row[0], **({"reason": reason} if reason else {})}
         if transition(ledger, reply_id, target, event, detail, from_status=allowed, actor=actor,
                  **fields):
-            results.append(ActionResult(reply_id, True, f"返信 {reply_id}: {row[0]} → {target}"))
+            if action == "approve":
+                _released(ledger, reply_id, actor)
+            results.append(ActionResult(
+                reply_id, True, f"返信 {reply_id}: {label('reply_status', row[0])} → "
+                                f"{label('reply_status', target)}"))
         else:
             results.append(ActionResult(
                 reply_id, False,
-                f"返信 {reply_id} は {row[0]} のため {action} できません"
-                f"({'、'.join(allowed)} のときだけできます)"))
+                f"返信 {reply_id} は{label('reply_status', row[0])}のため{ACTION_NAMES[action]}"
+                f"できません({'・'.join(label('reply_status', a) for a in allowed)}"
+                "のときだけできます)"))
     return results
 
 
@@ -62,6 +69,20 @@ _DECIDED = ", ".join(
     f"(SELECT e.{column} FROM events e WHERE e.entity = 'reply' AND e.entity_id = r.id "
     f"AND e.event IN ('approved', 'held', 'cancelled') ORDER BY e.id DESC LIMIT 1) AS {name}"
     for column, name in (("actor", "decided_by"), ("at", "decided_at"), ("event", "decision")))
+
+
+def _released(ledger: Ledger, reply_id: int, actor: str) -> None:
+    """A submission held for review only for its reply (a sender that failed authentication)
+    is answered once staff approve that reply."""
+    with ledger.transaction():
+        cursor = ledger.db.execute(
+            "UPDATE submissions SET state = 'replied' WHERE state = 'needs_review' "
+            "AND outcome != 'error' AND id = (SELECT submission_id FROM replies WHERE id = ?)",
+            [reply_id])
+        if cursor.rowcount:
+            submission = ledger.db.execute("SELECT submission_id FROM replies WHERE id = ?",
+                                           [reply_id]).fetchone()[0]
+            ledger.event("submission", submission, "released", {"reply": reply_id}, actor=actor)
 
 
 def rows(ledger: Ledger, status: str | None = None) -> list[dict[str, Any]]:

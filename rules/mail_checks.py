@@ -11,6 +11,7 @@ from datetime import datetime
 from email.header import decode_header, make_header
 from email.utils import parseaddr
 
+from parsers.authresults import AuthResult
 from parsers.sender import SenderDetails
 from parsers.subject import SubjectInfo
 from rules.calendar import JST
@@ -223,3 +224,42 @@ def _auto_subject(headers: Sequence[tuple[str, str]], return_path: str | None,
             return (f"auto-subject: 件名から自動応答・配信エラーのメールと判断しました"
                     f"({subject[:60]})")
     return None
+
+
+# ---------------------------------------------------------------- sender authentication
+
+
+def _aligned(domain: str | None, from_domain: str) -> bool:
+    """`domain` is the From domain or shares it as organisational parent/child (relaxed)."""
+    if not domain:
+        return False
+    domain = domain.lstrip("@").rpartition("@")[2].lower().rstrip(".")
+    return domain == from_domain or domain.endswith("." + from_domain) \
+        or from_domain.endswith("." + domain)
+
+
+def sender_auth_failure(results: Sequence[AuthResult], from_addr: str | None) -> str | None:
+    """Why the From domain is not authenticated by our own server's results (Japanese, for
+    staff), or None. DMARC decides when it was evaluated; without a DMARC verdict, SPF failing
+    with no passing DKIM signature of the From domain fails too. No results: nothing to say."""
+    domain = (from_addr or "").rpartition("@")[2].lower()
+    if not results or not domain:
+        return None
+    dmarc = [r for r in results if r.method == "dmarc"
+             and (r.prop("header.from") or domain).lower() == domain]
+    if any(r.result == "fail" for r in dmarc):
+        return f"差出人ドメイン {domain} の送信ドメイン認証(DMARC)に失敗しました(なりすましの可能性)"
+    if any(r.result == "pass" for r in dmarc):
+        return None
+    spf_failed = any(r.method == "spf" and r.result == "fail" for r in results)
+    dkim_passed = any(r.method == "dkim" and r.result == "pass" and (
+        r.prop("header.d") is None and r.prop("header.i") is None
+        or _aligned(r.prop("header.d") or r.prop("header.i"), domain)) for r in results)
+    if spf_failed and not dkim_passed:
+        return (f"差出人ドメイン {domain} の送信ドメイン認証に失敗しました(SPF が fail、"
+                "DKIM 署名の検証にも成功していません。なりすましの可能性)")
+    return None
+
+
+def check_sender_auth(reason: str | None) -> list[Finding]:
+    return [finding("SENDER_AUTH_FAILED", reason)] if reason else []

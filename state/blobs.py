@@ -16,10 +16,24 @@ class BlobStoreError(OSError):
     An OSError, so callers that retry on I/O trouble (the daemon) keep doing so."""
 
 
+class BlobDamaged(Exception):
+    """A stored blob is missing or no longer matches its sha256 name: it was deleted or altered
+    behind the ledger's back. Not an OSError: retrying cannot help, the one item it belongs to
+    is set aside for staff and the rest go on."""
+
+    def __init__(self, sha256: str, missing: bool) -> None:
+        self.sha256 = sha256
+        self.missing = missing
+        what = "がありません" if missing else "の内容が名前(sha256)と一致しません(改変されています)"
+        super().__init__(f"元データ {sha256[:16]}… {what}。blobs ディレクトリを"
+                         "バックアップから復元してから再実行してください")
+
+
 class BlobStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, create: bool = True) -> None:
         self.root = root
-        root.mkdir(parents=True, exist_ok=True)
+        if create:  # a reader (status, export) never makes a folder; put() makes it on demand
+            root.mkdir(parents=True, exist_ok=True)
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
@@ -47,8 +61,8 @@ class BlobStore:
             try:
                 for digest, data in zip(digests, items, strict=True):
                     target = self.path(digest)
-                    if target in pending or target.exists():
-                        continue
+                    if target in pending or (target.exists() and _digest_of(target) == digest):
+                        continue  # an altered copy under this name is replaced by the true bytes
                     pending.add(target)
                     if not target.parent.is_dir():
                         target.parent.mkdir(parents=True, exist_ok=True)
@@ -85,7 +99,32 @@ class BlobStore:
         return digests
 
     def get(self, sha256: str) -> bytes:
-        return self.path(sha256).read_bytes()
+        """The blob's bytes, verified against its name on every read."""
+        try:
+            data = self.path(sha256).read_bytes()
+        except FileNotFoundError:
+            raise BlobDamaged(sha256, missing=True) from None
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise BlobDamaged(sha256, missing=False)
+        return data
+
+    def check(self, sha256: str) -> None:
+        """Raise BlobDamaged unless the blob is present and intact."""
+        if not self.path(sha256).is_file():
+            raise BlobDamaged(sha256, missing=True)
+        if _digest_of(self.path(sha256)) != sha256:
+            raise BlobDamaged(sha256, missing=False)
+
+
+def _digest_of(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def _fsync_all(fds: list[int]) -> None:

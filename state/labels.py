@@ -18,7 +18,7 @@ MESSAGE_STATE: Mapping[str, str] = {
 SUBMISSION_STATE: Mapping[str, str] = {
     "open": "受付処理中",
     "checked": "確認済・返信待ち",
-    "replied": "返信済",
+    "replied": "返信作成済",
     "needs_review": "要確認",
 }
 
@@ -26,6 +26,10 @@ OUTCOME: Mapping[str, str] = {
     "complete": "不備なし",
     "deficient": "不備あり",
     "not_submission": "申請以外",
+    "awaiting_parts": "分割メールの到着待ち",
+    "awaiting_password": "パスワードの到着待ち",
+    "awaiting_settle": "続きのメール待ち",
+    "error": "確認できず(要確認)",
 }
 
 SUBMISSION_KIND: Mapping[str, str] = {
@@ -55,13 +59,109 @@ REPLY_STATUS: Mapping[str, str] = {
 
 SEVERITY: Mapping[str, str] = {
     "deficiency": "不備",
-    "notice": "連絡事項",
+    "notice": "お知らせ",
 }
 
 WAITING_FOR: Mapping[str, str] = {
     "parts": "分割メールの到着待ち",
     "password": "パスワードの到着待ち",
     "settle": "続きのメール待ち",
+}
+
+# What has happened to a submission as staff see it (state.display.submission_display): its
+# own state together with the statuses of its replies. "Replied" alone would hide a notice that
+# still waits for approval.
+DISPLAY_STATE: Mapping[str, str] = {
+    "receiving": "受付処理中",
+    "needs_review": "要確認",
+    "reply_pending": "受付済・返信待ち",
+    "awaiting_approval": "承認待ち",
+    "held": "返信保留中",
+    "send_failed": "送信失敗",
+    "send_unknown": "送信結果不明",
+    "bounced": "返信不達",
+    "sent": "送信済",
+    "written": "返信作成済(.eml)",
+    "cancelled": "返信取消",
+    "no_reply": "返信なし",
+}
+
+# The history of a mail, submission or reply (the `events` table).
+EVENT: Mapping[str, str] = {
+    "received": "受信",
+    "parsed": "解析",
+    "checked": "確認",
+    "quarantined": "隔離",
+    "needs_review": "要確認に設定",
+    "released": "隔離から戻す",
+    "filed": "申請に振り分け",
+    "created": "申請を作成",
+    "evaluated": "判定",
+    "evaluation_failed": "判定できず",
+    "reprocessed": "再判定",
+    "password_received": "パスワードを受信",
+    "part_received": "続きのメールを受信",
+    "bounce_of_reply": "返信の不達通知",
+    "queued": "送信待ちに登録",
+    "requeued": "送信待ちに戻す",
+    "held": "保留",
+    "approved": "承認",
+    "cancelled": "取消",
+    "charset_fallback": "文字コードを UTF-8 に変更",
+    "written": ".eml を書き出し",
+    "sending": "送信開始",
+    "sent": "送信",
+    "sent_copy": "送信済みフォルダに保存",
+    "unknown": "送信結果不明",
+    "outcome_unknown": "送信結果不明",
+    "failed": "送信失敗",
+    "retry": "再送信を予定",
+    "overdue": "返信期限超過",
+    "bounced": "不達",
+    "send_due": "手動送信",
+}
+
+# Keys of an event's detail, as staff read them.
+EVENT_DETAIL: Mapping[str, str] = {
+    "source": "取得元",
+    "received_at_source": "受信時刻の根拠",
+    "role": "役割",
+    "submission": "申請",
+    "findings": "指摘",
+    "waiting_for": "待ち",
+    "error": "エラー",
+    "reply": "返信",
+    "kind": "種類",
+    "to": "宛先",
+    "reason": "理由",
+    "path": "ファイル",
+    "smtp": "サーバーの応答",
+    "in_seconds": "秒後",
+    "folder": "フォルダ",
+    "from": "元の状態",
+    "problem": "理由",
+    "bounce_message": "不達通知メール",
+    "ignore_hours": "業務時間外も送信",
+    "due_at": "期限",
+    "status": "状態",
+}
+
+# Where a mail's receive time was read from (messages.received_at_source).
+RECEIVED_AT_SOURCE: Mapping[str, str] = {
+    "received": "Received ヘッダー",
+    "internaldate": "IMAP の受信日時",
+    "maildir": "Maildir の配信時刻",
+    "mbox": "mbox の区切り行",
+    "date": "Date ヘッダー(差出人の時計)",
+    "fetch": "取り込んだ時刻",
+}
+
+# Message roles (how a mail was filed).
+ROLE: Mapping[str, str] = {
+    "part": "申請メール",
+    "password": "パスワード通知",
+    "automatic": "自動送信メール",
+    "question": "問い合わせ等",
 }
 
 VOCABULARIES: Mapping[str, Mapping[str, str]] = {
@@ -73,6 +173,11 @@ VOCABULARIES: Mapping[str, Mapping[str, str]] = {
     "reply_status": REPLY_STATUS,
     "severity": SEVERITY,
     "waiting_for": WAITING_FOR,
+    "display_state": DISPLAY_STATE,
+    "event": EVENT,
+    "event_detail": EVENT_DETAIL,
+    "role": ROLE,
+    "received_at_source": RECEIVED_AT_SOURCE,
 }
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import sqlite3
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,6 +62,7 @@ class LedgerError(Exception):
 class Ledger:
     def __init__(self, path: Path, blobs: BlobStore, actor: str | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _check_writable(path)  # before SQLite makes a -wal/-shm beside a file it cannot write
         try:
             # The daemon's scheduler runs cycles on a worker thread, one at a time (a lock in
             # ingest.daemon): the connection may move between threads, never be shared at once.
@@ -204,6 +207,32 @@ class Ledger:
     def set_message_state(self, message: int, state: str, **fields: Any) -> None:
         self.db["messages"].update(message, {"state": state, **fields})
         self.event("message", message, state, fields.get("problem"))
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse a ledger that cannot be written, in one sentence, before SQLite opens it.
+
+    SQLite opens a read-only file without complaint, fails only at the first write, and leaves
+    a -shm/-wal made with the file's read-only mode that breaks the next run.
+    """
+    where = path
+    try:
+        for where in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            # access(), not open(): closing any descriptor of a database file drops every POSIX
+            # lock this process holds on it, under another connection's feet. Linux's access()
+            # also refuses root on an immutable file or a read-only mount.
+            if where.exists() and not os.access(where, os.W_OK):
+                raise PermissionError(13, "書き込みできません")
+        # The -wal/-shm files are created in the directory: it must take new files too.
+        where = path.parent
+        fd, probe = tempfile.mkstemp(dir=where, prefix=".ledger-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise LedgerError(
+            f"台帳 {path} に書き込めません({where}: {exc.strerror or exc})。ファイルと"
+            "フォルダーの権限、読み取り専用の設定(chattr、読み取り専用マウント)を確かめてから"
+            "再実行してください") from None
 
 
 def _os_user() -> str:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from state.display import statuses_of, submission_display
+from state.labels import DISPLAY_STATE
 from state.ledger import Ledger, iso
 from state.schema import REPLY_DONE_SQL as _DONE_SQL
 
@@ -44,6 +48,8 @@ def submissions(ledger: Ledger) -> Iterator[dict[str, Any]]:
             "messages": row["messages"],
             "findings": findings.get(row["id"], []),
             "replies": replies.get(row["id"], []),
+            "display_state": submission_display(
+                row["state"], statuses_of(replies.get(row["id"], []))),
         }
 
 
@@ -71,6 +77,27 @@ def status_counts(ledger: Ledger, now: datetime | None = None) -> dict[str, Any]
     }
 
 
+def display_counts(ledger: Ledger) -> dict[str, int]:
+    """How many submissions are in each display state (state.display), for `status` and the
+    web console's summary."""
+    counts: dict[str, int] = {}
+    for _, shown in _displays(ledger):
+        counts[shown] = counts.get(shown, 0) + 1
+    return counts
+
+
+def display_ids(ledger: Ledger, display_state: str) -> list[int]:
+    """The submissions whose display state is `display_state`."""
+    return [sid for sid, shown in _displays(ledger) if shown == display_state]
+
+
+def _displays(ledger: Ledger) -> Iterator[tuple[int, str]]:
+    for row in ledger.db.execute(
+            "SELECT s.id, s.state, (SELECT group_concat(r.status, ' ') FROM replies r "
+            "WHERE r.submission_id = s.id) FROM submissions s"):
+        yield row[0], submission_display(row[1], (row[2] or "").split())
+
+
 # --- staff queries (views of migration 0004_staff_views) -------------------------------------
 
 # Values of `submissions.state` and of `submissions.outcome` are disjoint, so one --status flag
@@ -93,15 +120,20 @@ def overview(
 ) -> Page:
     """Submissions newest first, from the `submissions_overview` view, filtered as staff ask.
 
-    `status` is a state (open, checked, replied, needs_review) or an outcome (complete,
-    deficient, not_submission); `missing` a document key named in a DOCUMENT_MISSING finding of
+    `status` is a state (open, checked, replied, needs_review), an outcome (complete,
+    deficient, not_submission) or a display state (awaiting_approval, sent, … of
+    state.display); `missing` a document key named in a DOCUMENT_MISSING finding of
     a current (not superseded) version; `overdue` keeps those with a reply past its due time.
     """
     # Each filter is a set of submission ids read from its own index; the overview rows (with
     # their per-submission counts) are computed only for the page that is shown.
     sets: list[str] = []
     params: list[Any] = []
-    if status:
+    if status in DISPLAY_STATE and status not in SUBMISSION_STATES:
+        # What happened to it (承認待ち, 送信済 …), as the listings show it.
+        sets.append("SELECT value FROM json_each(?)")
+        params.append(json.dumps(display_ids(ledger, status)))
+    elif status:
         sets.append("SELECT id FROM submissions WHERE state = ? OR outcome = ?")
         params += [status, status]
     if missing:
@@ -118,14 +150,20 @@ def overview(
         total = ledger.db.execute("SELECT count(*) FROM submissions").fetchone()[0]
         rows = ledger.db.query(
             "SELECT * FROM submissions_overview ORDER BY id DESC" + _limit(limit))
-        return Page(list(rows), total)
+        return Page(with_display(rows), total)
     ids = " INTERSECT ".join(sets) if len(sets) > 1 else sets[0].replace(
         "SELECT ", "SELECT DISTINCT ", 1)
     total = ledger.db.execute(f"SELECT count(*) FROM ({ids})", params).fetchone()[0]
     rows = ledger.db.query(
         f"SELECT * FROM submissions_overview WHERE id IN (SELECT * FROM ({ids}) "
         f"ORDER BY 1 DESC{_limit(limit)}) ORDER BY id DESC", params)
-    return Page(list(rows), total)
+    return Page(with_display(rows), total)
+
+
+def with_display(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Overview rows with `display_state`, what has happened to each (state.display)."""
+    return [{**row, "display_state": submission_display(row["status"], statuses_of(row["replies"]))}
+            for row in rows]
 
 
 def _limit(limit: int | None) -> str:
@@ -165,7 +203,8 @@ def daily_counts(ledger: Ledger) -> list[dict[str, Any]]:
 def submission_detail(ledger: Ledger, submission_id: int) -> dict[str, Any] | None:
     """Everything about one submission: its row, mails, files, findings, replies and events."""
     db = ledger.db
-    rows = list(db.query("SELECT * FROM submissions_overview WHERE id = ?", [submission_id]))
+    rows = with_display(db.query("SELECT * FROM submissions_overview WHERE id = ?",
+                                  [submission_id]))
     if not rows:
         return None
     mails = list(db.query(
@@ -208,44 +247,115 @@ class SearchError(ValueError):
     """The search text cannot be looked up; the message says how to ask instead."""
 
 
+SEARCH_COLUMNS = ("subject", "body", "files", "sender")
+SNIPPET_BEFORE = 20  # characters of context before the first match
+SNIPPET_LENGTH = 70  # characters of a snippet in all
+
+
 def search(ledger: Ledger, text: str, *, limit: int = 50) -> Page:
     """Mails whose subject, body, file names or sender fields contain every word of `text`.
+
+    The one search of the CLI and the web console. Words are separated by spaces (full-width
+    spaces too) and ANDed; each is found in either width (０３ and 03) and any letter case.
+    Each row has `snippet` (a short excerpt of the best-matching field) and `spans`, the
+    (start, end) offsets of the matched words in it, for `highlight`.
 
     The index is trigram: a word of three or more characters is looked up as a phrase. A
     two-character word (二文字の姓 such as 山田, a place such as 大阪) is no trigram, so it is
     expanded into the trigrams that start with it, read from the index's own vocabulary; every
-    indexed column ends in a space, so a word at the very end of a text is found too.
+    indexed column ends in a space, so a word at the very end of a text is found too. A
+    one-character word is matched with LIKE over the rows the other words found (or over all
+    mails when it is alone).
     """
     words = [w for w in text.split() if w]
     if not words:
-        raise SearchError("検索する語を入力してください")
-    if any(len(w) < 2 for w in words):
-        raise SearchError("1文字の語では検索できません。2文字以上の語を指定してください")
-    terms = [_width_term(ledger, w) for w in words]
-    if None in terms:  # a two-character word that no indexed text contains
-        return Page([], 0)
-    query = " AND ".join(t for t in terms if t)
+        raise SearchError("検索する語が空です。1文字以上の語を入力してください(空白で区切ると、"
+                          "すべての語を含むメールを探します)")
+    where: list[str] = []
+    params: list[Any] = []
+    long_words = [w for w in words if len(w) >= 2]
+    if long_words:
+        terms = [_width_term(ledger, w) for w in long_words]
+        if None in terms:  # a two-character word that no indexed text contains
+            return Page([], 0)
+        where.append("message_search MATCH ?")
+        params.append(" AND ".join(t for t in terms if t))
+    everything = " || ' ' || ".join(SEARCH_COLUMNS)
+    for word in words:
+        if len(word) < 2:
+            variants = _widths(word)
+            where.append("(" + " OR ".join(
+                f"({everything}) LIKE ? ESCAPE '\\'" for _ in variants) + ")")
+            params += ["%" + v.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                       + "%" for v in variants]
+    condition = " AND ".join(where)
     total = ledger.db.execute(
-        "SELECT count(*) FROM message_search WHERE message_search MATCH ?", [query]).fetchone()[0]
+        f"SELECT count(*) FROM message_search WHERE {condition}", params).fetchone()[0]
     # The newest hits by rowid (= message id, arrival order) first, then only those few joined.
-    rows = list(ledger.db.query(
+    found = list(ledger.db.query(
         "SELECT f.rowid AS message, m.submission_id, s.consortium, m.received_at, "
         "datetime(m.received_at, '+9 hours') AS received_jst, m.state, m.from_addr, "
-        "trim(f.subject) AS subject, trim(f.files) AS files, f.snippet "
-        "FROM (SELECT rowid, subject, files, "
-        "      snippet(message_search, -1, '[', ']', '…', 12) AS snippet "
-        "      FROM message_search WHERE message_search MATCH ? "
-        f"     ORDER BY rowid DESC LIMIT {int(limit)}) f "
+        "trim(f.subject) AS subject, trim(f.files) AS files, "
+        "f.subject AS s_subject, f.body AS s_body, f.files AS s_files, f.sender AS s_sender "
+        f"FROM (SELECT rowid, {', '.join(SEARCH_COLUMNS)} FROM message_search "
+        f"      WHERE {condition} ORDER BY rowid DESC LIMIT {int(limit)}) f "
         "JOIN messages m ON m.id = f.rowid LEFT JOIN submissions s ON s.id = m.submission_id "
-        "ORDER BY f.rowid DESC", [query]))
+        "ORDER BY f.rowid DESC", params))
+    pattern = _word_pattern(words)
+    rows = []
+    for row in found:
+        fields = {c: row.pop(f"s_{c}") or "" for c in SEARCH_COLUMNS}
+        row["matched_in"], row["snippet"], row["spans"] = _snippet(fields, pattern)
+        rows.append(row)
     return Page(rows, total)
+
+
+def highlight(text: str, spans: list[tuple[int, int]] | list[list[int]], before: str,
+              after: str, escape: Any = None) -> str:
+    """`text` with each span wrapped in `before`/`after` (【】 on a terminal, <mark> on the web);
+    `escape` (html.escape, a control-character filter) is applied to the text, not the marks."""
+    esc = escape or (lambda t: t)
+    out, at = [], 0
+    for start, end in spans:
+        out += [esc(text[at:start]), before, esc(text[start:end]), after]
+        at = end
+    out.append(esc(text[at:]))
+    return "".join(out)
+
+
+def _widths(word: str) -> list[str]:
+    plain = unicodedata.normalize("NFKC", word)
+    wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in plain)
+    return list(dict.fromkeys((word, plain, wide)))
+
+
+def _word_pattern(words: list[str]) -> re.Pattern[str]:
+    variants = sorted({v for w in words for v in _widths(w)}, key=len, reverse=True)
+    return re.compile("|".join(re.escape(v) for v in variants), re.IGNORECASE)
+
+
+def _snippet(fields: dict[str, str], pattern: re.Pattern[str]
+             ) -> tuple[str, str, list[tuple[int, int]]]:
+    """The field with the most distinct matched words (the subject first on a tie), cut around
+    its first match, and the spans of every match inside the cut."""
+    best, best_count = SEARCH_COLUMNS[0], -1
+    for column in SEARCH_COLUMNS:
+        count = len({m.group(0).casefold() for m in pattern.finditer(fields[column])})
+        if count > best_count:
+            best, best_count = column, count
+    text = re.sub(r"[\r\n\t]", " ", fields[best]).rstrip()
+    first = pattern.search(text)
+    start = max(0, first.start() - SNIPPET_BEFORE) if first else 0
+    cut = text[start:start + SNIPPET_LENGTH]
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + SNIPPET_LENGTH < len(text) else ""
+    spans = [(m.start() + len(prefix), m.end() + len(prefix)) for m in pattern.finditer(cut)]
+    return best, prefix + cut + suffix, spans
 
 
 def _width_term(ledger: Ledger, word: str) -> str | None:
     """A word in any of its widths: applicants write ０３ as often as 03, ＡＢＣ as ABC."""
-    plain = unicodedata.normalize("NFKC", word)
-    wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in plain)
-    found = [t for v in dict.fromkeys((word, plain, wide)) if (t := _fts_term(ledger, v))]
+    found = [t for v in _widths(word) if (t := _fts_term(ledger, v))]
     if not found:
         return None
     return found[0] if len(found) == 1 else "(" + " OR ".join(found) + ")"

@@ -177,7 +177,10 @@ def test_cp932_names_in_folders() -> None:
         ("①誓約書（㈱テスト）.pdf".encode("cp932"), 0, "①誓約書（㈱テスト）.pdf"),
         ("テスト.txt".encode(), 0, "テスト.txt"),  # macOS: UTF-8 without the flag
         ("ほげ.txt".encode(), 0x800, "ほげ.txt"),
-        (b"\xd0\xd2\xc9\xd7\xc5\xd4", 0, b"\xd0\xd2\xc9\xd7\xc5\xd4".decode("cp437")),  # KOI8-R
+        (b"\xd0\xd2\xc9\xd7\xc5\xd4", 0, "привет"),  # KOI8-R
+        ("Заявка на грант.docx".encode("cp866"), 0, "Заявка на грант.docx"),  # 7-Zip, Russian
+        ("Смета расходов.xlsx".encode("koi8-r"), 0, "Смета расходов.xlsx"),
+        ("Документы/Отчёт.pdf".encode("cp1251"), 0, "Документы/Отчёт.pdf"),
         (b"\xd6\xd0\xce\xc4", 0, b"\xd6\xd0\xce\xc4".decode("cp437")),  # GBK 中文
         (b"zlo\x9eka.txt", 0, b"zlo\x9eka.txt".decode("cp437")),  # CP1250
         (b"plain.txt", 0, "plain.txt"),

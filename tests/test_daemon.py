@@ -85,6 +85,13 @@ def test_daemon_survives_restarts_and_uidvalidity_change(dovecot, tmp_path, caps
 
 def test_status_warns_when_fetching_has_stopped(dovecot, tmp_path, capsys):
     config = write_config(tmp_path, imap=dovecot)
+    # status only reads: before any run there is no ledger to report on, and it makes none
+    assert main(["--config", str(config), "status"]) == 2
+    assert "台帳がありません" in capsys.readouterr().err
+    assert not (tmp_path / "ledger.db").exists()
+    (tmp_path / "empty").mkdir()
+    assert main(["--config", str(config), "replay", str(tmp_path / "empty")]) == 0
+    capsys.readouterr()
     assert main(["--config", str(config), "status"]) == 1
     assert "一度も取得に成功していません" in capsys.readouterr().out
     assert main(["--config", str(config), "poll", "--once"]) == 0

@@ -105,15 +105,15 @@ def test_deficiency_waits_for_approval_then_goes_out_once(tmp_path, smtp_server,
     # approving again does nothing and says why; sending again sends nothing
     capsys.readouterr()
     assert outbox(config, "approve", str(row["id"]), "--by", "suzuki") == 1
-    assert "sent のため approve できません" in capsys.readouterr().err
+    assert "送信済のため承認できません" in capsys.readouterr().err
     assert outbox(config, "send-due") == 0
     assert len(smtp_server.messages) == 1
 
     capsys.readouterr()
     assert outbox(config, "show", str(row["id"])) == 0
     history = capsys.readouterr().out.split("―――― 履歴 ――――")[1]
-    assert "approved  suzuki" in history
-    assert "sent  renkei-intake" in history
+    assert "承認  suzuki" in history
+    assert "送信  renkei-intake" in history
 
 
 def test_hold_then_approve_releases_and_cancel_never_sends(tmp_path, smtp_server, capsys):
@@ -138,6 +138,7 @@ def test_hold_then_approve_releases_and_cancel_never_sends(tmp_path, smtp_server
 
 def test_unknown_reply_id_is_an_error(tmp_path, capsys):
     config = write_config(tmp_path)
+    replay(tmp_path, config, {})
     assert outbox(config, "show", "99") == 1
     assert outbox(config, "cancel", "99") == 1
     assert "返信 99 はありません" in capsys.readouterr().err

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import email
+import unicodedata
 from datetime import UTC, date, datetime, timedelta, timezone
+from email import message_from_bytes
 from email.policy import default
 
 import pytest
 
 from parsers.mime import parse_message
-from replies.address import clean_address, refusal, reply_recipient
+from replies.address import choose_recipient, clean_address, refusal, reply_recipient
 from replies.charset import choose, jis_safe
 from replies.compose import compose, reply_message_id
 from rules.calendar import BusinessCalendar
@@ -207,3 +209,39 @@ def test_closure_days_from_config_move_the_due_day():
 ])
 def test_sending_only_in_business_hours(moment, inside):
     assert CAL.in_business_hours(moment) is inside
+
+
+def test_sender_block_address_only_in_the_senders_domain():
+    same = choose_recipient("lead@minato.example.jp", "tanto@minato.example.jp",
+                            prefer_sender_block=True)
+    assert same == ("tanto@minato.example.jp", None)
+    # A third party named in the body never gets the reply; staff get a note.
+    to, note = choose_recipient("lead@minato.example.jp", "someone@elsewhere.example.com",
+                                prefer_sender_block=True)
+    assert to == "lead@minato.example.jp"
+    assert note and "someone@elsewhere.example.com" in note and "ドメインが異なる" in note
+    # A look-alike subdomain is another domain.
+    assert choose_recipient("lead@example.jp", "x@evil.example.jp",
+                            prefer_sender_block=True)[0] == "lead@example.jp"
+    # No sender address to compare with: the block is not trusted either.
+    assert choose_recipient(None, "x@example.jp", prefer_sender_block=True)[0] is None
+    assert choose_recipient("lead@example.jp", "x@other.jp") == ("lead@example.jp", None)
+
+
+@pytest.mark.parametrize("bad", ["\x0b", "\x1c", "\u2028", "\u2029", "\x85", "\r\n", "\x00",
+                                 "\x1b[2J"])
+@pytest.mark.parametrize("charset", ["utf-8", "iso-2022-jp"])
+def test_control_characters_in_composed_headers_never_stop_the_reply(bad, charset):
+    raw = compose(from_addr=OURS, from_name=f"事務局{bad}窓口", to_addr="lead@example.jp",
+                  subject=f"<みなと{bad}DX>受付のお知らせ", body="本文です。\n",
+                  message_id="<m@example.go.jp>", in_reply_to=f"<a@b{bad}>",
+                  references=(f"<r@b{bad}>",), date=datetime(2022, 8, 10, tzinfo=UTC),
+                  charset=charset)
+    msg = message_from_bytes(raw, policy=default)
+    subject = str(msg["Subject"])
+    assert "みなと" in subject and "DX" in subject
+    assert not any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in subject)
+    assert msg["To"].addresses[0].addr_spec == "lead@example.jp"
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    header_block = raw.split(b"\r\n\r\n", 1)[0]
+    assert not any(b in header_block for b in (b"\x0b", b"\x1c", b"\x00", b"\x1b"))

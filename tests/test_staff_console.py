@@ -154,7 +154,7 @@ def test_staff_sign_in_find_by_a_japanese_word_open_and_approve(chromium, consol
         assert re.search(r"/submissions/\d+$", detail)
         text = page.text()
         for expected in ("申請の詳細", "さくら連携コンソーシアム", "株式会社テスト製作所", "7_誓約書.pdf",
-                         "7. 誓約書", "必要書類が添付されていません", "不足している書類を添付して送付してください。",
+                         "7. 誓約書", CATALOG["DOCUMENT_MISSING"].meaning, CATALOG["DOCUMENT_MISSING"].fix,
                          "【不備連絡】", "承認待ち", "受信", "履歴"):
             assert expected in text, expected
         shot(page, "04-detail")
@@ -178,7 +178,7 @@ def test_staff_sign_in_find_by_a_japanese_word_open_and_approve(chromium, consol
         [reply]).fetchall()
     assert ("approved", STAFF) in events
     shown = run(config, "outbox", "show", str(reply)).stdout
-    assert f"approved  {STAFF}" in shown
+    assert f"承認  {STAFF}" in shown
 
 
 def test_approvals_page_holds_with_a_reason_and_shows_the_notice_beside_its_findings(
@@ -384,5 +384,7 @@ def test_list_filters_and_search_answer_like_the_cli(console):
     search = json.loads(run(config, "ledger", "search", "ひかり", "--json").stdout)["rows"]
     hits = {str(row["submission_id"]) for row in search}
     assert hits and set(re.findall(r'href="/submissions/(\d+)"', page)) == hits
-    answer = fetch(opener, f"{base}/?q=" + urllib.parse.quote("ひ")).text
-    assert "2文字以上" in answer  # the CLI's own explanation, not an error page
+    answer = fetch(opener, f"{base}/?q=" + urllib.parse.quote("ひ")).text  # one character
+    search = json.loads(run(config, "ledger", "search", "ひ", "--json").stdout)["rows"]
+    hits = {str(row["submission_id"]) for row in search}
+    assert hits and set(re.findall(r'href="/submissions/(\d+)"', answer)) == hits

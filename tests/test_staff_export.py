@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from ingest import ledger_cmd
+from ingest.export import ExportError
 from ingest.export_xlsx import write_xlsx
 from tests.test_staff_queries import open_ledger, replayed, run_cli, submission_of
 
@@ -75,7 +76,8 @@ def test_text_from_strangers_stays_text(replayed, tmp_path):
     row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == mid)
     cell = row[headers.index("件名")]
     assert cell.data_type == "s"
-    assert cell.value == '=HYPERLINK("http://evil.example/","開く")'  # control chars dropped
+    # control characters shown, not hidden: staff see that the subject carried them
+    assert cell.value == '=HYPERLINK("http://evil.example/","開く")\\x07\\x1b'
 
 
 def test_export_of_an_empty_ledger(tmp_path):
@@ -83,7 +85,10 @@ def test_export_of_an_empty_ledger(tmp_path):
     from state.ledger import Ledger
 
     ledger = Ledger(tmp_path / "empty.db", BlobStore(tmp_path / "blobs"))
-    out = tmp_path / "sub" / "empty.xlsx"
+    with pytest.raises(ExportError, match="出力先のフォルダ .* がありません"):
+        write_xlsx(ledger, tmp_path / "sub" / "empty.xlsx")  # export makes no folder
+    assert not (tmp_path / "sub").exists()
+    out = tmp_path / "empty.xlsx"
     assert write_xlsx(ledger, out) == 0
     book = load_workbook(out)
     assert [book[s].max_row for s in book.sheetnames] == [1, 1, 1, 1]

@@ -92,10 +92,10 @@ def test_show_gives_details_history_and_the_raw_mail(config):
     broken = quarantine_unparsable(config)
     code, out, _ = run_cli(["--config", str(config), "quarantine", "show", str(broken)])
     assert code == 0
-    assert f"メール {broken}: 状態 quarantined" in out
+    assert f"メール {broken}: 状態 隔離" in out
     assert "理由: 解析できません: UnicodeDecodeError: テスト" in out
     assert "受信(JST): 2022-08-15 11:00:00" in out
-    assert "quarantined" in out.split("■ 履歴")[1]
+    assert "隔離" in out.split("■ 履歴")[1]
     code, raw, _ = run_cli_bytes(["--config", str(config), "quarantine", "show", str(broken),
                                   "--raw"])
     assert code == 0 and raw == BROKEN  # byte for byte, to open in a mail program

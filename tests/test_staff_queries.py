@@ -225,9 +225,9 @@ def test_search_words_are_literal_and_absent_words_find_nothing(replayed):
     for text in ('"誓約書', "OR AND", "subject:山田", "NEAR(山田 太郎)", "存在しない語", "ぬぬ"):
         assert queries.search(ledger, text).total == 0, text
     with pytest.raises(queries.SearchError):
-        queries.search(ledger, "山")
-    with pytest.raises(queries.SearchError):
         queries.search(ledger, "   ")
+    with pytest.raises(queries.SearchError):
+        queries.search(ledger, "\u3000")  # a full-width space alone is no word either
 
 
 def test_search_index_follows_updates_and_new_files(tmp_path):
@@ -372,8 +372,8 @@ def test_ledger_show_verb_tells_everything_about_one_submission(replayed):
 def test_ledger_search_verb(replayed):
     code, out, _ = run_cli(["--config", str(replayed), "ledger", "search", "山田"])
     assert code == 0 and "yamada@test-seisaku.example.jp" in out and "1 通" in out
-    code, _, err = run_cli(["--config", str(replayed), "ledger", "search", "山"])
-    assert code == 2 and "2文字以上" in err
+    code, _, err = run_cli(["--config", str(replayed), "ledger", "search", "　"])
+    assert code == 2 and "検索する語が空です" in err and "Traceback" not in err
 
 
 def test_ledger_daily_verb(replayed):

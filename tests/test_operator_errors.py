@@ -1,0 +1,206 @@
+"""Mistakes an operator makes, through the real command in a subprocess: each ends in one
+Japanese sentence on stderr and exit status 2, never a traceback, and nothing is created."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+MAILBOX = REPO / "examples" / "mailbox"
+
+
+def run(cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run([sys.executable, "-m", "ingest.cli", *argv], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def one_sentence(result: subprocess.CompletedProcess[str], *expected: str) -> str:
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for text in expected:
+        assert text in lines[0], lines[0]
+    assert lines[0].startswith("renkei-intake")
+    return lines[0]
+
+
+def tree(path: Path) -> list[str]:
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*"))
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- paths ----------------------------------------------------------------------------------------
+
+
+def test_config_naming_a_folder(tmp_path):
+    (tmp_path / "conf").mkdir()
+    one_sentence(run(tmp_path, "--config", "conf", "status"), "フォルダ", "conf")
+
+
+def test_ledger_under_a_path_that_is_a_file(tmp_path):
+    write(tmp_path / "plain.txt", "x")
+    one_sentence(run(tmp_path, "replay", str(MAILBOX), "--ledger", "plain.txt/ledger.db"),
+                 "plain.txt", "ファイルがある")
+
+
+def test_ledger_that_is_not_a_database(tmp_path):
+    write(tmp_path / "config.toml", "[replies]\n")
+    one_sentence(run(tmp_path, "replay", str(MAILBOX), "--ledger", "config.toml"),
+                 "SQLite データベース")
+    assert (tmp_path / "config.toml").read_text(encoding="utf-8") == "[replies]\n"
+
+
+def test_ledger_that_is_a_folder(tmp_path):
+    (tmp_path / "var").mkdir()
+    one_sentence(run(tmp_path, "replay", str(MAILBOX), "--ledger", "var"), "フォルダ")
+
+
+@pytest.mark.parametrize("path", ["/proc/renkei-intake-test/ledger.db", "N" * 300 + "/l.db"])
+def test_impossible_ledger_paths(tmp_path, path):
+    one_sentence(run(tmp_path, "replay", str(MAILBOX), "--ledger", path), "台帳")
+
+
+def test_ledger_where_nobody_may_write(tmp_path):
+    # sysfs refuses new files even to root: an unwritable folder on any machine
+    one_sentence(run(tmp_path, "replay", str(MAILBOX), "--ledger", "/sys/renkei-intake.db"),
+                 "/sys", "権限")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through directory permissions")
+def test_unwritable_ledger_folder(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    one_sentence(run(tmp_path, "replay", str(MAILBOX), "--ledger", "locked/sub/ledger.db"),
+                 "権限")
+
+
+@pytest.mark.parametrize("argv", [
+    ["status"], ["ledger", "submissions"], ["ledger", "show", "1"], ["ledger", "search", "山田"],
+    ["outbox", "list"], ["outbox", "show", "1"], ["quarantine", "list"],
+    ["export", "submissions"], ["export", "submissions", "--format", "csv"],
+    ["serve", "--port", "1"],
+])
+def test_read_only_verbs_never_create_a_ledger(tmp_path, argv):
+    before = tree(tmp_path)
+    one_sentence(run(tmp_path, *argv), "台帳がありません: var/ledger.db")
+    assert tree(tmp_path) == before
+
+
+def test_export_output_that_cannot_be_a_file(tmp_path):
+    assert run(tmp_path, "replay", str(MAILBOX)).returncode == 0
+    one_sentence(run(tmp_path, "export", "submissions", "--format", "csv", "--output", "."),
+                 "フォルダ")
+    one_sentence(run(tmp_path, "export", "submissions", "--format", "xlsx", "--output",
+                     "none/x.xlsx"), "none", "ありません")
+    assert not (tmp_path / "none").exists()
+
+
+def test_ledger_option_keeps_blobs_and_outbox_beside_that_ledger(tmp_path):
+    result = run(tmp_path, "replay", str(MAILBOX), "--ledger", "season/a.db")
+    assert result.returncode == 0, result.stderr
+    other = run(tmp_path, "replay", str(MAILBOX), "--ledger", "season/b.db")
+    assert other.returncode == 0, other.stderr
+    names = set(os.listdir(tmp_path / "season"))
+    assert {"a.db", "a-blobs", "a-outbox", "b.db", "b-blobs", "b-outbox"} <= names
+    assert not (tmp_path / "var").exists()
+    assert sorted(os.listdir(tmp_path / "season" / "a-outbox")) == \
+        sorted(os.listdir(tmp_path / "season" / "b-outbox"))
+
+
+# --- config ---------------------------------------------------------------------------------------
+
+
+def test_every_unknown_key_is_reported_at_once_with_the_nearest_key(tmp_path):
+    write(tmp_path / "c.toml", "[replies]\napprove_deficiency = true\nbuisness_hours_only = false\n"
+                               "[daemon]\npoll_interval = 30\n[programme]\nx = 1\n"
+                               "[program]\nsubsidy_nam = \"x\"\n[limits]\nmax_deph = 3\n")
+    line = one_sentence(run(tmp_path, "--config", "c.toml", "status"))
+    for wrong, right in (("approve_deficiency", "approve_deficiencies"),
+                         ("buisness_hours_only", "business_hours_only"),
+                         ("poll_interval", "poll_interval_seconds"),
+                         ("[programme]", "program"), ("subsidy_nam", "subsidy_name"),
+                         ("max_deph", "max_depth")):
+        assert wrong in line and f"{right} のことですか" in line, (wrong, line)
+
+
+@pytest.mark.parametrize("text, named", [
+    ('[replies]\napprove_deficiencies = "yes"\n', "approve_deficiencies は true か false"),
+    ('[daemon]\npoll_interval_seconds = "60"\n', "poll_interval_seconds は整数"),
+    ("[imap]\nhost = \"h\"\nport = \"993\"\npassword_env = \"X\"\n", "port は整数"),
+    ("[submissions]\nsettle_minutes = true\n", "settle_minutes は数値"),
+    ('[limits]\nmax_depth = "3"\n', "max_depth は整数"),
+])
+def test_a_value_of_the_wrong_type_is_refused_with_its_key_and_type(tmp_path, text, named):
+    write(tmp_path / "c.toml", text)
+    one_sentence(run(tmp_path, "--config", "c.toml", "status"), named)
+
+
+def test_toml_syntax_error_in_japanese_with_line_and_column(tmp_path):
+    write(tmp_path / "c.toml", "[replies]\n\napprove_deficiencies = yes\n")
+    line = one_sentence(run(tmp_path, "--config", "c.toml", "status"), "3 行目", "文字目")
+    assert "Invalid" not in line
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+
+def test_poll_alone_explains_once(tmp_path):
+    one_sentence(run(tmp_path, "poll"), "--once", "run")
+
+
+def test_serve_on_a_port_in_use_says_so_without_announcing_the_address(tmp_path):
+    assert run(tmp_path, "replay", str(MAILBOX)).returncode == 0
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run(tmp_path, "serve", "--port", str(port))
+    one_sentence(result, f"ポート {port}", "使用中")
+    assert "http://" not in result.stderr + result.stdout
+
+
+def test_argument_mistakes_are_japanese(tmp_path):
+    one_sentence(run(tmp_path, "ledger", "show", "abc"), "整数")
+    one_sentence(run(tmp_path, "exportt"), "指定できません")
+    one_sentence(run(tmp_path, "reprocess"), "どれか1つ")
+    one_sentence(run(tmp_path, "--bogus"), "知らない引数")
+    one_sentence(run(tmp_path, "serve", "--port", "99999"), "1〜65535")
+
+
+def test_help_is_japanese_throughout(tmp_path):
+    for argv in (["--help"], ["poll", "--help"], ["ledger", "--help"],
+                 ["ledger", "search", "--help"], ["outbox", "approve", "--help"],
+                 ["export", "--help"], ["serve", "--help"]):
+        result = run(tmp_path, *argv)
+        assert result.returncode == 0
+        text = result.stdout
+        assert text.startswith("使い方: renkei-intake"), text
+        assert "このヘルプを表示して終了する" in text
+        for english in ("usage:", "options:", "positional arguments", "show this help"):
+            assert english not in text, (argv, english)
+    version = run(tmp_path, "--version")
+    assert version.returncode == 0 and version.stdout.startswith("renkei-intake ")
+
+
+def test_check_reads_a_maildir_file_as_a_mail_and_says_why_a_file_cannot_be_read(tmp_path):
+    maildir_name = next((MAILBOX / "cur").iterdir())
+    assert not maildir_name.name.endswith(".eml")
+    result = run(tmp_path, "check", str(maildir_name))
+    assert "Traceback" not in result.stderr
+    assert "書類:" in result.stdout  # read as a mail: its attachments were recognised
+    missing = run(tmp_path, "check", "no-such-file.xlsx")
+    assert missing.returncode == 2
+    assert "ファイルまたはフォルダがありません" in missing.stdout
+    assert "No such file" not in missing.stdout
