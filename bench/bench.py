@@ -659,6 +659,8 @@ def _group_counts(path: Path, sql: str) -> dict[str, int]:
 
 ROW_SQL = "SELECT count(*) FROM messages WHERE message_id_header=?"
 DONE_SQL = "SELECT count(*) FROM messages WHERE message_id_header=? AND state!='received'"
+REPLIED_SQL = ("SELECT count(*) FROM replies r JOIN messages m ON m.submission_id = r.submission_id "
+               "WHERE m.message_id_header=?")
 
 
 IDLE_MODES = {
@@ -702,8 +704,9 @@ def bench_idle(results: Results, work: Path, daemon: Any, corpus_mails: list[Any
             _wait(lambda w=wanted: _quiet_count(ledger, ROW_SQL, (w,)) > 0, 60, "ledger row",
                   step=0.002)
             latencies.append(time.perf_counter() - started)
-            if mode == "quiet":  # the cycle logs its poll line when it has evaluated all
-                _wait(lambda n=index + 1: _poll_lines(log_path) >= n, 120, "end of the cycle")
+            if mode == "quiet":  # settle_minutes = 0: the cycle answers it, then idles
+                _wait(lambda w=wanted: _quiet_count(ledger, REPLIED_SQL, (w,)) > 0, 120,
+                      "its reply")
             else:
                 _wait(lambda w=wanted: _quiet_count(ledger, DONE_SQL, (w,)) > 0, 60, "parsed")
             time.sleep(0.5)
@@ -836,10 +839,6 @@ def idle_floor(daemon: Any, corpus_mails: list[Any], deliveries: int) -> list[fl
         watcher.logout()
         account.close()
     return latencies
-
-
-def _poll_lines(log: Path) -> int:
-    return sum('"event": "poll"' in line for line in log.read_text(errors="replace").splitlines())
 
 
 def _quiet_count(path: Path, sql: str, args: tuple[Any, ...] = ()) -> int:

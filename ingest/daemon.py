@@ -1,10 +1,10 @@
 """`renkei-intake run`: the secretariat daemon.
 
 APScheduler runs one cycle (fetch, evaluate, send) every poll interval; an IMAP IDLE watcher
-wakes it as soon as the server announces new mail. Failures are logged, recorded in the
-heartbeat table (so `status` shows them) and retried with backoff; SIGTERM lets the running
-cycle finish. The mails of each FETCH batch are committed before anything acts on them, so
-a stop at any moment loses nothing.
+records new mail as soon as the server announces it and wakes the cycle to file and answer
+it. Failures are logged, recorded in the heartbeat table (so `status` shows them) and retried
+with backoff; SIGTERM lets the running cycle finish. The mails of each FETCH batch are
+committed before anything acts on them, so a stop at any moment loses nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from imapclient.exceptions import IMAPClientError
 from ingest import app
 from ingest.config import Settings
 from ingest.health import poll_error_beat
-from ingest.imap_source import MailboxError, connect
+from ingest.imap_source import MailboxError, connect, new_batches
 from ingest.ledger_cmd import BackupError, backup, prune_backups
 from ingest.logs import setup_logging
 from replies.connection import SecretError
@@ -64,6 +64,7 @@ class Daemon:
         self.stopping = stopping
         self.wake = threading.Event()  # set by the IDLE watcher: new mail is waiting
         self.lock = threading.Lock()  # one cycle at a time, whoever triggers it
+        self.recording = threading.Lock()  # held while the IDLE watcher records new mail
         self.fetch_backoff = Backoff(first=10)
         self.scheduler = BackgroundScheduler(timezone="Asia/Tokyo")
 
@@ -129,60 +130,103 @@ class Daemon:
             self.ledger.db["heartbeat"].delete_where("name = ?", ["send-error"])
 
     def watch_idle(self) -> None:
-        """Hold an IDLE session and wake the cycle on new mail; reconnect with backoff."""
+        """Hold an IDLE session; on new mail record it at once and wake the cycle to file and
+        answer it. Reconnect with backoff."""
         server = self.settings.imap
         assert server is not None
         backoff = Backoff(first=5)
-        while not self.stopping.is_set():
-            try:
-                client = connect(server)
-            except (MailboxError, SecretError) as exc:
-                delay = backoff.failed(datetime.now(UTC))
-                log.warning("idle: %s (reconnect in %.0f s)", exc, delay)
-                self.stopping.wait(delay)
-                continue
-            try:
-                if b"IDLE" not in client.capabilities():
-                    log.info("idle: the server has no IDLE; polling every %d s",
-                             self.settings.poll_interval_seconds)
-                    return
-                client.select_folder(server.folder, readonly=True)
-                if backoff.failures:
-                    self._wake()  # mail may have come while the watcher was away
-                backoff.succeeded()
-                self._idle_loop(client)
-            except (OSError, IMAPClientError) as exc:
-                delay = backoff.failed(datetime.now(UTC))
-                log.warning("idle: connection lost: %s (reconnect in %.0f s)", exc, delay)
-                self.stopping.wait(delay)
-            finally:
-                with contextlib.suppress(Exception):  # already gone; nothing to clean up
-                    client.logout()
-
-    def _idle_loop(self, client) -> None:  # noqa: ANN001 - an IMAPClient
-        started = datetime.now(UTC)
-        client.idle()
+        # Its own connection, as SQLite opens one (app.open_ledger reads the file's header with
+        # a descriptor of its own, and closing that would drop the cycle's locks on it).
+        ledger = Ledger(self.ledger.path, self.ledger.blobs)
         try:
             while not self.stopping.is_set():
-                asked = time.monotonic()
-                responses = client.idle_check(timeout=IDLE_CHECK_SECONDS)
-                if any(r and r[0] == b"BYE" for r in responses):
-                    raise ConnectionError("the server ended the IDLE session (BYE)")
-                if not responses and time.monotonic() - asked < IDLE_CHECK_SECONDS / 2:
-                    # imapclient returns at once with nothing when the socket is at EOF.
-                    raise ConnectionError("the IDLE connection was closed")
-                if any(r[1] in (b"EXISTS", b"RECENT") for r in responses if len(r) > 1):
-                    self._wake()
-                if (datetime.now(UTC) - started).total_seconds() > IDLE_RENEW_SECONDS:
-                    return
+                try:
+                    client = connect(server)
+                except (MailboxError, SecretError) as exc:
+                    delay = backoff.failed(datetime.now(UTC))
+                    log.warning("idle: %s (reconnect in %.0f s)", exc, delay)
+                    self.stopping.wait(delay)
+                    continue
+                try:
+                    if b"IDLE" not in client.capabilities():
+                        log.info("idle: the server has no IDLE; polling every %d s",
+                                 self.settings.poll_interval_seconds)
+                        return
+                    # Mail that came while the watcher was away (or connecting) raises no
+                    # EXISTS in the IDLE to come: record it first.
+                    if self._record_new(client, ledger) or backoff.failures:
+                        self._wake()
+                    backoff.succeeded()
+                    self._idle_loop(client, ledger)
+                except (OSError, IMAPClientError) as exc:
+                    delay = backoff.failed(datetime.now(UTC))
+                    log.warning("idle: connection lost: %s (reconnect in %.0f s)", exc, delay)
+                    self.stopping.wait(delay)
+                finally:
+                    with contextlib.suppress(Exception):  # already gone; nothing to clean up
+                        client.logout()
         finally:
-            with contextlib.suppress(Exception):  # a dead connection cannot end IDLE politely
-                client.idle_done()
+            ledger.close()
+
+    def _idle_loop(self, client, ledger: Ledger) -> None:  # noqa: ANN001 - an IMAPClient
+        started = datetime.now(UTC)
+        while not self.stopping.is_set():
+            client.idle()
+            try:
+                news = self._wait_for_news(client, started)
+            finally:
+                with contextlib.suppress(Exception):  # a dead connection cannot end IDLE politely
+                    client.idle_done()
+            if not news:
+                return  # time to renew the IDLE session
+            try:
+                self._record_new(client, ledger)
+            finally:
+                self._wake()  # to file and answer them (or fetch them, if recording failed)
+
+    def _wait_for_news(self, client, started: datetime) -> bool:  # noqa: ANN001 - an IMAPClient
+        """True when the server announces new mail; False when the session is due for renewal
+        or the daemon stops."""
+        while not self.stopping.is_set():
+            asked = time.monotonic()
+            responses = client.idle_check(timeout=IDLE_CHECK_SECONDS)
+            if any(r and r[0] == b"BYE" for r in responses):
+                raise ConnectionError("the server ended the IDLE session (BYE)")
+            if not responses and time.monotonic() - asked < IDLE_CHECK_SECONDS / 2:
+                # imapclient returns at once with nothing when the socket is at EOF.
+                raise ConnectionError("the IDLE connection was closed")
+            if any(r[1] in (b"EXISTS", b"RECENT") for r in responses if len(r) > 1):
+                return True
+            if (datetime.now(UTC) - started).total_seconds() > IDLE_RENEW_SECONDS:
+                return False
+        return False
+
+    def _record_new(self, client, ledger: Ledger) -> int:  # noqa: ANN001 - an IMAPClient
+        """Record the mails IDLE announced, on the watcher's own connection and ledger, so a
+        mail's row is committed within a moment of its arrival even while the cycle evaluates
+        or sends (a deadline rush). Recording is all it does: the cycle it wakes files,
+        judges and answers them. A mail over the size limit is left to the cycle, which
+        records its headers and quarantines it. Should the cycle fetch the same mail at the
+        same moment, the ledger recognises it by its sha256 and only one row is kept."""
+        server = self.settings.imap
+        assert server is not None
+        recorded = 0
+        try:
+            with self.recording:
+                for batch in new_batches(client, server, ledger):  # selects the folder
+                    mails = [m for m in batch if not m.quarantine]
+                    if mails:
+                        recorded += len(ledger.record_mails([(m.raw, m.arrival) for m in mails]))
+        except MailboxError as exc:
+            raise ConnectionError(str(exc)) from None  # reconnect; the cycle fetches the rest
+        except (sqlite3.Error, OSError) as exc:  # the cycle meets it too, and reports it
+            log.warning("idle: new mail not recorded yet (%s); the cycle fetches it", exc)
+        return recorded
 
     def nightly_backup(self) -> None:
         directory = self.settings.backup_dir
         assert directory is not None
-        with self.lock:  # not in the middle of a cycle's writes
+        with self.lock, self.recording:  # not in the middle of a cycle's or the watcher's writes
             try:
                 directory.mkdir(parents=True, exist_ok=True)
                 copy = backup(self.ledger, directory)

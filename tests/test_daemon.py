@@ -176,3 +176,40 @@ def test_status_warns_while_replies_cannot_be_sent(smtp_server, tmp_path, capsys
     daemon._send()
     assert len(smtp_server.wait_for(1)) == 1
     assert main(["--config", str(config), "status"]) == 0
+
+
+def test_mail_is_recorded_while_the_cycle_is_busy_sending(dovecot, tmp_path):
+    """A deadline rush: the cycle is stuck in an SMTP DATA the server does not answer, and a
+    new mail still gets its ledger row at once (the IDLE watcher records it); it is filed and
+    answered once the cycle is free again."""
+    from tests.crash_helpers import HoldingSmtp, write_crash_config
+
+    smtp = HoldingSmtp()
+    smtp.start()
+    # A long SMTP timeout: the cycle keeps waiting for the held answer all through the test.
+    config = write_crash_config(tmp_path, imap=dovecot, smtp=smtp, timeout=600,
+                                extra="[daemon]\npoll_interval_seconds = 3600\n")
+    ledger = tmp_path / "ledger.db"
+    log = tmp_path / "daemon.log"
+    smtp.hold()
+    daemon = start_daemon(config, log)
+    try:
+        dovecot.deliver(complete_mail("<busy1@example.jp>"))
+        assert smtp.entered.wait(120), log.read_text()  # the cycle now waits for the 250
+        dovecot.deliver(complete_mail("<busy2@example.jp>"))
+        assert wait_for_messages(ledger, 2, timeout=60) == 2, log.read_text()
+        assert smtp.entered.is_set() and len(smtp.messages) == 1  # still held: recorded beside it
+        smtp.release()
+        deadline = time.monotonic() + 120
+        while len(smtp.messages) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(smtp.messages) == 2, log.read_text()  # the second is answered afterwards
+    finally:
+        smtp.release()
+        daemon.send_signal(signal.SIGTERM)
+        code = daemon.wait(timeout=60)
+        smtp.stop()
+    assert code == 0, log.read_text()
+    with sqlite3.connect(ledger) as db:
+        ids = sorted(r[0] for r in db.execute("SELECT message_id_header FROM messages"))
+    assert ids == ["<busy1@example.jp>", "<busy2@example.jp>"]
