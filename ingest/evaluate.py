@@ -21,6 +21,7 @@ from parsers.subject import parse_subject
 from rules.findings import Finding, finding
 from rules.mail_checks import check_period, check_sender, check_subject
 from state.ledger import Ledger
+from state.schema import search_rebuilt_once
 
 SENDER_FIELDS = tuple(f.name for f in fields(SenderDetails))
 
@@ -55,7 +56,8 @@ def evaluate(ledger: Ledger, settings: Settings, submission: int, now: datetime)
         "SELECT password FROM archive_passwords WHERE submission_id = ? ORDER BY id", [submission]
     )]
     files = _unpack_parts(ledger, settings, submission, parts, passwords, result)
-    with ledger.transaction():  # the slow unpacking is done; the lock is held only to write
+    # The slow unpacking is done; the lock is held only to write.
+    with ledger.transaction(), search_rebuilt_once(ledger.db):
         ledger.db.execute("DELETE FROM attachments WHERE submission_id = ?", [submission])
         ledger.db["attachments"].insert_all(files)
     _check_mails(settings, parts, result)
