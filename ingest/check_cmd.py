@@ -14,19 +14,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from parsers.archives import unpack
+from parsers.archives import Limits, unpack
 from parsers.documents import HOW_JA, Recognised, recognise
 from parsers.filetypes import sniff
 from parsers.forms import FormFacts, FormMap, merge_forms, read_form
 from parsers.mime import parse_message, received_time
 from parsers.sender import parse_sender_block
 from parsers.subject import parse_subject
+from parsers.workbooks import DEFAULT_LIMITS, SPREADSHEET_KINDS, workbook_problem
 from rules.application import check_application
 from rules.findings import CATALOG, Finding, finding, has_deficiency
 from rules.mail_checks import check_period, check_sender, check_subject
 from rules.program import Program
 
-__all__ = ["CheckResult", "FileInput", "check_bytes", "check_files", "print_catalog", "run_check"]
+__all__ = ["CheckResult", "FileFacts", "FileInput", "check_bytes", "check_facts", "check_files",
+           "print_catalog", "read_file", "run_check"]
 
 _ARCHIVE_KINDS = {"zip", "tnef", "msg"}
 _SEVERITY_JA = {"deficiency": "不備", "notice": "お知らせ"}
@@ -48,6 +50,33 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class FileFacts:
+    """What one file says on its own: its document type, its form's fields, its problems."""
+
+    recognised: Recognised
+    form: FormFacts | None = None
+    findings: tuple[Finding, ...] = ()
+
+
+def read_file(item: FileInput, form_map: FormMap, limits: Limits = DEFAULT_LIMITS) -> FileFacts:
+    """Recognise one file and read its form. A workbook past the size bounds is not loaded:
+    it is recognised by its name only and gets a finding."""
+    if item.kind in SPREADSHEET_KINDS and (why := workbook_problem(item.data, limits)):
+        found = recognise(item.name, item.kind, b"", form_map.recognition)
+        detail = (f"「{item.path}」は安全上の上限を超えるため読み込みませんでした（{why}）。"
+                  "必要な様式だけのファイルにして送付してください。")
+        return FileFacts(found, findings=(finding("ATTACHMENT_UNREADABLE", detail,
+                                                  document=found.key),))
+    found = recognise(item.name, item.kind, item.data, form_map.recognition)
+    if found.key in form_map.forms and item.kind in ("xlsx", "xlsm"):
+        return FileFacts(found, read_form(item.data, found.key, form_map))
+    if found.problem and item.kind in ("xlsx", "xlsm"):
+        return FileFacts(found, findings=(finding("ATTACHMENT_UNREADABLE", found.problem,
+                                                  document=found.key),))
+    return FileFacts(found)
+
+
 def check_files(
     files: Sequence[FileInput],
     program: Program,
@@ -56,18 +85,31 @@ def check_files(
     subject_consortium: str | None = None,
     sender_email: str | None = None,
     whole_submission: bool = True,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> CheckResult:
     """Recognise every file, read the forms among them, and run every application rule."""
+    return check_facts([(item.path, read_file(item, form_map, limits)) for item in files],
+                       program, form_map, subject_consortium=subject_consortium,
+                       sender_email=sender_email, whole_submission=whole_submission)
+
+
+def check_facts(
+    files: Sequence[tuple[str, FileFacts]],
+    program: Program,
+    form_map: FormMap,
+    *,
+    subject_consortium: str | None = None,
+    sender_email: str | None = None,
+    whole_submission: bool = True,
+) -> CheckResult:
+    """Every application rule over files already read (`read_file`), keyed by their path."""
     result = CheckResult()
     forms: list[FormFacts] = []
-    for item in files:
-        found = recognise(item.name, item.kind, item.data, form_map.recognition)
-        result.recognised.append((item.path, found))
-        if found.key in form_map.forms and item.kind in ("xlsx", "xlsm"):
-            forms.append(read_form(item.data, found.key, form_map))
-        elif found.problem and item.kind in ("xlsx", "xlsm"):
-            result.findings.append(finding("ATTACHMENT_UNREADABLE", found.problem,
-                                           document=found.key))
+    for path, read in files:
+        result.recognised.append((path, read.recognised))
+        if read.form is not None:
+            forms.append(read.form)
+        result.findings += read.findings
     facts = merge_forms(forms, form_map.recognition)
     present = [r for _, r in result.recognised]
     result.findings += check_application(

@@ -124,7 +124,7 @@ class Pipeline:
         try:
             # Everything that only reads the mail: a failure here is this mail's, and must not
             # stop the run (nor the next ones, which would find it 'received' again).
-            record = parse_message(raw)
+            record = parse_message(raw, max_parts=self.settings.limits.max_parts)
             kind = self.classify(record)
             ours = bounced_reply(raw) if kind.role == "automatic" else None
             facts = _facts(record, kind)
