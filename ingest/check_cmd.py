@@ -10,10 +10,11 @@ Exit status: 0 no deficiency, 1 a deficiency was found, 2 a file could not be re
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
+from ingest import sandbox
 from parsers.archives import Limits, unpack
 from parsers.documents import HOW_JA, Recognised, recognise
 from parsers.filetypes import sniff
@@ -120,9 +121,10 @@ def check_facts(
 
 def run_check(
     paths: Sequence[Path], program: Program, form_map: FormMap, out: TextIO, *,
-    passwords: Sequence[str] = (),
+    passwords: Sequence[str] = (), limits: Limits = DEFAULT_LIMITS,
 ) -> int:
-    """Check each FILE on its own; 0 no deficiency, 1 a deficiency, 2 a file unreadable."""
+    """Check each FILE on its own (read in the sandbox, under `limits`); 0 no deficiency,
+    1 a deficiency, 2 a file unreadable."""
     status = 0
     for path in paths:
         print(f"■ {path}", file=out)
@@ -132,37 +134,55 @@ def run_check(
             print(f"  読み込めません: {exc.strerror or exc}", file=out)
             status = 2
             continue
-        result = check_bytes(path.name, data, program, form_map, passwords=passwords)
+        result = _check_bounded(path.name, data, program, form_map, passwords, limits)
         _print_result(result, program, out)
         if has_deficiency(result.findings) and status == 0:
             status = 1
     return status
 
 
+def _check_bounded(
+    name: str, data: bytes, program: Program, form_map: FormMap, passwords: Sequence[str],
+    limits: Limits,
+) -> CheckResult:
+    """`check_bytes` in the sandbox: a FILE that breaches the limits is reported, not waited on."""
+    outcome = sandbox.shared(limits.max_parse_memory).run(
+        check_bytes, name, data, program, form_map, passwords=passwords, limits=limits,
+        cpu_seconds=limits.max_parse_seconds,
+        wall_seconds=sandbox.wall_seconds(limits.max_parse_seconds))
+    if outcome.ok:
+        return outcome.value
+    detail = sandbox.breach_detail(name, outcome.breach or sandbox.CRASH,
+                                   limits.max_parse_seconds, limits.max_parse_memory)
+    return CheckResult(findings=[finding("ATTACHMENT_UNREADABLE", detail)])
+
+
 def check_bytes(
     name: str, data: bytes, program: Program, form_map: FormMap, *,
-    passwords: Sequence[str] = (),
+    passwords: Sequence[str] = (), limits: Limits = DEFAULT_LIMITS,
 ) -> CheckResult:
     """One FILE argument: a loose form, an archive (whole submission) or an .eml."""
     kind = sniff(data, name)
     if kind == "eml" or name.lower().endswith(".eml"):
-        return _check_mail(data, program, form_map, passwords)
+        return _check_mail(data, program, form_map, passwords, limits)
     if kind in _ARCHIVE_KINDS:
-        files, findings = _unpack_all([(name, data)], passwords)
-        result = check_files(files, program, form_map)
+        files, findings = _unpack_all([(name, data)], passwords, limits)
+        result = check_files(files, program, form_map, limits=limits)
         result.findings[:0] = findings
         return result
     return check_files([FileInput(name, name, kind, data)], program, form_map,
-                       whole_submission=False)
+                       whole_submission=False, limits=limits)
 
 
 def _unpack_all(
-    attachments: Sequence[tuple[str, bytes]], passwords: Sequence[str]
+    attachments: Sequence[tuple[str, bytes]], passwords: Sequence[str], limits: Limits,
 ) -> tuple[list[FileInput], list[Finding]]:
     files: list[FileInput] = []
     findings: list[Finding] = []
     for name, data in attachments:
-        unpacked = unpack(name, data, passwords=passwords)
+        unpacked = unpack(name, data, passwords=passwords, limits=limits)
+        limits = replace(limits, max_total_bytes=max(0, limits.max_total_bytes - unpacked.inflated),
+                         max_members=max(0, limits.max_members - unpacked.members))
         files += [FileInput(f.path, f.name, f.kind, f.data) for f in unpacked.files]
         findings += [finding(p.code, p.detail) for p in unpacked.problems]
         for locked in unpacked.encrypted:
@@ -174,18 +194,19 @@ def _unpack_all(
 
 
 def _check_mail(
-    raw: bytes, program: Program, form_map: FormMap, passwords: Sequence[str]
+    raw: bytes, program: Program, form_map: FormMap, passwords: Sequence[str], limits: Limits,
 ) -> CheckResult:
-    message = parse_message(raw)
+    message = parse_message(raw, max_parts=limits.max_parts)
     subject = parse_subject(message.subject, program.subject_core)
-    files, findings = _unpack_all([(a.name, a.data) for a in message.attachments], passwords)
+    files, findings = _unpack_all([(a.name, a.data) for a in message.attachments], passwords,
+                                  limits)
     findings += check_subject(subject)
     findings += check_sender(parse_sender_block(message.body))
     arrived = received_time(raw) or message.date
     if arrived is not None:
         findings += check_period(arrived, program)
     result = check_files(files, program, form_map, subject_consortium=subject.consortium,
-                         sender_email=message.from_addr)
+                         sender_email=message.from_addr, limits=limits)
     result.findings[:0] = findings
     return result
 

@@ -214,10 +214,15 @@ def _form_map(path: Path | None) -> FormMap:
 
 def _limits(table: dict[str, Any]) -> Limits:
     try:
-        return Limits(**table)
+        limits = Limits(**table)
     except TypeError:
         known = ", ".join(f.name for f in fields(Limits))
         raise ConfigError(f"[limits] のキーは {known} です") from None
+    for item in fields(Limits):
+        value = getattr(limits, item.name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ConfigError(f"[limits] {item.name} は正の数で指定してください ({value!r})")
+    return limits
 
 
 def _program(table: dict[str, Any]) -> Program:

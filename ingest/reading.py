@@ -22,11 +22,6 @@ from parsers.archives import UNREADABLE, Limits, Problem, unpack
 from parsers.forms import FormMap
 from state.blobs import BlobStore
 
-# A task may take this many times its CPU budget in wall time (a busy machine) before the worker
-# is killed; the floor covers starting a fresh worker and writing the blobs.
-_WALL_FACTOR = 2.0
-_WALL_FLOOR = 10.0
-
 
 @dataclass(frozen=True)
 class ReadFile:
@@ -79,7 +74,7 @@ def read_mail(attachments: Sequence[tuple[str, bytes]], *, limits: Limits,
     box = sandbox.shared(limits.max_parse_memory)
     left = replace(limits)
     cpu_left = limits.max_parse_seconds
-    deadline = time.monotonic() + _WALL_FLOOR + _WALL_FACTOR * limits.max_parse_seconds
+    deadline = time.monotonic() + sandbox.wall_seconds(limits.max_parse_seconds)
     results: list[AttachmentRead] = []
     for name, data in attachments:
         wall = deadline - time.monotonic()
@@ -100,16 +95,6 @@ def read_mail(attachments: Sequence[tuple[str, bytes]], *, limits: Limits,
 
 
 def _breached(name: str, breach: str, limits: Limits, *, spent: bool = False) -> AttachmentRead:
-    seconds = f"{limits.max_parse_seconds:g}"
-    memory = limits.max_parse_memory // (1024 * 1024)
-    if spent:
-        why = f"このメールの添付ファイルを読む時間（{seconds}秒）を使い切ったため、読んでいません"
-    elif breach == sandbox.TIME:
-        why = f"読み取りが時間の上限（{seconds}秒）を超えました"
-    elif breach == sandbox.MEMORY:
-        why = f"読み取りがメモリの上限（{memory}MB）を超えました"
-    else:
-        why = "読み取り中に処理が異常終了しました"
-    detail = (f"「{name}」は安全上の上限の範囲で読み取れませんでした（{why}）。"
-              "ファイルを確認のうえ、作り直したものを送付してください。")
+    detail = sandbox.breach_detail(name, "spent" if spent else breach,
+                                   limits.max_parse_seconds, limits.max_parse_memory)
     return AttachmentRead(problems=[Problem(UNREADABLE, name, detail)])

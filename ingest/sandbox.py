@@ -31,6 +31,12 @@ from typing import Any
 TIME = "time"
 MEMORY = "memory"
 CRASH = "crash"
+SPENT = "spent"  # not tried: the budget of its mail was used up by the files before it
+
+# A task may take this many times its CPU budget in wall time (a busy machine) before the worker
+# is killed; the floor covers forking a fresh worker and writing the blobs.
+_WALL_FACTOR = 2.0
+_WALL_FLOOR = 10.0
 
 
 class SandboxError(RuntimeError):
@@ -191,6 +197,26 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
 
 
+def wall_seconds(cpu_seconds: float) -> float:
+    """The wall time allowed for work of `cpu_seconds` CPU time."""
+    return _WALL_FLOOR + _WALL_FACTOR * cpu_seconds
+
+
+def breach_detail(name: str, breach: str, cpu_seconds: float, max_memory: int) -> str:
+    """The finding's text for the applicant and staff: what was not read, and what to do."""
+    seconds = f"{cpu_seconds:g}"
+    if breach == SPENT:
+        why = f"このメールの添付ファイルを読む時間（{seconds}秒）を使い切ったため、読んでいません"
+    elif breach == TIME:
+        why = f"読み取りが時間の上限（{seconds}秒）を超えました"
+    elif breach == MEMORY:
+        why = f"読み取りがメモリの上限（{max_memory // (1024 * 1024)}MB）を超えました"
+    else:
+        why = "読み取り中に処理が異常終了しました"
+    return (f"「{name}」は安全上の上限の範囲で読み取れませんでした（{why}）。"
+            "ファイルを確認のうえ、作り直したものを送付してください。")
+
+
 _shared: Sandbox | None = None
 
 
@@ -202,3 +228,11 @@ def shared(max_memory: int) -> Sandbox:
             _shared.close()
         _shared = Sandbox(max_memory)
     return _shared
+
+
+def close_shared() -> None:
+    """Stop the process's worker, if any (it also ends by itself when this process ends)."""
+    global _shared
+    if _shared is not None:
+        _shared.close()
+        _shared = None

@@ -80,7 +80,7 @@ class Limits:
     max_workbook_xml_bytes: int = 32 * 1024 * 1024  # a workbook's XML parts, inflated
     max_workbook_cells: int = 200_000  # cells of all sheets (a real form has a few thousand)
     max_workbook_strings: int = 200_000  # entries of the shared-string table
-    max_parse_seconds: float = 15.0  # CPU seconds for reading one mail's attachments
+    max_parse_seconds: float = 10.0  # CPU seconds for reading one mail's attachments
     max_parse_memory: int = 256 * 1024 * 1024  # memory the reading may add to its process
 
 
@@ -135,6 +135,8 @@ def unpack(
     try:
         unpacker.dispatch(top, None, data, depth=0)
     except _TotalExceeded as exc:
+        # Past the mail's budget: what was extracted is incomplete, so none of it is judged.
+        unpacker.files.clear()
         unpacker.problem(UNREADABLE, exc.path, _limit_detail(exc.path, exc.reason))
     except Exception as exc:  # the last net: one hostile attachment must not stop the mail
         unpacker.problem(UNREADABLE, top, _broken_detail(top, exc))
@@ -311,9 +313,10 @@ class _Unpacker:
             except RuntimeError as exc:
                 if "password" not in str(exc).lower():
                     raise
-            except pzf.BadZipFile:
-                # The 1- or 2-byte password check passed but the data did not verify: either a
-                # wrong password that slipped through the short check, or damaged data.
+            except (pzf.BadZipFile, zlib.error, EOFError):
+                # The 1- or 2-byte password check passed but the data did not verify (or did
+                # not even inflate): either a wrong password that slipped through the short
+                # check (1 in 256 for ZipCrypto), or damaged data.
                 verifier_passed = True
         if verifier_passed:
             raise pzf.BadZipFile("data does not verify with any password")
