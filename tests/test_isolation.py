@@ -227,3 +227,66 @@ def test_hostile_attachment_ends_with_a_finding_and_the_next_mail_is_answered(
     # to its address-space cap (256 MiB beyond what it was forked with) by the kernel.
     assert run.peak_mb < 300, run.peak_mb
     assert m.child_peak_mb < run.peak_mb + 256 + 16, (m.child_peak_mb, run.peak_mb)
+
+
+# --------------------------------------------------------------------------- the parts around
+
+
+def test_a_large_base64_body_is_decoded_as_the_standard_library_does():
+    import base64
+    import email
+    import os
+    from email.policy import compat32
+
+    from parsers.mime import parse_message
+
+    payload = os.urandom(3 * MB)
+    raw = hf.hostile("b64big", {"資料.pdf": b"%PDF-1.4\n" + payload})
+    [attachment] = parse_message(raw).attachments
+    standard = [p for p in email.message_from_bytes(raw, policy=compat32).walk()
+                if p.get_filename()][0]
+    assert attachment.data == standard.get_payload(decode=True) == b"%PDF-1.4\n" + payload
+    # Damaged (a stray character, a cut quantum): the standard path, which notes the damage.
+    text = base64.encodebytes(payload).replace(b"\n", b"\r\n")
+    body = (b"--s\r\nContent-Type: text/plain\r\n\r\nhi\r\n--s\r\nContent-Type: application/pdf\r\n"
+            b"Content-Transfer-Encoding: base64\r\n"
+            b'Content-Disposition: attachment; filename="a.pdf"\r\n\r\n'
+            + text[:-7] + b"!\r\n--s--\r\n")
+    record = parse_message(hf.raw_mail("b64bad", body, cte=b"7bit",
+                                       content_type=b'multipart/mixed; boundary="s"'))
+    assert any("base64" in p for p in record.problems), record.problems
+    assert record.attachments[0].data[:MB] == payload[:MB]
+
+
+def test_only_the_first_max_parts_are_read():
+    from parsers.mime import parse_message
+
+    raw = isf.many_parts(600, "cut")
+    record = parse_message(raw, max_parts=100)
+    assert record.parts_cut == 100 and len(record.attachments) < 100
+    assert "試験 太郎" in record.body  # the text part before the attachments is read
+    assert parse_message(raw).parts_cut is None and len(parse_message(raw).attachments) == 600
+
+
+def test_files_written_together_are_searchable_and_indexed_once_per_message(tmp_path):
+    from datetime import UTC, datetime
+
+    from state import queries
+    from state.blobs import BlobStore
+    from state.ledger import Arrival, Ledger
+    from state.schema import search_rebuilt_once
+
+    ledger = Ledger(tmp_path / "ledger.db", BlobStore(tmp_path / "blobs"))
+    message = ledger.record_mail(b"Subject: x\r\n\r\nbody\r\n", Arrival(
+        "eml", "x.eml", datetime(2022, 8, 10, tzinfo=UTC), "received")).message
+    rows = [{"message": message, "path": f"申請.zip/添付{i:05d}.pdf", "name": f"添付{i:05d}.pdf",
+             "kind": "pdf", "size": 1} for i in range(3000)]
+    writes: list[str] = []
+    ledger.db.conn.set_trace_callback(writes.append)  # FTS5's own statements included
+    with ledger.transaction(), search_rebuilt_once(ledger.db):
+        ledger.db["attachments"].insert_all(rows)
+    ledger.db.conn.set_trace_callback(None)
+    rows_written = [w for w in writes if "INSERT INTO 'main'.'message_search_content'" in w]
+    assert len(rows_written) == 1, len(rows_written)  # the message's row, once for 3000 files
+    assert queries.search(ledger, "添付02999").total == 1
+    assert ledger.db.execute("SELECT count(*) FROM message_search_stale").fetchone()[0] == 0
