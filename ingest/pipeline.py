@@ -30,6 +30,7 @@ from parsers.subject import SubjectInfo, parse_subject
 from replies.address import reply_recipient
 from replies.bounces import bounced_reply
 from replies.compose import compose, reply_message_id
+from replies.connection import ServerConfig
 from replies.outbox import QueuedReply, queue, record_bounce, reply_kind, write_eml, write_files
 from replies.render import Renderer, TemplateProblem
 from rules.calendar import JST
@@ -78,15 +79,25 @@ class Pipeline:
         that the later parts and password mails of the same pass are seen first."""
         self.report.read += 1
         recorded = self.ledger.record_mail(mail.raw, mail.arrival)
-        if recorded.new and mail.quarantine:
+        quarantine = mail.quarantine or self._over_size(mail.raw)
+        if recorded.new and quarantine:
             self.report.new += 1
             self.report.quarantined += 1
-            self.ledger.set_message_state(recorded.message, "quarantined", problem=mail.quarantine)
+            self.ledger.set_message_state(recorded.message, "quarantined", problem=quarantine)
         elif recorded.new:
             self.report.new += 1
             self.process_message(recorded.message)
         else:
             self.report.known += 1
+
+    def _over_size(self, raw: bytes) -> str | None:
+        """A mail larger than IMAP would fetch (a file in a replayed folder) is kept, not parsed:
+        reading it could cost more memory than the limits allow."""
+        limit = (self.settings.imap or ServerConfig).max_message_bytes
+        if len(raw) <= limit:
+            return None
+        return (f"サイズ上限超過: {len(raw) / 1e6:.1f} MB(上限 {limit / 1e6:.1f} MB)。"
+                "記録のみで、解析していません")
 
     def advance(self, now: datetime | None = None) -> None:
         """Finish every stage left open, by this pass or by an earlier one that stopped."""

@@ -76,7 +76,7 @@ class Limits:
     # The ratio is judged only past this many extracted bytes: small, very regular files
     # (an empty sheet, a text of spaces) compress far better than 200:1 and are harmless.
     ratio_floor_bytes: int = 1024 * 1024
-    max_parts: int = 500  # MIME parts of one mail read (more: the rest is not read)
+    max_parts: int = 700  # MIME parts of one mail read (more: the rest is not read)
     max_workbook_xml_bytes: int = 32 * 1024 * 1024  # a workbook's XML parts, inflated
     max_workbook_cells: int = 200_000  # cells of all sheets (a real form has a few thousand)
     max_workbook_strings: int = 200_000  # entries of the shared-string table

@@ -26,6 +26,7 @@ import pytest
 
 from ingest import sandbox
 from ingest.cli import main
+from parsers.archives import Limits
 from tests import hostile_factory as hf
 from tests import isolation_factory as isf
 from tests.mails import LEAD, VALID_CONSORTIUM
@@ -151,8 +152,8 @@ def _unreadable(*words: str) -> Callable[[Run], None]:
 
 
 def _parts_cut(run: Run) -> None:
-    _unreadable("パートが多すぎる", "500")(run)
-    assert len(run.attachments()) <= 500
+    _unreadable("パートが多すぎる", str(Limits().max_parts))(run)
+    assert len(run.attachments()) <= Limits().max_parts
     assert "SENDER_DETAILS_MISSING" not in run.hostile["findings"]  # the text part was read
 
 
