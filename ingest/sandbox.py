@@ -17,7 +17,6 @@ finding for that one file and goes on.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import math
 import os
 import resource
@@ -130,7 +129,9 @@ class Sandbox:
 
 
 def _serve(conn: Connection, max_memory: int) -> None:
-    _die_with_parent()
+    # No parent-death signal: Linux sends it when the *thread* that forked dies, and the daemon
+    # forks from pool threads. The worker ends when its pipe reads EOF, i.e. when the parent is
+    # gone, at the latest after the task in hand (which its limits bound).
     _close_inherited(keep=conn.fileno())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -189,32 +190,6 @@ def _address_space() -> int:
             if line.startswith("VmSize:"):
                 return int(line.split()[1]) * 1024
     return 0
-
-
-def _die_with_parent() -> None:
-    """PR_SET_PDEATHSIG: the worker is killed when the process that forked it dies."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
-
-
-def wall_seconds(cpu_seconds: float) -> float:
-    """The wall time allowed for work of `cpu_seconds` CPU time."""
-    return _WALL_FLOOR + _WALL_FACTOR * cpu_seconds
-
-
-def breach_detail(name: str, breach: str, cpu_seconds: float, max_memory: int) -> str:
-    """The finding's text for the applicant and staff: what was not read, and what to do."""
-    seconds = f"{cpu_seconds:g}"
-    if breach == SPENT:
-        why = f"このメールの添付ファイルを読む時間（{seconds}秒）を使い切ったため、読んでいません"
-    elif breach == TIME:
-        why = f"読み取りが時間の上限（{seconds}秒）を超えました"
-    elif breach == MEMORY:
-        why = f"読み取りがメモリの上限（{max_memory // (1024 * 1024)}MB）を超えました"
-    else:
-        why = "読み取り中に処理が異常終了しました"
-    return (f"「{name}」は安全上の上限の範囲で読み取れませんでした（{why}）。"
-            "ファイルを確認のうえ、作り直したものを送付してください。")
 
 
 _shared: Sandbox | None = None

@@ -291,3 +291,15 @@ def test_files_written_together_are_searchable_and_indexed_once_per_message(tmp_
     assert len(rows_written) == 1, len(rows_written)  # the message's row, once for 3000 files
     assert queries.search(ledger, "添付02999").total == 1
     assert ledger.db.execute("SELECT count(*) FROM message_search_stale").fetchone()[0] == 0
+
+
+def test_the_worker_serves_a_pool_thread_and_outlives_the_thread_that_forked_it(box):
+    """The daemon evaluates on scheduler threads: a worker forked from one thread serves the
+    next task from another, after the first thread has ended."""
+    first: list[sandbox.Outcome] = []
+    thread = threading.Thread(target=lambda: first.append(
+        box.run(_pid, cpu_seconds=60, wall_seconds=600)))
+    thread.start()
+    thread.join()
+    assert first[0].ok
+    assert box.run(_pid, cpu_seconds=60, wall_seconds=600).value == first[0].value
