@@ -80,7 +80,7 @@ class Sandbox:
             return Outcome(breach=self._reap_breach(), cpu_seconds=cpu_seconds)
         if status == "error":
             raise SandboxError(value)
-        if status != "ok":  # MEMORY: the worker exits after it, its heap is no longer trusted
+        if status != "ok":  # the worker exits after it: its state is no longer trusted
             self.close()
             return Outcome(breach=status, cpu_seconds=used)
         return Outcome(value, cpu_seconds=used)
@@ -155,17 +155,21 @@ def _serve(conn: Connection, max_memory: int) -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (limit, cpu_hard))
         try:
             reply = ("ok", fn(*args, **kwargs))
-        except (MemoryError, RecursionError):
+        except MemoryError:
             reply = (MEMORY, None)
+        except RecursionError:  # nesting built to exhaust the stack
+            reply = (CRASH, None)
         except Exception:  # noqa: BLE001 - reported to the parent, which raises it
             reply = ("error", traceback.format_exc())
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_hard, cpu_hard))
+        used = _cpu_used() - start
         try:
-            conn.send((*reply, _cpu_used() - start))
-        except MemoryError:
-            conn.send((MEMORY, None, _cpu_used() - start))
-        if reply[0] == MEMORY:
-            return
+            conn.send((*reply, used))
+        except MemoryError:  # the result itself was too large to send
+            reply = (MEMORY, None)
+            conn.send((*reply, used))
+        if reply[0] in (MEMORY, CRASH):
+            return  # the parent replaces the worker: its state is no longer trusted
 
 
 def _close_inherited(keep: int) -> None:

@@ -98,6 +98,7 @@ def test_the_worker_is_reused_across_tasks(box):
 def test_a_bug_in_the_task_is_an_error_not_a_breach(box):
     with pytest.raises(sandbox.SandboxError, match="a bug in our own reader"):
         box.run(_fail, cpu_seconds=60, wall_seconds=600)
+    assert box.run(_allocate, 1, cpu_seconds=60, wall_seconds=600).value == 1
 
 
 def test_the_worker_holds_no_lock_of_its_parent(box, tmp_path):
