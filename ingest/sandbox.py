@@ -196,6 +196,26 @@ def _address_space() -> int:
     return 0
 
 
+def wall_seconds(cpu_seconds: float) -> float:
+    """The wall time allowed for work of `cpu_seconds` CPU time."""
+    return _WALL_FLOOR + _WALL_FACTOR * cpu_seconds
+
+
+def breach_detail(name: str, breach: str, cpu_seconds: float, max_memory: int) -> str:
+    """The finding's text for the applicant and staff: what was not read, and what to do."""
+    seconds = f"{cpu_seconds:g}"
+    if breach == SPENT:
+        why = f"このメールの添付ファイルを読む時間（{seconds}秒）を使い切ったため、読んでいません"
+    elif breach == TIME:
+        why = f"読み取りが時間の上限（{seconds}秒）を超えました"
+    elif breach == MEMORY:
+        why = f"読み取りがメモリの上限（{max_memory // (1024 * 1024)}MB）を超えました"
+    else:
+        why = "読み取り中に処理が異常終了しました"
+    return (f"「{name}」は安全上の上限の範囲で読み取れませんでした（{why}）。"
+            "ファイルを確認のうえ、作り直したものを送付してください。")
+
+
 _shared: Sandbox | None = None
 
 

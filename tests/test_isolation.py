@@ -304,3 +304,27 @@ def test_the_worker_serves_a_pool_thread_and_outlives_the_thread_that_forked_it(
     thread.join()
     assert first[0].ok
     assert box.run(_pid, cpu_seconds=60, wall_seconds=600).value == first[0].value
+
+
+def test_check_reads_each_file_in_the_sandbox_and_goes_on_after_a_breach(tmp_path):
+    from dataclasses import replace
+
+    from ingest.check_cmd import run_check
+    from parsers.forms import load_form_map
+    from rules.program import Program
+
+    hostile = tmp_path / "winmail.dat"
+    hostile.write_bytes(isf.tnef_endless_properties())
+    workbook = tmp_path / "4_交付申請書.xlsx"
+    workbook.write_bytes(isf.xlsx_many_rows())
+    valid = Path(__file__).parent.parent / "examples" / "forms" / "valid-application.xlsx"
+    out = io.StringIO()
+    limits = replace(Limits(), max_parse_seconds=1)  # the TNEF loop would run for hours
+    status = run_check([hostile, workbook, valid], Program(), load_form_map(), out,
+                       limits=limits)
+    text = out.getvalue()
+    assert status == 1
+    first, second, third = text.split("■ ")[1:]
+    assert "ATTACHMENT_UNREADABLE" in first and "上限" in first, first
+    assert "ATTACHMENT_UNREADABLE" in second and "セル・行の数" in second, second
+    assert "不備なし" in third, third
