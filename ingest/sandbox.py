@@ -174,12 +174,19 @@ def _serve(conn: Connection, max_memory: int) -> None:
 
 def _close_inherited(keep: int) -> None:
     """Close what the worker inherited (the ledger, its lock, mailbox sockets): a lock held
-    through the worker's copy would outlive the command that took it."""
+    through the worker's copy would outlive the command that took it. Its stdin and stdout
+    become /dev/null, so a caller reading the command's output to its end never waits on it."""
     for name in os.listdir("/proc/self/fd"):
         fd = int(name)
         if fd > 2 and fd != keep:
             with contextlib.suppress(OSError):
                 os.close(fd)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1):
+        if fd != null:
+            os.dup2(null, fd)
+    if null > 1:
+        os.close(null)
 
 
 def _cpu_used() -> float:
