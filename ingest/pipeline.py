@@ -21,8 +21,8 @@ from ingest.correlate import (
     submission_awaiting_password,
 )
 from ingest.evaluate import evaluate
+from ingest.reading import locked_attachments
 from ingest.sources import RawMail
-from parsers.archives import locked_members
 from parsers.mime import MessageRecord, parse_message
 from parsers.password import find_password
 from parsers.sender import SenderDetails, parse_sender_block
@@ -138,7 +138,8 @@ class Pipeline:
             record = parse_message(raw, max_parts=self.settings.limits.max_parts)
             kind = self.classify(record)
             ours = bounced_reply(raw) if kind.role == "automatic" else None
-            facts = _facts(record, kind)
+            facts = _facts(record, kind,
+                           locked_attachments(record.attachments, self.settings.limits))
             if ours is not None:
                 facts["bounce_of"] = ours  # matched to our reply in advance(), once it exists
         except Exception as exc:  # one bad mail must never stop the mailbox
@@ -382,7 +383,7 @@ def _notes(record: MessageRecord, row: dict[str, Any]) -> list[str]:
     return notes
 
 
-def _facts(record: MessageRecord, kind: Classified) -> dict[str, Any]:
+def _facts(record: MessageRecord, kind: Classified, locked: list[str]) -> dict[str, Any]:
     sender = kind.sender
     return {
         "role": kind.role,
@@ -397,5 +398,5 @@ def _facts(record: MessageRecord, kind: Classified) -> dict[str, Any]:
         "sender": asdict(sender),
         "attachments": [a.name for a in record.attachments],
         # Encrypted archives, found now so that a later password mail can find its submission.
-        "locked": [a.name for a in record.attachments if locked_members(a.name, a.data)],
+        "locked": locked,
     }

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from ingest import sandbox
 from ingest.check_cmd import FileFacts, FileInput, read_file
-from parsers.archives import UNREADABLE, Limits, Problem, unpack
+from parsers.archives import UNREADABLE, Limits, Problem, locked_members, unpack
 from parsers.forms import FormMap
+from parsers.mime import Attachment
 from state.blobs import BlobStore
 
 
@@ -92,6 +93,24 @@ def read_mail(attachments: Sequence[tuple[str, bytes]], *, limits: Limits,
                        max_members=max(0, left.max_members - read.members))
         results.append(read)
     return results
+
+
+def locked_attachments(attachments: Sequence[Attachment], limits: Limits) -> list[str]:
+    """The names of the encrypted archives and Office files among a mail's attachments, found
+    when the mail arrives so that a later password mail can find its submission. Read in the
+    sandbox like everything else; one that cannot be read there counts as not locked (its
+    evaluation reports it)."""
+    if not attachments:
+        return []
+    outcome = sandbox.shared(limits.max_parse_memory).run(
+        _locked_names, [(a.name, a.data) for a in attachments],
+        cpu_seconds=limits.max_parse_seconds,
+        wall_seconds=sandbox.wall_seconds(limits.max_parse_seconds))
+    return outcome.value if outcome.ok else []
+
+
+def _locked_names(attachments: list[tuple[str, bytes]]) -> list[str]:
+    return [name for name, data in attachments if locked_members(name, data)]
 
 
 def _breached(name: str, breach: str, limits: Limits, *, spent: bool = False) -> AttachmentRead:
