@@ -77,7 +77,10 @@ class Sandbox:
         try:
             status, value, used = conn.recv()
         except (EOFError, ConnectionResetError):
-            return Outcome(breach=self._reap_breach(), cpu_seconds=cpu_seconds)
+            breach = self._reap_breach()
+            # Killed at its CPU limit it used the whole budget; a crash is charged nothing (the
+            # caller's wall-time deadline still bounds a mail of many crashing files).
+            return Outcome(breach=breach, cpu_seconds=cpu_seconds if breach == TIME else 0.0)
         if status == "error":
             raise SandboxError(value)
         if status != "ok":  # the worker exits after it: its state is no longer trusted
