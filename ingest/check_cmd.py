@@ -10,25 +10,28 @@ Exit status: 0 no deficiency, 1 a deficiency was found, 2 a file could not be re
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
+from ingest import sandbox
 from ingest.mailfile import looks_like_mail
 from ingest.screen import os_reason
-from parsers.archives import unpack
+from parsers.archives import Limits, unpack
 from parsers.documents import HOW_JA, Recognised, recognise
 from parsers.filetypes import sniff
 from parsers.forms import FormFacts, FormMap, merge_forms, read_form
 from parsers.mime import parse_message, received_time
 from parsers.sender import parse_sender_block
 from parsers.subject import parse_subject
+from parsers.workbooks import DEFAULT_LIMITS, SPREADSHEET_KINDS, workbook_problem
 from rules.application import check_application
 from rules.findings import CATALOG, Finding, finding, has_deficiency
 from rules.mail_checks import check_period, check_sender, check_subject
 from rules.program import Program
 
-__all__ = ["CheckResult", "FileInput", "check_bytes", "check_files", "print_catalog", "run_check"]
+__all__ = ["CheckResult", "FileFacts", "FileInput", "check_bytes", "check_facts", "check_files",
+           "print_catalog", "read_file", "run_check"]
 
 _ARCHIVE_KINDS = {"zip", "tnef", "msg"}
 _SEVERITY_JA = {"deficiency": "不備", "notice": "お知らせ"}
@@ -50,6 +53,33 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class FileFacts:
+    """What one file says on its own: its document type, its form's fields, its problems."""
+
+    recognised: Recognised
+    form: FormFacts | None = None
+    findings: tuple[Finding, ...] = ()
+
+
+def read_file(item: FileInput, form_map: FormMap, limits: Limits = DEFAULT_LIMITS) -> FileFacts:
+    """Recognise one file and read its form. A workbook past the size bounds is not loaded:
+    it is recognised by its name only and gets a finding."""
+    if item.kind in SPREADSHEET_KINDS and (why := workbook_problem(item.data, limits)):
+        found = recognise(item.name, item.kind, b"", form_map.recognition)
+        detail = (f"「{item.path}」は安全上の上限を超えるため読み込みませんでした（{why}）。"
+                  "必要な様式だけのファイルにして送付してください。")
+        return FileFacts(found, findings=(finding("ATTACHMENT_UNREADABLE", detail,
+                                                  document=found.key),))
+    found = recognise(item.name, item.kind, item.data, form_map.recognition)
+    if found.key in form_map.forms and item.kind in ("xlsx", "xlsm"):
+        return FileFacts(found, read_form(item.data, found.key, form_map))
+    if found.problem and item.kind in ("xlsx", "xlsm"):
+        return FileFacts(found, findings=(finding("ATTACHMENT_UNREADABLE", found.problem,
+                                                  document=found.key),))
+    return FileFacts(found)
+
+
 def check_files(
     files: Sequence[FileInput],
     program: Program,
@@ -58,18 +88,31 @@ def check_files(
     subject_consortium: str | None = None,
     sender_email: str | None = None,
     whole_submission: bool = True,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> CheckResult:
     """Recognise every file, read the forms among them, and run every application rule."""
+    return check_facts([(item.path, read_file(item, form_map, limits)) for item in files],
+                       program, form_map, subject_consortium=subject_consortium,
+                       sender_email=sender_email, whole_submission=whole_submission)
+
+
+def check_facts(
+    files: Sequence[tuple[str, FileFacts]],
+    program: Program,
+    form_map: FormMap,
+    *,
+    subject_consortium: str | None = None,
+    sender_email: str | None = None,
+    whole_submission: bool = True,
+) -> CheckResult:
+    """Every application rule over files already read (`read_file`), keyed by their path."""
     result = CheckResult()
     forms: list[FormFacts] = []
-    for item in files:
-        found = recognise(item.name, item.kind, item.data, form_map.recognition)
-        result.recognised.append((item.path, found))
-        if found.key in form_map.forms and item.kind in ("xlsx", "xlsm"):
-            forms.append(read_form(item.data, found.key, form_map))
-        elif found.problem and item.kind in ("xlsx", "xlsm"):
-            result.findings.append(finding("ATTACHMENT_UNREADABLE", found.problem,
-                                           document=found.key))
+    for path, read in files:
+        result.recognised.append((path, read.recognised))
+        if read.form is not None:
+            forms.append(read.form)
+        result.findings += read.findings
     facts = merge_forms(forms, form_map.recognition)
     present = [r for _, r in result.recognised]
     result.findings += check_application(
@@ -80,9 +123,10 @@ def check_files(
 
 def run_check(
     paths: Sequence[Path], program: Program, form_map: FormMap, out: TextIO, *,
-    passwords: Sequence[str] = (),
+    passwords: Sequence[str] = (), limits: Limits = DEFAULT_LIMITS,
 ) -> int:
-    """Check each FILE on its own; 0 no deficiency, 1 a deficiency, 2 a file unreadable."""
+    """Check each FILE on its own (read in the sandbox, under `limits`); 0 no deficiency,
+    1 a deficiency, 2 a file unreadable."""
     status = 0
     for path in paths:
         print(f"■ {path}", file=out)
@@ -92,37 +136,55 @@ def run_check(
             print(f"  読み込めません: {os_reason(exc)}", file=out)
             status = 2
             continue
-        result = check_bytes(path.name, data, program, form_map, passwords=passwords)
+        result = _check_bounded(path.name, data, program, form_map, passwords, limits)
         _print_result(result, program, out)
         if has_deficiency(result.findings) and status == 0:
             status = 1
     return status
 
 
+def _check_bounded(
+    name: str, data: bytes, program: Program, form_map: FormMap, passwords: Sequence[str],
+    limits: Limits,
+) -> CheckResult:
+    """`check_bytes` in the sandbox: a FILE that breaches the limits is reported, not waited on."""
+    outcome = sandbox.shared(limits.max_parse_memory).run(
+        check_bytes, name, data, program, form_map, passwords=passwords, limits=limits,
+        cpu_seconds=limits.max_parse_seconds,
+        wall_seconds=sandbox.wall_seconds(limits.max_parse_seconds))
+    if outcome.ok:
+        return outcome.value
+    detail = sandbox.breach_detail(name, outcome.breach or sandbox.CRASH,
+                                   limits.max_parse_seconds, limits.max_parse_memory)
+    return CheckResult(findings=[finding("ATTACHMENT_UNREADABLE", detail)])
+
+
 def check_bytes(
     name: str, data: bytes, program: Program, form_map: FormMap, *,
-    passwords: Sequence[str] = (),
+    passwords: Sequence[str] = (), limits: Limits = DEFAULT_LIMITS,
 ) -> CheckResult:
     """One FILE argument: a loose form, an archive (whole submission) or an .eml."""
     kind = sniff(data, name)
     if kind == "eml" or name.lower().endswith(".eml") or looks_like_mail(data):
-        return _check_mail(data, program, form_map, passwords)
+        return _check_mail(data, program, form_map, passwords, limits)
     if kind in _ARCHIVE_KINDS:
-        files, findings = _unpack_all([(name, data)], passwords)
-        result = check_files(files, program, form_map)
+        files, findings = _unpack_all([(name, data)], passwords, limits)
+        result = check_files(files, program, form_map, limits=limits)
         result.findings[:0] = findings
         return result
     return check_files([FileInput(name, name, kind, data)], program, form_map,
-                       whole_submission=False)
+                       whole_submission=False, limits=limits)
 
 
 def _unpack_all(
-    attachments: Sequence[tuple[str, bytes]], passwords: Sequence[str]
+    attachments: Sequence[tuple[str, bytes]], passwords: Sequence[str], limits: Limits,
 ) -> tuple[list[FileInput], list[Finding]]:
     files: list[FileInput] = []
     findings: list[Finding] = []
     for name, data in attachments:
-        unpacked = unpack(name, data, passwords=passwords)
+        unpacked = unpack(name, data, passwords=passwords, limits=limits)
+        limits = replace(limits, max_total_bytes=max(0, limits.max_total_bytes - unpacked.inflated),
+                         max_members=max(0, limits.max_members - unpacked.members))
         files += [FileInput(f.path, f.name, f.kind, f.data) for f in unpacked.files]
         findings += [finding(p.code, p.detail) for p in unpacked.problems]
         for locked in unpacked.encrypted:
@@ -134,18 +196,19 @@ def _unpack_all(
 
 
 def _check_mail(
-    raw: bytes, program: Program, form_map: FormMap, passwords: Sequence[str]
+    raw: bytes, program: Program, form_map: FormMap, passwords: Sequence[str], limits: Limits,
 ) -> CheckResult:
-    message = parse_message(raw)
+    message = parse_message(raw, max_parts=limits.max_parts)
     subject = parse_subject(message.subject, program.subject_core)
-    files, findings = _unpack_all([(a.name, a.data) for a in message.attachments], passwords)
+    files, findings = _unpack_all([(a.name, a.data) for a in message.attachments], passwords,
+                                  limits)
     findings += check_subject(subject)
     findings += check_sender(parse_sender_block(message.body))
     arrived = received_time(raw) or message.date
     if arrived is not None:
         findings += check_period(arrived, program)
     result = check_files(files, program, form_map, subject_consortium=subject.consortium,
-                         sender_email=message.from_addr)
+                         sender_email=message.from_addr, limits=limits)
     result.findings[:0] = findings
     return result
 

@@ -271,7 +271,8 @@ def _date_arg(value: str) -> datetime:
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    return run_check(args.files, settings.program, settings.form_map, sys.stdout)
+    return run_check(args.files, settings.program, settings.form_map, sys.stdout,
+                     limits=settings.limits)
 
 
 def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:

@@ -269,10 +269,15 @@ def _limits(table: dict[str, Any]) -> Limits:
             raise ConfigError(f"[limits] {key} は{_TYPE_NAMES[kind]}で指定してください"
                               f"(書かれている値: {_toml_value(value)})")
     try:
-        return Limits(**table)
+        limits = Limits(**table)
     except TypeError:
         known = ", ".join(f.name for f in fields(Limits))
         raise ConfigError(f"[limits] のキーは {known} です") from None
+    for item in fields(Limits):
+        value = getattr(limits, item.name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ConfigError(f"[limits] {item.name} は正の数で指定してください ({value!r})")
+    return limits
 
 
 def _program(table: dict[str, Any]) -> Program:

@@ -11,16 +11,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
-from ingest.check_cmd import FileInput, check_files
+from ingest.check_cmd import FileFacts, check_facts
 from ingest.config import Settings
 from ingest.correlate import earlier_complete
-from parsers.archives import unpack
+from ingest.reading import read_mail
 from parsers.mime import parse_message
 from parsers.sender import SenderDetails
 from parsers.subject import parse_subject
 from rules.findings import Finding, finding
 from rules.mail_checks import check_period, check_sender, check_sender_auth, check_subject
 from state.ledger import Ledger
+from state.schema import search_rebuilt_once
 
 SENDER_FIELDS = tuple(f.name for f in fields(SenderDetails))
 
@@ -29,7 +30,7 @@ SENDER_FIELDS = tuple(f.name for f in fields(SenderDetails))
 class Evaluation:
     findings: list[Finding] = field(default_factory=list)
     waiting_for: str | None = None  # "parts" | "password" | "settle": not yet time to answer
-    files: list[FileInput] = field(default_factory=list)
+    files: list[tuple[str, FileFacts]] = field(default_factory=list)  # (path, what it says)
     locked: list[str] = field(default_factory=list)  # archives still without a working password
     wake_at: datetime | None = None  # while waiting: when evaluating again can change anything
 
@@ -55,7 +56,8 @@ def evaluate(ledger: Ledger, settings: Settings, submission: int, now: datetime)
         "SELECT password FROM archive_passwords WHERE submission_id = ? ORDER BY id", [submission]
     )]
     files = _unpack_parts(ledger, settings, submission, parts, passwords, result)
-    with ledger.transaction():  # the slow unpacking is done; the lock is held only to write
+    # The slow unpacking is done; the lock is held only to write.
+    with ledger.transaction(), search_rebuilt_once(ledger.db):
         ledger.db.execute("DELETE FROM attachments WHERE submission_id = ?", [submission])
         ledger.db["attachments"].insert_all(files)
     _check_mails(settings, parts, result)
@@ -71,31 +73,38 @@ def evaluate(ledger: Ledger, settings: Settings, submission: int, now: datetime)
 
 def _unpack_parts(ledger: Ledger, settings: Settings, submission: int, parts: list[dict],
                   passwords: list[str], result: Evaluation) -> list[dict]:
-    """Unpack every attachment of the submission's mails; return their `attachments` rows
-    (contents already durable in the blob store)."""
+    """Read every attachment of the submission's mails (in the sandbox, one budget per mail);
+    return their `attachments` rows (contents already durable in the blob store)."""
     rows: list[dict] = []
+    limits = settings.limits
 
-    def row(message: int, path: str, name: str, kind: str, data: bytes, *,
+    def row(message: int, path: str, name: str, kind: str, size: int, sha256: str | None, *,
             encrypted: bool = False, problem: str | None = None) -> None:
         rows.append({
             "message": message, "submission_id": submission, "path": path, "name": name,
-            "kind": kind, "size": len(data), "sha256": ledger.blobs.put(data),
-            "encrypted": int(encrypted), "problem": problem,
+            "kind": kind, "size": size, "sha256": sha256, "encrypted": int(encrypted),
+            "problem": problem,
         })
 
     for part in parts:
-        record = parse_message(ledger.raw(part["id"]))
-        for attachment in record.attachments:
-            unpacked = unpack(attachment.name, attachment.data, limits=settings.limits,
-                              passwords=passwords)
-            for file in unpacked.files:
-                row(part["id"], file.path, file.name, file.kind, file.data)
-                result.files.append(FileInput(file.path, file.name, file.kind, file.data))
-            for locked in unpacked.encrypted:
-                row(part["id"], locked.path, locked.path.rsplit("/", 1)[-1], "zip", locked.data,
-                    encrypted=True, problem="暗号化: " + ", ".join(locked.member_names))
+        record = parse_message(ledger.raw(part["id"]), max_parts=limits.max_parts)
+        if record.parts_cut is not None:
+            result.add([finding("ATTACHMENT_UNREADABLE", (
+                f"添付ファイル等のパートが多すぎるため（上限 {record.parts_cut} 個）、以降は読んでいません。"
+                "必要な書類だけを添付して送付してください。"))])
+        reads = read_mail([(a.name, a.data) for a in record.attachments], limits=limits,
+                          passwords=passwords, form_map=settings.form_map,
+                          blobs=ledger.blobs.root)
+        for read in reads:
+            for file in read.files:
+                row(part["id"], file.path, file.name, file.kind, file.size, file.sha256)
+                result.files.append((file.path, file.facts))
+            for locked in read.locked:
+                row(part["id"], locked.path, locked.path.rsplit("/", 1)[-1], "zip", locked.size,
+                    locked.sha256, encrypted=True,
+                    problem="暗号化: " + ", ".join(locked.member_names))
                 result.locked.append(locked.path)
-            for problem in unpacked.problems:
+            for problem in read.problems:
                 result.add([finding(problem.code, problem.detail, document=problem.path)])
                 if problem.code == "ARCHIVE_PASSWORD_WRONG":
                     result.locked.append(problem.path)  # still closed: its documents are unseen
@@ -117,7 +126,7 @@ def _check_mails(settings: Settings, parts: list[dict], result: Evaluation) -> N
 
 def _check_documents(ledger: Ledger, settings: Settings, sub: dict, parts: list[dict],
                      result: Evaluation) -> None:
-    checked = check_files(
+    checked = check_facts(
         result.files, settings.program, settings.form_map,
         subject_consortium=json.loads(parts[0]["facts"]).get("consortium"),
         sender_email=sub["lead_email"],

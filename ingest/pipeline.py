@@ -22,8 +22,8 @@ from ingest.correlate import (
     submission_awaiting_password,
 )
 from ingest.evaluate import evaluate
+from ingest.reading import locked_attachments
 from ingest.sources import RawMail
-from parsers.archives import locked_members
 from parsers.authresults import trusted_results
 from parsers.mime import MessageRecord, parse_message
 from parsers.password import find_password
@@ -32,6 +32,7 @@ from parsers.subject import SubjectInfo, parse_subject
 from replies.address import choose_recipient
 from replies.bounces import bounced_reply
 from replies.compose import compose, reply_message_id
+from replies.connection import ServerConfig
 from replies.outbox import QueuedReply, queue, record_bounce, reply_kind, write_eml, write_files
 from replies.render import Renderer, TemplateProblem
 from rules.calendar import JST
@@ -89,15 +90,25 @@ class Pipeline:
         seen first."""
         self.report.read += 1
         recorded = recorded or self.ledger.record_mail(mail.raw, mail.arrival)
-        if recorded.new and mail.quarantine:
+        quarantine = mail.quarantine or self._over_size(mail.raw)
+        if recorded.new and quarantine:
             self.report.new += 1
             self.report.quarantined += 1
-            self.ledger.set_message_state(recorded.message, "quarantined", problem=mail.quarantine)
+            self.ledger.set_message_state(recorded.message, "quarantined", problem=quarantine)
         elif recorded.new:
             self.report.new += 1
             self.process_message(recorded.message)
         else:
             self.report.known += 1
+
+    def _over_size(self, raw: bytes) -> str | None:
+        """A mail larger than IMAP would fetch (a file in a replayed folder) is kept, not parsed:
+        reading it could cost more memory than the limits allow."""
+        limit = (self.settings.imap or ServerConfig).max_message_bytes
+        if len(raw) <= limit:
+            return None
+        return (f"サイズ上限超過: {len(raw) / 1e6:.1f} MB(上限 {limit / 1e6:.1f} MB)。"
+                "記録のみで、解析していません")
 
     def advance(self, now: datetime | None = None) -> None:
         """Finish every stage left open, by this pass or by an earlier one that stopped."""
@@ -140,10 +151,11 @@ class Pipeline:
         try:
             # Everything that only reads the mail: a failure here is this mail's, and must not
             # stop the run (nor the next ones, which would find it 'received' again).
-            record = parse_message(raw)
+            record = parse_message(raw, max_parts=self.settings.limits.max_parts)
             kind = self.classify(record)
             ours = bounced_reply(raw) if kind.role == "automatic" else None
-            facts = _facts(record, kind)
+            facts = _facts(record, kind,
+                           locked_attachments(record.attachments, self.settings.limits))
             forged = sender_auth_failure(
                 trusted_results(record.headers, self.settings.authserv_id), record.from_addr)
             if forged:  # judged with the rest, but no reply leaves before staff look at it
@@ -426,7 +438,7 @@ def _notes(record: MessageRecord, row: dict[str, Any], facts: dict[str, Any]) ->
     return notes
 
 
-def _facts(record: MessageRecord, kind: Classified) -> dict[str, Any]:
+def _facts(record: MessageRecord, kind: Classified, locked: list[str]) -> dict[str, Any]:
     sender = kind.sender
     return {
         "role": kind.role,
@@ -441,5 +453,5 @@ def _facts(record: MessageRecord, kind: Classified) -> dict[str, Any]:
         "sender": asdict(sender),
         "attachments": [a.name for a in record.attachments],
         # Encrypted archives, found now so that a later password mail can find its submission.
-        "locked": [a.name for a in record.attachments if locked_members(a.name, a.data)],
+        "locked": locked,
     }

@@ -62,9 +62,15 @@ _SUPPORTED_METHODS = {pzf.ZIP_STORED, pzf.ZIP_DEFLATED, pzf.ZIP_BZIP2, pzf.ZIP_L
 
 @dataclass(frozen=True)
 class Limits:
-    """Safety limits for one `unpack` call (all levels of nesting together)."""
+    """Safety limits for reading one mail's attachments (all levels of nesting together).
 
-    max_total_bytes: int = 200 * 1024 * 1024  # everything extracted, all archives together
+    `unpack` enforces the archive limits for one call; the caller passes what is left of the
+    mail's budget. The last fields are enforced around the parsers: the workbook bounds by
+    `parsers.workbooks` before a reader loads a workbook, the MIME parts by `parsers.mime`, the
+    time and memory by the child process the application reads attachments in.
+    """
+
+    max_total_bytes: int = 100 * 1024 * 1024  # everything extracted, all attachments together
     max_member_bytes: int = 50 * 1024 * 1024  # one extracted file
     max_ratio: float = 200.0  # extracted / compressed size of one member
     max_members: int = 1000  # archive entries, all archives together
@@ -72,6 +78,12 @@ class Limits:
     # The ratio is judged only past this many extracted bytes: small, very regular files
     # (an empty sheet, a text of spaces) compress far better than 200:1 and are harmless.
     ratio_floor_bytes: int = 1024 * 1024
+    max_parts: int = 700  # MIME parts of one mail read (more: the rest is not read)
+    max_workbook_xml_bytes: int = 32 * 1024 * 1024  # a workbook's XML parts, inflated
+    max_workbook_cells: int = 200_000  # cells of all sheets (a real form has a few thousand)
+    max_workbook_strings: int = 200_000  # entries of the shared-string table
+    max_parse_seconds: float = 10.0  # CPU seconds for reading one mail's attachments
+    max_parse_memory: int = 256 * 1024 * 1024  # memory the reading may add to its process
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,8 @@ class Unpacked:
     files: list[ExtractedFile]
     problems: list[Problem]
     encrypted: list[EncryptedArchive]  # still awaiting a password
+    inflated: int = 0  # bytes extracted, counted against the mail's max_total_bytes
+    members: int = 0  # archive entries seen, counted against the mail's max_members
 
 
 def unpack(
@@ -123,10 +137,13 @@ def unpack(
     try:
         unpacker.dispatch(top, None, data, depth=0)
     except _TotalExceeded as exc:
+        # Past the mail's budget: what was extracted is incomplete, so none of it is judged.
+        unpacker.files.clear()
         unpacker.problem(UNREADABLE, exc.path, _limit_detail(exc.path, exc.reason))
     except Exception as exc:  # the last net: one hostile attachment must not stop the mail
         unpacker.problem(UNREADABLE, top, _broken_detail(top, exc))
-    return Unpacked(unpacker.files, unpacker.problems, unpacker.encrypted)
+    return Unpacked(unpacker.files, unpacker.problems, unpacker.encrypted,
+                    unpacker.total_bytes, unpacker.members)
 
 
 # --------------------------------------------------------------------------- internals
@@ -213,9 +230,14 @@ class _Unpacker:
                 self.encrypted.append(EncryptedArchive(path, names, data))
                 return
             wrong: list[str] = []
+            kept = len(self.files)
+            extracted = 0
             for member in members:
                 try:
                     content = self.read_member(zf, member, path, len(data))
+                    extracted += len(content)
+                    if self.whole_ratio_exceeded(extracted, len(data)):
+                        raise _LimitExceeded(path, _ratio_reason(self.limits))
                 except _WrongPassword:
                     wrong.append(member.rel)
                     continue
@@ -223,7 +245,9 @@ class _Unpacker:
                     raise
                 except _LimitExceeded as exc:
                     self.problem(UNREADABLE, exc.path, _limit_detail(exc.path, exc.reason))
-                    return  # a hostile archive gets no further attention
+                    # A hostile archive gets no further attention: none of its files are kept.
+                    del self.files[kept:]
+                    return
                 except Exception as exc:
                     full = f"{path}/{member.rel}"
                     self.problem(UNREADABLE, full, _member_broken_detail(full, exc))
@@ -231,6 +255,12 @@ class _Unpacker:
                 self.dispatch(f"{path}/{member.rel}", member.raw, content, depth + 1, member.renamed)
             if wrong:
                 self.problem(PASSWORD_WRONG, path, _wrong_password_detail(path, wrong))
+
+    def whole_ratio_exceeded(self, extracted: int, archive_size: int) -> bool:
+        """Many members each just under the ratio floor still make a bomb: the archive as a
+        whole is held to the same ratio."""
+        lim = self.limits
+        return extracted > lim.ratio_floor_bytes and extracted > lim.max_ratio * archive_size
 
     def zip_entries(self, path: str, data: bytes) -> tuple[_ZipFile, list[_Member]] | None:
         counts = zip_directory_counts(data)
@@ -285,9 +315,10 @@ class _Unpacker:
             except RuntimeError as exc:
                 if "password" not in str(exc).lower():
                     raise
-            except pzf.BadZipFile:
-                # The 1- or 2-byte password check passed but the data did not verify: either a
-                # wrong password that slipped through the short check, or damaged data.
+            except (pzf.BadZipFile, zlib.error, EOFError):
+                # The 1- or 2-byte password check passed but the data did not verify (or did
+                # not even inflate): either a wrong password that slipped through the short
+                # check (1 in 256 for ZipCrypto), or damaged data.
                 verifier_passed = True
         if verifier_passed:
             raise pzf.BadZipFile("data does not verify with any password")
@@ -312,7 +343,7 @@ class _Unpacker:
                 if self.total_bytes + len(buf) > lim.max_total_bytes:
                     raise _TotalExceeded(full, _total_reason(lim))
                 if len(buf) > lim.ratio_floor_bytes and len(buf) > lim.max_ratio * compressed:
-                    raise _LimitExceeded(full, f"圧縮率が異常に高くなっています（{lim.max_ratio:g}倍超）")
+                    raise _LimitExceeded(full, _ratio_reason(lim))
         self.total_bytes += len(buf)
         return bytes(buf)
 
@@ -731,6 +762,10 @@ def _member_size_reason(lim: Limits) -> str:
     return f"1ファイルの大きさが上限（{lim.max_member_bytes // (1024 * 1024)}MB）を超えています"
 
 
+def _ratio_reason(lim: Limits) -> str:
+    return f"圧縮率が異常に高くなっています（{lim.max_ratio:g}倍超）"
+
+
 def _total_reason(lim: Limits) -> str:
     return f"展開後の合計が上限（{lim.max_total_bytes // (1024 * 1024)}MB）を超えています"
 
@@ -784,6 +819,9 @@ def locked_members(name: str, data: bytes) -> tuple[str, ...]:
         return (name,)
     if kind != "zip":
         return ()
+    counts = zip_directory_counts(data)
+    if counts is not None and counts[0] > Limits().max_members:
+        return ()  # a directory built to exhaust memory: unpack reports it
     try:
         with _ZipFile(io.BytesIO(data)) as zf:
             return tuple(decode_member_name(_raw_name(i), i.flag_bits, i.extra)

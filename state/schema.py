@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -390,6 +392,58 @@ def m0007_submission_evaluate_after(db: Database) -> None:
     # An open submission that waits (for parts, a password, quiet) is evaluated again only when
     # its wait ends or a new mail joins it, not on every pass (IDLE latency under load).
     _run(db, "ALTER TABLE submissions ADD COLUMN evaluate_after TEXT")
+
+
+@migrations(name="0008_search_rebuilt_once_per_message")
+def m0008_search_rebuilt_once_per_message(db: Database) -> None:
+    # A message's search row holds the paths of all its files: rebuilding it on every file
+    # written made a mail of n attachments cost n rebuilds of n paths (10,000 parts: minutes).
+    # A writer of many files (`search_rebuilt_once`) now only marks the messages it touches,
+    # and each is rebuilt once at its end; a single write elsewhere (a hand repair) still
+    # rebuilds at once, without knowing of this.
+    deferred = "EXISTS (SELECT 1 FROM message_search_deferred)"
+
+    def rebuild(ids: str) -> str:
+        return (f"DELETE FROM message_search WHERE rowid IN ({ids}); "
+                "INSERT INTO message_search (rowid, subject, body, files, sender) "
+                f"SELECT * FROM message_search_source WHERE id IN ({ids});")
+
+    script = f"""
+        DROP TRIGGER message_search_file_insert;
+        DROP TRIGGER message_search_file_update;
+        DROP TRIGGER message_search_file_delete;
+        CREATE TABLE message_search_deferred (one INTEGER PRIMARY KEY CHECK (one = 1));
+        CREATE TABLE message_search_stale (message INTEGER PRIMARY KEY);
+        CREATE TRIGGER message_search_stale_flush AFTER DELETE ON message_search_stale BEGIN
+            {rebuild("OLD.message")}
+        END;
+    """
+    for name, event, ids in (("insert", "INSERT", ["NEW.message"]),
+                             ("update", "UPDATE OF path, name, message",
+                              ["OLD.message", "NEW.message"]),
+                             ("delete", "DELETE", ["OLD.message"])):
+        values = ", ".join(f"({i})" for i in ids)
+        script += f"""
+        CREATE TRIGGER message_search_file_{name} AFTER {event} ON attachments
+        WHEN NOT {deferred} BEGIN
+            {rebuild(", ".join(ids))}
+        END;
+        CREATE TRIGGER message_search_file_{name}_deferred AFTER {event} ON attachments
+        WHEN {deferred} BEGIN
+            INSERT OR IGNORE INTO message_search_stale (message) VALUES {values};
+        END;
+        """
+    _run(db, script)
+
+
+@contextmanager
+def search_rebuilt_once(db: Database) -> Iterator[None]:
+    """Inside a transaction: the files written in the block update the search index once per
+    message, at the end of the block, instead of once per file."""
+    db.execute("INSERT OR IGNORE INTO message_search_deferred (one) VALUES (1)")
+    yield
+    db.execute("DELETE FROM message_search_deferred")
+    db.execute("DELETE FROM message_search_stale")  # its trigger rebuilds each message once
 
 
 @migrations(name="0011_staff_accounts")

@@ -431,7 +431,7 @@ def test_ten_thousand_members_are_refused_fast() -> None:
 def test_total_bytes_limit_stops_everything() -> None:
     members = [Entry(f"f{i}.bin".encode(), bytes([i]) * 4000, deflate=False) for i in range(10)]
     result = unpack("t.zip", build_zip(members), limits=Limits(max_total_bytes=10_000))
-    assert len(result.files) == 2
+    assert result.files == []  # incomplete: nothing of it is judged
     [problem] = result.problems
     assert problem.code == UNREADABLE and "合計" in problem.detail
 

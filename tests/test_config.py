@@ -36,3 +36,13 @@ def test_a_wrong_key_or_value_is_named(tmp_path: Path, text: str, named: str):
     with pytest.raises(ConfigError) as error:
         load_settings(path)
     assert named in str(error.value)
+
+
+def test_parse_limits_are_read_and_must_be_positive(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("[limits]\nmax_parse_seconds = 4\nmax_parse_memory = 134217728\n")
+    limits = load_settings(path).limits
+    assert (limits.max_parse_seconds, limits.max_parse_memory) == (4, 128 * 1024 * 1024)
+    path.write_text("[limits]\nmax_parse_seconds = 0\n")
+    with pytest.raises(ConfigError, match="max_parse_seconds"):
+        load_settings(path)

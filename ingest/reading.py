@@ -1,0 +1,119 @@
+"""Read the attachments of one mail in the sandbox, within the mail's budget.
+
+Each attachment is one task in the worker process: unpack it, store every file it holds in the
+blob store, recognise each and read its form. The parent gets back facts only (paths, sha256,
+recognition, form fields, problems), never the contents. One mail shares one budget: the bytes
+extracted from all its archives, their entries, the CPU seconds and the wall time; an attachment
+that breaches a limit, or comes after the budget is spent, becomes ATTACHMENT_UNREADABLE and the
+rest of the mail is still read. The outcome under the limits is the same on every evaluation, so
+nothing is retried in a loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ingest import sandbox
+from ingest.check_cmd import FileFacts, FileInput, read_file
+from parsers.archives import UNREADABLE, Limits, Problem, locked_members, unpack
+from parsers.forms import FormMap
+from parsers.mime import Attachment
+from state.blobs import BlobStore
+
+
+@dataclass(frozen=True)
+class ReadFile:
+    path: str
+    name: str
+    kind: str
+    size: int
+    sha256: str | None  # None when no blob store was given
+    facts: FileFacts
+
+
+@dataclass(frozen=True)
+class LockedFile:
+    path: str
+    member_names: tuple[str, ...]
+    size: int
+    sha256: str | None
+
+
+@dataclass
+class AttachmentRead:
+    files: list[ReadFile] = field(default_factory=list)
+    locked: list[LockedFile] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    inflated: int = 0
+    members: int = 0
+
+
+def read_attachment(name: str, data: bytes, limits: Limits, passwords: Sequence[str],
+                    form_map: FormMap, blobs: Path | None) -> AttachmentRead:
+    """One attachment, in the worker: unpacked, stored, recognised, forms read."""
+    unpacked = unpack(name, data, limits=limits, passwords=passwords)
+    store = BlobStore(blobs) if blobs is not None else None
+    out = AttachmentRead(problems=list(unpacked.problems), inflated=unpacked.inflated,
+                         members=unpacked.members)
+    for file in unpacked.files:
+        facts = read_file(FileInput(file.path, file.name, file.kind, file.data), form_map, limits)
+        sha = store.put(file.data) if store else None
+        out.files.append(ReadFile(file.path, file.name, file.kind, len(file.data), sha, facts))
+    for locked in unpacked.encrypted:
+        sha = store.put(locked.data) if store else None
+        out.locked.append(LockedFile(locked.path, locked.member_names, len(locked.data), sha))
+    return out
+
+
+def read_mail(attachments: Sequence[tuple[str, bytes]], *, limits: Limits,
+              passwords: Sequence[str], form_map: FormMap,
+              blobs: Path | None) -> list[AttachmentRead]:
+    """Every attachment of one mail, in order, each in the sandbox under the mail's budget."""
+    box = sandbox.shared(limits.max_parse_memory)
+    left = replace(limits)
+    cpu_left = limits.max_parse_seconds
+    deadline = time.monotonic() + sandbox.wall_seconds(limits.max_parse_seconds)
+    results: list[AttachmentRead] = []
+    for name, data in attachments:
+        wall = deadline - time.monotonic()
+        if cpu_left <= 0 or wall <= 0:
+            results.append(_breached(name, sandbox.TIME, limits, spent=True))
+            continue
+        outcome = box.run(read_attachment, name, data, left, passwords, form_map, blobs,
+                          cpu_seconds=cpu_left, wall_seconds=wall)
+        cpu_left -= outcome.cpu_seconds
+        if not outcome.ok:
+            results.append(_breached(name, outcome.breach or sandbox.CRASH, limits))
+            continue
+        read: AttachmentRead = outcome.value
+        left = replace(left, max_total_bytes=max(0, left.max_total_bytes - read.inflated),
+                       max_members=max(0, left.max_members - read.members))
+        results.append(read)
+    return results
+
+
+def locked_attachments(attachments: Sequence[Attachment], limits: Limits) -> list[str]:
+    """The names of the encrypted archives and Office files among a mail's attachments, found
+    when the mail arrives so that a later password mail can find its submission. Read in the
+    sandbox like everything else; one that cannot be read there counts as not locked (its
+    evaluation reports it)."""
+    if not attachments:
+        return []
+    outcome = sandbox.shared(limits.max_parse_memory).run(
+        _locked_names, [(a.name, a.data) for a in attachments],
+        cpu_seconds=limits.max_parse_seconds,
+        wall_seconds=sandbox.wall_seconds(limits.max_parse_seconds))
+    return outcome.value if outcome.ok else []
+
+
+def _locked_names(attachments: list[tuple[str, bytes]]) -> list[str]:
+    return [name for name, data in attachments if locked_members(name, data)]
+
+
+def _breached(name: str, breach: str, limits: Limits, *, spent: bool = False) -> AttachmentRead:
+    detail = sandbox.breach_detail(name, "spent" if spent else breach,
+                                   limits.max_parse_seconds, limits.max_parse_memory)
+    return AttachmentRead(problems=[Problem(UNREADABLE, name, detail)])
