@@ -58,12 +58,14 @@ def read_attachment(name: str, data: bytes, limits: Limits, passwords: Sequence[
     store = BlobStore(blobs) if blobs is not None else None
     out = AttachmentRead(problems=list(unpacked.problems), inflated=unpacked.inflated,
                          members=unpacked.members)
-    for file in unpacked.files:
+    # Written, not yet durable: read_mail syncs the whole mail's files at once, in the parent.
+    shas: list[str | None] = (store.put_all([f.data for f in unpacked.files]
+                                            + [f.data for f in unpacked.encrypted], durable=False)
+                              if store else [None] * (len(unpacked.files) + len(unpacked.encrypted)))
+    for file, sha in zip(unpacked.files, shas, strict=False):
         facts = read_file(FileInput(file.path, file.name, file.kind, file.data), form_map, limits)
-        sha = store.put(file.data) if store else None
         out.files.append(ReadFile(file.path, file.name, file.kind, len(file.data), sha, facts))
-    for locked in unpacked.encrypted:
-        sha = store.put(locked.data) if store else None
+    for locked, sha in zip(unpacked.encrypted, shas[len(unpacked.files):], strict=True):
         out.locked.append(LockedFile(locked.path, locked.member_names, len(locked.data), sha))
     return out
 
@@ -71,7 +73,8 @@ def read_attachment(name: str, data: bytes, limits: Limits, passwords: Sequence[
 def read_mail(attachments: Sequence[tuple[str, bytes]], *, limits: Limits,
               passwords: Sequence[str], form_map: FormMap,
               blobs: Path | None) -> list[AttachmentRead]:
-    """Every attachment of one mail, in order, each in the sandbox under the mail's budget."""
+    """Every attachment of one mail, in order, each in the sandbox under the mail's budget;
+    with `blobs`, their files are durable in the store when this returns."""
     box = sandbox.shared(limits.max_parse_memory)
     left = replace(limits)
     cpu_left = limits.max_parse_seconds
@@ -92,6 +95,9 @@ def read_mail(attachments: Sequence[tuple[str, bytes]], *, limits: Limits,
         left = replace(left, max_total_bytes=max(0, left.max_total_bytes - read.inflated),
                        max_members=max(0, left.max_members - read.members))
         results.append(read)
+    if blobs is not None:  # durable before the caller's rows point at them
+        BlobStore(blobs).sync(f.sha256 for read in results for f in (*read.files, *read.locked)
+                              if f.sha256)
     return results
 
 

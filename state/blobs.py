@@ -6,7 +6,7 @@ import errno
 import hashlib
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -42,7 +42,7 @@ class BlobStore:
         """Write `data` durably (fsync + atomic rename + directory fsync) and return its sha256."""
         return self.put_all([data])[0]
 
-    def put_all(self, items: Sequence[bytes]) -> list[str]:
+    def put_all(self, items: Sequence[bytes], *, durable: bool = True) -> list[str]:
         """Write every item durably and return their sha256s, in order.
 
         Each new file is written to a temporary name and fsynced, then renamed into place;
@@ -51,6 +51,11 @@ class BlobStore:
         makes them durable in a few journal commits instead of one per file. Nothing points at
         a blob before this returns; a crash midway leaves only files without rows (and
         temporary files), and the next write of the same bytes finds them by name.
+
+        `durable=False` only writes and renames: the caller makes the blobs durable with
+        `sync` before any row points at them (the sandbox writes a mail's files, its parent
+        syncs them all at once). A name whose bytes a crash cut short before that is no
+        harm: the next write of the same bytes checks them and replaces them.
         """
         digests = [hashlib.sha256(data).hexdigest() for data in items]
         written: list[tuple[str, Path]] = []  # (temporary file, final name)
@@ -73,7 +78,8 @@ class BlobStore:
                     with memoryview(data) as view:
                         while view:
                             view = view[os.write(fd, view):]
-                _fsync_all(files)
+                if durable:
+                    _fsync_all(files)
             finally:
                 for fd in files:
                     os.close(fd)
@@ -81,12 +87,8 @@ class BlobStore:
                 os.replace(tmp, target)
                 changed.add(target.parent)
             written = []
-            directories = [os.open(d, os.O_RDONLY) for d in changed]
-            try:
-                _fsync_all(directories)
-            finally:
-                for fd in directories:
-                    os.close(fd)
+            if durable:
+                _sync_paths(changed)
         except OSError as exc:
             why = "空き容量がありません" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
             raise BlobStoreError(
@@ -97,6 +99,20 @@ class BlobStore:
             for tmp, _ in written:  # not renamed: an error (or an interrupt) cut the batch short
                 Path(tmp).unlink(missing_ok=True)
         return digests
+
+    def sync(self, digests: Iterable[str]) -> None:
+        """Make blobs written with `put_all(durable=False)` durable: every file, then every
+        directory that holds one (and the root, which holds the directories)."""
+        paths = {self.path(digest) for digest in digests}
+        if not paths:
+            return
+        try:
+            _sync_paths(paths)
+            _sync_paths({path.parent for path in paths} | {self.root})
+        except OSError as exc:
+            raise BlobStoreError(
+                f"保存領域 {self.root} に書き込めません: {exc.strerror or exc}。空きを作るか権限を"
+                "確かめてから再実行してください") from exc
 
     def get(self, sha256: str) -> bytes:
         """The blob's bytes, verified against its name on every read."""
@@ -125,6 +141,17 @@ def _digest_of(path: Path) -> str | None:
     except OSError:
         return None
     return digest.hexdigest()
+
+
+def _sync_paths(paths: Iterable[Path]) -> None:
+    fds = []
+    try:
+        for path in paths:
+            fds.append(os.open(path, os.O_RDONLY))
+        _fsync_all(fds)
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def _fsync_all(fds: list[int]) -> None:
