@@ -154,15 +154,28 @@ def _sync_paths(paths: Iterable[Path]) -> None:
             os.close(fd)
 
 
+_pool: ThreadPoolExecutor | None = None
+
+
+def _forget_pool() -> None:
+    global _pool
+    _pool = None  # a forked child has none of the parent's threads: it makes its own
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
 def _fsync_all(fds: list[int]) -> None:
     """fsync every descriptor; several at once, so that concurrent fsyncs share the
     filesystem's journal commits (one flush for many files instead of one each)."""
+    global _pool
     if len(fds) <= 1:
         for fd in fds:
             os.fsync(fd)
         return
-    with ThreadPoolExecutor(max_workers=min(16, len(fds))) as pool:
-        list(pool.map(os.fsync, fds))  # re-raises the first error
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="fsync")
+    list(_pool.map(os.fsync, fds))  # re-raises the first error
 
 
 def fsync_dir(directory: Path) -> None:
