@@ -59,12 +59,12 @@ def exclusive(ledger_path: Path) -> Iterator[None]:
 
 
 def replay(pipeline: Pipeline, source: MailSource) -> PassReport:
-    progress = Progress(source.count(), "通")
+    progress = Progress(source.count(), "通", "記録済み")
     for mail in source.mails():
         pipeline.take(mail)
         progress.step()
     progress.close()
-    pipeline.advance()  # evaluate and answer, including what an interrupted run left
+    pipeline.advance(progress=True)  # file, evaluate and answer, with what a stopped run left
     return pipeline.report
 
 
@@ -84,7 +84,7 @@ def fetch_pass(pipeline: Pipeline, server: ServerConfig,
     `stop` is asked between mails, so a shutdown never waits for a whole backlog."""
     client = connect(server)
     try:
-        progress = Progress(None, "通")
+        progress = Progress(None, "通", "記録済み")
         for mail in new_mails(client, server, pipeline.ledger, progress.update):
             pipeline.take(mail)
             if stop and stop():
@@ -95,7 +95,7 @@ def fetch_pass(pipeline: Pipeline, server: ServerConfig,
             client.logout()
         except Exception:  # the connection may already be gone; nothing to keep
             log.debug("IMAP logout failed", exc_info=True)
-    pipeline.advance()
+    pipeline.advance(progress=True)
     return pipeline.report
 
 

@@ -129,6 +129,8 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
         what = f"IMAP {args.source}" if imap else source.description
         print(f"{what} を {settings.ledger_path} に取り込みます(送信はしません)", file=sys.stderr)
         report = app.fetch_pass(pipeline, server) if server else app.replay(pipeline, source)
+    for ref, reason in report.skipped_files:
+        print(f"取り込まなかったファイル: {ref}({reason})", file=sys.stderr)
     print(f"replay: {report.summary()}")
     if report.files:
         where = settings.outbox_dir / "dry-run" if args.dry_run else settings.outbox_dir
