@@ -5,10 +5,14 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
+from ingest import health
 from ingest.config import Settings
 from ingest.health import poll_beat
 from ingest.imap_source import MailboxError, connect, new_mails
@@ -28,6 +32,34 @@ class BusyError(Exception):
     """Another renkei-intake process is working on the same ledger."""
 
 
+class Stopped(BaseException):  # noqa: N818 - like KeyboardInterrupt, not an error
+    """SIGTERM asked a one-off run (replay, poll, reprocess) to stop. A BaseException, so the
+    per-mail and per-submission `except Exception` guards let it through; open transactions
+    roll back, and the next run finishes what this one left."""
+
+
+# Exit status of a one-off run stopped by SIGTERM (143 would mean killed without a word).
+STOPPED_EXIT = 3
+
+
+@contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """While a one-off verb runs, SIGTERM raises `Stopped` at the point it arrives."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one stop is enough while cleaning up
+        raise Stopped
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def open_ledger(settings: Settings) -> Ledger:
     return Ledger(settings.ledger_path, BlobStore(settings.blobs_dir))
 
@@ -41,7 +73,7 @@ def make_pipeline(settings: Settings, ledger: Ledger, *, dry_run: bool = False) 
 @contextmanager
 def exclusive(ledger_path: Path) -> Iterator[None]:
     """One process at a time per ledger: two pollers must never process the same mailbox."""
-    lock_path = ledger_path.with_name(ledger_path.name + ".lock")
+    lock_path = health.lock_path(ledger_path)
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a+") as handle:
         try:

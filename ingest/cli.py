@@ -40,7 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         settings = load_settings(args.config)
-        return args.handler(args, settings)
+        if args.handler is cmd_run:  # the daemon stops between mails on SIGTERM by itself
+            return args.handler(args, settings)
+        with app.stop_on_sigterm():
+            return args.handler(args, settings)
     except OPERATOR_ERRORS as exc:
         print(f"renkei-intake: {exc}", file=sys.stderr)
         return 2
@@ -56,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         # The reader (head, less) went away; that is not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except app.Stopped:
+        print("renkei-intake: 停止の指示(SIGTERM)を受けて途中で終了しました(記録・判定を終えた分は台帳にあり、"
+              "残りは次回の実行で続きから処理します)", file=sys.stderr)
+        return app.STOPPED_EXIT
     except KeyboardInterrupt:
         print("renkei-intake: 中断しました(処理済みのメールは台帳に記録済みです)", file=sys.stderr)
         return 130
@@ -153,6 +160,8 @@ def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.daemon import run_daemon
 
+    if settings.imap is None:  # as poll --once: a daemon with no mailbox would only idle
+        raise MailboxError("[imap] が設定されていないため常駐できません(config.example.toml を参照)")
     return run_daemon(settings)
 
 
