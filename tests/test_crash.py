@@ -43,6 +43,7 @@ from tests.faultproxy import Fault, FaultProxy
 from tests.mails import CORE, mail
 
 SEED = 20220803
+SLOW = 600  # s: only a hung program takes this long, however busy the machine
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,7 @@ def unfinished(ledger: Path) -> dict[str, int]:
 def settle(config: Path, ledger: Path, runs: int = 4) -> None:
     """Run `poll --once` without interference until nothing is left to do."""
     for _ in range(runs):
-        done = run_cli(config, "poll", "--once")
+        done = run_cli(config, "poll", "--once", timeout=SLOW)
         assert done.code == 0, done.stderr
         if not unfinished(ledger):
             return
@@ -181,7 +182,7 @@ def test_poll_and_daemon_killed_at_random_and_aimed_moments(dovecot, smtp, tmp_p
         # 1. During the fetch: Dovecot slowed to a trickle, killed inside the FETCH answers.
         proxy.plan(Fault(delay=0.002, chunk=2048))
         start = proxy.bytes["down"]
-        kill_when(config, poll, lambda: proxy.bytes["down"] - start > 150_000)
+        kill_when(config, poll, lambda: proxy.bytes["down"] - start > 150_000, timeout=SLOW)
         kills["fetch"] += 1
         assert 0 <= message_count(ledger) < 50
 
@@ -190,7 +191,7 @@ def test_poll_and_daemon_killed_at_random_and_aimed_moments(dovecot, smtp, tmp_p
         before = blob_files(blobs)
         with _held_lock(ledger):
             counted = message_count(ledger)
-            kill_when(config, poll, lambda: len(blob_files(blobs) - before) > 0)
+            kill_when(config, poll, lambda: len(blob_files(blobs) - before) > 0, timeout=SLOW)
         kills["blob-before-row"] += 1
         assert message_count(ledger) == counted
         assert blob_files(blobs) - before - _row_blobs(ledger)  # an orphan blob, no row
@@ -207,7 +208,7 @@ def test_poll_and_daemon_killed_at_random_and_aimed_moments(dovecot, smtp, tmp_p
                 # answer; the program dies waiting for it.
                 smtp.hold()
                 proc = start_cli(config, *poll)
-                entered = _wait(smtp.entered, proc, 90)
+                entered = _wait(smtp.entered, proc, SLOW)
                 killed = finish(proc, kill=True).code is None
                 smtp.release()
                 kills["smtp-data"] += entered and killed
@@ -216,7 +217,7 @@ def test_poll_and_daemon_killed_at_random_and_aimed_moments(dovecot, smtp, tmp_p
                 # is locked before the 250 leaves, so the program dies with the row `sending`.
                 filing.lock_next.set()
                 proc = start_cli(config, *poll)
-                locked = _wait(filing.locked, proc, 90)
+                locked = _wait(filing.locked, proc, SLOW)
                 time.sleep(0.3)
                 killed = finish(proc, kill=True).code is None
                 filing.unlock()
@@ -277,7 +278,7 @@ def test_smtp_kills_without_a_sent_folder_leave_replies_for_staff(dovecot, smtp,
     config = write_crash_config(tmp_path, imap=dovecot, smtp=smtp)
     smtp.hold()
     proc = start_cli(config, "poll", "--once")
-    assert _wait(smtp.entered, proc, 60)
+    assert _wait(smtp.entered, proc, SLOW)
     finish(proc, kill=True)
     smtp.release()
     assert len(smtp.messages) == 1  # the server kept the mail; the client never heard so
@@ -288,7 +289,7 @@ def test_smtp_kills_without_a_sent_folder_leave_replies_for_staff(dovecot, smtp,
     smtp.on_accept = filing.lock_only
     filing.lock_next.set()
     proc = start_cli(config, "poll", "--once")
-    assert _wait(filing.locked, proc, 60)
+    assert _wait(filing.locked, proc, SLOW)
     time.sleep(0.3)
     finish(proc, kill=True)
     filing.unlock()
@@ -300,7 +301,7 @@ def test_smtp_kills_without_a_sent_folder_leave_replies_for_staff(dovecot, smtp,
     assert statuses == Counter({"unknown": 2, "sent": 2}), statuses
     counts = smtp_counts(smtp)
     assert len(counts) == 4 and set(counts.values()) == {1}  # each reply reached it once
-    assert run_cli(config, "poll", "--once").code == 0
+    assert run_cli(config, "poll", "--once", timeout=SLOW).code == 0
     assert smtp_counts(smtp) == counts  # and an `unknown` row is never sent by itself
 
 
@@ -331,7 +332,6 @@ FILED = "SELECT count(*) FROM messages WHERE state != 'received'"
 EVALUATED = "SELECT count(*) FROM events WHERE entity = 'submission' AND event = 'evaluated'"
 REPLIES = "SELECT count(*) FROM replies"
 OUT_OF_PERIOD = "SELECT count(*) FROM replies WHERE kind = 'out_of_period'"
-SLOW = 600  # s: only a hung program takes this long, however busy the machine
 
 
 def _kill_at(config: Path, args: tuple[str, ...], ledger: Path, query: str, more: int) -> None:
@@ -352,8 +352,8 @@ def test_replay_and_reprocess_killed_at_random_moments(tmp_path):
     config = write_crash_config(tmp_path)
     rng = random.Random(SEED + 1)
     replay = ("replay", str(maildir))
-    kill_when(config, replay, lambda: message_count(ledger) >= rng.randint(20, 120),
-              timeout=SLOW)
+    recorded = rng.randint(20, 120)
+    kill_when(config, replay, lambda: message_count(ledger) >= recorded, timeout=SLOW)
     for query, most in ((FILED, 60), (EVALUATED, 40), (REPLIES, 40)):
         _kill_at(config, replay, ledger, query, rng.randint(5, most))
     done = run_cli(config, *replay, timeout=SLOW)
