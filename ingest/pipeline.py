@@ -231,15 +231,16 @@ class Pipeline:
             kind = Classified("question", kind.subject, kind.sender,
                               "パスワードの記載がありますが、対応する暗号化ファイルがまだ届いていません"
                               "(後から届いた場合は自動で照合します)")
+        target = None
         if kind.role == "part":
             target = open_submission_for_part(
                 ledger, key=key, sender=sender, received_at=received_at,
                 window=settings.split_window)
             if target is not None:
                 self._reopen(target, "part_received")
-                return target
-        submission = self._new_submission(message, record, kind)
-        if kind.role == "part" and locked:
+        submission = target if target is not None else \
+            self._new_submission(message, record, kind)
+        if kind.role == "part" and locked:  # the archive may come in any part of a split
             for password_mail in claim_passwords(ledger, submission, sender=sender,
                                                  received_at=received_at,
                                                  window=settings.password_window):

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from ingest.cli import main
 from parsers.mime import envelope
+from tests.archive_factory import build_aes_zip
 from tests.conftest import REPO
 from tests.mails import BODY_OK, CORE, LEAD, documents, mail
 from tests.test_grouping_acceptance import bounce, cp932_aes_zip, ms_jis_mail, plain
@@ -45,6 +46,7 @@ def at(moment: datetime) -> str:
 def extra_mails() -> list[bytes]:
     split = list(documents("三分割コンソーシアム").items())
     pair = list(documents("同時刻分割コンソーシアム").items())
+    locked = list(documents("暗号分割コンソーシアム").items())
     resubmitted = documents("再提出コンソーシアム")
     day = datetime(2022, 8, 18, 9, 0, tzinfo=UTC)
     return [
@@ -73,6 +75,14 @@ def extra_mails() -> list[bytes]:
               sender=f"abe@{DOMAIN}", attachments=dict(pair[:6])),
         plain(f"<同時刻分割コンソーシアム>{CORE} その2", BODY_OK, "same-2", 50,
               sender=f"abe@{DOMAIN}", attachments=dict(pair[6:])),
+        # A split whose second part carries the AES zip, its password sent between the parts.
+        plain(f"<暗号分割コンソーシアム>{CORE}(1/2)", BODY_OK, "locked-1", 52,
+              sender=f"sasaki@{DOMAIN}", attachments=dict(locked[:6])),
+        plain("2通目の添付ファイルのパスワード", "パスワード：Split#Zip2\n", "locked-pw", 54,
+              sender=f"sasaki@{DOMAIN}"),
+        plain(f"<暗号分割コンソーシアム>{CORE}(2/2)", BODY_OK, "locked-2", 56,
+              sender=f"sasaki@{DOMAIN}", attachments={"書類2.zip": build_aes_zip(
+                  [(f"申請書類/{n}".encode("cp932"), d) for n, d in locked[6:]], b"Split#Zip2")}),
         # One consortium, two complete versions days apart: the later one wins.
         mail(f"<再提出コンソーシアム>{CORE}", BODY_OK, f"ueda@{DOMAIN}", f"<resub-1@{DOMAIN}>",
              attachments=resubmitted, received=at(day)),
@@ -156,14 +166,16 @@ def in_arrival_order(mails, tmp_path_factory) -> list[tuple]:
     result = projection(replay(tmp, write_mbox(tmp / "sorted.mbox", ordered)))
     # What the grouping must be: the split, password and version mails joined as they should.
     submissions = [r for r in result if r[0] != "mail"]
-    # 28 mails: 2 sample mails, 3 further parts and 3 password mails join other submissions.
-    assert len(submissions) == len(mails) - 2 - 3 - 3
+    # 31 mails: 2 sample mails, 4 further parts and 4 password mails join other submissions.
+    assert len(submissions) == len(mails) - 2 - 4 - 4
     by_name = {r[2]: r for r in submissions if r[1] == "submission"}
     assert len(by_name["三分割コンソーシアム"][0]) == 3
     assert len(by_name["同時刻分割コンソーシアム"][0]) == 2
     assert by_name["先行パスワードコンソーシアム"][6:8] == ((), ("receipt",))
     assert len(by_name["先行パスワードコンソーシアム"][0]) == 2
     assert by_name["暗号化コンソーシアム"][6:8] == ((), ("receipt",))
+    assert by_name["暗号分割コンソーシアム"][6:8] == ((), ("receipt",))
+    assert len(by_name["暗号分割コンソーシアム"][0]) == 3
     versions = sorted(r[3:9] for r in submissions if r[2] == "再提出コンソーシアム")
     assert [(v[0], v[2], v[4]) for v in versions] == [(1, "complete", ("receipt",)),
                                                       (2, "complete", ("receipt",))]
