@@ -13,6 +13,7 @@ a projection that leaves out ids (which do follow processing order).
 from __future__ import annotations
 
 import mailbox
+import os
 import random
 import re
 import sqlite3
@@ -218,7 +219,6 @@ def test_imap_uid_order_is_not_arrival_order(in_arrival_order, mails, dovecot, t
     config = write_config(tmp_path, "\n".join([
         "[imap]", f'host = "{dovecot.host}"', f"port = {dovecot.port}", 'tls = "none"',
         f'user = "{dovecot.user}"', 'password_env = "ORDER_IMAP_PASSWORD"', ""]))
-    import os
     os.environ["ORDER_IMAP_PASSWORD"] = dovecot.password
     assert main(["--config", str(config), "poll", "--once"]) == 0
     assert projection(tmp_path / "ledger.db") == in_arrival_order
