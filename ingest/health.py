@@ -59,7 +59,7 @@ def _someone_working(ledger_path: Path) -> bool:
     path = lock_path(ledger_path)
     if not path.exists():
         return False
-    with open(path, "a+") as handle:
+    with open(path, "rb") as handle:  # read-only is enough for flock, and never denied
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
