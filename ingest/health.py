@@ -56,15 +56,15 @@ def lock_path(ledger_path: Path) -> Path:
 
 
 def _someone_working(ledger_path: Path) -> bool:
-    path = lock_path(ledger_path)
-    if not path.exists():
-        return False
-    with open(path, "rb") as handle:  # read-only is enough for flock, and never denied
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
+    try:
+        with open(lock_path(ledger_path), "rb") as handle:  # read access is enough for flock
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    except OSError:
+        pass  # no lock file (no run yet), or not ours to read: no run we can see
     return False
 
 
