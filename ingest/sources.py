@@ -58,10 +58,13 @@ def _one_mail_file(path: Path) -> bool:
 
 
 _MAILDIR_NAME = re.compile(r"\d{9,11}\.[^/]*\.[^/]+(:2,[A-Za-z]*)?$")
-_HEADER_LINE = re.compile(rb"[!-9;-~]+[ \t]*:")
-# Fields some hop of every delivered mail adds: a file with none of them is not a mail.
-_MAIL_FIELDS = frozenset({b"from", b"received", b"message-id", b"date", b"return-path",
-                          b"delivered-to", b"sender"})
+# Fields of a mail's (or a bare MIME entity's) header. A file none of whose first lines starts
+# with one of them is not a mail; leading junk (blank lines, a BOM, an mbox "From " line, an
+# SMTP transcript's commands) is allowed before them.
+_MAIL_FIELD = re.compile(
+    rb"^(?:from|received|message-id|date|return-path|delivered-to|sender|to|cc|subject|"
+    rb"reply-to|mime-version|content-type|content-transfer-encoding|content-disposition)"
+    rb"[ \t]*:", re.IGNORECASE | re.MULTILINE)
 _MAGIC = ((b"PK\x03\x04", "zip・Office 文書"), (b"%PDF", "PDF"),
           (b"\xd0\xcf\x11\xe0", "Office 文書"), (b"\x1f\x8b", "gzip"), (b"\x89PNG", "画像"),
           (b"\xff\xd8\xff", "画像"), (b"Rar!", "rar"), (b"7z\xbc\xaf", "7z"))
@@ -69,27 +72,18 @@ _MAGIC = ((b"PK\x03\x04", "zip・Office 文書"), (b"%PDF", "PDF"),
 
 def not_mail_reason(raw: bytes) -> str | None:
     """Why these bytes are not a mail (a README, a workbook, random bytes left in a replayed
-    folder), or None when they start with a mail's header block."""
+    folder), or None when one of their first lines is a mail header field. Lenient on purpose:
+    a broken mail is still a mail (the parser records its problems); only what is no mail at
+    all is left out."""
     if not raw.strip():
         return "空のファイル"
     for magic, kind in _MAGIC:
         if raw.startswith(magic):
             return f"{kind}のファイル"
-    text = raw[raw.index(b"\n") + 1:] if raw.startswith(b"From ") and b"\n" in raw else raw
-    head = re.split(rb"\r?\n\r?\n", text[:256 * 1024], maxsplit=1)[0]
-    if b"\x00" in head:
-        return "バイナリデータ"
-    names = set()
-    for line in re.split(rb"\r?\n", head):
-        if line[:1] in (b" ", b"\t"):
-            continue  # a folded continuation of the field before
-        match = _HEADER_LINE.match(line)
-        if not match:
-            return "メールのヘッダーがありません"
-        names.add(line.split(b":", 1)[0].strip().lower())
-    if not names & _MAIL_FIELDS:
-        return "メールのヘッダーがありません"
-    return None
+    first_lines = b"\n".join(raw[:64 * 1024].splitlines()[:50])
+    if _MAIL_FIELD.search(first_lines):
+        return None
+    return "バイナリデータ" if b"\x00" in first_lines else "メールのヘッダーがありません"
 
 
 def arrival_for_file(
