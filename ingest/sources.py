@@ -90,13 +90,17 @@ def arrival_for_file(
     raw: bytes, kind: str, ref: str, delivered: datetime | None = None,
     delivered_source: str = "maildir",
 ) -> Arrival:
-    """Receive time for a mail read from a file: Received:, else delivery time, else Date:."""
+    """Receive time for a mail read from a file: Received:, else delivery time, else Date:.
+    A file's mtime is only the time it was written (copied, unpacked), so it comes after
+    Date:: the same mails copied in another order must keep their receive times."""
     head = envelope(raw)
     moment, source = head.received, "received"
-    if moment is None and delivered is not None:
+    if moment is None and delivered is not None and delivered_source != "mtime":
         moment, source = delivered, delivered_source
     if moment is None:
         moment, source = head.date, "date"
+    if moment is None and delivered is not None:
+        moment, source = delivered, delivered_source
     if moment is None:
         moment, source = datetime.now(UTC), "fetch"
     return Arrival(kind, ref, moment, source, head.message_id, content_sha256=head.content_key)

@@ -72,3 +72,17 @@ def test_an_mbox_is_still_split_into_its_mails(tmp_path, capsys):
     assert main(["--config", str(config), "replay", str(box)]) == 0
     assert stored(tmp_path) == ["<m0@x.example.jp>", "<m1@x.example.jp>"]
     capsys.readouterr()
+
+
+def test_a_maildir_file_without_a_delivery_time_is_dated_by_its_date_header(tmp_path, capsys):
+    """A file's mtime is when it was copied, not when the mail came: Date: goes first."""
+    folder = tmp_path / "maildir"
+    for sub in ("cur", "new", "tmp"):
+        (folder / sub).mkdir(parents=True)
+    (folder / "cur" / "copied-by-hand.eml").write_bytes(complete_mail("<dated@x.example.jp>"))
+    config = write_config(tmp_path)
+    assert main(["--config", str(config), "replay", str(folder)]) == 0
+    capsys.readouterr()
+    with sqlite3.connect(tmp_path / "ledger.db") as db:
+        row = db.execute("SELECT received_at, received_at_source FROM messages").fetchone()
+    assert row == ("2022-08-10T01:00:00+00:00", "date")
