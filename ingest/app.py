@@ -5,10 +5,14 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
+from ingest import health
 from ingest.config import Settings
 from ingest.health import poll_beat
 from ingest.imap_source import MailboxError, connect, new_batches
@@ -28,6 +32,34 @@ log = logging.getLogger("renkei_intake")
 
 class BusyError(Exception):
     """Another renkei-intake process is working on the same ledger."""
+
+
+class Stopped(BaseException):  # noqa: N818 - like KeyboardInterrupt, not an error
+    """SIGTERM asked a one-off run (replay, poll, reprocess) to stop. A BaseException, so the
+    per-mail and per-submission `except Exception` guards let it through; open transactions
+    roll back, and the next run finishes what this one left."""
+
+
+# Exit status of a one-off run stopped by SIGTERM (143 would mean killed without a word).
+STOPPED_EXIT = 3
+
+
+@contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """While a one-off verb runs, SIGTERM raises `Stopped` at the point it arrives."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one stop is enough while cleaning up
+        raise Stopped
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def open_ledger(settings: Settings) -> Ledger:
@@ -93,7 +125,7 @@ def make_pipeline(settings: Settings, ledger: Ledger, *, dry_run: bool = False) 
 @contextmanager
 def exclusive(ledger_path: Path) -> Iterator[None]:
     """One process at a time per ledger: two pollers must never process the same mailbox."""
-    lock_path = ledger_path.with_name(ledger_path.name + ".lock")
+    lock_path = health.lock_path(ledger_path)
     try:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(lock_path, "a+")  # noqa: SIM115  (closed by the with below)
@@ -116,12 +148,12 @@ def exclusive(ledger_path: Path) -> Iterator[None]:
 
 
 def replay(pipeline: Pipeline, source: MailSource) -> PassReport:
-    progress = Progress(source.count(), "通")
+    progress = Progress(source.count(), "通", "記録済み")
     for mail in source.mails():
         pipeline.take(mail)
         progress.step()
     progress.close()
-    pipeline.advance()  # evaluate and answer, including what an interrupted run left
+    pipeline.advance(progress=True)  # file, evaluate and answer, with what a stopped run left
     return pipeline.report
 
 
@@ -141,7 +173,7 @@ def fetch_pass(pipeline: Pipeline, server: ServerConfig,
     `stop` is asked between FETCH batches, so a shutdown never waits for a whole backlog."""
     client = connect(server)
     try:
-        progress = Progress(None, "通")
+        progress = Progress(None, "通", "記録済み")
         for batch in new_batches(client, server, pipeline.ledger, progress.update):
             pipeline.take_batch(batch)
             if stop and stop():
@@ -152,7 +184,7 @@ def fetch_pass(pipeline: Pipeline, server: ServerConfig,
             client.logout()
         except Exception:  # the connection may already be gone; nothing to keep
             log.debug("IMAP logout failed", exc_info=True)
-    pipeline.advance()
+    pipeline.advance(progress=True)
     return pipeline.report
 
 
@@ -165,13 +197,6 @@ def send_pass(settings: Settings, ledger: Ledger) -> SendReport | None:
         calendar=settings.calendar, business_hours_only=settings.send_in_business_hours_only,
         imap=settings.imap,
     )
-
-
-def pass_summary(report: PassReport) -> str:
-    """One line on what a replay or poll pass did, reply kinds in Japanese."""
-    kinds = "、".join(f"{label('reply_kind', k)} {n} 通" for k, n in sorted(report.replies.items()))
-    return (f"{report.read} 通を読み込み: 新規 {report.new}, 既知 {report.known}, "
-            f"隔離 {report.quarantined}; 申請 {report.submissions} 件; 返信 {kinds or 'なし'}")
 
 
 def waiting_for_staff(settings: Settings, ledger: Ledger) -> list[str]:

@@ -45,7 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         settings = load_settings(args.config)
-        return args.handler(args, settings)
+        if args.handler is cmd_run:  # the daemon stops between mails on SIGTERM by itself
+            return args.handler(args, settings)
+        with app.stop_on_sigterm():
+            return args.handler(args, settings)
     except OPERATOR_ERRORS as exc:
         print(f"renkei-intake: {exc}", file=sys.stderr)
         return 2
@@ -61,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         # The reader (head, less) went away; that is not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except app.Stopped:
+        print("renkei-intake: 停止の指示(SIGTERM)を受けて途中で終了しました(記録・判定を終えた分は台帳にあり、"
+              "残りは次回の実行で続きから処理します)", file=sys.stderr)
+        return app.STOPPED_EXIT
     except OSError as exc:
         # A path the operator gave (or configured) that cannot be used: a folder where a file
         # belongs, no permission, a full disk. The path and the reason, in one sentence.
@@ -159,7 +166,9 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{what} を {settings.ledger_path} に取り込みます(送信はしません)", file=sys.stderr)
         report = app.fetch_pass(pipeline, server) if server else app.replay(pipeline, source)
         waiting = app.waiting_for_staff(settings, ledger)
-    print(f"replay: {app.pass_summary(report)}")
+    for ref, reason in report.skipped_files:
+        print(f"取り込まなかったファイル: {ref}({reason})", file=sys.stderr)
+    print(f"replay: {report.summary()}")
     if report.files:
         where = settings.outbox_dir / "dry-run" if args.dry_run else settings.outbox_dir
         print(f"返信 {len(report.files)} 通を {where} に .eml で書き出しました")
@@ -194,7 +203,7 @@ def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
         report = app.poll_once(pipeline)
         sent = app.send_pass(settings, ledger)
         waiting = app.waiting_for_staff(settings, ledger)
-    print(f"poll: {app.pass_summary(report)}")
+    print(f"poll: {report.summary()}")
     if sent is not None:
         print(outbox_cmd.summary(sent))
     for line in waiting:
@@ -205,6 +214,8 @@ def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.daemon import run_daemon
 
+    if settings.imap is None:  # as poll --once: a daemon with no mailbox would only idle
+        raise MailboxError("[imap] が設定されていないため常駐できません(config.example.toml を参照)")
     return run_daemon(settings)
 
 

@@ -1,4 +1,9 @@
-"""Correlate: which submission a new mail belongs to (split parts, the later password mail)."""
+"""Correlate: which submission a new mail belongs to (split parts, the later password mail).
+
+Every choice here is made by receive time, never by the order mails are processed in: a mailbox
+read out of order (an mbox written unsorted, an IMAP folder whose UID order is not arrival order)
+must give the same submissions as the same mails read in arrival order.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,18 @@ from datetime import datetime, timedelta
 
 from state.ledger import Ledger, iso
 
+# When a submission began: its earliest mail. Versions and "the latest complete one wins" are
+# ordered by it (then by id, only to break an exact tie).
+FIRST_RECEIVED = ("(SELECT min(received_at) FROM messages WHERE submission_id = {s}.id)")
+
 
 def open_submission_for_part(
     ledger: Ledger, *, key: str | None, sender: str | None, received_at: datetime,
     window: timedelta,
 ) -> int | None:
     """The still-open submission a further part joins: same consortium (or, without a readable
-    name, same sender) whose latest mail came within `window` before this one."""
+    name, same sender) with a mail within `window` of this one, before or after it (a part
+    received earlier can be processed later)."""
     if not key and not sender:
         return None
     row = ledger.db.execute(
@@ -20,10 +30,10 @@ def open_submission_for_part(
         SELECT s.id FROM submissions s JOIN messages m ON m.submission_id = s.id
         WHERE s.kind = 'submission' AND s.state = 'open'
           AND (s.consortium_key = ? OR (? IS NULL AND s.lead_email = ?))
-        GROUP BY s.id HAVING max(m.received_at) >= ? AND max(m.received_at) <= ?
-        ORDER BY max(m.received_at) DESC LIMIT 1
+        GROUP BY s.id HAVING max(m.received_at) >= ? AND min(m.received_at) <= ?
+        ORDER BY min(m.received_at), s.id LIMIT 1
         """,
-        [key, key, sender, iso(received_at - window), iso(received_at)],
+        [key, key, sender, iso(received_at - window), iso(received_at + window)],
     ).fetchone()
     return row[0] if row else None
 
@@ -33,7 +43,8 @@ def submission_awaiting_password(
     window: timedelta,
 ) -> int | None:
     """The submission a password mail is for: one from the same sender (or for the same
-    consortium) that came with an encrypted archive within `window` before it. When there are
+    consortium) that came with an encrypted archive within `window` of it (before it, or after
+    it when that archive was processed first though received later). When there are
     several, the one the password mail names by consortium wins, then one whose archive is still
     closed, then the latest."""
     row = ledger.db.execute(
@@ -48,44 +59,81 @@ def submission_awaiting_password(
                  (s.outcome IN ('pending', 'awaiting_password', 'awaiting_settle')
                   OR EXISTS (SELECT 1 FROM findings f WHERE f.submission_id = s.id
                              AND f.code LIKE 'ARCHIVE_PASSWORD_%')) DESC,
-                 min(m.received_at) DESC
+                 min(m.received_at) <= ? DESC, min(m.received_at) DESC
         LIMIT 1
         """,
-        [sender, key, key, iso(received_at - window), iso(received_at), key],
+        [sender, key, key, iso(received_at - window), iso(received_at + window), key,
+         iso(received_at)],
     ).fetchone()
     return row[0] if row else None
 
 
-def claim_earlier_passwords(ledger: Ledger, submission: int, *, sender: str | None,
-                            received_at: datetime, window: timedelta) -> int:
-    """Passwords that came before their archive (from the same sender, within `window`) are
-    given to the submission the archive just started; returns how many."""
+def claim_passwords(ledger: Ledger, submission: int, *, sender: str | None,
+                    received_at: datetime, window: timedelta) -> list[int]:
+    """Passwords from the same sender that are still unassigned and came within `window` after
+    the archive's mail (processed earlier because they were read first) or before it (sent
+    ahead of the archive): they are given to the submission the archive just started, and
+    their mails join it. Returns the password mails' ids."""
     if not sender:
-        return 0
-    cursor = ledger.db.execute(
+        return []
+    rows = ledger.db.execute(
         """
-        UPDATE archive_passwords SET submission_id = ?
-        WHERE submission_id IS NULL AND message IN (
-            SELECT id FROM messages WHERE from_addr = ? AND received_at >= ? AND received_at <= ?)
+        SELECT p.id, p.message FROM archive_passwords p JOIN messages m ON m.id = p.message
+        WHERE p.submission_id IS NULL AND m.from_addr = ?
+          AND m.received_at >= ? AND m.received_at <= ?
         """,
-        [submission, sender, iso(received_at - window), iso(received_at)],
-    )
-    return cursor.rowcount
+        [sender, iso(received_at - window), iso(received_at + window)],
+    ).fetchall()
+    for password, _message in rows:
+        ledger.db.execute("UPDATE archive_passwords SET submission_id = ? WHERE id = ?",
+                          [submission, password])
+    return [message for _password, message in rows]
 
 
-def next_version(ledger: Ledger, key: str | None) -> int:
+def renumber_versions(ledger: Ledger, key: str | None) -> None:
+    """Versions of one consortium's submissions count up in the order they were received."""
     if not key:
-        return 1
-    return 1 + ledger.db.execute(
-        "SELECT count(*) FROM submissions WHERE consortium_key = ? AND kind = 'submission'", [key]
-    ).fetchone()[0]
+        return
+    first = FIRST_RECEIVED.format(s="s")
+    rows = ledger.db.execute(
+        f"SELECT s.id, s.version FROM submissions s WHERE s.consortium_key = ? "
+        f"AND s.kind = 'submission' ORDER BY {first}, s.id", [key]).fetchall()
+    for number, (submission, version) in enumerate(rows, start=1):
+        if version != number:
+            ledger.db.execute("UPDATE submissions SET version = ? WHERE id = ?",
+                              [number, submission])
 
 
 def earlier_complete(ledger: Ledger, key: str | None, submission: int) -> list[int]:
-    """Earlier versions of the same consortium that were answered complete."""
+    """Earlier versions (by receive time) of the same consortium that were answered complete."""
     if not key:
         return []
+    first = FIRST_RECEIVED.format(s="s")
+    mine = FIRST_RECEIVED.format(s="me")
     return [r[0] for r in ledger.db.execute(
-        "SELECT id FROM submissions WHERE consortium_key = ? AND kind = 'submission' "
-        "AND outcome = 'complete' AND id < ? ORDER BY id", [key, submission],
+        f"SELECT s.id FROM submissions s, submissions me WHERE me.id = ? "
+        f"AND s.consortium_key = ? AND s.kind = 'submission' AND s.outcome = 'complete' "
+        f"AND s.id != me.id AND ({first}, s.id) < ({mine}, me.id) ORDER BY {first}, s.id",
+        [submission, key],
     )]
+
+
+def mark_superseded(ledger: Ledger, key: str | None) -> None:
+    """The latest complete version (by receive time) wins: every earlier one points at it."""
+    if not key:
+        return
+    first = FIRST_RECEIVED.format(s="s")
+    latest = ledger.db.execute(
+        f"SELECT s.id, {first} FROM submissions s WHERE s.consortium_key = ? "
+        f"AND s.kind = 'submission' AND s.outcome = 'complete' AND s.state = 'replied' "
+        f"ORDER BY {first} DESC, s.id DESC LIMIT 1", [key]).fetchone()
+    if latest is None:
+        return
+    winner, began = latest
+    ledger.db.execute(
+        f"UPDATE submissions SET superseded_by = ? WHERE consortium_key = ? AND kind = 'submission' "
+        f"AND id != ? AND ({FIRST_RECEIVED.format(s='submissions')}, id) < (?, ?)",
+        [winner, key, winner, began, winner])
+    ledger.db.execute(
+        "UPDATE submissions SET superseded_by = NULL WHERE id = ? OR (consortium_key = ? "
+        "AND superseded_by IS NOT NULL AND superseded_by != ?)", [winner, key, winner])

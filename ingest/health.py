@@ -3,12 +3,15 @@ the most common failure)."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 from ingest.config import Settings
 from replies.connection import ServerConfig
-from state.ledger import Ledger
+from state.labels import label
+from state.ledger import Ledger, iso
 
 
 def poll_beat(server: ServerConfig) -> str:
@@ -44,5 +47,48 @@ def warnings(settings: Settings, ledger: Ledger, now: datetime | None = None) ->
     if send_error is not None:  # the last send pass delivered nothing and failed
         detail = json.loads(send_error["detail"] or "{}")
         found.append(f"返信の送信エラー({send_error['at']}): {detail.get('error', '')}")
+    return found + unfinished(settings, ledger, now)
+
+
+def lock_path(ledger_path: Path) -> Path:
+    """The file a run holds while it works on the ledger (one process at a time)."""
+    return ledger_path.with_name(ledger_path.name + ".lock")
+
+
+def _someone_working(ledger_path: Path) -> bool:
+    try:
+        with open(lock_path(ledger_path), "rb") as handle:  # read access is enough for flock
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    except OSError:
+        pass  # no lock file (no run yet), or not ours to read: no run we can see
+    return False
+
+
+def unfinished(settings: Settings, ledger: Ledger, now: datetime) -> list[str]:
+    """Work a run should have finished: submissions whose wait is over but still open, mails
+    never filed (a run was stopped; the next one finishes them), and replies that bounced.
+    While a run holds the ledger, only what it has left for longer than `stale_after`."""
+    cutoff = now - settings.stale_after if _someone_working(settings.ledger_path) else now
+    db, found = ledger.db, []
+    late = db.execute(
+        "SELECT count(*) FROM submissions WHERE state = 'open' "
+        "AND coalesce(evaluate_after, updated_at) <= ?", [iso(cutoff)]).fetchone()[0]
+    if late:
+        found.append(f"待ち時間が過ぎても「{label('submission_state', 'open')}」のままの申請が "
+                     f"{late} 件あります(replay か poll --once を実行すると判定して返信します)")
+    received = db.execute(
+        "SELECT count(*) FROM messages WHERE state = 'received' AND fetched_at <= ?",
+        [iso(cutoff)]).fetchone()[0]
+    if received:
+        found.append(f"「{label('message_state', 'received')}」のメールが {received} 通あります"
+                     "(前回の実行が途中で止まりました。replay か poll --once で続きを処理します)")
+    bounced = db.execute("SELECT count(*) FROM replies WHERE status = 'bounced'").fetchone()[0]
+    if bounced:
+        found.append(f"「{label('reply_status', 'bounced')}」の返信が {bounced} 通あります"
+                     "(outbox list --status bounced で宛先を確認してください)")
     return found
 

@@ -16,12 +16,15 @@ from typing import Any
 from ingest.config import Settings
 from ingest.consortium_name import consortium_for_reply, printable
 from ingest.correlate import (
-    claim_earlier_passwords,
-    next_version,
+    FIRST_RECEIVED,
+    claim_passwords,
+    mark_superseded,
     open_submission_for_part,
+    renumber_versions,
     submission_awaiting_password,
 )
 from ingest.evaluate import evaluate
+from ingest.progress import Progress
 from ingest.reading import locked_attachments
 from ingest.sources import RawMail
 from parsers.authresults import trusted_results
@@ -39,6 +42,7 @@ from rules.calendar import JST
 from rules.findings import CATALOG, Finding, finding
 from rules.mail_checks import automatic_reason, sender_auth_failure
 from state.blobs import BlobDamaged
+from state.labels import label
 from state.ledger import Ledger, Recorded, iso, utcnow
 
 
@@ -49,13 +53,24 @@ class PassReport:
     known: int = 0
     quarantined: int = 0
     submissions: int = 0
+    resumed: int = 0  # submissions of earlier runs (stopped, or waiting) answered by this one
     replies: dict[str, int] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)  # files that are not mail, by reason
+    skipped_files: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
 
     def summary(self) -> str:
-        kinds = ", ".join(f"{k} {n}" for k, n in sorted(self.replies.items())) or "なし"
-        return (f"{self.read} 通を読み込み: 新規 {self.new}, 既知 {self.known}, "
-                f"隔離 {self.quarantined}; 申請 {self.submissions} 件; 返信 {kinds}")
+        kinds = "、".join(f"{label('reply_kind', k)} {n} 通"
+                         for k, n in sorted(self.replies.items())) or "なし"
+        text = (f"{self.read} 通を読み込み: 新規 {self.new}, 既知 {self.known}, "
+                f"隔離 {self.quarantined}; 申請 {self.submissions} 件")
+        if self.resumed:
+            text += f"(ほかに前回までの実行から引き継いで判定を終えた申請 {self.resumed} 件)"
+        text += f"; 返信 {kinds}"
+        if self.skipped:
+            reasons = ", ".join(f"{why} {n}" for why, n in sorted(self.skipped.items()))
+            text += f"; メールでないため取り込まなかったファイル {sum(self.skipped.values())} 件({reasons})"
+        return text
 
 
 @dataclass(frozen=True)
@@ -74,20 +89,27 @@ class Pipeline:
     renderer: Renderer
     dry_run: bool = False
     report: PassReport = field(default_factory=PassReport)
+    created: set[int] = field(default_factory=set)  # submissions this run started
 
     # --- entry points -------------------------------------------------------------------------
 
     def take_batch(self, mails: list[RawMail]) -> None:
         """`take` for the mails of one IMAP FETCH: recorded together (every blob durable, then
-        the rows in one transaction), then each parsed and filed."""
-        recorded = self.ledger.record_mails([(mail.raw, mail.arrival) for mail in mails])
-        for mail, record in zip(mails, recorded, strict=True):
-            self.take(mail, record)
+        the rows in one transaction)."""
+        wanted = [mail for mail in mails if not mail.not_mail]
+        recorded = iter(self.ledger.record_mails([(mail.raw, mail.arrival) for mail in wanted]))
+        for mail in mails:
+            self.take(mail, None if mail.not_mail else next(recorded))
 
     def take(self, mail: RawMail, recorded: Recorded | None = None) -> None:
-        """Record one mail durably (unless `take_batch` did), then parse and file it. Answers
-        wait for `advance`, so that the later parts and password mails of the same pass are
-        seen first."""
+        """Record one mail durably (unless `take_batch` did). Parsing and filing wait for
+        `advance`, which takes the pass's mails in receive order: the order a source lists them
+        in (an unsorted mbox, IMAP UIDs of a mail moved in later) must not change how they are
+        grouped."""
+        if mail.not_mail:
+            self.report.skipped[mail.not_mail] = self.report.skipped.get(mail.not_mail, 0) + 1
+            self.report.skipped_files.append((mail.arrival.source_ref, mail.not_mail))
+            return
         self.report.read += 1
         recorded = recorded or self.ledger.record_mail(mail.raw, mail.arrival)
         quarantine = mail.quarantine or self._over_size(mail.raw)
@@ -97,7 +119,6 @@ class Pipeline:
             self.ledger.set_message_state(recorded.message, "quarantined", problem=quarantine)
         elif recorded.new:
             self.report.new += 1
-            self.process_message(recorded.message)
         else:
             self.report.known += 1
 
@@ -110,21 +131,41 @@ class Pipeline:
         return (f"サイズ上限超過: {len(raw) / 1e6:.1f} MB(上限 {limit / 1e6:.1f} MB)。"
                 "記録のみで、解析していません")
 
-    def advance(self, now: datetime | None = None) -> None:
-        """Finish every stage left open, by this pass or by an earlier one that stopped."""
+    def advance(self, now: datetime | None = None, *, progress: bool = False) -> None:
+        """Finish every stage left open, by this pass or by an earlier one that stopped:
+        file the recorded mails in receive order, then judge and answer the open submissions
+        in the order they began."""
         now = now or datetime.now(UTC)
-        for message in self.ledger.messages_in_state("received"):
+        received = self._received_in_order()
+        shown = Progress(len(received), "通", "解析済み") if progress and received else None
+        for message in received:
             self.process_message(message)
-        for submission in self._open_submissions(now):
+            if shown:
+                shown.step()
+        if shown:
+            shown.close()
+        due = self._open_submissions(now)
+        shown = Progress(len(due), "件", "判定済み") if progress and due else None
+        for submission in due:
             try:
                 self.evaluate_and_answer(submission, now)
             except TemplateProblem:
                 raise  # a broken template is the operator's to fix, for every submission alike
             except Exception as exc:  # one submission that cannot be judged must not block the rest
                 self._set_aside(submission, exc)
+            if shown:
+                shown.step()
+        if shown:
+            shown.close()
         if self.settings.smtp is None and not self.dry_run:
             self.report.files += write_files(self.ledger, self.settings.outbox_dir)
         self._match_bounces()
+
+    def _received_in_order(self) -> list[int]:
+        # By receive time; mails received in the same second by their content hash, so a tie
+        # is broken the same way whatever order they were recorded in.
+        return [r[0] for r in self.ledger.db.execute(
+            "SELECT id FROM messages WHERE state = 'received' ORDER BY received_at, sha256")]
 
     def _match_bounces(self) -> None:
         """Link each bounce of one of our replies to it, so staff see which did not arrive.
@@ -184,6 +225,8 @@ class Pipeline:
             })
             self.ledger.event("message", message, "filed",
                               {"role": kind.role, "submission": submission})
+            # Versions count in receive order: this mail may have come before others filed.
+            renumber_versions(self.ledger, kind.subject.consortium_key)
 
     def classify(self, record: MessageRecord) -> Classified:
         settings = self.settings
@@ -224,18 +267,42 @@ class Pipeline:
             kind = Classified("question", kind.subject, kind.sender,
                               "パスワードの記載がありますが、対応する暗号化ファイルがまだ届いていません"
                               "(後から届いた場合は自動で照合します)")
+        target = None
         if kind.role == "part":
             target = open_submission_for_part(
                 ledger, key=key, sender=sender, received_at=received_at,
                 window=settings.split_window)
             if target is not None:
                 self._reopen(target, "part_received")
-                return target
-        submission = self._new_submission(message, record, kind)
-        if kind.role == "part" and locked:
-            claim_earlier_passwords(ledger, submission, sender=sender, received_at=received_at,
-                                    window=settings.password_window)
+        submission = target if target is not None else \
+            self._new_submission(message, record, kind)
+        if kind.role == "part" and locked:  # the archive may come in any part of a split
+            for password_mail in claim_passwords(ledger, submission, sender=sender,
+                                                 received_at=received_at,
+                                                 window=settings.password_window):
+                self._move_to(password_mail, submission)
         return submission
+
+    def _move_to(self, message: int, submission: int) -> None:
+        """A password mail filed before its archive joins the archive's submission, as it would
+        have had it been read after it; the placeholder it was filed under goes away."""
+        ledger = self.ledger
+        old = ledger.db["messages"].get(message)["submission_id"]
+        ledger.db["messages"].update(message, {"submission_id": submission,
+                                               "state": "checked"})
+        ledger.event("message", message, "joined", {"submission": submission, "was": old})
+        if old is None or old == submission:
+            return
+        left = ledger.db["messages"].count_where("submission_id = ?", [old])
+        answered = ledger.db["replies"].count_where("submission_id = ?", [old])
+        placeholder = ledger.db["submissions"].get(old)["kind"] == "not_submission"
+        if not left and not answered and placeholder:
+            ledger.db.execute("DELETE FROM findings WHERE submission_id = ?", [old])
+            ledger.db.execute("DELETE FROM submissions WHERE id = ?", [old])
+            ledger.event("submission", old, "merged", {"into": submission})
+            if old in self.created:
+                self.created.discard(old)
+                self.report.submissions -= 1
 
     def _new_submission(self, message: int, record: MessageRecord, kind: Classified) -> int:
         now = utcnow()
@@ -243,7 +310,7 @@ class Pipeline:
         key = kind.subject.consortium_key if is_part else None
         submission = self.ledger.db["submissions"].insert({
             "consortium": kind.subject.consortium if is_part else None, "consortium_key": key,
-            "version": next_version(self.ledger, key), "lead_email": record.from_addr,
+            "version": 1, "lead_email": record.from_addr,
             "kind": "submission" if is_part else "not_submission",
             "state": "open" if is_part else "needs_review",
             "outcome": "pending" if is_part else "not_submission",
@@ -255,6 +322,7 @@ class Pipeline:
                  "submission_id": submission, "message": message})
         self.ledger.event("submission", submission, "created", {"role": kind.role})
         self.report.submissions += 1
+        self.created.add(submission)
         return submission
 
     def _set_aside(self, submission: int, exc: Exception) -> None:
@@ -272,9 +340,13 @@ class Pipeline:
         self.ledger.event("submission", submission, why)
 
     def _open_submissions(self, now: datetime) -> list[int]:
+        # In the order they began, so an earlier version is judged before a later one refers
+        # to it (DUPLICATE_SUBMISSION), whatever order they were filed in.
+        first = FIRST_RECEIVED.format(s="submissions")
         return [r[0] for r in self.ledger.db.execute(
             "SELECT id FROM submissions WHERE state = 'open' "
-            "AND (evaluate_after IS NULL OR evaluate_after <= ?) ORDER BY id", [iso(now)])]
+            f"AND (evaluate_after IS NULL OR evaluate_after <= ?) ORDER BY {first}, id",
+            [iso(now)])]
 
     def evaluate_and_answer(self, submission: int, now: datetime, *, answer: bool = True) -> None:
         result = evaluate(self.ledger, self.settings, submission, now)
@@ -306,8 +378,11 @@ class Pipeline:
         if kind is None:
             return
         sub = self.ledger.db["submissions"].get(submission)
+        # The first part answers for the submission (a password mail sent ahead of its archive
+        # is not what the applicant submitted).
         message = next(self.ledger.db["messages"].rows_where(
-            "submission_id = ?", [submission], order_by="received_at, id", limit=1))
+            "submission_id = ?", [submission],
+            order_by="json_extract(facts, '$.role') IS NOT 'part', received_at, id", limit=1))
         facts = json.loads(message["facts"] or "{}")
         received_at = datetime.fromisoformat(message["received_at"])
         files = [r[0] for r in self.ledger.db.execute(
@@ -348,13 +423,9 @@ class Pipeline:
             state = "needs_review" if _auth_hold(findings) else "replied"
             self.ledger.db["submissions"].update(submission, {"state": state,
                                                               "updated_at": utcnow()})
-            if sub["consortium_key"] and not any(f.severity == "deficiency" for f in findings):
-                # The latest complete version wins: earlier ones point at it.
-                self.ledger.db.execute(
-                    "UPDATE submissions SET superseded_by = ? WHERE consortium_key = ? "
-                    "AND id < ? AND kind = 'submission'", [submission, sub["consortium_key"],
-                                                            submission])
-
+            mark_superseded(self.ledger, sub["consortium_key"])  # the latest complete one wins
+        if submission not in self.created:
+            self.report.resumed += 1
 
     def _count(self, kind: str) -> None:
         self.report.replies[kind] = self.report.replies.get(kind, 0) + 1

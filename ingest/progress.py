@@ -7,9 +7,10 @@ import time
 
 
 class Progress:
-    def __init__(self, total: int | None, unit: str) -> None:
+    def __init__(self, total: int | None, unit: str, done_label: str = "処理済み") -> None:
         self.total = total
         self.unit = unit
+        self.done_label = done_label
         self.done = 0
         self.enabled = sys.stderr.isatty()
         self.last = 0.0
@@ -23,7 +24,7 @@ class Progress:
         if self.enabled and (now - self.last > 0.2 or done == total):
             self.last = now
             of = f"/{total}" if total else ""
-            sys.stderr.write(f"\r  {done}{of} {self.unit} 処理済み")
+            sys.stderr.write(f"\r  {done}{of} {self.unit} {self.done_label}")
             sys.stderr.flush()
 
     def close(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from ingest.correlate import FIRST_RECEIVED
 from ingest.pipeline import Pipeline
 from replies.outbox import reply_kind
 from state.blobs import BlobDamaged
@@ -35,8 +36,11 @@ def select(pipeline: Pipeline, *, submission: int | None, since: datetime | None
         # ledger rebuilt by replay today holds last month's submissions.
         where += " AND first_received_at >= ?"
         params.append(since.astimezone(UTC).isoformat(timespec="seconds"))
+    # In the order they began, so an earlier version's outcome is current when a later one
+    # is judged against it (DUPLICATE_SUBMISSION).
+    first = FIRST_RECEIVED.format(s="submissions")
     return [r[0] for r in pipeline.ledger.db.execute(
-        f"SELECT id FROM submissions WHERE {where} ORDER BY id", params)]
+        f"SELECT id FROM submissions WHERE {where} ORDER BY {first}, id", params)]
 
 
 def reprocess(pipeline: Pipeline, submissions: list[int],

@@ -44,6 +44,7 @@ from tests.faultproxy import Fault, FaultProxy
 from tests.mails import CORE, mail
 
 SEED = 20220803
+SLOW = 600  # s: only a hung program takes this long, however busy the machine
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +78,7 @@ def unfinished(ledger: Path) -> dict[str, int]:
 def settle(config: Path, ledger: Path, runs: int = 4) -> None:
     """Run `poll --once` without interference until nothing is left to do."""
     for _ in range(runs):
-        done = run_cli(config, "poll", "--once")
+        done = run_cli(config, "poll", "--once", timeout=SLOW)
         assert done.code == 0, done.stderr
         if not unfinished(ledger):
             return
@@ -185,7 +186,7 @@ def test_poll_and_daemon_killed_at_random_and_aimed_moments(dovecot, smtp, tmp_p
         # 1. During the fetch: Dovecot slowed to a trickle, killed inside the FETCH answers.
         proxy.plan(Fault(delay=0.002, chunk=2048))
         start = proxy.bytes["down"]
-        kill_when(config, poll, lambda: proxy.bytes["down"] - start > 150_000)
+        kill_when(config, poll, lambda: proxy.bytes["down"] - start > 150_000, timeout=SLOW)
         kills["fetch"] += 1
         assert 0 <= message_count(ledger) < 50
 
@@ -197,7 +198,7 @@ def test_poll_and_daemon_killed_at_random_and_aimed_moments(dovecot, smtp, tmp_p
             counted = message_count(ledger)
             batch = min(20, 45 - counted)
             kill_when(config, poll,
-                      lambda: len(blob_files(blobs) - _row_blobs(ledger)) >= batch)
+                      lambda: len(blob_files(blobs) - _row_blobs(ledger)) >= batch, timeout=SLOW)
         kills["blobs-before-batch-row"] += 1
         assert message_count(ledger) == counted  # not one row of the batch
         assert len(blob_files(blobs) - _row_blobs(ledger)) == batch  # every blob, no row
@@ -216,7 +217,7 @@ def test_poll_and_daemon_killed_at_random_and_aimed_moments(dovecot, smtp, tmp_p
                     dovecot.deliver(m.raw)
                 smtp.hold()
                 proc = start_cli(config, *poll)
-                entered = _wait(smtp.entered, proc, _PATIENCE)
+                entered = _wait(smtp.entered, proc, SLOW)
                 killed = finish(proc, kill=True).code is None
                 smtp.release()
                 kills["smtp-data"] += entered and killed
@@ -227,7 +228,7 @@ def test_poll_and_daemon_killed_at_random_and_aimed_moments(dovecot, smtp, tmp_p
                     dovecot.deliver(m.raw)
                 filing.lock_next.set()
                 proc = start_cli(config, *poll)
-                locked = _wait(filing.locked, proc, _PATIENCE)
+                locked = _wait(filing.locked, proc, SLOW)
                 time.sleep(0.3)
                 killed = finish(proc, kill=True).code is None
                 filing.unlock()
@@ -247,11 +248,6 @@ def test_poll_and_daemon_killed_at_random_and_aimed_moments(dovecot, smtp, tmp_p
 def _row_blobs(ledger: Path) -> set[str]:
     with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True) as db:
         return {r[0] for r in db.execute("SELECT sha256 FROM messages")}
-
-
-# A poll on a loaded 2-core machine can take minutes to reach SMTP; `_wait` returns as soon as
-# the process ends, so a long patience costs nothing when the moment never comes.
-_PATIENCE = 600
 
 
 def _wait(event: threading.Event, proc, timeout: float) -> bool:  # noqa: ANN001 - a Popen
@@ -293,7 +289,7 @@ def test_smtp_kills_without_a_sent_folder_leave_replies_for_staff(dovecot, smtp,
     config = write_crash_config(tmp_path, imap=dovecot, smtp=smtp)
     smtp.hold()
     proc = start_cli(config, "poll", "--once")
-    assert _wait(smtp.entered, proc, _PATIENCE)
+    assert _wait(smtp.entered, proc, SLOW)
     finish(proc, kill=True)
     smtp.release()
     assert len(smtp.messages) == 1  # the server kept the mail; the client never heard so
@@ -304,7 +300,7 @@ def test_smtp_kills_without_a_sent_folder_leave_replies_for_staff(dovecot, smtp,
     smtp.on_accept = filing.lock_only
     filing.lock_next.set()
     proc = start_cli(config, "poll", "--once")
-    assert _wait(filing.locked, proc, _PATIENCE)
+    assert _wait(filing.locked, proc, SLOW)
     time.sleep(0.3)
     finish(proc, kill=True)
     filing.unlock()
@@ -316,7 +312,7 @@ def test_smtp_kills_without_a_sent_folder_leave_replies_for_staff(dovecot, smtp,
     assert statuses == Counter({"unknown": 2, "sent": 2}), statuses
     counts = smtp_counts(smtp)
     assert len(counts) == 4 and set(counts.values()) == {1}  # each reply reached it once
-    assert run_cli(config, "poll", "--once").code == 0
+    assert run_cli(config, "poll", "--once", timeout=SLOW).code == 0
     assert smtp_counts(smtp) == counts  # and an `unknown` row is never sent by itself
 
 
@@ -343,19 +339,35 @@ def _count(ledger: Path, query: str) -> int:
         return 0  # busy for a moment: ask again
 
 
+FILED = "SELECT count(*) FROM messages WHERE state != 'received'"
+EVALUATED = "SELECT count(*) FROM events WHERE entity = 'submission' AND event = 'evaluated'"
+REPLIES = "SELECT count(*) FROM replies"
+OUT_OF_PERIOD = "SELECT count(*) FROM replies WHERE kind = 'out_of_period'"
+
+
+def _kill_at(config: Path, args: tuple[str, ...], ledger: Path, query: str, more: int) -> None:
+    """Kill the run once `query` counts `more` beyond what the ledger holds now: the moment is
+    set by the work done, never by the clock, so a slow machine kills at the same places."""
+    target = _count(ledger, query) + more
+    kill_when(config, args, lambda: _count(ledger, query) >= target, timeout=SLOW)
+
+
 def test_replay_and_reprocess_killed_at_random_moments(tmp_path):
-    """No SMTP: replies become .eml files in the outbox. A kill during `replay` of a 200-mail
-    Maildir, then during `reprocess --all` after a rule change (the period moved into the
-    past, so every submission now needs an out-of-period notice)."""
+    """No SMTP: replies become .eml files in the outbox. Kills during each phase of `replay`
+    of a 200-mail Maildir (recording, filing, judging, answering), then during `reprocess
+    --all` after a rule change (the period moved into the past, so every submission now needs
+    an out-of-period notice)."""
     mails = mixed_mailbox("replay")
     maildir = write_maildir(tmp_path / "maildir", mails)
     ledger, blobs = tmp_path / "ledger.db", tmp_path / "blobs"
     config = write_crash_config(tmp_path)
     rng = random.Random(SEED + 1)
     replay = ("replay", str(maildir))
-    for _ in range(4):
-        kill_after(config, replay, rng.uniform(1.0, 6.0))
-    done = run_cli(config, *replay)
+    recorded = rng.randint(20, 120)
+    kill_when(config, replay, lambda: message_count(ledger) >= recorded, timeout=SLOW)
+    for query, most in ((FILED, 60), (EVALUATED, 40), (REPLIES, 40)):
+        _kill_at(config, replay, ledger, query, rng.randint(5, most))
+    done = run_cli(config, *replay, timeout=SLOW)
     assert done.code == 0, done.stderr
     view = read_ledger(ledger, blobs)
     assert view.messages == Counter({m.message_id: 1 for m in mails})
@@ -372,11 +384,12 @@ def test_replay_and_reprocess_killed_at_random_moments(tmp_path):
     config.write_text(config.read_text().replace(
         'period_end = "2039-12-31T23:59:59+09:00"', 'period_end = "2020-12-31T23:59:59+09:00"'))
     # Aimed: right after the first new findings are committed, before their reply is queued.
-    kill_when(config, ("reprocess", "--all"), lambda: _count(ledger, OUTSIDE) > 0)
-    assert _count(ledger, "SELECT count(*) FROM replies WHERE kind = 'out_of_period'") == 0
+    kill_when(config, ("reprocess", "--all"), lambda: _count(ledger, OUTSIDE) > 0,
+              timeout=SLOW)
+    assert _count(ledger, OUT_OF_PERIOD) == 0
     for _ in range(3):
-        kill_after(config, ("reprocess", "--all"), rng.uniform(1.0, 4.0))
-    done = run_cli(config, "reprocess", "--all")
+        _kill_at(config, ("reprocess", "--all"), ledger, OUT_OF_PERIOD, rng.randint(3, 30))
+    done = run_cli(config, "reprocess", "--all", timeout=SLOW)
     assert done.code == 0, done.stderr
     view = read_ledger(ledger, blobs)
     notices = Counter(r["submission_id"] for r in view.replies if r["kind"] == "out_of_period")
@@ -390,3 +403,29 @@ def test_replay_and_reprocess_killed_at_random_moments(tmp_path):
     assert max(findings.values()) == 1  # no finding doubled by a half-done evaluation
     assert outside == answered
     assert view.messages == Counter({m.message_id: 1 for m in mails})
+
+
+@pytest.mark.parametrize("kind", ["split", "encrypted"])
+def test_a_mail_left_unfiled_by_a_killed_run_is_grouped_as_in_order(tmp_path, kind):
+    """A run killed after recording a mail and before filing it leaves it `received`. The next
+    run reads the later mails of the group too: the earlier one must still be filed first, or a
+    split becomes two halves waiting for each other (and a password finds no archive), and the
+    submissions stay open until their windows run out."""
+    from ingest import app
+    from ingest.config import load_settings
+    from ingest.sources import open_source
+
+    group = [m for m in mixed_mailbox(f"unfiled-{kind}", complete=0, same_consortium=0,
+                                      deficient=0, bounces=0, splits=1, encrypted=1)
+             if m.kind in (kind, "password" if kind == "encrypted" else kind)]
+    assert len(group) == 2
+    maildir = write_maildir(tmp_path / "maildir", group)
+    settings = load_settings(write_crash_config(tmp_path))
+    ledger = app.open_ledger(settings)
+    first = next(open_source(str(maildir)).mails())
+    ledger.record_mail(first.raw, first.arrival)  # what the killed run left
+    report = app.replay(app.make_pipeline(settings, ledger), open_source(str(maildir)))
+    ledger.close()
+    assert not unfinished(tmp_path / "ledger.db")
+    view = read_ledger(tmp_path / "ledger.db", tmp_path / "blobs")
+    assert len(view.submissions) == 1 and report.replies == {"receipt": 1}, view.submissions

@@ -122,7 +122,9 @@ def test_hold_then_approve_releases_and_cancel_never_sends(tmp_path, smtp_server
         "a.eml": mail("a <a@one.example.jp>", "<a@one>", subject=f"<A>{CORE}"),
         "b.eml": mail("b <b@two.example.jp>", "<b@two>", subject=f"<B>{CORE}"),
     })
-    first, second = (r["id"] for r in listed(config, capsys))
+    # Both came in the same second: which one was filed first is not what this is about.
+    ids = {r["to_addr"]: r["id"] for r in listed(config, capsys)}
+    first, second = ids["a@one.example.jp"], ids["b@two.example.jp"]
     assert outbox(config, "hold", str(first), "--by", "tanaka", "--reason", "電話で確認中") == 0
     assert outbox(config, "cancel", str(second), "--by", "tanaka") == 0
     held = listed(config, capsys, "--status", "held")

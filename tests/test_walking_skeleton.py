@@ -120,11 +120,15 @@ def test_unparseable_mail_is_recorded_and_the_run_goes_on(tmp_path, capsys):
     folder = tmp_path / "mails"
     folder.mkdir()
     (folder / "a.eml").write_bytes(complete_mail("<a@x>"))
-    (folder / "b.eml").write_bytes(b"\x00\xff garbage \r\n\r\n\x00")
+    (folder / "b.eml").write_bytes(b"From: x@example.jp\r\nContent-Type: multipart/mixed\r\n"
+                                   b"\r\n\x00\xff garbage \r\n\r\n\x00")
+    (folder / "c.bin").write_bytes(b"\x00\xff garbage \r\n\r\n\x00")  # not a mail at all
     config = write_config(tmp_path)
     assert main(["--config", str(config), "replay", str(folder)]) == 0
-    out = capsys.readouterr().out
-    assert "2 通を読み込み" in out
+    captured = capsys.readouterr()
+    assert "2 通を読み込み" in captured.out
+    assert "取り込まなかったファイル 1 件(バイナリデータ 1)" in captured.out
+    assert "c.bin(バイナリデータ)" in captured.err
 
 
 def test_no_config_uses_embedded_defaults(tmp_path):
