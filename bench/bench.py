@@ -1,6 +1,6 @@
-"""Issue 7 benchmark: renkei-intake beside the tools a secretariat would otherwise use.
+"""The benchmark: renkei-intake beside the tools a secretariat would otherwise use.
 
-    .venv/bin/python bench/bench.py                  # the full run (~15 min on 2 cores)
+    .venv/bin/python bench/bench.py                  # the full run (~25 min on 2 cores)
     .venv/bin/python bench/bench.py --mails 50 --idle 5 --query-mails 10000   # a quick look
 
 One run, one generated corpus (bench/corpus.py) delivered by IMAP APPEND into a local Dovecot
