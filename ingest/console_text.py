@@ -10,7 +10,6 @@ from typing import Any
 from parsers.mime import parse_message
 from rules.calendar import JST
 from rules.findings import CATALOG
-from state import labels
 
 # A few words per finding code for listings; the full meaning and fix come from the catalogue.
 FINDING_SHORT = {
@@ -79,30 +78,6 @@ def finding_meaning(code: str) -> str:
 def finding_fix(code: str) -> str:
     info = CATALOG.get(code)
     return info.fix if info else ""
-
-
-def display_state(row: dict[str, Any]) -> str:
-    """A submission's state and outcome in one phrase (`status`/`state`, `outcome` columns)."""
-    state = labels.label("submission_state", row.get("status") or row.get("state"))
-    outcome = labels.label("outcome", row.get("outcome"))
-    return f"{state}・{outcome}" if outcome else state
-
-
-def reply_status(code: str | None) -> str:
-    return labels.label("reply_status", code)
-
-
-def reply_kind(code: str | None) -> str:
-    return labels.label("reply_kind", code)
-
-
-def replies_summary(value: str | None) -> list[str]:
-    """`kind:status kind:status` (the overview column) as Japanese phrases."""
-    found = []
-    for item in (value or "").split():
-        kind, _, status = item.partition(":")
-        found.append(f"{reply_kind(kind)}: {reply_status(status)}")
-    return found
 
 
 def event_label(code: str) -> str:

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from rules.calendar import JST
+from state.display import reply_labels
 from state.labels import VOCABULARIES, label
 
 # Bidirectional overrides and isolates reorder what follows them on screen.
@@ -55,11 +56,7 @@ def reason(text: str | None) -> str:
 
 def replies_text(replies: str | None) -> str:
     """The overview's "kind:status" pairs as 不備連絡:承認待ち."""
-    out = []
-    for item in (replies or "").split():
-        kind, _, status = item.partition(":")
-        out.append(f"{label('reply_kind', kind)}:{label('reply_status', status)}")
-    return " ".join(out)
+    return " ".join(reply_labels(replies))
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, indent: str = "") -> str:
