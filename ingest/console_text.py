@@ -3,13 +3,17 @@ text decoded for reading (an HTML body is turned into text, never rendered)."""
 
 from __future__ import annotations
 
+import html
 import json
 from datetime import datetime
 from typing import Any
 
+from markupsafe import Markup
+
 from parsers.mime import parse_message
 from rules.calendar import JST
 from rules.findings import CATALOG
+from state import queries
 
 # A few words per finding code for listings; the full meaning and fix come from the catalogue.
 FINDING_SHORT = {
@@ -68,6 +72,13 @@ def finding_badges(findings: list[dict[str, Any]]) -> list[tuple[str, str, int]]
                                                      finding["severity"], 0])
         entry[2] += 1
     return [(label, severity, count) for label, severity, count in counted.values()]
+
+
+def highlighted(hit: dict[str, Any]) -> Markup:
+    """A search hit's snippet with its matched words in <mark>: the mail's text is escaped
+    first, so our <mark> is the only markup that reaches the page."""
+    return Markup(queries.highlight(hit["snippet"], hit["spans"], "<mark>", "</mark>",
+                                    escape=html.escape))
 
 
 def finding_meaning(code: str) -> str:

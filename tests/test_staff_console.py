@@ -398,6 +398,11 @@ def test_list_filters_and_search_answer_like_the_cli(console):
     search = json.loads(run(config, "ledger", "search", "ひかり", "--json").stdout)["rows"]
     hits = {str(row["submission_id"]) for row in search}
     assert hits and set(re.findall(r'href="/submissions/(\d+)"', page)) == hits
+    # The matched word is highlighted, and only our <mark> is markup in the snippet.
+    snippets = re.findall(r'<td class="snippet">(.*?)</td>', page, re.S)
+    assert len(snippets) == len(search)
+    assert all("<mark>ひかり</mark>" in cell for cell in snippets)
+    assert all(re.sub(r"</?mark>", "", cell).count("<") == 0 for cell in snippets)
     answer = fetch(opener, f"{base}/?q=" + urllib.parse.quote("ひ")).text  # one character
     search = json.loads(run(config, "ledger", "search", "ひ", "--json").stdout)["rows"]
     hits = {str(row["submission_id"]) for row in search}
