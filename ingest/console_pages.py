@@ -10,6 +10,7 @@ from urllib.parse import quote
 from datasette.utils.asgi import Response
 
 from ingest import console_text as text
+from ingest import screen
 from ingest.console_plugin import CONSOLE_CSP, TEMPLATES, console_of
 from ingest.quarantine_release import headline
 from state import console_queries, display, labels, queries
@@ -25,7 +26,7 @@ async def render(datasette: Any, request: Any, template: str, context: dict[str,
     staff = request.scope.get("renkei_staff")
     waiting = await console.run(console_queries.count_awaiting_approval) if staff else 0
     body = await datasette.render_template(
-        f"console/{template}", {**context, "staff": staff, "waiting": waiting, "t": text,
+        f"console/{template}", {**context, "staff": staff, "waiting": waiting, "t": text, "screen": screen,
                                 "label": labels.label, "reply_labels": display.reply_labels,
                                 "page": template.removesuffix(".html"),
                                 "explorer": "/" + quote(console.settings.ledger_path.stem)}, request=request)

@@ -329,13 +329,10 @@ def render_detail(detail: dict[str, Any], settings: Settings) -> str:
          r["to_addr"], _jst(r["due_at"]), _jst(r["sent_at"]), r["attempts"], r["smtp_response"])
         for r in detail["replies"]))
     lines += _section("履歴", ("日時(JST)", "対象", "出来事", "詳細", "実行者"), (
-        (_jst(e["at"]), f"{_ENTITY.get(e['entity'], e['entity'])} {e['entity_id'] or ''}",
+        (_jst(e["at"]), f"{labels.label('entity', e['entity'])} {e['entity_id'] or ''}",
          event_name(e["event"]), clip(event_detail(e["detail"]), 60), e["actor"])
         for e in detail["events"]))
     return "\n".join(lines)
-
-
-_ENTITY = {"submission": "申請", "message": "メール", "reply": "返信", "system": "システム"}
 
 
 def _file_note(row: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from rules.calendar import JST
+from rules.findings import short_label
 from state.display import reply_labels
 from state.labels import VOCABULARIES, label
 
@@ -155,7 +156,7 @@ def event_detail(detail: str | None) -> str:
         return reason(str(value)) if value is not None else ""
     parts = []
     for key, item in value.items():
-        if item is None or item == [] or item == "":
+        if item is None or item == "" or (item == [] and key not in ("before", "after")):
             continue
         parts.append(f"{label('event_detail', key)}: {_detail_value(key, item)}")
     return "、".join(parts)
@@ -165,6 +166,8 @@ def _detail_value(key: str, item: Any) -> str:
     if isinstance(item, bool):
         return "はい" if item else "いいえ"
     if isinstance(item, list):
+        if key in ("findings", "before", "after"):
+            return "、".join(short_label(str(x)) for x in item) or "指摘なし"
         return " ".join(str(x) for x in item)
     if key in ("from", "status"):
         return label("reply_status", str(item))
