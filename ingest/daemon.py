@@ -105,7 +105,7 @@ class Daemon:
         self.ledger.db["heartbeat"].delete_where("name = ?",
                                                  [poll_error_beat(server)])
         if report.new:
-            log.info("poll: %s", report.summary(),
+            log.info("poll: %s", app.pass_summary(report),
                      extra={"ctx_event": "poll", "ctx_new": report.new})
 
     def _send(self) -> None:

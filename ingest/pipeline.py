@@ -51,11 +51,6 @@ class PassReport:
     replies: dict[str, int] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
 
-    def summary(self) -> str:
-        kinds = ", ".join(f"{k} {n}" for k, n in sorted(self.replies.items())) or "なし"
-        return (f"{self.read} 通を読み込み: 新規 {self.new}, 既知 {self.known}, "
-                f"隔離 {self.quarantined}; 申請 {self.submissions} 件; 返信 {kinds}")
-
 
 @dataclass(frozen=True)
 class Classified:
