@@ -11,6 +11,7 @@ import errno
 import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -167,7 +168,9 @@ def _detail_value(key: str, item: Any) -> str:
         return "はい" if item else "いいえ"
     if isinstance(item, list):
         if key in ("findings", "before", "after"):
-            return "、".join(short_label(str(x)) for x in item) or "指摘なし"
+            counted = Counter(str(x) for x in item)  # 書類不足 ×6, not six times
+            return "・".join(short_label(code) + (f" ×{n}" if n > 1 else "")
+                            for code, n in counted.items()) or "指摘なし"
         return " ".join(str(x) for x in item)
     if key in ("from", "status"):
         return label("reply_status", str(item))
