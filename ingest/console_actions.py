@@ -17,7 +17,6 @@ from urllib.parse import quote
 
 from datasette.utils.asgi import Response
 
-from ingest import console_text as text
 from ingest.app import BusyError
 from ingest.console_auth import SESSION_COOKIE
 from ingest.console_pages import render, safe_next
@@ -26,7 +25,7 @@ from ingest.export_xlsx import write_xlsx
 from ingest.quarantine_release import ReleaseRefused, release_and_process
 from replies import staff
 from rules.calendar import JST
-from state import console_queries, staff_accounts
+from state import console_queries, labels, staff_accounts
 from state.ledger import Ledger
 
 ACTION_WORDS = {"approve": "承認", "hold": "保留", "cancel": "取消"}
@@ -93,7 +92,7 @@ async def reply_action(datasette: Any, request: Any) -> Response:
                                        f"(操作: {actor})。", datasette.INFO)
     else:
         row = await console.run(console_queries.reply, reply_id)
-        now = text.reply_status(row["status"]) if row else "なし"
+        now = labels.label("reply_status", row["status"]) if row else "なし"
         datasette.add_message(request, f"返信 {reply_id} は「{now}」のため{ACTION_WORDS[action]}"
                                        "できませんでした。", datasette.WARNING)
     return _back(back)

@@ -10,9 +10,10 @@ from urllib.parse import quote
 from datasette.utils.asgi import Response
 
 from ingest import console_text as text
+from ingest import screen
 from ingest.console_plugin import CONSOLE_CSP, TEMPLATES, console_of
 from ingest.quarantine_release import headline
-from state import console_queries, labels, queries
+from state import console_queries, display, labels, queries
 from state.ledger import Ledger
 
 PAGE_SIZE = 200
@@ -26,7 +27,8 @@ async def render(datasette: Any, request: Any, template: str, context: dict[str,
     staff = request.scope.get("renkei_staff")
     waiting = await console.run(console_queries.count_awaiting_approval) if staff else 0
     body = await datasette.render_template(
-        f"console/{template}", {**context, "staff": staff, "waiting": waiting, "t": text,
+        f"console/{template}", {**context, "staff": staff, "waiting": waiting, "t": text, "screen": screen,
+                                "label": labels.label, "reply_labels": display.reply_labels,
                                 "page": template.removesuffix(".html"),
                                 "explorer": "/" + quote(console.settings.ledger_path.stem)}, request=request)
     return Response.html(body, status=status, headers={"content-security-policy": CONSOLE_CSP})
@@ -57,9 +59,7 @@ async def submissions_page(datasette: Any, request: Any) -> Response:
     console = console_of(datasette)
     assert console is not None
     args = request.args
-    status = args.get("status") or ""
-    if status not in (*queries.SUBMISSION_STATES, *queries.SUBMISSION_OUTCOMES):
-        status = ""
+    status = queries.status_code(args.get("status") or "") or ""
     documents = list(console.settings.program.documents)
     missing = args.get("missing") or ""
     if missing not in {d.key for d in documents}:
@@ -67,11 +67,9 @@ async def submissions_page(datasette: Any, request: Any) -> Response:
     overdue = args.get("overdue") == "1"
     words = (args.get("q") or "").strip()
     found = await console.run(_overview, status, missing, overdue, words)
-    choices = ([(s, labels.label("submission_state", s)) for s in queries.SUBMISSION_STATES]
-               + [(o, labels.label("outcome", o)) for o in queries.SUBMISSION_OUTCOMES])
     return await render(datasette, request, "submissions.html", {
         **found, "status": status, "missing": missing, "overdue": overdue, "q": words,
-        "states": choices, "documents": [(d.key, d.title) for d in documents]})
+        "states": queries.status_choices(), "documents": [(d.key, d.title) for d in documents]})
 
 
 def _detail(ledger: Ledger, submission_id: int) -> dict[str, Any] | None:

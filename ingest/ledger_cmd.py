@@ -110,10 +110,10 @@ def cmd_submissions(args: argparse.Namespace, settings: Settings) -> int:
             return 2
     status = None
     if args.status:
-        status = status_code(args.status)
+        status = queries.status_code(args.status)
         if status is None:
             names = "、".join(dict.fromkeys(
-                [*labels.DISPLAY_STATE.values(), *_OUTCOMES.values(),
+                [*(name for _, name in queries.status_choices()),
                  *labels.SUBMISSION_STATE.values()]))
             print(f"renkei-intake: 状態 {args.status!r} はありません。使える状態: {names}",
                   file=sys.stderr)
@@ -136,17 +136,6 @@ def cmd_submissions(args: argparse.Namespace, settings: Settings) -> int:
           r["finding_codes"], replies_text(r["replies"])) for r in page.rows]))
     print(_shown(len(page.rows), page.total))
     return 0
-
-
-# The outcomes staff filter by (the awaiting_* outcomes are all "受付処理中" in the state).
-_OUTCOMES = {k: labels.OUTCOME[k] for k in queries.SUBMISSION_OUTCOMES}
-
-
-def status_code(text: str) -> str | None:
-    """A state, outcome or display-state code from its code or its Japanese name (不備あり,
-    要確認, 承認待ち: the words the listing shows)."""
-    return (labels.code_for("submission_state", text) or labels.code_for("outcome", text)
-            or labels.code_for("display_state", text))
 
 
 def document_key(settings: Settings, text: str) -> str | None:
@@ -340,13 +329,10 @@ def render_detail(detail: dict[str, Any], settings: Settings) -> str:
          r["to_addr"], _jst(r["due_at"]), _jst(r["sent_at"]), r["attempts"], r["smtp_response"])
         for r in detail["replies"]))
     lines += _section("履歴", ("日時(JST)", "対象", "出来事", "詳細", "実行者"), (
-        (_jst(e["at"]), f"{_ENTITY.get(e['entity'], e['entity'])} {e['entity_id'] or ''}",
+        (_jst(e["at"]), f"{labels.label('entity', e['entity'])} {e['entity_id'] or ''}",
          event_name(e["event"]), clip(event_detail(e["detail"]), 60), e["actor"])
         for e in detail["events"]))
     return "\n".join(lines)
-
-
-_ENTITY = {"submission": "申請", "message": "メール", "reply": "返信", "system": "システム"}
 
 
 def _file_note(row: dict[str, Any]) -> str:

@@ -11,11 +11,14 @@ import errno
 import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from rules.calendar import JST
+from rules.findings import short_label
+from state.display import reply_labels
 from state.labels import VOCABULARIES, label
 
 # Bidirectional overrides and isolates reorder what follows them on screen.
@@ -55,11 +58,7 @@ def reason(text: str | None) -> str:
 
 def replies_text(replies: str | None) -> str:
     """The overview's "kind:status" pairs as 不備連絡:承認待ち."""
-    out = []
-    for item in (replies or "").split():
-        kind, _, status = item.partition(":")
-        out.append(f"{label('reply_kind', kind)}:{label('reply_status', status)}")
-    return " ".join(out)
+    return " ".join(reply_labels(replies))
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, indent: str = "") -> str:
@@ -158,7 +157,7 @@ def event_detail(detail: str | None) -> str:
         return reason(str(value)) if value is not None else ""
     parts = []
     for key, item in value.items():
-        if item is None or item == [] or item == "":
+        if item is None or item == "" or (item == [] and key not in ("before", "after")):
             continue
         parts.append(f"{label('event_detail', key)}: {_detail_value(key, item)}")
     return "、".join(parts)
@@ -168,6 +167,10 @@ def _detail_value(key: str, item: Any) -> str:
     if isinstance(item, bool):
         return "はい" if item else "いいえ"
     if isinstance(item, list):
+        if key in ("findings", "before", "after"):
+            counted = Counter(str(x) for x in item)  # 書類不足 ×6, not six times
+            return "・".join(short_label(code) + (f" ×{n}" if n > 1 else "")
+                            for code, n in counted.items()) or "指摘なし"
         return " ".join(str(x) for x in item)
     if key in ("from", "status"):
         return label("reply_status", str(item))

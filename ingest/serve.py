@@ -4,7 +4,9 @@ Datasette opens the ledger with `?mode=ro` (not `immutable=1`: the daemon keeps 
 staff browse, and an immutable open would ignore the WAL and show stale or torn pages). It is
 bound to 127.0.0.1 unless told otherwise, because the ledger holds applicants' personal data.
 The metadata gives every table and view a Japanese title and description and adds canned
-queries for what staff ask (the same views the `ledger` verbs read).
+queries for what staff ask (the same views the `ledger` verbs read). Mails are searched in the
+console's 申請一覧 only, with `ledger search`'s words-ANDed search: the explorer has no search
+of its own that would answer differently.
 """
 
 from __future__ import annotations
@@ -25,25 +27,6 @@ from state import labels
 
 TITLE = "連携補助金 受付台帳"
 IDLE_MINUTES = 30.0
-
-_SEARCH_SQL = """
-SELECT m.id AS メールID, m.submission_id AS 申請ID, s.consortium AS コンソーシアム,
-    datetime(m.received_at, '+9 hours') AS 受信日時, m.from_addr AS 差出人, m.subject AS 件名,
-    snippet(message_search, -1, '[', ']', '…', 12) AS 一致箇所
-FROM message_search
-JOIN messages m ON m.id = message_search.rowid
-LEFT JOIN submissions s ON s.id = m.submission_id
-WHERE message_search MATCH (
-    CASE WHEN length(trim(:q)) >= 3 THEN '"' || replace(trim(:q), '"', '""') || '"'
-    ELSE coalesce((SELECT group_concat('"' || replace(term, '"', '""') || '"', ' OR ')
-        FROM message_search_terms
-        WHERE term >= lower(trim(:q)) AND term < lower(trim(:q)) || char(1114111)
-        AND length(trim(:q)) = 2), '"\x01\x01\x01"')
-    END)
-ORDER BY message_search.rowid DESC
-LIMIT 200
-"""
-
 
 def metadata(database: str) -> dict[str, Any]:
     """Datasette metadata for a ledger served under the name `database`."""
@@ -90,9 +73,9 @@ def _tables() -> dict[str, Any]:
         "submissions": {"title": "申請(表)", "description": "申請の版ごとの行。",
                         "label_column": "consortium"},
         "messages": {"title": "メール", "description": "受信したすべてのメール。state=状態 "
-                     f"({_legend(labels.MESSAGE_STATE)})。上の検索欄で"
-                     "件名・本文・添付ファイル名・差出人を全文検索できます(3文字以上)。",
-                     "fts_table": "message_search", "fts_pk": "id", "label_column": "subject"},
+                     f"({_legend(labels.MESSAGE_STATE)})。メールの検索は申請一覧(/)の検索欄で"
+                     "(ledger search と同じ検索)。",
+                     "label_column": "subject"},
         "attachments": {"title": "添付ファイル", "description": "メールと圧縮ファイルの中のファイル。"},
         "findings": {"title": "指摘", "description": "チェックの結果(SPEC §4 のコード)。severity="
                      f"区分 ({_legend(labels.SEVERITY)})。"},
@@ -145,12 +128,6 @@ def _queries() -> dict[str, Any]:
             "title": "日別件数",
             "sql": "SELECT * FROM daily_counts ORDER BY day DESC",
             "description": "日本時間の日付ごと。",
-        },
-        "search": {
-            "title": "全文検索",
-            "sql": _SEARCH_SQL.strip(),
-            "description": "件名・本文・添付ファイル名・差出人に語句を含むメール(2文字以上の"
-                           "語句1つ、新しい順に最大200通)。",
         },
         "quarantine": {
             "title": "隔離中のメール",

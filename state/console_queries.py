@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from state.ledger import Ledger
+from state.queries import with_display
 
 
 def awaiting_approval(ledger: Ledger, limit: int | None = None) -> list[dict[str, Any]]:
@@ -49,10 +50,11 @@ def lead_companies(ledger: Ledger, ids: list[int]) -> dict[int, str]:
 
 def versions(ledger: Ledger, submission_id: int) -> list[dict[str, Any]]:
     """Every version of the consortium's submission this one belongs to, oldest first."""
-    return list(ledger.db.query(
-        "SELECT id, version, state, outcome, superseded_by, first_received_at FROM submissions "
+    return with_display(ledger.db.query(
+        "SELECT id, version, status, outcome, superseded_by, first_received_at, replies "
+        "FROM submissions_overview WHERE id IN (SELECT id FROM submissions "
         "WHERE consortium_key IS NOT NULL AND consortium_key = "
-        "(SELECT consortium_key FROM submissions WHERE id = ?) ORDER BY version, id",
+        "(SELECT consortium_key FROM submissions WHERE id = ?)) ORDER BY version, id",
         [submission_id]))
 
 

@@ -55,6 +55,11 @@ def statuses_of(replies: str | Iterable[dict[str, str]] | None) -> list[str]:
     return [r["status"] for r in replies]
 
 
-def display_label(state: str | None, replies: str | Iterable[dict[str, str]] | None) -> str:
-    """The Japanese words for `submission_display` of a row."""
-    return label("display_state", submission_display(state, statuses_of(replies)))
+def reply_labels(replies: str | None) -> list[str]:
+    """The overview's `replies` text ("kind:status kind:status") as 不備連絡:承認待ち, one
+    per reply."""
+    out = []
+    for item in (replies or "").split():
+        kind, _, status = item.partition(":")
+        out.append(f"{label('reply_kind', kind)}:{label('reply_status', status)}")
+    return out

@@ -119,6 +119,10 @@ EVENT: Mapping[str, str] = {
     "overdue": "返信期限超過",
     "bounced": "不達",
     "send_due": "手動送信",
+    "reply_to_sender": "返信先を差出人に変更",
+    "staff_added": "アカウント作成",
+    "staff_disabled": "アカウント無効化",
+    "signed_in": "サインイン",
 }
 
 # Keys of an event's detail, as staff read them.
@@ -144,6 +148,19 @@ EVENT_DETAIL: Mapping[str, str] = {
     "ignore_hours": "業務時間外も送信",
     "due_at": "期限",
     "status": "状態",
+    "note": "注記",
+    "name": "名前",
+    "before": "変更前の指摘",
+    "after": "変更後の指摘",
+}
+
+# What an event is about (the `events.entity` column).
+ENTITY: Mapping[str, str] = {
+    "message": "メール",
+    "submission": "申請",
+    "reply": "返信",
+    "system": "システム",
+    "staff": "職員",
 }
 
 # Where a mail's receive time was read from (messages.received_at_source).
@@ -178,6 +195,7 @@ VOCABULARIES: Mapping[str, Mapping[str, str]] = {
     "event_detail": EVENT_DETAIL,
     "role": ROLE,
     "received_at_source": RECEIVED_AT_SOURCE,
+    "entity": ENTITY,
 }
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from state.display import statuses_of, submission_display
-from state.labels import DISPLAY_STATE
+from state.labels import DISPLAY_STATE, OUTCOME, code_for
 from state.ledger import Ledger, iso
 from state.schema import REPLY_DONE_SQL as _DONE_SQL
 
@@ -104,6 +104,20 @@ def _displays(ledger: Ledger) -> Iterator[tuple[int, str]]:
 # answers both "which are still open" and "which are deficient".
 SUBMISSION_STATES = ("open", "checked", "replied", "needs_review")
 SUBMISSION_OUTCOMES = ("complete", "deficient", "not_submission")
+
+
+def status_code(text: str) -> str | None:
+    """The `overview` status a staff member meant: a state, outcome or display-state code, or
+    its Japanese name (不備あり, 要確認, 承認待ち: the words the listings show). The one reading
+    of `ledger submissions --status` and of the console's filter."""
+    return (code_for("submission_state", text) or code_for("outcome", text)
+            or code_for("display_state", text))
+
+
+def status_choices() -> list[tuple[str, str]]:
+    """The statuses staff pick from, as (code, Japanese): what has happened to a submission
+    (the listings' 状態 column), then the outcomes of its check."""
+    return [*DISPLAY_STATE.items(), *((o, OUTCOME[o]) for o in SUBMISSION_OUTCOMES)]
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,11 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 from ingest.cli import main
+from rules.calendar import JST
 from tests.conftest import REPO
 from tests.mails import complete_mail
 from tests.test_walking_skeleton import write_config
@@ -81,6 +83,25 @@ def test_daemon_survives_restarts_and_uidvalidity_change(dovecot, tmp_path, caps
     capsys.readouterr()
     assert main(["--config", str(config), "status"]) == 0
     assert "最終取得" in capsys.readouterr().out
+
+
+def test_each_pass_is_logged_in_the_words_of_the_replay_summary(dovecot, tmp_path):
+    config = write_config(tmp_path, imap=dovecot)
+    log = tmp_path / "daemon.log"
+    # Received in the application period and long settled: answered in the pass that reads it.
+    dovecot.deliver(complete_mail("<words-1@example.jp>"),
+                    internaldate=datetime(2022, 8, 10, 10, 0, tzinfo=JST))
+    daemon = start_daemon(config, log)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and '"poll"' not in log.read_text():
+            time.sleep(0.2)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=30) == 0, log.read_text()
+    polls = [line["message"] for line in map(json.loads, log.read_text().splitlines())
+             if line.get("event") == "poll"]
+    assert polls == ["poll: 1 通を読み込み: 新規 1, 既知 0, 隔離 0; 申請 1 件; 返信 受付確認 1 通"]
 
 
 def test_status_warns_when_fetching_has_stopped(dovecot, tmp_path, capsys):

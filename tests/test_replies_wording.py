@@ -29,9 +29,11 @@ BEFORE = datetime(2022, 8, 2, 23, 50, tzinfo=JST)
 # Codes the catalogue is getting (SPEC §4); rendered here with their SPEC meaning until they land.
 COMING = {
     "PROJECT_PERIOD": CodeInfo("deficiency", "完了予定日が補助事業期間の終了日より後です",
-                               "完了予定日を補助事業期間内(終了日まで)としてください。"),
+                               "完了予定日を補助事業期間内(終了日まで)としてください。",
+                               "事業期間外"),
     "COST_NOT_ELIGIBLE": CodeInfo("deficiency", "補助対象外の経費が計上されています",
-                                  "補助対象外の経費を除いて、経費の内訳を見直してください。"),
+                                  "補助対象外の経費を除いて、経費の内訳を見直してください。",
+                                  "対象外経費"),
 }
 RENDERER = Renderer()
 

@@ -27,7 +27,6 @@ import openpyxl
 import pytest
 
 from ingest import cli
-from ingest.console_text import EVENT
 from rules.findings import CATALOG
 from state import labels
 from tests.browser import (
@@ -73,7 +72,7 @@ def html_only_mail() -> bytes:
 
 
 ENGLISH_CODES = sorted({code for vocabulary in labels.VOCABULARIES.values() for code in vocabulary}
-                       | set(CATALOG) | set(EVENT) - {"sent", "unknown", "failed"}
+                       | set(CATALOG) - {"sent", "unknown", "failed"}
                        | {"SELECT", "submissions_overview", "renkei-intake"})
 
 
@@ -380,10 +379,29 @@ def test_list_filters_and_search_answer_like_the_cli(console):
     assert listed("status=needs_review") == cli_ids("--status", "needs_review") != set()
     assert listed("missing=pledge") == cli_ids("--missing", "pledge") != set()
     assert listed("overdue=1") == cli_ids("--overdue")
+    # The filter takes what `ledger submissions --status` takes: codes, Japanese names, display
+    # states, and gives the same submissions.
+    for value in ("awaiting_approval", "承認待ち", "deficient", "不備あり", "replied", "返信作成済"):
+        assert listed("status=" + urllib.parse.quote(value)) == cli_ids("--status", value) != set()
+    # A notice still waiting for approval has not been sent: 承認待ち on both faces, not 返信済.
+    waiting = str(open_ledger(config).db.execute(
+        "SELECT submission_id FROM replies WHERE status = 'awaiting_approval' "
+        "ORDER BY id").fetchone()[0])
+    assert "<dt>状態</dt><dd>承認待ち</dd>" in fetch(opener, f"{base}/submissions/{waiting}").text
+    row = re.search(rf'<tr>\s*<td><a href="/submissions/{waiting}">.*?</tr>',
+                    fetch(opener, f"{base}/").text, re.S)
+    assert row and "<td>承認待ち</td>" in row.group(0)
+    table = run(config, "ledger", "submissions", "--status", "承認待ち").stdout.splitlines()
+    assert any(line.split()[:1] == [waiting] and "承認待ち" in line for line in table[1:])
     page = fetch(opener, f"{base}/?q=" + urllib.parse.quote("ひかり")).text
     search = json.loads(run(config, "ledger", "search", "ひかり", "--json").stdout)["rows"]
     hits = {str(row["submission_id"]) for row in search}
     assert hits and set(re.findall(r'href="/submissions/(\d+)"', page)) == hits
+    # The matched word is highlighted, and only our <mark> is markup in the snippet.
+    snippets = re.findall(r'<td class="snippet">(.*?)</td>', page, re.S)
+    assert len(snippets) == len(search)
+    assert all("<mark>ひかり</mark>" in cell for cell in snippets)
+    assert all(re.sub(r"</?mark>", "", cell).count("<") == 0 for cell in snippets)
     answer = fetch(opener, f"{base}/?q=" + urllib.parse.quote("ひ")).text  # one character
     search = json.loads(run(config, "ledger", "search", "ひ", "--json").stdout)["rows"]
     hits = {str(row["submission_id"]) for row in search}

@@ -123,26 +123,28 @@ def test_overview_page_shows_the_submissions_in_chromium(chromium, server, repla
         # The database page lists the views under their Japanese titles and the canned queries.
         page.open(f"{server}/ledger")
         dom = page.html()
-    for title in ("この書類が不足している申請", "返信期限超過", "日別件数", "全文検索",
+    for title in ("この書類が不足している申請", "返信期限超過", "日別件数",
                   "missing_documents", "daily_counts"):
         assert title in dom
     # Browsing the explorer wrote nothing (signing in records only the sign-in).
     assert ledger.db.execute("SELECT count(*) FROM events WHERE entity != 'staff'").fetchone() == before
 
 
-def test_canned_search_finds_two_character_words(chromium, server, tmp_path):
+def test_two_character_words_are_found_by_the_one_search(chromium, server, tmp_path):
     query = urllib.parse.urlencode({"q": "山田"})
     with signed_in(chromium, server, tmp_path / "chromium") as page:
-        page.open(f"{server}/ledger/search?{query}")
+        page.open(f"{server}/?{query}")
         dom = page.html()
     assert "yamada@test-seisaku.example.jp" in dom
     assert "sato@minato.example.jp" not in dom
 
 
-def test_table_search_box_uses_the_trigram_index(server):
-    query = urllib.parse.urlencode({"_search": "誓約書", "_shape": "array"})
-    rows = get_json(f"{server}/ledger/messages.json?{query}")
-    assert [r["message_id_header"] for r in rows] == ["<yamada-1@test-seisaku.example.jp>"]
+def test_the_explorer_has_no_search_of_its_own(server):
+    """Mails are searched only by `ledger search` and the console's box: one behaviour."""
+    meta = serve.metadata("ledger")["databases"]["ledger"]
+    assert "search" not in meta["queries"]
+    assert "fts_table" not in meta["tables"]["messages"]
+    assert "申請一覧(/)の検索欄" in meta["tables"]["messages"]["description"]
 
 
 def test_the_served_database_cannot_be_written(replayed):
@@ -166,13 +168,10 @@ def test_every_canned_query_and_titled_view_runs_on_a_real_ledger(replayed):
         for view in ("submissions_overview", "missing_documents", "overdue_replies",
                      "daily_counts"):
             assert meta["tables"][view]["title"] and meta["tables"][view]["description"]
-        params = {"status": "deficient", "document": "pledge", "q": "誓約書"}
+        params = {"status": "deficient", "document": "pledge"}
         for name, query in meta["queries"].items():
             rows = conn.execute(query["sql"], params).fetchall()
             assert isinstance(rows, list), name
-        search = meta["queries"]["search"]["sql"]
-        assert len(conn.execute(search, {"q": "誓約書"}).fetchall()) == 1
-        assert conn.execute(search, {"q": "ぬ"}).fetchall() == []  # one character: nothing
     finally:
         conn.close()
 
