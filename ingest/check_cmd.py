@@ -17,10 +17,11 @@ from typing import TextIO
 from parsers.archives import unpack
 from parsers.documents import HOW_JA, Recognised, recognise
 from parsers.filetypes import sniff
-from parsers.forms import FormFacts, FormMap, merge_forms, read_form
+from parsers.forms import FormFacts, FormMap, merge_forms, read_form, unreadable_detail
 from parsers.mime import parse_message, received_time
 from parsers.sender import parse_sender_block
 from parsers.subject import parse_subject
+from parsers.workbook import SPREADSHEET_KINDS, Book, load_book
 from rules.application import check_application
 from rules.findings import CATALOG, Finding, finding, has_deficiency
 from rules.mail_checks import check_period, check_sender, check_subject
@@ -61,19 +62,29 @@ def check_files(
     result = CheckResult()
     forms: list[FormFacts] = []
     for item in files:
-        found = recognise(item.name, item.kind, item.data, form_map.recognition)
+        book, problem = _load(item)
+        found = recognise(item.name, item.kind, item.data, form_map.recognition, book=book)
         result.recognised.append((item.path, found))
-        if found.key in form_map.forms and item.kind in ("xlsx", "xlsm"):
-            forms.append(read_form(item.data, found.key, form_map))
-        elif found.problem and item.kind in ("xlsx", "xlsm"):
-            result.findings.append(finding("ATTACHMENT_UNREADABLE", found.problem,
-                                           document=found.key))
+        if problem:
+            result.findings.append(finding("ATTACHMENT_UNREADABLE", problem, document=found.key))
+        elif book is not None and found.key in form_map.forms:
+            forms.append(read_form(book, found.key, form_map))
     facts = merge_forms(forms, form_map.recognition)
     present = [r for _, r in result.recognised]
     result.findings += check_application(
         facts, present, program, subject_consortium=subject_consortium,
         sender_email=sender_email, whole_submission=whole_submission)
     return result
+
+
+def _load(item: FileInput) -> tuple[Book | None, str | None]:
+    """A spreadsheet loaded once for both recognising and reading it, or why it cannot be."""
+    if item.kind not in SPREADSHEET_KINDS:
+        return None, None
+    try:
+        return load_book(item.data), None
+    except Exception as exc:  # noqa: BLE001 - a reader raises many types for broken files
+        return None, f"{item.path}: {unreadable_detail(item.data, exc)}"
 
 
 def run_check(
