@@ -21,6 +21,7 @@ __all__ = [
     "SmeJudgement",
     "check_composition",
     "check_corporate_numbers",
+    "declared_size_conflict",
     "check_sme_users",
     "find_sme_line",
     "funded_members",
@@ -30,16 +31,16 @@ __all__ = [
 
 
 def _fold(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text).split())
+    return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
 
 
 def find_sme_line(industry: str | None, program: Program) -> SmeLine | None:
     """The table row for an industry as written: by key, by label, else the longest alias inside.
 
     Longest wins so that ゴム製品製造業 is not read as 製造業, nor ソフトウェア業又は情報処理
-    サービス業 as サービス業.
+    サービス業 as サービス業. None only when nothing is written.
     """
-    if not industry:
+    if not industry or not _fold(industry):
         return None
     text = _fold(industry)
     for line in program.sme_lines:
@@ -48,9 +49,13 @@ def find_sme_line(industry: str | None, program: Program) -> SmeLine | None:
     best: tuple[int, SmeLine] | None = None
     for line in program.sme_lines:
         for alias in line.aliases:
-            if _fold(alias) in text and (best is None or len(_fold(alias)) > best[0]):
-                best = (len(_fold(alias)), line)
-    return best[1] if best else None
+            folded = _fold(alias)
+            if folded and folded in text and (best is None or len(folded) > best[0]):
+                best = (len(folded), line)
+    if best:
+        return best[1]
+    # the page's table: any industry not in ①–⑦ is ⑧「その他の業種(上記以外)」
+    return next((line for line in program.sme_lines if line.key == program.unknown_industry), None)
 
 
 def funded_members(members: Sequence[Member]) -> list[Member]:
@@ -79,11 +84,17 @@ def _lines_for(member: Member, program: Program) -> tuple[SmeLine, int | None, i
 
 
 def judge_sme(member: Member, program: Program) -> SmeJudgement:
-    """資本金 OR 従業員数 at or under the industry's line (the program page's table)."""
+    """資本金 OR 従業員数 at or under the industry's line (the program page's table).
+
+    A 個人事業主 has no capital: only its employees count. With no industry written, numbers
+    under every line are an SME and numbers over every line are not.
+    """
     lines = _lines_for(member, program)
     if isinstance(lines, str):
-        return SmeJudgement("unknown", lines)
+        return _judge_without_industry(member, program, lines)
     line, capital_max, employees_max = lines
+    if member.sole_proprietor:
+        capital_max = None
     capital_ok = capital_max is not None and member.capital is not None and \
         member.capital <= capital_max
     employees_ok = member.employees is not None and member.employees <= employees_max
@@ -101,15 +112,41 @@ def judge_sme(member: Member, program: Program) -> SmeJudgement:
     )
 
 
+def _judge_without_industry(member: Member, program: Program, why: str) -> SmeJudgement:
+    lines = [x for x in program.sme_lines if x.employees_max is not None]
+    capitals = [x.capital_max for x in lines if x.capital_max is not None]
+    employees = [x.employees_max for x in lines if x.employees_max is not None]
+    if not capitals or not employees:
+        return SmeJudgement("unknown", why)
+    small = ((member.capital is not None and member.capital <= min(capitals))
+             or (member.employees is not None and member.employees <= min(employees)))
+    if small:
+        return SmeJudgement("sme", "どの業種でも中小企業の基準内")
+    big = ((member.capital is not None or member.sole_proprietor)
+           and (member.capital is None or member.capital > max(capitals))
+           and member.employees is not None and member.employees > max(employees))
+    if big:
+        return SmeJudgement("not_sme", f"{why}が、資本金・従業員数がどの業種の基準も超えています")
+    return SmeJudgement("unknown", why)
+
+
 def is_large_enterprise(member: Member, program: Program) -> bool:
-    """A 大企業: written so in 企業規模, or over both lines of its industry by the table."""
-    if member.size:
-        size = _fold(member.size)
-        if "大企業" in size:
-            return True
-        if "中小" in size or "小規模" in size:
-            return False
+    """A 大企業: over both lines of its industry by the page's table, or written so in its
+    企業規模 (a みなし大企業 has small numbers). A written 中小企業 never outweighs the numbers."""
+    if member.size and "大企業" in _fold(member.size):
+        return True
     return judge_sme(member, program).verdict == "not_sme"
+
+
+def declared_size_conflict(member: Member, program: Program) -> str | None:
+    """A written 企業規模 that the member's own numbers contradict, in plain Japanese."""
+    if not member.size:
+        return None
+    size = _fold(member.size)
+    verdict = judge_sme(member, program).verdict
+    if verdict == "not_sme" and ("中小" in size or "小規模" in size):
+        return f"{member.name}は企業規模を「{member.size}」としていますが、資本金・従業員数は大企業に当たります"
+    return None
 
 
 def check_composition(
@@ -158,22 +195,26 @@ def check_sme_users(members: Sequence[Member], program: Program) -> list[Finding
 
 
 def check_corporate_numbers(members: Sequence[Member]) -> list[Finding]:
-    """Every 法人番号 written must be 13 digits with a verifying check digit."""
+    """Every 法人番号 written must be 13 digits with a verifying check digit — on every form
+    where it is written (a number differing between forms is checked on both)."""
     found: list[Finding] = []
     seen: set[tuple[str, str]] = set()
     for member in members:
-        number = member.corporate_number
-        if not number or (member.name, number) in seen:
-            continue
-        seen.add((member.name, number))
-        if is_valid_corporate_number(number):
-            continue
-        digits = normalise_corporate_number(number)
-        why = ("13桁の数字ではありません" if len(digits) != 13 or not digits.isdigit()
-               else "検査用数字(先頭の1桁)が一致しません")
-        cell = member.cell_refs.get("corporate_number") or member.ref
-        where = f"({cell})" if cell else ""
-        found.append(finding("CORPORATE_NUMBER_INVALID",
-                             f"{member.name}の法人番号「{number}」{where}は{why}。",
-                             member=member.name, document=member.document))
+        written = [(member.corporate_number, member.document,
+                    member.cell_refs.get("corporate_number") or member.ref)]
+        written += member.other_numbers
+        for number, document, cell in written:
+            if not number or (member.name, number) in seen:
+                continue
+            seen.add((member.name, number))
+            if is_valid_corporate_number(number):
+                continue
+            digits = normalise_corporate_number(number)
+            why = ("13桁の数字ではありません" if len(digits) != 13 or not digits.isdigit()
+                   else "検査用数字(先頭の1桁)が一致しません")
+            where = f"({cell})" if cell else ""
+            found.append(finding("CORPORATE_NUMBER_INVALID",
+                                 f"{member.name}の法人番号「{number}」{where}は{why}。",
+                                 member=member.name, document=document))
     return found
+

@@ -68,7 +68,8 @@ CATALOG: dict[str, CodeInfo] = {
     "ATTACHMENT_UNREADABLE": CodeInfo(
         "deficiency",
         "添付ファイルを開けません(破損・非対応形式・暗号化・上限超過)",
-        "zip形式(暗号化可)または元のファイル形式で送り直してください。",
+        "zip形式(暗号化可。LZH・7z・RARは不可)または元のファイル形式(xlsx・pdf等)で送り直してください。"
+        "パスワード付きのExcelファイルはパスワードを別メールでお送りください。",
     ),
     "FORM_FIELD_MISSING": CodeInfo(
         "deficiency",
@@ -124,6 +125,19 @@ CATALOG: dict[str, CodeInfo] = {
         "deficiency",
         "様式内または様式間の合計額が一致しません",
         "合計額と内訳を確認してください。",
+    ),
+    "PROJECT_PERIOD": CodeInfo(
+        "deficiency",
+        "事業完了予定日が補助事業期間(交付決定日〜2023年2月10日)の後です",
+        "事業完了予定日を補助事業期間の終わり(2023年2月10日)までとし、実施スケジュールを見直した"
+        "事業計画書を送付してください。",
+    ),
+    "COST_NOT_ELIGIBLE": CodeInfo(
+        "deficiency",
+        "補助対象外の経費が計上されています(事業者の区分・工程で認められない経費、ハードウェア等)",
+        "公募要領の補助対象経費(中小ユーザ企業の人件費は要件定義・受入テスト・研修のみ、ITベンダの"
+        "委託費は設計・開発〜システムテストの下請け発注のみ、ハードウェアは対象外)に沿って経費の内訳を"
+        "見直してください。",
     ),
     "DUPLICATE_SUBMISSION": CodeInfo(
         "notice",

@@ -10,7 +10,12 @@ from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
 from parsers.forms import CATEGORY_JA, ApplicationFacts, CostLine, Member, member_key
-from rules.eligibility import funded_members, is_large_enterprise
+from rules.eligibility import (
+    declared_size_conflict,
+    funded_members,
+    is_large_enterprise,
+    judge_sme,
+)
 from rules.findings import Finding, finding
 from rules.program import Program
 
@@ -90,15 +95,37 @@ def _check_cap_and_rate(facts: ApplicationFacts, program: Program) -> list[Findi
     eligible = eligible_cost(facts)
     if eligible is not None:
         rate = subsidy_rate(facts.members, program)
+        if rate != program.subsidy_rate_large_vendor and _over(
+                requested, program.subsidy_rate_large_vendor, eligible):
+            found += _undecided_vendors(facts.members, program)  # their size decides the rate
         if _over(requested, rate, eligible):
             why = "ITベンダに大企業が含まれるため、" if rate == program.subsidy_rate_large_vendor \
                 and rate != program.subsidy_rate else ""
+            conflicts = [c for m in facts.members if m.role == "vendor"
+                         if (c := declared_size_conflict(m, program))]
+            if conflicts:
+                why = f"{'。'.join(conflicts)}。{why}"
             limit = eligible * rate.numerator // rate.denominator
             found.append(finding(
                 "AMOUNT_OVER_CAP",
                 f"補助金交付申請額{_yen(requested)}は補助対象経費{_yen(eligible)}の"
                 f"{_share_text(rate)}({_yen(limit)})を超えています({why}補助率は"
                 f"{_share_text(rate)}以内です)。", document="application"))
+    return found
+
+
+def _undecided_vendors(members: Sequence[Member], program: Program) -> list[Finding]:
+    """Vendors whose size the numbers cannot tell, when that decides between 2/3 and 1/2."""
+    found = []
+    for m in members:
+        if m.role != "vendor":
+            continue
+        judgement = judge_sme(m, program)
+        if judgement.verdict == "unknown" and not (m.size and "大企業" in m.size):
+            found.append(finding(
+                "FORM_FIELD_MISSING",
+                f"{m.name}: {judgement.reason}。ITベンダが大企業かどうかで補助率(2/3か1/2)が変わるため、"
+                "業種・資本金・従業員数を記入してください。", member=m.name, document=m.document))
     return found
 
 
@@ -119,15 +146,15 @@ def _check_software_cloud(lines: Sequence[CostLine], program: Program) -> list[F
         "を超えています。", document="application")]
 
 
-def _roles(members: Sequence[Member]) -> dict[str, str | None]:
-    return {member_key(m.name): m.role for m in members}
+def _role(facts: ApplicationFacts, line: CostLine) -> str | None:
+    member = facts.member_named(line.member)
+    return member.role if member else None
 
 
 def _check_sme_personnel(facts: ApplicationFacts, program: Program) -> list[Finding]:
-    roles = _roles(facts.members)
-    lines = facts.cost_lines
+    lines = [x for x in facts.cost_lines if x.category != "hardware"]
     sme_personnel = _sum(x for x in lines if x.category == "personnel"
-                         and roles.get(member_key(x.member)) == "sme")
+                         and _role(facts, x) == "sme")
     base = _sum(x for x in lines if x.category in ("personnel", "outsourcing"))
     share = program.sme_personnel_max_share
     if not sme_personnel or not _over(sme_personnel, share, base):
@@ -144,9 +171,9 @@ def _check_subcontracting(facts: ApplicationFacts, program: Program) -> list[Fin
     found: list[Finding] = []
     share = program.subcontract_max_share
     for vendor in (m for m in facts.members if m.role == "vendor"):
-        key = member_key(vendor.name)
         for step in program.subcontract_steps:
-            own = [x for x in facts.cost_lines if member_key(x.member) == key and x.step == step]
+            own = [x for x in facts.cost_lines if x.step == step
+                   and facts.member_named(x.member) is vendor and x.category != "hardware"]
             sub = _sum(x for x in own if x.subcontract or x.category == "outsourcing")
             step_cost = _sum(own)
             if sub and sub * share.denominator >= step_cost * share.numerator:
@@ -227,8 +254,10 @@ def _sums_across_forms(facts: ApplicationFacts) -> list[Finding]:
             f"補助金交付申請額{_yen(facts.requested)}と一致しません。", "member_info"))
     if facts.cost_lines:
         for row in facts.member_amounts:
+            member = facts.member_named(row.name)
             key = member_key(row.name)
-            actual = _sum(x for x in facts.cost_lines if member_key(x.member) == key)
+            actual = _sum(x for x in facts.cost_lines if member_key(x.member) == key or (
+                member is not None and facts.member_named(x.member) is member))
             if row.eligible is not None and row.eligible != actual:
                 found.append(_mismatch(
                     f"事業者情報入力シートの{row.name}の補助対象経費{_yen(row.eligible)}が"
