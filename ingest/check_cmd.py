@@ -9,6 +9,7 @@ Exit status: 0 no deficiency, 1 a deficiency was found, 2 a file could not be re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,7 @@ class FileInput:
 class CheckResult:
     recognised: list[tuple[str, Recognised]] = field(default_factory=list)  # (path, result)
     findings: list[Finding] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)  # why a loose file could not be judged
 
 
 def check_files(
@@ -61,6 +63,7 @@ def check_files(
     """Recognise every file, read the forms among them, and run every application rule."""
     result = CheckResult()
     forms: list[FormFacts] = []
+    not_sheets: list[tuple[str, str]] = []
     for item in files:
         book, problem = _load(item)
         found = recognise(item.name, item.kind, item.data, form_map.recognition, book=book)
@@ -69,6 +72,15 @@ def check_files(
             result.findings.append(finding("ATTACHMENT_UNREADABLE", problem, document=found.key))
         elif book is not None and found.key in form_map.forms:
             forms.append(read_form(book, found.key, form_map))
+        elif found.key in form_map.forms and form_map.forms[found.key].fields:
+            not_sheets.append((item.path, found.key))
+    read = {f.doc_key for f in forms}
+    for path, key in not_sheets:
+        if key not in read:  # a PDF copy beside the workbook is fine; alone it cannot be checked
+            result.findings.append(finding(
+                "ATTACHMENT_UNREADABLE",
+                f"{path} は表計算ファイル(xlsx等)ではないため、様式の記入内容を確認できません。"
+                "Excel形式の様式で送付してください。", document=key))
     facts = merge_forms(forms, form_map.recognition)
     present = [r for _, r in result.recognised]
     result.findings += check_application(
@@ -89,23 +101,49 @@ def _load(item: FileInput) -> tuple[Book | None, str | None]:
 
 def run_check(
     paths: Sequence[Path], program: Program, form_map: FormMap, out: TextIO, *,
-    passwords: Sequence[str] = (),
+    passwords: Sequence[str] = (), as_json: bool = False,
 ) -> int:
-    """Check each FILE on its own; 0 no deficiency, 1 a deficiency, 2 a file unreadable."""
+    """Check each FILE on its own; 0 no deficiency, 1 a deficiency, 2 a file that could not be
+    read or identified (never reported as 不備なし). `as_json`: one JSON object per line."""
     status = 0
     for path in paths:
-        print(f"■ {path}", file=out)
+        if not as_json:
+            print(f"■ {path}", file=out)
         try:
             data = path.read_bytes()
         except OSError as exc:
-            print(f"  読み込めません: {exc.strerror or exc}", file=out)
+            error = f"読み込めません: {exc.strerror or exc}"
+            if as_json:
+                print(json.dumps({"file": str(path), "codes": [], "findings": [],
+                                  "error": error}, ensure_ascii=False), file=out)
+            else:
+                print(f"  {error}", file=out)
             status = 2
             continue
         result = check_bytes(path.name, data, program, form_map, passwords=passwords)
-        _print_result(result, program, out)
-        if has_deficiency(result.findings) and status == 0:
+        if as_json:
+            print(json.dumps(_as_json(str(path), result), ensure_ascii=False), file=out)
+        else:
+            _print_result(result, program, out)
+        if result.unread:
+            status = 2
+        elif has_deficiency(result.findings) and status == 0:
             status = 1
     return status
+
+
+def _as_json(file: str, result: CheckResult) -> dict[str, object]:
+    record: dict[str, object] = {
+        "file": file,
+        "codes": sorted({f.code for f in result.findings}),
+        "findings": [{"code": f.code, "severity": f.severity, "member": f.member,
+                      "document": f.document, "detail": f.detail} for f in result.findings],
+        "documents": [{"path": path, "document": r.key, "how": r.how}
+                      for path, r in result.recognised],
+    }
+    if result.unread:
+        record["error"] = "。".join(result.unread)
+    return record
 
 
 def check_bytes(
@@ -116,13 +154,15 @@ def check_bytes(
     kind = sniff(data, name)
     if kind == "eml" or name.lower().endswith(".eml"):
         return _check_mail(data, program, form_map, passwords)
-    if kind in _ARCHIVE_KINDS:
-        files, findings = _unpack_all([(name, data)], passwords)
-        result = check_files(files, program, form_map)
-        result.findings[:0] = findings
-        return result
-    return check_files([FileInput(name, name, kind, data)], program, form_map,
-                       whole_submission=False)
+    # Unpacking a loose file too: an encrypted Office file takes the password like a zip, and
+    # an .lzh/.7z/.rar is reported as such.
+    files, findings = _unpack_all([(name, data)], passwords)
+    whole = kind in _ARCHIVE_KINDS
+    result = check_files(files, program, form_map, whole_submission=whole)
+    result.findings[:0] = findings
+    if not whole and not findings and not any(r.key for _, r in result.recognised):
+        result.unread.append(f"{name}: 書類の種類を判別できません(様式・書類として読めません)")
+    return result
 
 
 def _unpack_all(
@@ -166,7 +206,9 @@ def _print_result(result: CheckResult, program: Program, out: TextIO) -> None:
         else:
             what = "書類の種類を判別できません"
         print(f"  書類: {path} → {what}", file=out)
-    if not result.findings:
+    for why in result.unread:
+        print(f"  確認できません: {why}", file=out)
+    if not result.findings and not result.unread:
         print("  不備なし", file=out)
         return
     for item in result.findings:
