@@ -333,8 +333,12 @@ def _read_table(book: Book, spec: TableSpec, facts: FormFacts, labels: frozenset
 
 
 def _cell(sheet: Sheet, r: int, span: tuple[int, int]) -> Any:
-    """A data cell under a (possibly merged, several columns wide) header: the first value."""
+    """A data cell under a (possibly merged, several columns wide) header: the first value.
+    A block merged in from a column left of this one (a note across the row) is not its value."""
     for c in range(span[0], span[1] + 1):
+        block = sheet.merged.get((r, c))
+        if block and block[1] < span[0]:
+            continue
         value = sheet.get(r, c)
         if value is not None:
             return value

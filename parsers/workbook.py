@@ -38,6 +38,7 @@ def label_key(text: str) -> str:
     【コンソーシアム名】, １．コンソーシアム名, (1)コンソーシアム名, ①コンソーシアム名 ※必須 and
     コンソーシアム名： are all コンソーシアム名; 資本金(円) is 資本金.
     """
+    text = re.sub(r"^[\s①-⑳㉑-㉟㊱-㊿❶-❿➀-➉⑴-⒇⒈-⒛]+", "", text)  # NFKC would make ① a bare 1
     key = "".join(unicodedata.normalize("NFKC", text).split()).casefold()
     whole = re.fullmatch(r"[【\[<(「『〔]([^【】\[\]<>()「」『』〔〕]+)[】\]>)」』〕]", key)
     if whole:
