@@ -278,8 +278,12 @@ def _match_header(sheet: Sheet, spec: TableSpec, rows: Sequence[int]) -> _Header
                 text = _norm(sheet.values[(r, hit)])
                 scale[col.key] = 1000 if "千円" in text else 10000 if "万円" in text else 1
                 break
-    needed = [c for c in spec.columns if c.required] or list(spec.columns[:1])
-    if not all(c.key in columns for c in needed):
+    # The key column (the first) and most of the required ones: a template without one
+    # required column is still this table (the missing column is reported, not the table).
+    required = [c.key for c in spec.columns if c.required] or [spec.columns[0].key]
+    found = sum(1 for key in required if key in columns)
+    if spec.columns[0].key not in columns or found * 2 < len(required) or (
+            len(required) > 1 and found < 2):
         return None
     return _Header(columns, last_row + 1, scale)
 
@@ -319,6 +323,12 @@ def _read_table(book: Book, spec: TableSpec, facts: FormFacts, labels: frozenset
         header = _header(sheet, spec, start)
         if header:
             table.found = True
+            for col in spec.columns:
+                if col.required and col.key not in header.columns:
+                    facts.problems.append(FormProblem(
+                        "FORM_FIELD_MISSING", facts.doc_key,
+                        f"「{spec.title}」の表に「{col.labels[0]}」の列がありません。",
+                        column=col.key))
             _read_rows(sheet, spec, header, table, facts, labels)
             break
     if not table.found and spec.required:
@@ -387,6 +397,7 @@ def _read_rows(sheet: Sheet, spec: TableSpec, header: _Header, table: TableData,
     last_col = max(hi for _lo, hi in header.columns.values())
     totals = {label_key(t) for t in (*spec.total, *_TOTALS)}
     header_keys = {label_key(lab) for col in spec.columns for lab in col.labels}
+    labels = labels - header_keys  # a repeated header is not the next field's label
     blanks = 0
     r = header.first_row
     while r <= sheet.max_row:

@@ -203,7 +203,8 @@ def _member(
     return Member(
         name=str(row["name"]).strip(), role=row.get("role"),
         is_lead=bool(row.get("lead")) or "幹事" in role_text,
-        industry=row.get("industry"), main_industry=row.get("main_industry"),
+        industry=row.get("industry") or row.get("main_industry"),
+        main_industry=row.get("main_industry"),
         capital=row.get("capital"), employees=row.get("employees"),
         corporate_number=row.get("corporate_number"), email=row.get("email"),
         size=row.get("size"), document=document, ref=ref, cell_refs=dict(cells or {}),

@@ -173,7 +173,8 @@ def test_changed_form_map_follows_a_moved_field() -> None:
     assert any("コンソーシアム名" in p.detail for p in before.problems)
 
     text = DEFAULT_FORM_MAP.read_text(encoding="utf-8").replace(
-        '[forms.application.fields.consortium_name]\nlabels = ["コンソーシアム名"]',
+        '[forms.application.fields.consortium_name]\n'
+        'labels = ["コンソーシアム名", "コンソーシアムの名称", "コンソーシアム名称"]',
         '[forms.application.fields.consortium_name]\nlabels = ["共同体の名称"]\ndirection = "below"')
     moved_map = form_map_from_toml(tomllib.loads(text))
     after = read_form(data, "application", moved_map)
