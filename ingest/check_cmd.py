@@ -175,6 +175,13 @@ def _unpack_all(
         files += [FileInput(f.path, f.name, f.kind, f.data) for f in unpacked.files]
         findings += [finding(p.code, p.detail) for p in unpacked.problems]
         for locked in unpacked.encrypted:
+            if sniff(locked.data, locked.path) == "office-encrypted":
+                # no password mail to wait for here: say what to send instead
+                findings.append(finding(
+                    "ATTACHMENT_UNREADABLE",
+                    f"{locked.path} はパスワードが設定されたOfficeファイルのため開けません。"
+                    "パスワードを別メールでお送りいただくか、パスワードを解除したファイルを送付してください。"))
+                continue
             names = "、".join(locked.member_names[:5])
             findings.append(finding(
                 "ARCHIVE_PASSWORD_MISSING",

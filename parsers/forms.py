@@ -59,6 +59,7 @@ _FILLER = re.compile(r"^[:：→⇒=＝金¥￥\\]*$")
 _UNITS = re.compile(r"^[(\[【]?(単位[:：]?)?(円|千円|万円|人|名|者|社|%|税込|税抜)[)\]】]?$")
 _TOTALS = ("合計", "総合計", "総計", "計", "合計額", "総額", "合計金額", "総合計額", "補助対象経費合計")
 _GRAND = ("総合計", "総計", "総合計額")
+_HEADING = re.compile(r"^(step|工程|[【\[<(■□●◆◇▼▶※*]|注[:記意])")
 # A group's own total: 「STEP1合計」「工程2 計」「①計」「STEP3(設計・開発)合計」.
 _GROUP_TOTAL = re.compile(r"(?:step|工程)[\d①-④]+(?:.{0,20}合計|の?計)|[①-④].{0,20}合計|[①-④]の?計")
 
@@ -385,6 +386,8 @@ def _is_data(raw: dict[str, Any], spec: TableSpec) -> bool:
     filled = [k for k, v in raw.items() if not _empty(v)]
     if not filled:
         return False
+    if len(filled) == 1 and _HEADING.match(_norm(str(raw[filled[0]]))):
+        return False  # a group heading (「STEP1 ITツールの購入・設定」, 【STEP2】) or a note
     key_col = spec.columns[0].key
     if key_col in raw and not _empty(raw[key_col]):
         text = str(raw[key_col]).strip()
@@ -399,6 +402,7 @@ def _read_rows(sheet: Sheet, spec: TableSpec, header: _Header, table: TableData,
     header_keys = {label_key(lab) for col in spec.columns for lab in col.labels}
     labels = labels - header_keys  # a repeated header is not the next field's label
     blanks = 0
+    group_start = 0  # first row of the group a 小計 row sums
     r = header.first_row
     while r <= sheet.max_row:
         raw = {key: _cell(sheet, r, span) for key, span in header.columns.items()}
@@ -410,6 +414,8 @@ def _read_rows(sheet: Sheet, spec: TableSpec, header: _Header, table: TableData,
             table.total = _convert_row(sheet, spec, header, r, raw, facts, total_row=True)
             return
         if kind in ("subtotal", "total"):
+            _check_subtotal(sheet, spec, header, r, raw, facts, table, group_start)
+            group_start = len(table.rows)
             r += 1
             continue
         texts = [v for v in raw.values() if isinstance(v, str)]
@@ -427,6 +433,22 @@ def _read_rows(sheet: Sheet, spec: TableSpec, header: _Header, table: TableData,
         table.refs.append(sheet.ref(r, min(lo for lo, _hi in header.columns.values())))
         table.cells.append({key: sheet.ref(r, lo) for key, (lo, _hi) in header.columns.items()})
         r += 1
+
+
+def _check_subtotal(sheet: Sheet, spec: TableSpec, header: _Header, r: int,
+                    raw: dict[str, Any], facts: FormFacts, table: TableData, start: int) -> None:
+    """A 小計 row's amounts against the rows of its group (since the previous 小計)."""
+    stated = _convert_row(sheet, spec, header, r, raw, facts, total_row=True)
+    for col in spec.columns:
+        if col.type != "amount" or stated.get(col.key) is None or col.key not in header.columns:
+            continue
+        group = table.rows[start:]
+        if any(not isinstance(row.get(col.key), int) for row in group) or not group:
+            continue
+        actual = sum(row[col.key] for row in group)
+        if actual != stated[col.key]:
+            table.subtotals.append((sheet.ref(r, header.columns[col.key][0]), stated[col.key],
+                                    actual))
 
 
 def _more_rows_follow(sheet: Sheet, spec: TableSpec, header: _Header, r: int, last_col: int,

@@ -82,6 +82,7 @@ class ApplicationFacts:
     checklist: dict[str, bool] | None = None  # document key → ticked
     checklist_unknown: list[str] = field(default_factory=list)  # rows naming no known document
     dates: dict[str, date] = field(default_factory=dict)
+    wrong_subtotals: list[tuple[str, int, int]] = field(default_factory=list)  # 小計 ≠ its rows
     missing_fields: list[FormProblem] = field(default_factory=list)
 
     @property
@@ -165,6 +166,7 @@ def _merge_application(
                 str(row.get("description") or ""),
             ))
     facts.costs_total = costs.total.get("amount")
+    facts.wrong_subtotals = list(costs.subtotals)
     summary = form.tables.get("category_summary", TableData())
     for row in summary.rows:
         if row.get("category") and row.get("amount") is not None:

@@ -25,6 +25,7 @@ class TableData:
     refs: list[str] = field(default_factory=list)  # "シート!B12" of each row, for details
     cells: list[dict[str, str]] = field(default_factory=list)  # per row: column key → "シート!H12"
     total: dict[str, Any] = field(default_factory=dict)  # values on the 合計 row
+    subtotals: list[tuple[str, int, int]] = field(default_factory=list)  # wrong 小計: cell, stated, rows
     found: bool = False
 
 

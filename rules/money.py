@@ -95,9 +95,8 @@ def _check_cap_and_rate(facts: ApplicationFacts, program: Program) -> list[Findi
     eligible = eligible_cost(facts)
     if eligible is not None:
         rate = subsidy_rate(facts.members, program)
-        if rate != program.subsidy_rate_large_vendor and _over(
-                requested, program.subsidy_rate_large_vendor, eligible):
-            found += _undecided_vendors(facts.members, program)  # their size decides the rate
+        if rate != program.subsidy_rate_large_vendor:
+            found += _undecided_vendors(facts.members, program)  # their size sets the rate
         if _over(requested, rate, eligible):
             why = "ITベンダに大企業が含まれるため、" if rate == program.subsidy_rate_large_vendor \
                 and rate != program.subsidy_rate else ""
@@ -201,7 +200,9 @@ def check_sums(facts: ApplicationFacts) -> list[Finding]:
 
 
 def _sums_in_application(facts: ApplicationFacts) -> list[Finding]:
-    found: list[Finding] = []
+    found: list[Finding] = [_mismatch(
+        f"補助対象経費内訳書の小計{_yen(stated)}({cell})がその内訳の合計{_yen(actual)}と一致しません。",
+        "application") for cell, stated, actual in facts.wrong_subtotals]
     if not facts.cost_lines:
         return found
     lines_total = _sum(facts.cost_lines)
