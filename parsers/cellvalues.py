@@ -2,8 +2,9 @@
 
 Money written as text — `1,234,567円`, `￥1,234-`, `金18,000,000円`, full-width digits, `4,400万円`,
 `1.1億円`, `280名(2022年8月1日現在)` — is read as a number; a fraction of a yen is truncated
-(1円未満切り捨て, as subsidy amounts are). Dates are 西暦, 和暦 (令和4年12月28日, R4.12.28) or Excel
-serials. A cell holding only a dash or なし means "none" (an empty value), never a number.
+(1円未満切り捨て, as subsidy amounts are). Dates are 西暦, 和暦 (令和4年12月28日, R4.12.28) or
+Excel serials; a month alone (2023年1月, 2023年1月末) is that month's last day, as a 完了予定
+means. A cell holding only a dash or なし means "none" (an empty value), never a number.
 """
 
 from __future__ import annotations
@@ -186,7 +187,7 @@ def parse_date(value: object) -> date | None:
     match = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
     if match:
         return _date(int(match.group(1)), match.group(2), match.group(3), value)
-    match = re.fullmatch(r"(?:" + era + r"|(\d{4}))[年./-](\d{1,2})月?(末|末日)", text,
+    match = re.fullmatch(r"(?:" + era + r"|(\d{4}))[年./-](\d{1,2})月?(末|末日|中|内)?", text,
                          flags=re.IGNORECASE)
     if match:
         year = (_era_year(match.group(1), match.group(2)) if match.group(1)
@@ -291,8 +292,8 @@ CATEGORIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("personnel", "人件費", ("人件費", "人件", "労務費", "工数")),
     ("outsourcing", "委託費", ("委託", "外注", "下請", "再委託")),
     ("software", "ソフトウェア購入費", ("ソフトウェア", "ソフトウエア", "ソフト", "ライセンス",
-                                   "パッケージ")),
-    ("cloud", "クラウドサービス利用費", ("クラウド", "saas", "サブスクリプション")),
+                                   "パッケージ", "保守")),
+    ("cloud", "クラウドサービス利用費", ("クラウド", "saas", "サブスクリプション", "利用料")),
     ("meeting", "会議費", ("会議", "会場")),
     ("travel", "旅費", ("旅費", "交通費", "出張", "宿泊")),
     ("expert", "専門家経費", ("専門家", "謝金", "謝礼")),

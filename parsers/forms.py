@@ -59,6 +59,7 @@ _FILLER = re.compile(r"^[:：→⇒=＝金¥￥\\]*$")
 _UNITS = re.compile(r"^[(\[【]?(単位[:：]?)?(円|千円|万円|人|名|者|社|%|税込|税抜)[)\]】]?$")
 _TOTALS = ("合計", "総合計", "総計", "計", "合計額", "総額", "合計金額", "総合計額", "補助対象経費合計")
 _GRAND = ("総合計", "総計", "総合計額")
+_EXAMPLE = ("記入例", "記載例", "見本", "サンプル", "sample")
 _HEADING = re.compile(r"^(step|工程|[【\[<(■□●◆◇▼▶※*]|注[:記意])")
 # A group's own total: 「STEP1合計」「工程2 計」「①計」「STEP3(設計・開発)合計」.
 _GROUP_TOTAL = re.compile(r"(?:step|工程)[\d①-④]+(?:.{0,20}合計|の?計)|[①-④].{0,20}合計|[①-④]の?計")
@@ -112,19 +113,21 @@ def _all_labels(form_map: FormMap) -> frozenset[str]:
 def _scopes(book: Book, names: Sequence[str]) -> list[tuple[Sheet, int]]:
     """(sheet, first row) to search: sheets named so; else sheets whose title cell says so
     (様式1/様式2 …), from that cell on; else every sheet."""
+    # A template's 記入例 (filled-in example) sheet is read only when nothing else is there.
+    sheets = sorted(book.sheets, key=lambda s: any(w in _norm(s.title) for w in _EXAMPLE))
     if not names:
-        return [(s, 1) for s in book.sheets]
+        return [(s, 1) for s in sheets]
     wanted = [_norm(n) for n in names]
-    named = [(s, _title_row(s, wanted) or 1) for s in book.sheets
+    named = [(s, _title_row(s, wanted) or 1) for s in sheets
              if any(w in _norm(s.title) for w in wanted)]
     if named:
         return named
-    titled = [(row, i, s) for i, s in enumerate(book.sheets)
+    titled = [(row, i, s) for i, s in enumerate(sheets)
               if (row := _title_row(s, wanted)) is not None]
     if titled:
         titled.sort(key=lambda t: (t[0] > 10, t[0], t[1]))
         return [(s, row) for row, _i, s in titled]
-    return [(s, 1) for s in book.sheets]
+    return [(s, 1) for s in sheets]
 
 
 def _title_row(sheet: Sheet, wanted: Sequence[str]) -> int | None:
@@ -213,6 +216,7 @@ def _read_field(book: Book, spec: FieldSpec, facts: FormFacts, labels: frozenset
             facts.problems.append(FormProblem(
                 "FORM_FIELD_MISSING", facts.doc_key,
                 f"「{spec.title}」欄が様式に見つかりません(様式の版をご確認ください)。",
+                column=spec.key,
             ))
         return
     sheet, r, c, raw = where

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from parsers.cellvalues import declares_none
+from parsers.cellvalues import declares_none, parse_date
 from parsers.documents import DEFAULT_RECOGNITION, RecognitionSpec, classify_text, normalise_text
 from parsers.readresult import FormFacts, FormProblem, TableData
 
@@ -130,8 +130,25 @@ def merge_forms(
     return facts
 
 
+def _period(text: object) -> tuple[date | None, date | None]:
+    """「令和4年10月1日～令和5年1月31日」 written in one 事業期間 cell → (start, end)."""
+    if not isinstance(text, str):
+        return None, None
+    parts = re.split(r"[~〜～]|から|より|\s+[-－―ー−]\s+|[－―−](?=\s*(?:令和|平成|R|\d{4}))", text)
+    days: list[date | None] = []
+    for part in (parts[0], parts[-1]) if len(parts) >= 2 else ():
+        try:
+            days.append(parse_date(part.strip(" 　まで")))
+        except ValueError:
+            days.append(None)
+    return (days[0], days[1]) if len(days) == 2 else (None, None)
+
+
 def _waived(problem: FormProblem, facts: ApplicationFacts) -> bool:
-    """A 個人事業主 has no 法人番号 and no capital: leaving them blank is right, not missing."""
+    """A 個人事業主 has no 法人番号 and no capital: leaving them blank is right, not missing;
+    a 事業期間 written in one cell gives the start and end dates."""
+    if problem.column in ("project_start", "project_end") and problem.column in facts.dates:
+        return "見つかりません" in problem.detail
     if problem.column not in ("corporate_number", "capital") or not problem.member:
         return False
     member = facts.member_named(problem.member)
@@ -150,6 +167,10 @@ def _merge_application(
     facts.requested = f.get("requested")
     facts.eligible_total = f.get("eligible_total")
     facts.dates.update({k: v for k, v in f.items() if isinstance(v, date)})
+    for key, day in zip(("project_start", "project_end"), _period(f.get("project_period")),
+                        strict=True):
+        if day is not None and key not in facts.dates:
+            facts.dates[key] = day
     members = form.tables.get("members", TableData())
     facts.members = [
         _member(row, ref, "application", cells)
@@ -320,6 +341,7 @@ def member_key(name: str) -> str:
     key = normalise_text(name)
     for word in _CORPORATE_WORDS:
         key = key.replace(normalise_text(word), "")
+    key = re.sub(r"\([^()]*\)|【[^【】]*】|\[[^\[\]]*\]", "", key)  # (幹事社), (屋号 …)
     key = re.sub(r"[・･.,、。\-]", "", key)
     return key or normalise_text(name)
 

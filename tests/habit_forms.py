@@ -113,6 +113,8 @@ class Habits:
     requested: Any = 19_000_000
     title_rows: int = 2  # rows of title and notes above the first label
     note_rows: tuple[str, ...] = ()  # 記入上の注意 under the members table
+    example_sheet: bool = False  # the template's 記入例 sheet left in front
+    period_cell: bool = False  # 事業実施期間 「令和4年10月1日～令和5年1月31日」 in one cell
     members: list[Company] = field(default_factory=companies)
     costs: list[Cost] = field(default_factory=costs)
 
@@ -191,10 +193,16 @@ def application_grids(h: Habits) -> list[Grid]:
     plan = Grid(plan_title)
     plan.put(1, 1, "事業計画書", 4)
     r = 1 + h.title_rows
-    for label, value in (("コンソーシアム名", h.plan_name),
-                         ("補助事業名", "受発注と在庫の連携による欠品ゼロ化"),
-                         ("事業開始予定日", h.day(date(2022, 10, 1))),
-                         ("事業完了予定日", h.day(h.project_end))):
+    rows: list[tuple[str, Any]] = [("コンソーシアム名", h.plan_name),
+                                   ("補助事業名", "受発注と在庫の連携による欠品ゼロ化")]
+    if h.period_cell:
+        end = h.project_end
+        rows.append(("事業実施期間",
+                     f"令和4年10月1日～令和{end.year - 2018}年{end.month}月{end.day}日"))
+    else:
+        rows += [("事業開始予定日", h.day(date(2022, 10, 1))),
+                 ("事業完了予定日", h.day(h.project_end))]
+    for label, value in rows:
         _field(plan, h, r, label, value)
         r += 1
 
@@ -228,6 +236,12 @@ def application_grids(h: Habits) -> list[Grid]:
             r += h.blank_rows
     sheet.put(r, 1, h.total_label, 6)
     sheet.put(r, 7, h.money(total))
+    if h.example_sheet:
+        sample = Grid("記入例(交付申請書)")
+        sample.put(1, 1, "【記入例】補助金交付申請書", 6)
+        _field(sample, h, 3, "コンソーシアム名", "○○連携コンソーシアム")
+        _field(sample, h, 4, "補助金交付申請額", 99_000_000)
+        return [sample, app, plan, sheet]
     return [app, plan, sheet]
 
 
