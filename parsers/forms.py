@@ -133,8 +133,7 @@ def _scopes(book: Book, names: Sequence[str]) -> list[tuple[Sheet, int]]:
 def _title_row(sheet: Sheet, wanted: Sequence[str]) -> int | None:
     """Row of the first title cell naming the form: short and ending with the form's name
     (「令和4年度 … 補助金交付申請書」, 「【様式2】事業計画書」), not a sentence mentioning it."""
-    for r, _c, text in sheet.texts():
-        key = label_key(text)
+    for (r, _c), key in sheet.keys.items():  # in reading order
         if len(key) <= 40 and key.endswith(tuple(wanted)):
             return r
     return None
@@ -274,8 +273,7 @@ def _match_header(sheet: Sheet, spec: TableSpec, rows: Sequence[int]) -> _Header
         keys = {label_key(label) for label in col.labels}
         for r in rows:
             hit = next((c for c in range(1, sheet.max_col + 1)
-                        if isinstance(v := sheet.values.get((r, c)), str) and label_key(v) in keys),
-                       None)
+                        if sheet.keys.get((r, c)) in keys), None)
             if hit is not None:
                 end_r, end_c = sheet.block_end(r, hit)
                 columns[col.key] = (hit, end_c)
@@ -364,10 +362,9 @@ def _row_kind(sheet: Sheet, r: int, last_col: int, totals: set[str],
               labels: frozenset[str]) -> str | None:
     """'subtotal', 'total', 'grand', 'end' (another field's label) or None for a data row."""
     for c in range(1, last_col + 1):
-        value = sheet.values.get((r, c))
-        if not isinstance(value, str):
+        key = sheet.keys.get((r, c))
+        if key is None:
             continue
-        key = label_key(value)
         if "小計" in key:
             return "subtotal"
         if key in _GRAND:

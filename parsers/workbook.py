@@ -84,10 +84,13 @@ class Sheet:
             for r in range(bounds[0], bounds[2] + 1):
                 for c in range(bounds[1], bounds[3] + 1):
                     self.merged[(r, c)] = bounds
+        self.keys: dict[tuple[int, int], str] = {}  # label_key of every text cell
         self.labels: dict[str, list[tuple[int, int]]] = {}
         for (r, c), value in sorted(self.values.items()):
             if isinstance(value, str):
-                self.labels.setdefault(label_key(value), []).append((r, c))
+                key = label_key(value)
+                self.keys[(r, c)] = key
+                self.labels.setdefault(key, []).append((r, c))
 
     def get(self, r: int, c: int) -> Any:
         top = self.merged.get((r, c))
