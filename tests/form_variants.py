@@ -153,14 +153,15 @@ class _Corpus:
 
 
 def submission(case: Case, app: bytes, corpnums: dict[str, object] | None = None,
-               names=None, decorated: bool = False) -> bytes:
+               names=None, decorated: bool = False, tick: str = "✓",
+               unticked: int | None = None) -> bytes:
     """A whole submission zip: the three forms, the overview and every member's papers."""
     info = to_xlsx(member_info(case, corpnums, names or (lambda s: s), decorated))
     files = {
         "申請書類/4_交付申請書.xlsx": app,
         "申請書類/5_補助事業概要書.pdf": tiny_pdf("Hojo jigyo gaiyosho"),
         "申請書類/6_事業者情報入力シート.xlsx": info,
-        "申請書類/8_提出書類チェックリスト.xlsx": to_xlsx(checklist(case)),
+        "申請書類/8_提出書類チェックリスト.xlsx": to_xlsx(checklist(case, tick, unticked)),
     }
     for m in case.members:
         if not m.counts:
@@ -259,6 +260,21 @@ def _layouts(k: _Corpus, b: Case) -> None:
     k.xlsx("step_fullwidth", b, NONE, "工程 written ＳＴＥＰ１ in full width",
            Opts(step=lambda n: "ＳＴＥＰ" + "０１２３４"[n]))
     k.xlsx("step_number_only", b, NONE, "工程 written as the bare number", Opts(step=lambda n: n))
+    k.xlsx("margin_row_and_column", b, NONE, "every form starts at B2 (an empty margin row/column)",
+           Opts(shift=(1, 1)))
+    k.xlsx("blank_sheets_left", b, NONE, "the empty Sheet2/Sheet3 left in the workbook",
+           Opts(blank_sheets=True))
+    k.xlsx("example_sheet_left_first", b, NONE,
+           "the template's 記入例 sheet (〇〇連携コンソーシアム) left before the real forms",
+           Opts(example_sheet=True))
+    k.xlsx("sum_formulas", b, NONE, "totals are =SUM() formulas saved with their values",
+           Opts(sum_formulas=True))
+    k.xlsx("costs_sorted_by_member", b, NONE, "cost rows sorted by member instead of STEP",
+           Opts(by_member=True))
+    k.xlsx("label_value_one_cell", b, NONE, "「コンソーシアム名：…」 label and value typed in one cell",
+           Opts(inline=True))
+    k.xlsx("member_group_header", b, NONE, "a merged group-header row above the member headers",
+           Opts(group_header=True))
     k.xlsx("many_habits_at_once", b, NONE, "様式 names, 【】 labels, colon cells, units, 小計, 総合計",
            Opts(sheet_names=("様式1", "様式2", "様式3"), deco=lambda s: f"【{s}】", gap="colon",
                 units_row=True, cost_layout="grouped", blank_between=5, total_label="総合計",
@@ -273,6 +289,13 @@ def _values(k: _Corpus, b: Case) -> None:
     k.xlsx("money_yen_space", b, NONE, "amounts written 30,000,000 円", Opts(money=yen_space))
     man = with_member(with_member(b, "kaga", capital="3,000万円"), "noto", capital="500万円")
     k.xlsx("capital_man_yen", man, NONE, "capital written 3,000万円 / 500万円")
+    k.xlsx("money_tax_note", b, NONE, "amounts written 30,000,000円（税抜）",
+           Opts(money=lambda v: f"{v:,}円（税抜）" if isinstance(v, int) else v))
+    sen = with_member(with_member(b, "kaga", capital="3千万円"), "noto", capital="5百万円")
+    k.xlsx("capital_sen_man", sen, NONE, "capital written 3千万円 / 5百万円")
+    k.xlsx("vendor_capital_oku_man_large",
+           with_member(b, "hoku", capital="3億5,000万円", employees=350), _codes("AMOUNT_OVER_CAP"),
+           "vendor 「3億5,000万円」 and 350人 is large: rate 1/2")
     k.xlsx("employees_mei", b, NONE, "employees written 85名", Opts(count=lambda v: f"{v}名"))
     k.xlsx("employees_as_of", b, NONE, "employees written 85名（2022年8月1日現在）",
            Opts(count=lambda v: f"{v}名（2022年8月1日現在）"))
@@ -308,6 +331,25 @@ def _values(k: _Corpus, b: Case) -> None:
            Opts(name=lambda s: s + " "))
     k.xlsx("category_line_break", b, NONE, "経費区分 wrapped with Alt+Enter (クラウドサービス⏎利用費)",
            Opts(category=lambda s: s.replace("サービス", "サービス\n")))
+    k.xlsx("dates_with_weekday", b, NONE, "dates typed 令和4年8月25日（木）",
+           Opts(date=lambda v: reiwa(v) + "（" + "月火水木金土日"[v.weekday()] + "）"
+                if isinstance(v, dt.datetime) else v))
+    k.xlsx("marks_text", b, NONE, "幹事社 column 「幹事社」, 下請け column 「有」/「無」",
+           Opts(lead_yes="幹事社", sub_yes="有", sub_no="無"))
+    k.xlsx("marks_ari_nashi", b, NONE, "下請け column 「あり」/「なし」, 幹事社 「◎」",
+           Opts(lead_yes="◎", sub_yes="あり", sub_no="なし"))
+    k.xlsx("step_spaced_mixed_case", b, NONE, "工程 written 「Step 1」", Opts(step=lambda n: f"Step {n}"))
+    k.xlsx("step_katakana", b, NONE, "工程 written 「ステップ１」",
+           Opts(step=lambda n: "ステップ" + "０１２３４"[n]))
+    kana = str.maketrans({"ソ": "ｿ", "フ": "ﾌ", "ト": "ﾄ", "ウ": "ｳ", "ェ": "ｪ", "ア": "ｱ", "ク": "ｸ",
+                          "ラ": "ﾗ", "ド": "ﾄﾞ", "サ": "ｻ", "ー": "ｰ", "ビ": "ﾋﾞ", "ス": "ｽ"})
+    k.xlsx("category_halfwidth_kana", b, NONE, "経費区分 typed in half-width kana (ｿﾌﾄｳｪｱ購入費)",
+           Opts(category=lambda s: s.translate(kana)))
+    k.xlsx("category_ryo_spelling", b, NONE, "経費区分 「クラウドサービス利用料」 for 利用費",
+           Opts(category=lambda s: s.replace("利用費", "利用料")))
+    padded = replace(b, members=tuple(replace(m, role=f" {m.role} ", industry=f"{m.industry}　")
+                                      for m in b.members))
+    k.xlsx("values_padded", padded, NONE, "区分/業種 cells with leading/trailing spaces")
     k.xlsx("category_fullwidth_brackets", b, NONE, "経費区分 with 【】 marks around",
            Opts(category=lambda s: f"【{s}】"))
 
@@ -581,6 +623,16 @@ def _submissions(k: _Corpus, b: Case) -> None:
           _codes("SUM_MISMATCH"), "事業者情報's requests do not add up to the 交付申請額")
     k.add("zip_member_info_label_decorated", {"申請書類.zip": submission(b, app(b), decorated=True)},
           NONE, "事業者情報入力シート labelled 【コンソーシアム名】 with a blank cell before the value")
+    k.add("zip_checklist_maru", {"申請書類.zip": submission(b, app(b), tick="○")}, NONE,
+          "checklist ticked with ○ instead of ✓")
+    k.add("zip_checklist_sumi", {"申請書類.zip": submission(b, app(b), tick="済")}, NONE,
+          "checklist ticked with 済")
+    k.add("zip_checklist_unticked", {"申請書類.zip": submission(b, app(b), unticked=4)},
+          _codes("CHECKLIST_MISMATCH"), "誓約書 attached for every member but not ticked")
+    k.add("zip_ods_member_info", {"申請書類.zip": to_zip({
+        **{n: d for n, d in _unzip(submission(b, app(b))).items() if "事業者情報" not in n},
+        "申請書類/6_事業者情報入力シート.ods": to_ods(member_info(b))})},
+          NONE, "submission whose 事業者情報入力シート is .ods")
     k.add("zip_xls_application", {"申請書類.zip": to_zip({
         "4_交付申請書.xls": to_xls(application(b, Opts())),
         **{n: d for n, d in _unzip(submission(b, app(b))).items() if "交付申請書" not in n}})},

@@ -22,6 +22,10 @@ _FINDING = re.compile(r"^  ([A-Z][A-Z_]+)\t", re.MULTILINE)
 
 # variant name -> what the reader gets wrong today
 KNOWN_WRONG: dict[str, str] = {
+    "label_value_one_cell":
+        "a label and its value typed in one cell 「コンソーシアム名：…」 is not split: fields reported missing",
+    "zip_ods_member_info":
+        "an .ods 事業者情報入力シート is not recognised or read: DOCUMENT_MISSING and CHECKLIST_MISMATCH",
     "label_brackets":
         "a decorated label (【】, １．, (1), ①, ※必須, Alt+Enter) is not matched: fields reported missing",
     "label_fullwidth_number":
