@@ -129,6 +129,7 @@ class Opts:
     sum_formulas: bool = False  # totals are =SUM() formulas with their saved values
     by_member: bool = False  # cost rows sorted by member, not by STEP
     inline: bool = False  # 「コンソーシアム名：…」 label and value in one cell
+    protected: bool = False  # every form sheet protected, as templates lock their labels
     group_header: bool = False  # a merged group-header row above the member table's headers
 
 
@@ -180,6 +181,9 @@ def application(case: Case, o: Opts) -> list[Sheet]:
     _plan_sheet(s2, case, o)
     _costs_sheet(s3, case, o)
     sheets = [(s1, s2, s3)[i] for i in o.order]
+    if o.protected:
+        for sheet in sheets:
+            sheet.protected = True
     if o.shift != (0, 0):
         sheets = [_shifted(sh, *o.shift) for sh in sheets]
     if o.example_sheet:

@@ -19,7 +19,7 @@ import random
 from dataclasses import dataclass, field, replace
 
 from tests.form_layouts import Case, Cost, Member, Opts, application, checklist, member_info, with_member
-from tests.form_writer import encrypt_office, fake_archive, tiny_pdf, to_ods, to_xls, to_xlsx, to_zip
+from tests.form_writer import as_xlsm, encrypt_office, fake_archive, tiny_pdf, to_ods, to_xls, to_xlsx, to_zip
 
 __all__ = ["Variant", "variants", "corporate_number"]
 
@@ -331,6 +331,8 @@ def _values(k: _Corpus, b: Case) -> None:
            Opts(name=lambda s: s + " "))
     k.xlsx("category_line_break", b, NONE, "経費区分 wrapped with Alt+Enter (クラウドサービス⏎利用費)",
            Opts(category=lambda s: s.replace("サービス", "サービス\n")))
+    k.xlsx("dates_iso_text", b, NONE, "dates typed as text 2022-08-25",
+           Opts(date=lambda v: v.strftime("%Y-%m-%d") if isinstance(v, dt.datetime) else v))
     k.xlsx("dates_with_weekday", b, NONE, "dates typed 令和4年8月25日（木）",
            Opts(date=lambda v: reiwa(v) + "（" + "月火水木金土日"[v.weekday()] + "）"
                 if isinstance(v, dt.datetime) else v))
@@ -586,6 +588,12 @@ def _formats(k: _Corpus, b: Case) -> None:
     for ext in ("lzh", "7z", "rar"):
         k.add(f"archive_{ext}", {f"申請書類一式.{ext}": fake_archive(ext, plain)},
               _codes("ATTACHMENT_UNREADABLE"), f".{ext} archive the program cannot unpack")
+    k.add("xlsx_truncated", {"4_交付申請書.xlsx": plain[: len(plain) // 2]},
+          _codes("ATTACHMENT_UNREADABLE"), "workbook cut off in transfer: unreadable, nothing else judged")
+    k.add("xlsm_template", {"4_交付申請書.xlsm": as_xlsm(plain)}, NONE,
+          "macro-enabled .xlsm template filled in")
+    k.xlsx("sheets_protected", b, NONE, "form sheets protected (labels locked) as templates are",
+           Opts(protected=True))
     k.add("xlsx_named_xls", {"4_交付申請書.xls": plain}, NONE,
           ".xlsx workbook saved with an .xls name")
     k.add("xls_named_xlsx", {"4_交付申請書.xlsx": to_xls(application(b, Opts()))}, NONE,
@@ -633,6 +641,11 @@ def _submissions(k: _Corpus, b: Case) -> None:
         **{n: d for n, d in _unzip(submission(b, app(b))).items() if "事業者情報" not in n},
         "申請書類/6_事業者情報入力シート.ods": to_ods(member_info(b))})},
           NONE, "submission whose 事業者情報入力シート is .ods")
+    split = {f"申請書類/4-{i}_{sh.title}.xlsx": to_xlsx([sh])
+             for i, sh in enumerate(application(b, Opts()), start=1)}
+    k.add("zip_application_split_files", {"申請書類.zip": to_zip({
+        **split, **{n: d for n, d in _unzip(submission(b, app(b))).items() if "交付申請書" not in n}})},
+          NONE, "交付申請書・事業計画書・内訳書 sent as three workbooks of one sheet each")
     k.add("zip_xls_application", {"申請書類.zip": to_zip({
         "4_交付申請書.xls": to_xls(application(b, Opts())),
         **{n: d for n, d in _unzip(submission(b, app(b))).items() if "交付申請書" not in n}})},
