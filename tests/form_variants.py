@@ -167,7 +167,8 @@ def submission(case: Case, app: bytes, corpnums: dict[str, object] | None = None
         if not m.counts:
             continue
         files[f"申請書類/7_誓約書_{m.name}.pdf"] = tiny_pdf("Seiyakusho")
-        files[f"申請書類/履歴事項全部証明書_{m.name}.pdf"] = tiny_pdf("Rireki jiko zenbu shomeisho")
+        if m.size != "個人事業主":  # a sole proprietor has no commercial registry
+            files[f"申請書類/履歴事項全部証明書_{m.name}.pdf"] = tiny_pdf("Rireki jiko zenbu shomeisho")
         files[f"申請書類/納税証明書_{m.name}.pdf"] = tiny_pdf("Nozei shomeisho")
     return to_zip(files)
 
@@ -623,6 +624,16 @@ def _submissions(k: _Corpus, b: Case) -> None:
           {"申請書類.zip": submission(big, app(big), corpnums={"hoku": _typo(hoku.corpnum)})},
           _codes("AMOUNT_OVER_CAP", "CORPORATE_NUMBER_INVALID"),
           "4 members ask 48.7M; one 法人番号 mistyped in the 事業者情報入力シート")
+    typo_app = with_member(big, "hoku", corpnum=_typo(hoku.corpnum))
+    k.add("zip_over_cap_corpnum_typo_app",
+          {"申請書類.zip": submission(big, app(typo_app), corpnums={"hoku": hoku.corpnum})},
+          _codes("AMOUNT_OVER_CAP", "CORPORATE_NUMBER_INVALID"),
+          "4 members ask 48.7M; one 法人番号 mistyped in the 交付申請書")
+    sole = with_member(b, "noto", name="のと工房 能登花子", size="個人事業主", corpnum="なし（個人事業主）",
+                       capital="－", rep="能登 花子")
+    k.add("zip_sole_proprietor", {"申請書類.zip": submission(sole, app(sole, Opts(
+        member_cols=Opts().member_cols + ("size",))))}, NONE,
+          "個人事業主 member: 法人番号 「なし（個人事業主）」, 資本金 「－」, no 履歴事項全部証明書")
     k.add("zip_names_spaced", {"申請書類.zip": submission(
         b, app(b, no_corp), names=lambda s: s.replace("株式会社", "株式会社　"))}, NONE,
           "事業者情報 names with a full-width space; no 法人番号 in the 交付申請書")

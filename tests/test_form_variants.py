@@ -22,6 +22,10 @@ _FINDING = re.compile(r"^  ([A-Z][A-Z_]+)\t", re.MULTILINE)
 
 # variant name -> what the reader gets wrong today
 KNOWN_WRONG: dict[str, str] = {
+    "zip_over_cap_corpnum_typo_app":
+        "a mistyped 法人番号 in the 交付申請書 makes that member count twice, hiding AMOUNT_OVER_CAP",
+    "zip_sole_proprietor":
+        "個人事業主 in a submission: 「－」 capital, 「なし（個人事業主）」 法人番号 and no 履歴事項 are findings",
     "zip_application_split_files":
         "the 交付申請書・事業計画書・内訳書 sent as three workbooks are not read as one document 4",
     "xlsx_truncated":
