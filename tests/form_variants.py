@@ -187,6 +187,7 @@ def variants() -> list[Variant]:
     _facts(k, base, rng)
     _formats(k, base)
     _submissions(k, base)
+    _combinations(k, base, rng)
     names = [v.name for v in k.items]
     assert len(names) == len(set(names)), "variant names must be unique"
     return k.items
@@ -669,3 +670,59 @@ def _unzip(data: bytes) -> dict[str, bytes]:
 
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         return {n: zf.read(n) for n in zf.namelist()}
+
+
+HABITS: dict[str, Opts] = {
+    "costs_subtotals": Opts(cost_layout="grouped"),
+    "costs_blank_rows": Opts(blank_between=5),
+    "sheets_yoshiki": Opts(sheet_names=("様式1", "様式2", "様式3")),
+    "label_brackets": Opts(deco=lambda s: f"【{s}】"),
+    "label_colon_cell": Opts(gap="colon"),
+    "units_row": Opts(units_row=True),
+    "money_kin_yen": Opts(money=kin_yen),
+    "no_mark_dash_minus": Opts(lead_no="\u2212", sub_no="\u2212"),
+    "total_sougoukei": Opts(total_label="総合計"),
+    "margin_row_and_column": Opts(shift=(1, 1)),
+    "header_line_breaks": Opts(header_break=True),
+    "capital_header_page_words": Opts(member_headers={"capital": "資本金の額又は出資の総額"}),
+    "employees_as_of": Opts(count=lambda v: f"{v}名（2022年8月1日現在）"),
+    "dates_reiwa_text": Opts(date=reiwa),
+    "money_fullwidth": Opts(money=fullwidth),
+    "label_required_mark": Opts(deco=lambda s: f"{s}※必須"),
+}
+
+
+def _combinations(k: _Corpus, b: Case, rng: random.Random) -> None:
+    """Each deficiency of the rules again under three filling habits (chosen by the seed)."""
+    kaga = next(m for m in b.members if m.key == "kaga")
+    facts = [
+        ("subcontract_over_half",
+         _replace_cost(_replace_cost(b, 7, amount=10_000_000), 6, amount=3_000_000),
+         _codes("SUBCONTRACT_OVER_HALF")),
+        ("software_cloud_over_half", _replace_cost(b, 0, amount=30_000_000),
+         _codes("SOFTWARE_CLOUD_OVER_HALF")),
+        ("sme_personnel_over_third", _replace_cost(b, 3, amount=12_000_000),
+         _codes("SME_PERSONNEL_OVER_THIRD")),
+        ("vendor_large_by_numbers", with_member(b, "hoku", capital=500_000_000, employees=1200),
+         _codes("AMOUNT_OVER_CAP")),
+        ("rate_over_by_one", replace(b, requested=20_000_001), _codes("AMOUNT_OVER_CAP")),
+        ("cap_over_by_one", replace(_scale(b, 3), requested=44_000_001), _codes("AMOUNT_OVER_CAP")),
+        ("project_end_late", replace(b, end=dt.datetime(2023, 2, 28)), _codes("PROJECT_PERIOD")),
+        ("corpnum_check_digit", with_member(b, "kaga", corpnum=_typo(kaga.corpnum)),
+         _codes("CORPORATE_NUMBER_INVALID")),
+        ("industry_retail_over", with_member(b, "noto", industry="小売業", capital=60_000_000,
+                                             employees=51), _codes("SME_INELIGIBLE")),
+        ("one_vendor", _drop_member(b, "echi"), _codes("CONSORTIUM_COMPOSITION")),
+        ("name_mismatch", replace(b, plan_name="北陸スマートDXコンソーシアム"),
+         _codes("CONSORTIUM_NAME_MISMATCH")),
+        ("sum_cost_total_wrong", replace(b, cost_total=29_000_000), _codes("SUM_MISMATCH")),
+        ("below_minimum", replace(_shrink(b, 20), requested=990_000),
+         _codes("AMOUNT_BELOW_MINIMUM")),
+        ("cost_vendor_personnel_step2",
+         _add_cost(b, Cost("hoku", 2, "人件費", "要件定義 工数", 500_000)), _codes("COST_NOT_ELIGIBLE")),
+    ]
+    names = sorted(HABITS)
+    for fact, case, expected in facts:
+        for habit in rng.sample(names, 3):
+            k.xlsx(f"{fact}__{habit}", case, expected, f"{fact} written with habit {habit}",
+                   HABITS[habit])
