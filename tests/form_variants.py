@@ -420,6 +420,14 @@ def _industries(k: _Corpus, b: Case) -> None:
         ("industry_manufacturing_note", "製造業（金属加工）", 400_000_000, 250, NONE,
          "製造業 with a note, over 3億円 but at most 300人"),
     ]
+    for name, employees, expected in (("medical_corporation", 250, NONE),
+                                      ("medical_corporation_over", 350, _codes("SME_INELIGIBLE"))):
+        k.xlsx(name, with_member(b, "noto", name="医療法人社団すこやか会", industry="医療業",
+                                 capital=None, employees=employees, corpnum=b.members[1].corpnum),
+               expected, f"医療法人 (⑨, employees only, no capital) with {employees}人")
+    k.xlsx("social_welfare_at_line",
+           with_member(b, "noto", name="社会福祉法人ひかり福祉会", industry="社会福祉事業", capital=None,
+                       employees=300), NONE, "社会福祉法人 (⑨) with exactly 300人, no capital")
     for name, industry, capital, employees, expected, why in cases:
         k.xlsx(name, with_member(b, "noto", industry=industry, capital=capital,
                                  employees=employees), expected, why)

@@ -22,6 +22,12 @@ _FINDING = re.compile(r"^  ([A-Z][A-Z_]+)\t", re.MULTILINE)
 
 # variant name -> what the reader gets wrong today
 KNOWN_WRONG: dict[str, str] = {
+    "medical_corporation":
+        "a 医療法人/社会福祉法人 is not judged by row ⑨ (300人, no capital): its 業種 gives FORM_FIELD_MISSING",
+    "medical_corporation_over":
+        "a 医療法人/社会福祉法人 is not judged by row ⑨ (300人, no capital): its 業種 gives FORM_FIELD_MISSING",
+    "social_welfare_at_line":
+        "a 医療法人/社会福祉法人 is not judged by row ⑨ (300人, no capital): its 業種 gives FORM_FIELD_MISSING",
     "zip_over_cap_corpnum_typo_app":
         "a mistyped 法人番号 in the 交付申請書 makes that member count twice, hiding AMOUNT_OVER_CAP",
     "zip_sole_proprietor":
