@@ -123,6 +123,14 @@ class Opts:
     template_rows: int = 0  # numbered empty rows left in the cost table
     member_template_rows: int = 0  # numbered empty rows left in the member table
     name: Callable[[str], str] = plain  # how member names are written in the cost table
+    shift: tuple[int, int] = (0, 0)  # every form sheet moved down/right (a margin row/column)
+    blank_sheets: bool = False  # the empty Sheet2/Sheet3 Excel leaves behind
+    example_sheet: bool = False  # the template's filled-in 記入例 sheet left first
+    sum_formulas: bool = False  # totals are =SUM() formulas with their saved values
+    by_member: bool = False  # cost rows sorted by member, not by STEP
+    inline: bool = False  # 「コンソーシアム名：…」 label and value in one cell
+    protected: bool = False  # every form sheet protected, as templates lock their labels
+    group_header: bool = False  # a merged group-header row above the member table's headers
 
 
 MEMBER_HEADERS = {"no": "No.", "name": "事業者名", "role": "区分", "lead": "幹事社",
@@ -141,6 +149,14 @@ def _header(o: Opts, text: str) -> str:
 
 def _field(sheet: Sheet, row: int, label: str, value: object, o: Opts) -> int:
     """Write one label/value pair starting at `row`; return the next free row."""
+    if o.inline:
+        if isinstance(value, dt.datetime):
+            value = f"{value.year}年{value.month}月{value.day}日"
+        elif isinstance(value, (int, float)):
+            value = f"{value:,}円"
+        sheet.put(row, 2, f"{o.deco(label)}：{value}")
+        sheet.merge(row, 2, row, 8)
+        return row + 1
     sheet.put(row, 2, o.deco(label))
     if o.below:
         sheet.put(row + 1, 2, value)
@@ -165,6 +181,20 @@ def application(case: Case, o: Opts) -> list[Sheet]:
     _plan_sheet(s2, case, o)
     _costs_sheet(s3, case, o)
     sheets = [(s1, s2, s3)[i] for i in o.order]
+    if o.protected:
+        for sheet in sheets:
+            sheet.protected = True
+    if o.shift != (0, 0):
+        sheets = [_shifted(sh, *o.shift) for sh in sheets]
+    if o.example_sheet:
+        example = replace(case, consortium="〇〇連携コンソーシアム", members=tuple(
+            replace(m, name=f"株式会社〇〇{i}", corpnum="1234567890123") for i, m in
+            enumerate(case.members)), costs=())
+        sample = Sheet("記入例")
+        _application_sheet(sample, example, replace(o, sum_formulas=False))
+        sheets.insert(0, sample)
+    if o.blank_sheets:
+        sheets += [Sheet("Sheet2"), Sheet("Sheet3")]
     if o.instructions_sheet:
         notes = Sheet("記入上の注意")
         notes.put(1, 1, "記入上の注意")
@@ -185,6 +215,12 @@ def application(case: Case, o: Opts) -> list[Sheet]:
     return sheets
 
 
+def _shifted(sheet: Sheet, dr: int, dc: int) -> Sheet:
+    return Sheet(sheet.title, {(r + dr, c + dc): v for (r, c), v in sheet.cells.items()},
+                 [(a + dr, b + dc, c + dr, d + dc) for a, b, c, d in sheet.merges], sheet.hidden,
+                 {(r + dr, c + dc): f for (r, c), f in sheet.formulas.items()})
+
+
 def _application_sheet(s: Sheet, case: Case, o: Opts) -> None:
     row = 1
     if o.title_row:
@@ -199,10 +235,10 @@ def _application_sheet(s: Sheet, case: Case, o: Opts) -> None:
     lead = case.lead_name if case.lead_name is not None else next(
         (m.name for m in case.members if m.lead), case.members[0].name)
     row = _field(s, row, "幹事社名", lead, o)
-    row = _field(s, row, "補助対象経費合計", o.money(case.eligible_total if case.eligible_total
-                                                is not None else case.total()), o)
-    req_row = row if not o.below else row + 1
-    req_col = 3 + (1 if o.label_merge else 0) + (1 if o.gap else 0) if not o.below else 2
+    value_col = 3 + (1 if o.label_merge else 0) + (1 if o.gap else 0) if not o.below else 2
+    eligible = o.money(case.eligible_total if case.eligible_total is not None else case.total())
+    row = _field(s, row, "補助対象経費合計", eligible, o)
+    req_row, req_col = row + (1 if o.below else 0), value_col
     row = _field(s, row, "補助金交付申請額", o.money(case.request_total()), o)
     if case.requested_formula:
         s.formulas[(req_row, req_col)] = case.requested_formula
@@ -210,6 +246,12 @@ def _application_sheet(s: Sheet, case: Case, o: Opts) -> None:
     s.put(row, 1, "コンソーシアム構成員")
     row += 1
     cols = o.member_cols
+    if o.group_header:
+        s.put(row, 1, "構成員の概要")
+        s.merge(row, 1, row, 4)
+        s.put(row, 5, "企業規模の判定")
+        s.merge(row, 5, row, len(cols))
+        row += 1
     for j, key in enumerate(cols, start=1):
         s.put(row, j, _header(o, o.member_headers.get(key, MEMBER_HEADERS[key])))
     row += 1
@@ -278,8 +320,11 @@ def _costs_sheet(s: Sheet, case: Case, o: Opts) -> None:
         s.put(row, amount_col, "(円)")
         row += 1
     n = 0
-    for step in range(1, 5):
-        lines = [c for c in case.costs if c.step == step]
+    groups = [[c for c in case.costs if c.step == step] for step in range(1, 5)]
+    if o.by_member:
+        order = [m.key for m in case.members]
+        groups = [sorted(case.costs, key=lambda c: (order.index(c.member), c.step)), [], [], []]
+    for step, lines in zip(range(1, 5), groups, strict=True):
         if not lines and o.cost_layout == "flat":
             continue
         if o.cost_layout in ("grouped",):
@@ -314,6 +359,9 @@ def _costs_sheet(s: Sheet, case: Case, o: Opts) -> None:
     s.put(row, 1, o.total_label)
     s.merge(row, 1, row, amount_col - 1)
     s.put(row, amount_col, o.money(total))
+    if o.sum_formulas and isinstance(o.money(total), (int, float)):
+        letter = "ABCDEFGHIJ"[amount_col - 1]
+        s.formulas[(row, amount_col)] = f"SUM({letter}4:{letter}{row - 1})"
     row += 1
     if o.notes:
         s.put(row + 1, 1, "※金額は税抜で記入してください。")
@@ -377,7 +425,7 @@ CHECKLIST_ITEMS = ["4. 補助金交付申請書・事業計画書・補助対象
                    "履歴事項全部証明書(3か月以内に発行されたもの)", "納税証明書(構成員ごと)"]
 
 
-def checklist(case: Case) -> list[Sheet]:
+def checklist(case: Case, tick: str = "✓", unticked: int | None = None) -> list[Sheet]:
     s = Sheet("提出書類チェックリスト")
     s.put(1, 1, "提出書類チェックリスト")
     s.put(3, 1, "コンソーシアム名")
@@ -387,7 +435,7 @@ def checklist(case: Case) -> list[Sheet]:
     for i, item in enumerate(CHECKLIST_ITEMS, start=1):
         s.put(5 + i, 1, i)
         s.put(5 + i, 2, item)
-        s.put(5 + i, 3, "✓")
+        s.put(5 + i, 3, None if i == unticked else tick)
     return [s]
 
 

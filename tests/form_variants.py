@@ -19,7 +19,7 @@ import random
 from dataclasses import dataclass, field, replace
 
 from tests.form_layouts import Case, Cost, Member, Opts, application, checklist, member_info, with_member
-from tests.form_writer import encrypt_office, fake_archive, tiny_pdf, to_ods, to_xls, to_xlsx, to_zip
+from tests.form_writer import as_xlsm, encrypt_office, fake_archive, tiny_pdf, to_ods, to_xls, to_xlsx, to_zip
 
 __all__ = ["Variant", "variants", "corporate_number"]
 
@@ -153,20 +153,22 @@ class _Corpus:
 
 
 def submission(case: Case, app: bytes, corpnums: dict[str, object] | None = None,
-               names=None, decorated: bool = False) -> bytes:
+               names=None, decorated: bool = False, tick: str = "✓",
+               unticked: int | None = None) -> bytes:
     """A whole submission zip: the three forms, the overview and every member's papers."""
     info = to_xlsx(member_info(case, corpnums, names or (lambda s: s), decorated))
     files = {
         "申請書類/4_交付申請書.xlsx": app,
         "申請書類/5_補助事業概要書.pdf": tiny_pdf("Hojo jigyo gaiyosho"),
         "申請書類/6_事業者情報入力シート.xlsx": info,
-        "申請書類/8_提出書類チェックリスト.xlsx": to_xlsx(checklist(case)),
+        "申請書類/8_提出書類チェックリスト.xlsx": to_xlsx(checklist(case, tick, unticked)),
     }
     for m in case.members:
         if not m.counts:
             continue
         files[f"申請書類/7_誓約書_{m.name}.pdf"] = tiny_pdf("Seiyakusho")
-        files[f"申請書類/履歴事項全部証明書_{m.name}.pdf"] = tiny_pdf("Rireki jiko zenbu shomeisho")
+        if m.size != "個人事業主":  # a sole proprietor has no commercial registry
+            files[f"申請書類/履歴事項全部証明書_{m.name}.pdf"] = tiny_pdf("Rireki jiko zenbu shomeisho")
         files[f"申請書類/納税証明書_{m.name}.pdf"] = tiny_pdf("Nozei shomeisho")
     return to_zip(files)
 
@@ -185,6 +187,7 @@ def variants() -> list[Variant]:
     _facts(k, base, rng)
     _formats(k, base)
     _submissions(k, base)
+    _combinations(k, base, rng)
     names = [v.name for v in k.items]
     assert len(names) == len(set(names)), "variant names must be unique"
     return k.items
@@ -259,6 +262,21 @@ def _layouts(k: _Corpus, b: Case) -> None:
     k.xlsx("step_fullwidth", b, NONE, "工程 written ＳＴＥＰ１ in full width",
            Opts(step=lambda n: "ＳＴＥＰ" + "０１２３４"[n]))
     k.xlsx("step_number_only", b, NONE, "工程 written as the bare number", Opts(step=lambda n: n))
+    k.xlsx("margin_row_and_column", b, NONE, "every form starts at B2 (an empty margin row/column)",
+           Opts(shift=(1, 1)))
+    k.xlsx("blank_sheets_left", b, NONE, "the empty Sheet2/Sheet3 left in the workbook",
+           Opts(blank_sheets=True))
+    k.xlsx("example_sheet_left_first", b, NONE,
+           "the template's 記入例 sheet (〇〇連携コンソーシアム) left before the real forms",
+           Opts(example_sheet=True))
+    k.xlsx("sum_formulas", b, NONE, "totals are =SUM() formulas saved with their values",
+           Opts(sum_formulas=True))
+    k.xlsx("costs_sorted_by_member", b, NONE, "cost rows sorted by member instead of STEP",
+           Opts(by_member=True))
+    k.xlsx("label_value_one_cell", b, NONE, "「コンソーシアム名：…」 label and value typed in one cell",
+           Opts(inline=True))
+    k.xlsx("member_group_header", b, NONE, "a merged group-header row above the member headers",
+           Opts(group_header=True))
     k.xlsx("many_habits_at_once", b, NONE, "様式 names, 【】 labels, colon cells, units, 小計, 総合計",
            Opts(sheet_names=("様式1", "様式2", "様式3"), deco=lambda s: f"【{s}】", gap="colon",
                 units_row=True, cost_layout="grouped", blank_between=5, total_label="総合計",
@@ -273,6 +291,13 @@ def _values(k: _Corpus, b: Case) -> None:
     k.xlsx("money_yen_space", b, NONE, "amounts written 30,000,000 円", Opts(money=yen_space))
     man = with_member(with_member(b, "kaga", capital="3,000万円"), "noto", capital="500万円")
     k.xlsx("capital_man_yen", man, NONE, "capital written 3,000万円 / 500万円")
+    k.xlsx("money_tax_note", b, NONE, "amounts written 30,000,000円（税抜）",
+           Opts(money=lambda v: f"{v:,}円（税抜）" if isinstance(v, int) else v))
+    sen = with_member(with_member(b, "kaga", capital="3千万円"), "noto", capital="5百万円")
+    k.xlsx("capital_sen_man", sen, NONE, "capital written 3千万円 / 5百万円")
+    k.xlsx("vendor_capital_oku_man_large",
+           with_member(b, "hoku", capital="3億5,000万円", employees=350), _codes("AMOUNT_OVER_CAP"),
+           "vendor 「3億5,000万円」 and 350人 is large: rate 1/2")
     k.xlsx("employees_mei", b, NONE, "employees written 85名", Opts(count=lambda v: f"{v}名"))
     k.xlsx("employees_as_of", b, NONE, "employees written 85名（2022年8月1日現在）",
            Opts(count=lambda v: f"{v}名（2022年8月1日現在）"))
@@ -308,6 +333,27 @@ def _values(k: _Corpus, b: Case) -> None:
            Opts(name=lambda s: s + " "))
     k.xlsx("category_line_break", b, NONE, "経費区分 wrapped with Alt+Enter (クラウドサービス⏎利用費)",
            Opts(category=lambda s: s.replace("サービス", "サービス\n")))
+    k.xlsx("dates_iso_text", b, NONE, "dates typed as text 2022-08-25",
+           Opts(date=lambda v: v.strftime("%Y-%m-%d") if isinstance(v, dt.datetime) else v))
+    k.xlsx("dates_with_weekday", b, NONE, "dates typed 令和4年8月25日（木）",
+           Opts(date=lambda v: reiwa(v) + "（" + "月火水木金土日"[v.weekday()] + "）"
+                if isinstance(v, dt.datetime) else v))
+    k.xlsx("marks_text", b, NONE, "幹事社 column 「幹事社」, 下請け column 「有」/「無」",
+           Opts(lead_yes="幹事社", sub_yes="有", sub_no="無"))
+    k.xlsx("marks_ari_nashi", b, NONE, "下請け column 「あり」/「なし」, 幹事社 「◎」",
+           Opts(lead_yes="◎", sub_yes="あり", sub_no="なし"))
+    k.xlsx("step_spaced_mixed_case", b, NONE, "工程 written 「Step 1」", Opts(step=lambda n: f"Step {n}"))
+    k.xlsx("step_katakana", b, NONE, "工程 written 「ステップ１」",
+           Opts(step=lambda n: "ステップ" + "０１２３４"[n]))
+    kana = str.maketrans({"ソ": "ｿ", "フ": "ﾌ", "ト": "ﾄ", "ウ": "ｳ", "ェ": "ｪ", "ア": "ｱ", "ク": "ｸ",
+                          "ラ": "ﾗ", "ド": "ﾄﾞ", "サ": "ｻ", "ー": "ｰ", "ビ": "ﾋﾞ", "ス": "ｽ"})
+    k.xlsx("category_halfwidth_kana", b, NONE, "経費区分 typed in half-width kana (ｿﾌﾄｳｪｱ購入費)",
+           Opts(category=lambda s: s.translate(kana)))
+    k.xlsx("category_ryo_spelling", b, NONE, "経費区分 「クラウドサービス利用料」 for 利用費",
+           Opts(category=lambda s: s.replace("利用費", "利用料")))
+    padded = replace(b, members=tuple(replace(m, role=f" {m.role} ", industry=f"{m.industry}　")
+                                      for m in b.members))
+    k.xlsx("values_padded", padded, NONE, "区分/業種 cells with leading/trailing spaces")
     k.xlsx("category_fullwidth_brackets", b, NONE, "経費区分 with 【】 marks around",
            Opts(category=lambda s: f"【{s}】"))
 
@@ -374,6 +420,14 @@ def _industries(k: _Corpus, b: Case) -> None:
         ("industry_manufacturing_note", "製造業（金属加工）", 400_000_000, 250, NONE,
          "製造業 with a note, over 3億円 but at most 300人"),
     ]
+    for name, employees, expected in (("medical_corporation", 250, NONE),
+                                      ("medical_corporation_over", 350, _codes("SME_INELIGIBLE"))):
+        k.xlsx(name, with_member(b, "noto", name="医療法人社団すこやか会", industry="医療業",
+                                 capital=None, employees=employees, corpnum=b.members[1].corpnum),
+               expected, f"医療法人 (⑨, employees only, no capital) with {employees}人")
+    k.xlsx("social_welfare_at_line",
+           with_member(b, "noto", name="社会福祉法人ひかり福祉会", industry="社会福祉事業", capital=None,
+                       employees=300), NONE, "社会福祉法人 (⑨) with exactly 300人, no capital")
     for name, industry, capital, employees, expected, why in cases:
         k.xlsx(name, with_member(b, "noto", industry=industry, capital=capital,
                                  employees=employees), expected, why)
@@ -544,6 +598,12 @@ def _formats(k: _Corpus, b: Case) -> None:
     for ext in ("lzh", "7z", "rar"):
         k.add(f"archive_{ext}", {f"申請書類一式.{ext}": fake_archive(ext, plain)},
               _codes("ATTACHMENT_UNREADABLE"), f".{ext} archive the program cannot unpack")
+    k.add("xlsx_truncated", {"4_交付申請書.xlsx": plain[: len(plain) // 2]},
+          _codes("ATTACHMENT_UNREADABLE"), "workbook cut off in transfer: unreadable, nothing else judged")
+    k.add("xlsm_template", {"4_交付申請書.xlsm": as_xlsm(plain)}, NONE,
+          "macro-enabled .xlsm template filled in")
+    k.xlsx("sheets_protected", b, NONE, "form sheets protected (labels locked) as templates are",
+           Opts(protected=True))
     k.add("xlsx_named_xls", {"4_交付申請書.xls": plain}, NONE,
           ".xlsx workbook saved with an .xls name")
     k.add("xls_named_xlsx", {"4_交付申請書.xlsx": to_xls(application(b, Opts()))}, NONE,
@@ -573,6 +633,16 @@ def _submissions(k: _Corpus, b: Case) -> None:
           {"申請書類.zip": submission(big, app(big), corpnums={"hoku": _typo(hoku.corpnum)})},
           _codes("AMOUNT_OVER_CAP", "CORPORATE_NUMBER_INVALID"),
           "4 members ask 48.7M; one 法人番号 mistyped in the 事業者情報入力シート")
+    typo_app = with_member(big, "hoku", corpnum=_typo(hoku.corpnum))
+    k.add("zip_over_cap_corpnum_typo_app",
+          {"申請書類.zip": submission(big, app(typo_app), corpnums={"hoku": hoku.corpnum})},
+          _codes("AMOUNT_OVER_CAP", "CORPORATE_NUMBER_INVALID"),
+          "4 members ask 48.7M; one 法人番号 mistyped in the 交付申請書")
+    sole = with_member(b, "noto", name="のと工房 能登花子", size="個人事業主", corpnum="なし（個人事業主）",
+                       capital="－", rep="能登 花子")
+    k.add("zip_sole_proprietor", {"申請書類.zip": submission(sole, app(sole, Opts(
+        member_cols=Opts().member_cols + ("size",))))}, NONE,
+          "個人事業主 member: 法人番号 「なし（個人事業主）」, 資本金 「－」, no 履歴事項全部証明書")
     k.add("zip_names_spaced", {"申請書類.zip": submission(
         b, app(b, no_corp), names=lambda s: s.replace("株式会社", "株式会社　"))}, NONE,
           "事業者情報 names with a full-width space; no 法人番号 in the 交付申請書")
@@ -581,6 +651,21 @@ def _submissions(k: _Corpus, b: Case) -> None:
           _codes("SUM_MISMATCH"), "事業者情報's requests do not add up to the 交付申請額")
     k.add("zip_member_info_label_decorated", {"申請書類.zip": submission(b, app(b), decorated=True)},
           NONE, "事業者情報入力シート labelled 【コンソーシアム名】 with a blank cell before the value")
+    k.add("zip_checklist_maru", {"申請書類.zip": submission(b, app(b), tick="○")}, NONE,
+          "checklist ticked with ○ instead of ✓")
+    k.add("zip_checklist_sumi", {"申請書類.zip": submission(b, app(b), tick="済")}, NONE,
+          "checklist ticked with 済")
+    k.add("zip_checklist_unticked", {"申請書類.zip": submission(b, app(b), unticked=4)},
+          _codes("CHECKLIST_MISMATCH"), "誓約書 attached for every member but not ticked")
+    k.add("zip_ods_member_info", {"申請書類.zip": to_zip({
+        **{n: d for n, d in _unzip(submission(b, app(b))).items() if "事業者情報" not in n},
+        "申請書類/6_事業者情報入力シート.ods": to_ods(member_info(b))})},
+          NONE, "submission whose 事業者情報入力シート is .ods")
+    split = {f"申請書類/4-{i}_{sh.title}.xlsx": to_xlsx([sh])
+             for i, sh in enumerate(application(b, Opts()), start=1)}
+    k.add("zip_application_split_files", {"申請書類.zip": to_zip({
+        **split, **{n: d for n, d in _unzip(submission(b, app(b))).items() if "交付申請書" not in n}})},
+          NONE, "交付申請書・事業計画書・内訳書 sent as three workbooks of one sheet each")
     k.add("zip_xls_application", {"申請書類.zip": to_zip({
         "4_交付申請書.xls": to_xls(application(b, Opts())),
         **{n: d for n, d in _unzip(submission(b, app(b))).items() if "交付申請書" not in n}})},
@@ -593,3 +678,59 @@ def _unzip(data: bytes) -> dict[str, bytes]:
 
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         return {n: zf.read(n) for n in zf.namelist()}
+
+
+HABITS: dict[str, Opts] = {
+    "costs_subtotals": Opts(cost_layout="grouped"),
+    "costs_blank_rows": Opts(blank_between=5),
+    "sheets_yoshiki": Opts(sheet_names=("様式1", "様式2", "様式3")),
+    "label_brackets": Opts(deco=lambda s: f"【{s}】"),
+    "label_colon_cell": Opts(gap="colon"),
+    "units_row": Opts(units_row=True),
+    "money_kin_yen": Opts(money=kin_yen),
+    "no_mark_dash_minus": Opts(lead_no="\u2212", sub_no="\u2212"),
+    "total_sougoukei": Opts(total_label="総合計"),
+    "margin_row_and_column": Opts(shift=(1, 1)),
+    "header_line_breaks": Opts(header_break=True),
+    "capital_header_page_words": Opts(member_headers={"capital": "資本金の額又は出資の総額"}),
+    "employees_as_of": Opts(count=lambda v: f"{v}名（2022年8月1日現在）"),
+    "dates_reiwa_text": Opts(date=reiwa),
+    "money_fullwidth": Opts(money=fullwidth),
+    "label_required_mark": Opts(deco=lambda s: f"{s}※必須"),
+}
+
+
+def _combinations(k: _Corpus, b: Case, rng: random.Random) -> None:
+    """Each deficiency of the rules again under three filling habits (chosen by the seed)."""
+    kaga = next(m for m in b.members if m.key == "kaga")
+    facts = [
+        ("subcontract_over_half",
+         _replace_cost(_replace_cost(b, 7, amount=10_000_000), 6, amount=3_000_000),
+         _codes("SUBCONTRACT_OVER_HALF")),
+        ("software_cloud_over_half", _replace_cost(b, 0, amount=30_000_000),
+         _codes("SOFTWARE_CLOUD_OVER_HALF")),
+        ("sme_personnel_over_third", _replace_cost(b, 3, amount=12_000_000),
+         _codes("SME_PERSONNEL_OVER_THIRD")),
+        ("vendor_large_by_numbers", with_member(b, "hoku", capital=500_000_000, employees=1200),
+         _codes("AMOUNT_OVER_CAP")),
+        ("rate_over_by_one", replace(b, requested=20_000_001), _codes("AMOUNT_OVER_CAP")),
+        ("cap_over_by_one", replace(_scale(b, 3), requested=44_000_001), _codes("AMOUNT_OVER_CAP")),
+        ("project_end_late", replace(b, end=dt.datetime(2023, 2, 28)), _codes("PROJECT_PERIOD")),
+        ("corpnum_check_digit", with_member(b, "kaga", corpnum=_typo(kaga.corpnum)),
+         _codes("CORPORATE_NUMBER_INVALID")),
+        ("industry_retail_over", with_member(b, "noto", industry="小売業", capital=60_000_000,
+                                             employees=51), _codes("SME_INELIGIBLE")),
+        ("one_vendor", _drop_member(b, "echi"), _codes("CONSORTIUM_COMPOSITION")),
+        ("name_mismatch", replace(b, plan_name="北陸スマートDXコンソーシアム"),
+         _codes("CONSORTIUM_NAME_MISMATCH")),
+        ("sum_cost_total_wrong", replace(b, cost_total=29_000_000), _codes("SUM_MISMATCH")),
+        ("below_minimum", replace(_shrink(b, 20), requested=990_000),
+         _codes("AMOUNT_BELOW_MINIMUM")),
+        ("cost_vendor_personnel_step2",
+         _add_cost(b, Cost("hoku", 2, "人件費", "要件定義 工数", 500_000)), _codes("COST_NOT_ELIGIBLE")),
+    ]
+    names = sorted(HABITS)
+    for fact, case, expected in facts:
+        for habit in rng.sample(names, 3):
+            k.xlsx(f"{fact}__{habit}", case, expected, f"{fact} written with habit {habit}",
+                   HABITS[habit])

@@ -23,6 +23,7 @@ class Sheet:
     cells: dict[Cell, object] = field(default_factory=dict)
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # r1, c1, r2, c2
     hidden: bool = False
+    protected: bool = False  # sheet protection (locked label cells), not encryption
     formulas: dict[Cell, str] = field(default_factory=dict)  # cell -> formula (value is cached)
 
     def put(self, row: int, col: int, value: object) -> None:
@@ -61,6 +62,9 @@ def to_xlsx(sheets: list[Sheet]) -> bytes:
             ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
         if sheet.hidden:
             ws.sheet_state = "hidden"
+        if sheet.protected:
+            ws.protection.sheet = True
+            ws.protection.password = "renkei"
     if all(s.hidden for s in sheets[:1]) and len(sheets) > 1:
         wb.active = next(i for i, s in enumerate(sheets) if not s.hidden)
     buf = io.BytesIO()
@@ -86,6 +90,21 @@ def _patch_formulas(data: bytes, sheets: list[Sheet]) -> bytes:
                     ref = f"{_col(c)}{r}"
                     text = re.sub(rf'(<c r="{ref}"[^>]*>)(<v>)', rf"\1<f>{formula}</f>\2", text)
                 body = text.encode("utf-8")
+            dst.writestr(info, body)
+    return out.getvalue()
+
+
+def as_xlsm(data: bytes) -> bytes:
+    """The workbook with the macro-enabled main part type an .xlsm template carries."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "[Content_Types].xml":
+                body = body.replace(
+                    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
             dst.writestr(info, body)
     return out.getvalue()
 
