@@ -18,7 +18,7 @@ from typing import TextIO
 from parsers.archives import unpack
 from parsers.documents import HOW_JA, Recognised, recognise
 from parsers.filetypes import sniff
-from parsers.forms import FormFacts, FormMap, merge_forms, read_form, unreadable_detail
+from parsers.forms import FormMap, merge_forms, read_form, unreadable_detail
 from parsers.mime import parse_message, received_time
 from parsers.sender import parse_sender_block
 from parsers.subject import parse_subject
@@ -62,7 +62,7 @@ def check_files(
 ) -> CheckResult:
     """Recognise every file, read the forms among them, and run every application rule."""
     result = CheckResult()
-    forms: list[FormFacts] = []
+    books: dict[str, list[Book]] = {}
     not_sheets: list[tuple[str, str]] = []
     for item in files:
         book, problem = _load(item)
@@ -71,10 +71,13 @@ def check_files(
         if problem:
             result.findings.append(finding("ATTACHMENT_UNREADABLE", problem, document=found.key))
         elif book is not None and found.key in form_map.forms:
-            forms.append(read_form(book, found.key, form_map))
+            books.setdefault(found.key, []).append(book)
         elif found.key in form_map.forms and form_map.forms[found.key].fields:
             not_sheets.append((item.path, found.key))
-    read = {f.doc_key for f in forms}
+    # One document sent as several workbooks (交付申請書, 事業計画書 and 内訳書 apart) is read
+    # as one: the sheets of all of them, in the order they came.
+    forms = [read_form(Book.joined(parts), key, form_map) for key, parts in books.items()]
+    read = set(books)
     for path, key in not_sheets:
         if key not in read:  # a PDF copy beside the workbook is fine; alone it cannot be checked
             result.findings.append(finding(

@@ -245,7 +245,7 @@ def _is_formula(book: Book, sheet: str, r: int, c: int) -> bool:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(io.BytesIO(book.data), read_only=True)
+            wb = openpyxl.load_workbook(io.BytesIO(book.source(sheet)), read_only=True)
         try:
             value = wb[sheet].cell(r, c).value
         finally:

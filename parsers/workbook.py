@@ -10,8 +10,8 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -124,10 +124,22 @@ class Book:
 
     sheets: list[Sheet]
     data: bytes = b""
+    sources: dict[str, bytes] = field(default_factory=dict)  # sheet title → file, when joined
 
     @property
     def sheet_names(self) -> list[str]:
         return [s.title for s in self.sheets]
+
+    def source(self, sheet: str) -> bytes:
+        return self.sources.get(sheet, self.data)
+
+    @classmethod
+    def joined(cls, books: Sequence[Book]) -> Book:
+        """Several files of one document as one book (a single file is returned as it is)."""
+        if len(books) == 1:
+            return books[0]
+        sources = {s.title: b.source(s.title) for b in books for s in b.sheets}
+        return cls([s for b in books for s in b.sheets], books[0].data, sources)
 
 
 def load_book(data: bytes) -> Book:

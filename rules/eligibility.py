@@ -70,17 +70,36 @@ class SmeJudgement:
 
 
 def _lines_for(member: Member, program: Program) -> tuple[SmeLine, int | None, int] | str:
-    """(row, capital line, employee line) or the Japanese reason why none applies."""
-    line = find_sme_line(member.industry, program)
+    """(row, capital line, employee line) or the Japanese reason why none applies.
+
+    Rows ⑨–⑮ go by legal form (医療法人, 学校法人, 商工会, 組合, 財団・社団法人, NPO), so a
+    member named so is judged on that row whatever its 業種 says; its 業種 is then the 主たる業種.
+    """
+    legal = _legal_form_line(member.name, program)
+    line = legal or find_sme_line(member.industry, program)
     if line is None:
         return f"業種「{member.industry or '未記入'}」が中小企業の業種分類にありません"
     if line.employees_max is not None:
         return line, line.capital_max, line.employees_max
-    main = find_sme_line(member.main_industry, program)
+    main = find_sme_line(member.main_industry or (member.industry if legal else None), program)
     if main is None or main.employees_max is None:
         return f"{line.label}は主たる業種の記入が必要です"
     # ⑫–⑮: the employee line of the 主たる業種, no capital line
     return line, None, main.employees_max
+
+
+def _legal_form_line(name: str, program: Program) -> SmeLine | None:
+    """The row of a legal form without a capital line named in the member's name, if any."""
+    text = _fold(name)
+    best: tuple[int, SmeLine] | None = None
+    for line in program.sme_lines:
+        if line.capital_max is not None:
+            continue
+        for alias in line.aliases:
+            folded = _fold(alias)
+            if folded and folded in text and (best is None or len(folded) > best[0]):
+                best = (len(folded), line)
+    return best[1] if best else None
 
 
 def judge_sme(member: Member, program: Program) -> SmeJudgement:
