@@ -241,7 +241,8 @@ def _fold(text: str) -> str:
 
 
 def _role_of(text: str) -> str | None:
-    if "その他" in text or "協力者" in text or "協力企業" in text:
+    if any(w in text for w in ("その他", "協力者", "協力企業", "専門家", "診断士", "アドバイザ",
+                               "支援機関")):
         return "other"
     if "ベンダ" in text or "vendor" in text or "it事業者" in text or "itサービス事業者" in text:
         return "vendor"

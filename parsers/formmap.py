@@ -64,6 +64,7 @@ class TableSpec:
     stop: tuple[str, ...] = ("小計",)  # other rows that end the table
     required: bool = False  # at least one row must be filled in
     title: str = ""  # Japanese name of the table for details
+    fill_down: tuple[str, ...] = ()  # columns left blank or 〃 under the same value above
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,8 @@ def _field_spec(key: str, raw: Any, where: str) -> FieldSpec:
 def _table_spec(key: str, raw: Any, where: str) -> TableSpec:
     if not isinstance(raw, Mapping):
         raise FormMapError(f"{where} はテーブルで指定してください")
-    _only(raw, {"columns", "sheets", "anchor", "total", "stop", "required", "title"}, where)
+    _only(raw, {"columns", "sheets", "anchor", "total", "stop", "required", "title", "fill_down"},
+          where)
     columns = []
     for col_key, col in _mapping(raw, "columns").items():
         col_where = f"{where}.columns.{col_key}"
@@ -198,6 +200,6 @@ def _table_spec(key: str, raw: Any, where: str) -> TableSpec:
         key, tuple(columns), _words(raw, "sheets", where), _words(raw, "anchor", where),
         _words(raw, "total", where) if "total" in raw else ("合計", "総計"),
         _words(raw, "stop", where) if "stop" in raw else ("小計",),
-        bool(raw.get("required")), str(raw.get("title", key)),
+        bool(raw.get("required")), str(raw.get("title", key)), _words(raw, "fill_down", where),
     )
 

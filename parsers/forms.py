@@ -326,13 +326,14 @@ def _read_table(book: Book, spec: TableSpec, facts: FormFacts, labels: frozenset
         header = _header(sheet, spec, start)
         if header:
             table.found = True
+            _read_rows(sheet, spec, header, table, facts, labels)
             for col in spec.columns:
-                if col.required and col.key not in header.columns:
+                given = table.rows and all(row.get(col.key) is not None for row in table.rows)
+                if col.required and col.key not in header.columns and not given:
                     facts.problems.append(FormProblem(
                         "FORM_FIELD_MISSING", facts.doc_key,
                         f"「{spec.title}」の表に「{col.labels[0]}」の列がありません。",
                         column=col.key))
-            _read_rows(sheet, spec, header, table, facts, labels)
             break
     if not table.found and spec.required:
         facts.problems.append(FormProblem(
@@ -389,6 +390,9 @@ def _is_data(raw: dict[str, Any], spec: TableSpec) -> bool:
         return False
     if len(filled) == 1 and _HEADING.match(_norm(str(raw[filled[0]]))):
         return False  # a group heading (「STEP1 ITツールの購入・設定」, 【STEP2】) or a note
+    if len(filled) == 1 and isinstance(raw[filled[0]], str) and any(
+            c.type == "amount" and c.required for c in spec.columns):
+        return False  # a text alone where amounts are listed: a heading, not a cost
     key_col = spec.columns[0].key
     if key_col in raw and not _empty(raw[key_col]):
         text = str(raw[key_col]).strip()
@@ -404,6 +408,7 @@ def _read_rows(sheet: Sheet, spec: TableSpec, header: _Header, table: TableData,
     labels = labels - header_keys  # a repeated header is not the next field's label
     blanks = 0
     group_start = 0  # first row of the group a 小計 row sums
+    heading: str | None = None  # the last group heading (【中小ユーザ企業】, STEP2 要件定義)
     r = header.first_row
     while r <= sheet.max_row:
         raw = {key: _cell(sheet, r, span) for key, span in header.columns.items()}
@@ -424,16 +429,53 @@ def _read_rows(sheet: Sheet, spec: TableSpec, header: _Header, table: TableData,
             r += 1  # the header repeated (printed on each page)
             continue
         if not _is_data(raw, spec):
+            heading = _heading(sheet, r, last_col) or heading
             blanks += 1
             if blanks >= _MAX_BLANK_ROWS:
                 return
             r += 1
             continue
         blanks = 0
-        table.rows.append(_convert_row(sheet, spec, header, r, raw, facts))
+        _fill(raw, spec, table.rows[-1]["_raw"] if table.rows else {}, heading)
+        row = _convert_row(sheet, spec, header, r, raw, facts)
+        for col in spec.columns:  # a column the table lacks, given by the group's heading
+            if col.key not in header.columns and col.type in ("role", "step") and heading:
+                row[col.key] = convert(heading, col.type) if _parses(heading, col.type) else None
+        table.rows.append(row)
         table.refs.append(sheet.ref(r, min(lo for lo, _hi in header.columns.values())))
         table.cells.append({key: sheet.ref(r, lo) for key, (lo, _hi) in header.columns.items()})
         r += 1
+
+
+_DITTO = {"〃", "同上", "同", "″", "々", "ditto", "\""}
+
+
+def _heading(sheet: Sheet, r: int, last_col: int) -> str | None:
+    """The text of a row holding one text only (a group heading), else None."""
+    texts = {v for c in range(1, last_col + 1) if isinstance(v := sheet.values.get((r, c)), str)}
+    return texts.pop() if len(texts) == 1 else None
+
+
+def _parses(text: str, kind: str) -> bool:
+    try:
+        return convert(text, kind) is not None  # type: ignore[arg-type]
+    except ValueError:
+        return False
+
+
+def _fill(raw: dict[str, Any], spec: TableSpec, above: dict[str, Any], heading: str | None) -> None:
+    """Values a row leaves to the row above (〃, 同上, or blank in a fill-down column) or to
+    its group's heading (a blank 区分 under 【ITベンダ】, a blank 工程 under 「STEP3 …」)."""
+    for col in spec.columns:
+        if col.key not in raw:
+            continue
+        value = raw[col.key]
+        ditto = isinstance(value, str) and "".join(value.split()) in _DITTO
+        if (ditto or _empty(value)) and col.key in spec.fill_down and above.get(col.key):
+            raw[col.key] = above[col.key]
+        elif _empty(raw[col.key]) and col.type in ("role", "step") and heading and \
+                _parses(heading, col.type):
+            raw[col.key] = heading
 
 
 def _check_subtotal(sheet: Sheet, spec: TableSpec, header: _Header, r: int,

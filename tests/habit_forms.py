@@ -114,6 +114,9 @@ class Habits:
     title_rows: int = 2  # rows of title and notes above the first label
     note_rows: tuple[str, ...] = ()  # 記入上の注意 under the members table
     example_sheet: bool = False  # the template's 記入例 sheet left in front
+    role_groups: bool = False  # no 区分 column: members under 【中小ユーザ企業】/【ITベンダ】 rows
+    step_groups: bool = False  # 工程 only as a heading row above each STEP's costs
+    ditto: bool = False  # 事業者名 「〃」 under the same member, 工程 on a group's first row only
     period_cell: bool = False  # 事業実施期間 「令和4年10月1日～令和5年1月31日」 in one cell
     members: list[Company] = field(default_factory=companies)
     costs: list[Cost] = field(default_factory=costs)
@@ -159,6 +162,8 @@ def application_grids(h: Habits) -> list[Grid]:
     app.put(r, 1, h.label("コンソーシアム構成員"), 3)
     r += 1
     headers = ["No", "事業者名", "区分", "幹事社", "業種", h.capital_header, h.employees_header]
+    if h.role_groups:
+        headers.remove("区分")
     if h.number_header:
         headers.append(h.number_header)
     headers.append("担当者メールアドレス")
@@ -173,10 +178,17 @@ def application_grids(h: Habits) -> list[Grid]:
             if text in units:
                 app.put(r, c, units[text])
         r += 1
+    group = ""
     for i, m in enumerate(h.members, 1):
+        if h.role_groups and m.role != group:
+            group = m.role
+            app.put(r, 1, f"【{m.role}】", len(headers))
+            r += 1
         values = [i, m.name, m.role, h.lead[0] if i == 1 else h.lead[1], m.industry,
                   m.capital if not isinstance(m.capital, int) else h.money(m.capital),
                   m.employees if not isinstance(m.employees, int) else h.count(m.employees)]
+        if h.role_groups:
+            del values[2]
         if h.number_header:
             values.append(m.number)
         values.append(m.email)
@@ -210,6 +222,8 @@ def application_grids(h: Habits) -> list[Grid]:
     sheet.put(1, 1, "補助対象経費内訳書", 7)
     r = 1 + h.title_rows
     heads = ["No", "事業者名", "工程", "経費区分", "内容", "下請け発注", "補助対象経費"]
+    if h.step_groups:
+        heads[2] = "(工程欄)"
     for c, text in enumerate(heads, 1):
         sheet.put(r, c, text)
     r += 1
@@ -220,9 +234,22 @@ def application_grids(h: Habits) -> list[Grid]:
     n = 0
     for k, step in enumerate(steps):
         group = [c for c in h.costs if c.step == step]
-        for cost in group:
+        if h.step_groups:
+            sheet.put(r, 1, f"{step} " + {"STEP1": "ITツールの購入・設定", "STEP2": "要件定義",
+                                           "STEP3": "設計・開発〜システムテスト",
+                                           "STEP4": "受入テスト・研修"}.get(step, ""), 7)
+            r += 1
+        previous = ""
+        for j, cost in enumerate(group):
             n += 1
-            for c, value in enumerate([n, cost.member, cost.step, cost.category, cost.text,
+            member, step_text = cost.member, cost.step
+            if h.ditto:
+                member = "〃" if cost.member == previous else cost.member
+                step_text = cost.step if j == 0 else ""
+            if h.step_groups:
+                step_text = ""
+            previous = cost.member
+            for c, value in enumerate([n, member, step_text, cost.category, cost.text,
                                        cost.sub, cost.amount if not isinstance(cost.amount, int)
                                        else h.money(cost.amount)], 1):
                 if value not in ("", None):
