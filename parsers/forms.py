@@ -265,7 +265,8 @@ class _Header:
     scale: dict[str, int] = field(default_factory=dict)  # amounts in 千円/万円 columns
 
 
-def _match_header(sheet: Sheet, spec: TableSpec, rows: Sequence[int]) -> _Header | None:
+def _match_header(sheet: Sheet, spec: TableSpec, rows: Sequence[int],
+                  strict: bool = True) -> _Header | None:
     columns: dict[str, tuple[int, int]] = {}
     scale: dict[str, int] = {}
     last_row = rows[0]
@@ -286,7 +287,7 @@ def _match_header(sheet: Sheet, spec: TableSpec, rows: Sequence[int]) -> _Header
     required = [c.key for c in spec.columns if c.required] or [spec.columns[0].key]
     found = sum(1 for key in required if key in columns)
     if spec.columns[0].key not in columns or found * 2 < len(required) or (
-            len(required) > 1 and found < 2):
+            len(required) > 1 and found < 2) or (strict and found < len(required)):
         return None
     return _Header(columns, last_row + 1, scale)
 
@@ -298,11 +299,13 @@ def _header(sheet: Sheet, spec: TableSpec, start: int) -> _Header | None:
         if not anchors:
             return None
         start = anchors[0][0]
-    for r in range(start, sheet.max_row + 1):
-        header = _match_header(sheet, spec, [r]) or _match_header(sheet, spec, [r, r + 1])
-        if header:
-            header.first_row = _after_units(sheet, header)
-            return header
+    for strict in (True, False):  # every required column first; a template lacking one next
+        for r in range(start, sheet.max_row + 1):
+            header = (_match_header(sheet, spec, [r], strict)
+                      or _match_header(sheet, spec, [r, r + 1], strict))
+            if header:
+                header.first_row = _after_units(sheet, header)
+                return header
     return None
 
 

@@ -117,6 +117,7 @@ class Habits:
     role_groups: bool = False  # no 区分 column: members under 【中小ユーザ企業】/【ITベンダ】 rows
     step_groups: bool = False  # 工程 only as a heading row above each STEP's costs
     ditto: bool = False  # 事業者名 「〃」 under the same member, 工程 on a group's first row only
+    two_tier: bool = False  # 「企業の概要」 over 業種・資本金・従業員数; other headers merged down
     period_cell: bool = False  # 事業実施期間 「令和4年10月1日～令和5年1月31日」 in one cell
     members: list[Company] = field(default_factory=companies)
     costs: list[Cost] = field(default_factory=costs)
@@ -169,8 +170,20 @@ def application_grids(h: Habits) -> list[Grid]:
     headers.append("担当者メールアドレス")
     if h.size_column:
         headers.append("企業規模")
-    for c, text in enumerate(headers, 1):
-        app.put(r, c, text)
+    if h.two_tier:
+        grouped = {"業種", h.capital_header, h.employees_header}
+        first = next(c for c, text in enumerate(headers, 1) if text in grouped)
+        for c, text in enumerate(headers, 1):
+            if text in grouped:
+                app.put(r + 1, c, text)
+            else:
+                app.put(r, c, text)
+                app.merges.append((r, c, r + 1, c))
+        app.put(r, first, "企業の概要", len(grouped))
+        r += 1
+    else:
+        for c, text in enumerate(headers, 1):
+            app.put(r, c, text)
     r += 1
     if h.units_row:
         units = {h.capital_header: "(円)", h.employees_header: "(人)"}

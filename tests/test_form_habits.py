@@ -138,6 +138,8 @@ CASES: list[tuple[str, hf.Habits, set[str]]] = [
      hf.habits(members=[*hf.companies(),
                         hf.Company("山本経営事務所", "中小企業診断士", "サービス業", None, 1, None,
                                    "yamamoto@example.jp")]), set()),
+    ("two-tier-member-headers", hf.habits(two_tier=True), set()),
+    ("two-tier-headers-and-units", hf.habits(two_tier=True, units_row=True), set()),
     ("hardware",
      hf.habits(costs=_costs(lambda x: _set(x, 1, category="ハードウェア購入費",
                                            text="店舗用タブレット端末"))), {"COST_NOT_ELIGIBLE"}),
