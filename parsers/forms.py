@@ -296,9 +296,10 @@ def _header(sheet: Sheet, spec: TableSpec, start: int) -> _Header | None:
     """The header row (all required columns present; a two-tier header counts as one)."""
     if spec.anchor:
         anchors = [hit for hit in sheet.find(spec.anchor) if hit[0] >= start]
-        if not anchors:
-            return None
-        start = anchors[0][0]
+        if anchors:
+            start = anchors[0][0]
+        elif not spec.required:
+            return None  # an optional table is only where its title says (not another's rows)
     for strict in (True, False):  # every required column first; a template lacking one next
         for r in range(start, sheet.max_row + 1):
             header = (_match_header(sheet, spec, [r], strict)
@@ -325,7 +326,10 @@ def _after_units(sheet: Sheet, header: _Header) -> int:
 def _read_table(book: Book, spec: TableSpec, facts: FormFacts, labels: frozenset[str]) -> None:
     table = TableData()
     facts.tables[spec.key] = table
-    for sheet, start in _scopes(book, spec.sheets):
+    scopes = _scopes(book, spec.sheets)
+    if spec.required:  # a table on a sheet of its own (構成員一覧) is still this form's
+        scopes += [(s, 1) for s in book.sheets if all(s is not t for t, _ in scopes)]
+    for sheet, start in scopes:
         header = _header(sheet, spec, start)
         if header:
             table.found = True
