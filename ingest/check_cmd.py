@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from parsers.archives import unpack
-from parsers.documents import HOW_JA, Recognised, recognise
+from parsers.documents import HOW_JA, Recognised, classify_text, recognise
 from parsers.filetypes import sniff
 from parsers.forms import FormMap, merge_forms, read_form, unreadable_detail
 from parsers.mime import parse_message, received_time
@@ -72,6 +72,9 @@ def check_files(
             result.findings.append(finding("ATTACHMENT_UNREADABLE", problem, document=found.key))
         elif book is not None and found.key in form_map.forms:
             books.setdefault(found.key, []).append(book)
+            for also in _other_forms_in(book, found, form_map):  # several forms in one workbook
+                result.recognised.append((item.path, also))
+                books.setdefault(also.key or "", []).append(book)
         elif found.key in form_map.forms and form_map.forms[found.key].fields:
             not_sheets.append((item.path, found.key))
     # One document sent as several workbooks (交付申請書, 事業計画書 and 内訳書 apart) is read
@@ -90,6 +93,19 @@ def check_files(
         facts, present, program, subject_consortium=subject_consortium,
         sender_email=sender_email, whole_submission=whole_submission)
     return result
+
+
+def _other_forms_in(book: Book, found: Recognised, form_map: FormMap) -> list[Recognised]:
+    """Other forms kept as sheets of the same workbook (事業者情報入力シート beside the
+    交付申請書), each recognised by its own sheet's name."""
+    others: list[Recognised] = []
+    for sheet in book.sheet_names:
+        hit = classify_text(sheet, form_map.recognition, field="sheet_names")
+        if hit and hit[0] != found.key and hit[0] in form_map.forms and \
+                all(o.key != hit[0] for o in others):
+            others.append(Recognised(hit[0], "sheet_name", found.name, found.kind,
+                                     f"シート「{sheet}」", found.text))
+    return others
 
 
 def _load(item: FileInput) -> tuple[Book | None, str | None]:

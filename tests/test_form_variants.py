@@ -24,24 +24,7 @@ _FINDING = re.compile(r"^  ([A-Z][A-Z_]+)\t", re.MULTILINE)
 KNOWN_WRONG: dict[str, str] = {}
 
 # a rule's deficiency written with a filling habit: wrong for the reasons its two parts are
-COMBINATIONS_WRONG = [
-    "subcontract_over_half__label_colon_cell", "subcontract_over_half__costs_blank_rows",
-    "subcontract_over_half__costs_subtotals", "software_cloud_over_half__costs_blank_rows",
-    "software_cloud_over_half__costs_subtotals", "software_cloud_over_half__label_colon_cell",
-    "sme_personnel_over_third__no_mark_dash_minus", "sme_personnel_over_third__employees_as_of",
-    "vendor_large_by_numbers__costs_blank_rows", "vendor_large_by_numbers__label_brackets",
-    "rate_over_by_one__label_colon_cell", "rate_over_by_one__money_kin_yen",
-    "project_end_late__label_colon_cell", "project_end_late__dates_reiwa_text",
-    "project_end_late__costs_blank_rows", "corpnum_check_digit__units_row",
-    "corpnum_check_digit__costs_subtotals", "industry_retail_over__money_kin_yen",
-    "one_vendor__label_colon_cell", "one_vendor__employees_as_of", "name_mismatch__employees_as_of",
-    "name_mismatch__label_colon_cell", "name_mismatch__money_kin_yen",
-    "sum_cost_total_wrong__no_mark_dash_minus", "sum_cost_total_wrong__total_sougoukei",
-    "below_minimum__units_row", "below_minimum__total_sougoukei",
-    "cost_vendor_personnel_step2__label_colon_cell",
-    "cost_vendor_personnel_step2__no_mark_dash_minus",
-    "cost_vendor_personnel_step2__label_required_mark",
-]
+COMBINATIONS_WRONG: list[str] = []
 KNOWN_WRONG.update({
     name: "; ".join(KNOWN_WRONG[part] for part in name.split("__") if part in KNOWN_WRONG)
     for name in COMBINATIONS_WRONG})
