@@ -49,6 +49,8 @@ class CheckResult:
     recognised: list[tuple[str, Recognised]] = field(default_factory=list)  # (path, result)
     findings: list[Finding] = field(default_factory=list)
     unread: list[str] = field(default_factory=list)  # why a loose file could not be judged
+    # further forms found as sheets of a file already listed in `recognised` (one row per file)
+    also: list[tuple[str, Recognised]] = field(default_factory=list)
 
 
 def check_files(
@@ -73,7 +75,7 @@ def check_files(
         elif book is not None and found.key in form_map.forms:
             books.setdefault(found.key, []).append(book)
             for also in _other_forms_in(book, found, form_map):  # several forms in one workbook
-                result.recognised.append((item.path, also))
+                result.also.append((item.path, also))
                 books.setdefault(also.key or "", []).append(book)
         elif found.key in form_map.forms and form_map.forms[found.key].fields:
             not_sheets.append((item.path, found.key))
@@ -88,7 +90,7 @@ def check_files(
                 f"{path} は表計算ファイル(xlsx等)ではないため、様式の記入内容を確認できません。"
                 "Excel形式の様式で送付してください。", document=key))
     facts = merge_forms(forms, form_map.recognition)
-    present = [r for _, r in result.recognised]
+    present = [r for _, r in (*result.recognised, *result.also)]
     result.findings += check_application(
         facts, present, program, subject_consortium=subject_consortium,
         sender_email=sender_email, whole_submission=whole_submission)
@@ -158,7 +160,7 @@ def _as_json(file: str, result: CheckResult) -> dict[str, object]:
         "findings": [{"code": f.code, "severity": f.severity, "member": f.member,
                       "document": f.document, "detail": f.detail} for f in result.findings],
         "documents": [{"path": path, "document": r.key, "how": r.how}
-                      for path, r in result.recognised],
+                      for path, r in (*result.recognised, *result.also)],
     }
     if result.unread:
         record["error"] = "。".join(result.unread)
@@ -226,7 +228,7 @@ def _check_mail(
 
 
 def _print_result(result: CheckResult, program: Program, out: TextIO) -> None:
-    for path, found in result.recognised:
+    for path, found in (*result.recognised, *result.also):
         if found.key:
             what = f"{program.document_title(found.key)}({HOW_JA[found.how]}: {found.evidence})"
         else:

@@ -234,3 +234,16 @@ def test_check_json_and_unread_files_on_the_command_line(tmp_path: Path) -> None
     plain = subprocess.run([sys.executable, "-m", "ingest.cli", "check", str(junk)],
                            capture_output=True, text=True, cwd=tmp_path, check=False)
     assert "不備なし" not in plain.stdout and plain.returncode == 2
+
+
+def test_forms_kept_as_sheets_of_one_workbook_are_each_read() -> None:
+    habits = hf.habits()
+    together = hf.xlsx([*hf.application_grids(habits), hf.member_info_grid(habits)])
+    result = check_bytes("申請様式一式.xlsx", together, PROGRAM, FORM_MAP)
+    assert result.findings == []
+    assert {r.key for _, r in (*result.recognised, *result.also)} == {"application", "member_info"}
+    crew = hf.companies()
+    crew[0].requested += 1  # the member sheet no longer adds up to the 交付申請書
+    apart = hf.xlsx([*hf.application_grids(habits), hf.member_info_grid(hf.habits(members=crew))])
+    codes = {f.code for f in check_bytes("申請様式一式.xlsx", apart, PROGRAM, FORM_MAP).findings}
+    assert codes == {"SUM_MISMATCH"}
