@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from datetime import date
 
 from parsers.documents import Recognised
 from parsers.forms import ApplicationFacts, FormProblem, where_ja
@@ -64,8 +65,12 @@ def check_project_period(facts: ApplicationFacts, program: Program) -> list[Find
         return []
     return [finding(
         "PROJECT_PERIOD",
-        f"事業計画書の事業完了予定日{end:%Y年%m月%d日}が補助事業期間の終わり"
-        f"{program.project_end:%Y年%m月%d日}より後です。", document="application")]
+        f"事業計画書の事業完了予定日{_day(end)}が補助事業期間の終わり{_day(program.project_end)}"
+        "より後です。", document="application")]
+
+
+def _day(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _problem_finding(problem: FormProblem) -> Finding:
