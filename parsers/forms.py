@@ -114,20 +114,22 @@ def _scopes(book: Book, names: Sequence[str]) -> list[tuple[Sheet, int]]:
     """(sheet, first row) to search: sheets named so; else sheets whose title cell says so
     (様式1/様式2 …), from that cell on; else every sheet."""
     # A template's 記入例 (filled-in example) sheet is read only when nothing else is there.
-    sheets = sorted(book.sheets, key=lambda s: any(w in _norm(s.title) for w in _EXAMPLE))
+    example = [s for s in book.sheets if any(w in _norm(s.title) for w in _EXAMPLE)]
+    filled = [s for s in book.sheets if all(s is not e for e in example)]
     if not names:
-        return [(s, 1) for s in sheets]
+        return [(s, 1) for s in filled + example]
     wanted = [_norm(n) for n in names]
-    named = [(s, _title_row(s, wanted) or 1) for s in sheets
-             if any(w in _norm(s.title) for w in wanted)]
-    if named:
-        return named
-    titled = [(row, i, s) for i, s in enumerate(sheets)
-              if (row := _title_row(s, wanted)) is not None]
-    if titled:
-        titled.sort(key=lambda t: (t[0] > 10, t[0], t[1]))
-        return [(s, row) for row, _i, s in titled]
-    return [(s, 1) for s in sheets]
+    for sheets in (filled, example):
+        named = [(s, _title_row(s, wanted) or 1) for s in sheets
+                 if any(w in _norm(s.title) for w in wanted)]
+        if named:
+            return named
+        titled = [(row, i, s) for i, s in enumerate(sheets)
+                  if (row := _title_row(s, wanted)) is not None]
+        if titled:
+            titled.sort(key=lambda t: (t[0] > 10, t[0], t[1]))
+            return [(s, row) for row, _i, s in titled]
+    return [(s, 1) for s in filled + example]
 
 
 def _title_row(sheet: Sheet, wanted: Sequence[str]) -> int | None:
