@@ -60,6 +60,7 @@ class C:
     fmt: str | None = None
     wrap: bool = False
     quote: bool = False
+    formula: str | None = None  # saved with v as its cached value, as Excel saves it
 
 
 @dataclass
@@ -72,6 +73,7 @@ class Sheet:
     validations: list[tuple[str, str]] = field(default_factory=list)
     cond: list[str] = field(default_factory=list)
     hidden_cols: list[int] = field(default_factory=list)
+    hidden: bool = False
 
     def put(self, r: int, c: int, v: Any) -> None:
         if v is not None and v != "":
@@ -105,13 +107,19 @@ def to_xlsx(sheets: list[Sheet]) -> bytes:
 
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
+    cached: dict[tuple[str, str], Any] = {}
     for sh in sheets:
         ws = wb.create_sheet(sh.title)
+        if sh.hidden:
+            ws.sheet_state = "hidden"
         for (r, c), v in sorted(sh.cells.items()):
             cell = ws.cell(row=r, column=c)
             if isinstance(v, C):
                 if v.rich:
                     cell.value = CellRichText(*[TextBlock(InlineFont(b=bold), text) for text, bold in v.rich])
+                elif v.formula:
+                    cell.value = "=" + v.formula
+                    cached[(ws.title, cell.coordinate)] = v.v
                 else:
                     cell.value = v.v
                 if v.comment:
@@ -152,7 +160,29 @@ def to_xlsx(sheets: list[Sheet]) -> bytes:
             ws.column_dimensions[_col(c)].hidden = True
     buf = io.BytesIO()
     wb.save(buf)
-    return _fixed(buf.getvalue())
+    return _fixed(_with_cached(buf.getvalue(), [ws.title for ws in wb], cached))
+
+
+def _with_cached(package: bytes, titles: list[str], cached: dict[tuple[str, str], Any]) -> bytes:
+    """openpyxl saves formulas without results; put in the value Excel would have cached."""
+    if not cached:
+        return package
+    src = zipfile.ZipFile(io.BytesIO(package))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            m = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", info.filename)
+            if m:
+                title = titles[int(m.group(1)) - 1]
+                for (t, coord), value in cached.items():
+                    if t == title:
+                        pattern = rf'<c r="{coord}"([^>]*)><f>([^<]*)</f><v\s*/>'.encode()
+                        cell = rf'<c r="{coord}"\1><f>\2</f><v>{value}</v>'.encode()
+                        data, n = re.subn(pattern, cell, data)
+                        assert n == 1, coord
+            dst.writestr(info, data)
+    return out.getvalue()
 
 
 def to_xls(sheets: list[Sheet]) -> bytes:

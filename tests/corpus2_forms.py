@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.corpus2_books import C, Sheet, to_xlsx
+from tests.corpus2_books import C, Sheet, _col, to_xlsx
 
 # --------------------------------------------------------------------------- the consortium
 
@@ -250,6 +250,22 @@ class Style:
     corp_col: bool = True
     size_col: bool = False
     instructions: int = 0  # rows of 記入上の注意 before the forms start
+    head: Callable[[str], str] = lambda h: h  # header text as the template prints it
+    cost_name: Callable[[int, str], Any] | None = None  # member name in the cost table (default name_of)
+    merge_names: bool = False  # one member's cost rows share a vertically merged name cell
+    by_member: bool = False  # cost rows grouped by member
+    subtotals: bool = False  # a 小計 row after each member's cost rows
+    member_gap: bool = False  # a blank row after every member row
+    group_header: bool = False  # a merged 「企業情報」 header row above the member headers
+    lead_in_name: bool = False  # no 幹事社 column; the lead's name carries 「（幹事社）」
+    sub_mark: tuple[Any, Any] = ("○", None)
+    total_label: str = "合計"
+    formulas: bool = False  # totals saved as SUM formulas with their cached results
+    tax_cols: bool = False  # 事業費(税込) and 補助対象外経費 columns beside 補助対象経費
+    rate_row: bool = False  # a 補助率 row in the 交付申請書
+    summary_zero: Any = 0  # how an unused category's amount is written in the summary
+    member_order: tuple[int, ...] | None = None
+    unit_note: str | None = None  # a unit note without scaling (display formats do the scaling)
 
 
 def _amount(st: Style, v: int) -> Any:
@@ -302,8 +318,17 @@ def application(plan: Plan, st: Style) -> list[Sheet]:
     _kv(s1, st, r + 4, "コンソーシアム名", plan.consortium)
     lead = next(m for m in plan.members if m.lead)
     _kv(s1, st, r + 5, "幹事社名", st.name_of(-1, lead.name))
+    if st.unit_note:
+        s1.put(r + 3, L + 5, st.unit_note)
+    if st.tax_cols:
+        _kv(s1, st, r + 6, "総事業費(税込)", _amount(st, total * 11 // 10), True)
+        _kv(s1, st, r + 7, "補助対象外経費", _amount(st, total // 10), True)
+        r += 2
     _kv(s1, st, r + 6, "補助対象経費合計", _amount(st, total), True)
     _kv(s1, st, r + 7, "補助金交付申請額", _amount(st, plan.requested), True)
+    if st.rate_row:
+        _kv(s1, st, r + 8, "補助率", C(round(plan.requested / total, 4), fmt="0.0%"))
+        r += 1
     _members(s1, plan, st, r + 9)
     # 事業計画書 ------------------------------------------------------------------
     r = _instructions(s2, st)
@@ -333,7 +358,8 @@ def _member_cols(st: Style) -> list[str]:
     cols = ["事業者名"]
     if st.extra_member_col:
         cols.append("フリガナ")
-    cols += ["区分", "幹事社", "業種", "資本金(千円)" if st.thousand else "資本金(円)", "従業員数(人)"]
+    cols += ["区分"] + ([] if st.lead_in_name else ["幹事社"])
+    cols += ["業種", "資本金(千円)" if st.thousand else "資本金(円)", "従業員数(人)"]
     if st.corp_col:
         cols.append("法人番号")
     cols.append("担当者メールアドレス")
@@ -345,7 +371,7 @@ def _member_cols(st: Style) -> list[str]:
 def _member_values(plan: Plan, st: Style, i: int, m: Member) -> dict[str, Any]:
     cap_fmt = st.capital or (lambda v: _amount(st, v))
     return {
-        "事業者名": st.name_of(i, m.name),
+        "事業者名": st.name_of(i, m.name) + ("（幹事社）" if st.lead_in_name and m.lead else ""),
         "フリガナ": "カブシキガイシャ",
         "区分": st.role(m.role),
         "幹事社": st.lead_mark[0] if m.lead else st.lead_mark[1],
@@ -385,13 +411,19 @@ def _members(sh: Sheet, plan: Plan, st: Style, r: int) -> None:
             sh.__dict__["_continued"] = target
             r = st.top
             target.put(r, L, "コンソーシアム構成員(続き)")
-        target.row(r + 1, L, ["No"] + cols)
+        if st.group_header:
+            first = 1 + cols.index("業種")
+            target.put(r + 1, L + first, "企業情報")
+            target.merges.append((r + 1, L + first, r + 1, L + first + 2))
+            r += 1
+        target.row(r + 1, L, ["No"] + [st.head(c) for c in cols])
         rr = r + 2
-        for m in part:
+        order = [plan.members[i] for i in st.member_order] if st.member_order else plan.members
+        for m in [m for m in order if m in part]:
             i = plan.members.index(m)
             vals = _member_values(plan, st, i, m)
             target.row(rr, L, [i + 1] + [vals[c.split("(")[0]] for c in cols])
-            rr += 1
+            rr += 2 if st.member_gap else 1
 
 
 def _costs(sh: Sheet, plan: Plan, st: Style) -> None:
@@ -425,58 +457,101 @@ def _costs(sh: Sheet, plan: Plan, st: Style) -> None:
         sh.row(rr, L, ["合計", None, None] + [_amount(st, v) for v in step_tot] + [_amount(st, total)])
         r = rr + 2
     else:
-        head = [
-            "No",
-            "工程",
-            "事業者名",
-            "経費区分",
-            "内容",
-            "下請け発注",
-            "補助対象経費(千円)" if st.thousand else "補助対象経費(円)",
-        ]
-        if st.pct_col:
-            head.append("構成比")
-        if st.total_above:
-            sh.row(r, L, ["合計"] + [None] * 5 + [_amount(st, total)])
-            r += 1
-        sh.row(r, L, head)
-        rr = r + 1
-        prev = None
-        for k, c in enumerate(plan.costs):
-            name = st.name_of(c.who, plan.members[c.who].name)
-            if st.repeat and prev == c.who:
-                name = st.repeat
-            prev = c.who
-            vals = [
-                k + 1,
-                st.step(c.step),
-                name,
-                st.category(c.category),
-                c.desc,
-                "○" if c.sub else None,
-                _amount(st, c.amount),
-            ]
-            if st.pct_col:
-                vals.append(C(round(c.amount / plan.total, 4), fmt="0.0%"))
-            sh.row(rr, L, vals)
-            if st.yen_cell:
-                sh.put(rr, L + len(head), "千円" if st.thousand else "円")
-            rr += 1
-        if not st.total_above:
-            sh.row(rr, L, ["合計"] + [None] * 5 + [_amount(st, total)])
-            if st.pct_col:
-                sh.put(rr, L + 7, C(1.0, fmt="0.0%"))
-            rr += 1
-        r = rr + 1
+        r = _cost_table(sh, plan, st, r, total)
     if st.summary:
         sh.put(r, L, "経費区分別集計")
         sh.row(r + 1, L, ["経費区分", "補助対象経費(千円)" if st.thousand else "補助対象経費(円)"])
         rr = r + 2
         cats = plan.by_category()
+        first = rr
         for cat in CATEGORIES:
-            sh.row(rr, L, [st.category(cat), _amount(st, cats.get(cat, 0))])
+            sh.row(rr, L, [st.category(cat), _amount(st, cats[cat]) if cat in cats else st.summary_zero])
             rr += 1
-        sh.row(rr, L, ["合計", _amount(st, total)])
+        col = _col(L + 1)
+        sh.row(rr, L, [st.total_label, _total(st, total, f"SUM({col}{first}:{col}{rr - 1})")])
+
+
+def _total(st: Style, value: int, formula: str) -> Any:
+    amount = _amount(st, value)
+    return C(amount, formula=formula) if st.formulas and isinstance(amount, int) else amount
+
+
+def _cost_table(sh: Sheet, plan: Plan, st: Style, r: int, total: int) -> int:
+    """The usual one-row-per-cost table; returns the first free row after it."""
+    L = st.left
+    amount_head = "補助対象経費(千円)" if st.thousand else "補助対象経費(円)"
+    cols = ["No", "工程", "事業者名", "経費区分", "内容", "下請け発注"]
+    if st.tax_cols:
+        cols += ["事業費(税込・円)", "補助対象外経費(円)"]
+    cols.append(amount_head)
+    if st.pct_col:
+        cols.append("構成比")
+    ai = cols.index(amount_head)
+    acol = _col(L + ai)
+    name_col = L + 2
+    cost_name = st.cost_name or st.name_of
+    order = list(enumerate(plan.costs))
+    if st.by_member:
+        order.sort(key=lambda kc: (kc[1].who, kc[1].step, kc[0]))
+
+    def total_row(row: int, label: str, value: int, formula: str | None) -> None:
+        vals: list[Any] = [label] + [None] * (len(cols) - 1)
+        vals[ai] = _total(st, value, formula) if formula else _amount(st, value)
+        if st.tax_cols:
+            vals[ai - 2] = _amount(st, value * 11 // 10)
+            vals[ai - 1] = _amount(st, value // 10)
+        sh.row(row, L, vals)
+        if st.pct_col:
+            sh.put(row, L + ai + 1, C(round(value / plan.total, 4), fmt="0.0%"))
+
+    if st.total_above:
+        total_row(r, st.total_label, total, None)
+        r += 1
+    sh.row(r, L, [st.head(h) for h in cols])
+    rr = r + 1
+    first = rr
+    prev: int | None = None
+    group_start = rr
+    for k, (_n, c) in enumerate(order):
+        if prev is not None and c.who != prev:
+            if st.merge_names and rr - 1 > group_start:
+                sh.merges.append((group_start, name_col, rr - 1, name_col))
+            if st.subtotals:
+                total_row(rr, "小計", plan.eligible_of(prev), None)
+                rr += 1
+            group_start = rr
+        name: Any = cost_name(c.who, plan.members[c.who].name)
+        if prev == c.who and (st.repeat or st.merge_names):
+            name = st.repeat if st.repeat else None
+        prev = c.who
+        vals = [
+            k + 1,
+            st.step(c.step),
+            name,
+            st.category(c.category),
+            c.desc,
+            st.sub_mark[0] if c.sub else st.sub_mark[1],
+        ]
+        if st.tax_cols:
+            vals += [_amount(st, c.amount * 11 // 10), _amount(st, c.amount // 10)]
+        vals.append(_amount(st, c.amount))
+        if st.pct_col:
+            vals.append(C(round(c.amount / plan.total, 4), fmt="0.0%"))
+        sh.row(rr, L, vals)
+        if st.yen_cell:
+            sh.put(rr, L + len(cols), "千円" if st.thousand else "円")
+        rr += 1
+    if prev is not None:
+        if st.merge_names and rr - 1 > group_start:
+            sh.merges.append((group_start, name_col, rr - 1, name_col))
+        if st.subtotals:
+            total_row(rr, "小計", plan.eligible_of(prev), None)
+            rr += 1
+    if not st.total_above:
+        formula = None if st.subtotals else f"SUM({acol}{first}:{acol}{rr - 1})"
+        total_row(rr, st.total_label, total, formula)
+        rr += 1
+    return rr + 1
 
 
 def member_info(

@@ -754,5 +754,476 @@ def _zip_variants() -> list[Variant2]:
     return out
 
 
+def _list_sheet(sheets: list[Sheet], plan: Plan) -> None:
+    """The hidden sheet templates keep their dropdown lists on."""
+    lists = Sheet("リスト", hidden=True)
+    lists.row(1, 1, ["区分", "工程", "経費区分", "幹事社"])
+    for i, v in enumerate(["中小ユーザ企業", "ITベンダ", "その他協力者"]):
+        lists.put(2 + i, 1, v)
+    for i in range(4):
+        lists.put(2 + i, 2, f"STEP{i + 1}")
+    for i, v in enumerate(CATEGORIES):
+        lists.put(2 + i, 3, v)
+    lists.put(2, 4, "○")
+    sheets.append(lists)
+
+
+def _example_sheet(sheets: list[Sheet], plan: Plan) -> None:
+    """A filled-in 記入例 copy of the 交付申請書 left in front of the real one."""
+    ex = copy.deepcopy(sheets[0])
+    ex.title = "記入例"
+    for key, v in list(ex.cells.items()):
+        if v == plan.consortium:
+            ex.cells[key] = "〇〇連携コンソーシアム"
+        elif isinstance(v, int) and v > 1000:
+            ex.cells[key] = v // 2
+    ex.put(1, 8, "【記入例】")
+    sheets.insert(0, ex)
+
+
+def _one_sheet(sheets: list[Sheet], plan: Plan) -> None:
+    """All three forms one under another on a single sheet."""
+    merged = Sheet("申請書")
+    offset = 0
+    for sh in sheets:
+        height = max(r for r, _ in sh.cells)
+        for (r, c), v in sh.cells.items():
+            merged.cells[(r + offset, c)] = v
+        merged.merges += [(a + offset, b, cc + offset, d) for a, b, cc, d in sh.merges]
+        offset += height + 3
+    sheets[:] = [merged]
+
+
+def _more_valid() -> list[Variant2]:
+    """Habits beyond the ones named so far, each of which must still read as 不備なし."""
+    heads = {
+        "事業者名": "事業者名（正式名称）",
+        "区分": "区分（中小ユーザ企業/ITベンダ/その他協力者）",
+        "業種": "業種（日本標準産業分類）",
+        "補助対象経費(円)": "補助対象経費（税抜・円）",
+        "工程": "工程（STEP）",
+    }
+    short = {"株式会社": "", "合同会社": "", "有限会社": ""}
+
+    def no_form(i: int, s: str) -> str:
+        for k in short:
+            s = s.replace(k, "")
+        return s
+
+    styles: list[tuple[str, Style, str, str, Callable[[list[Sheet], Plan], None] | None]] = [
+        (
+            "merged-member-cells",
+            Style(by_member=True, merge_names=True),
+            "xlsx",
+            "a member's cost rows share one vertically merged 事業者名 cell",
+            None,
+        ),
+        (
+            "merged-member-cells-xls",
+            Style(by_member=True, merge_names=True),
+            "xls",
+            ".xls with vertically merged 事業者名 cells",
+            None,
+        ),
+        (
+            "member-subtotals",
+            Style(by_member=True, subtotals=True),
+            "xlsx",
+            "a 小計 row after each member's cost rows",
+            None,
+        ),
+        (
+            "member-subtotals-merged",
+            Style(by_member=True, subtotals=True, merge_names=True),
+            "xlsx",
+            "per-member 小計 rows and merged 事業者名 cells",
+            None,
+        ),
+        ("blank-row-between-members", Style(member_gap=True), "xlsx", "a blank row after every member row", None),
+        (
+            "group-header-row",
+            Style(group_header=True),
+            "xlsx",
+            "a merged 「企業情報」 header above 業種/資本金/従業員数",
+            None,
+        ),
+        (
+            "headers-with-notes",
+            Style(head=lambda h: heads.get(h, h)),
+            "xlsx",
+            "headers carry notes: 事業者名（正式名称）, 補助対象経費（税抜・円） …",
+            None,
+        ),
+        (
+            "costs-short-names",
+            Style(cost_name=no_form),
+            "xlsx",
+            "cost table names members without 株式会社/合同会社/有限会社",
+            None,
+        ),
+        (
+            "lead-in-name",
+            Style(lead_in_name=True),
+            "xlsx",
+            "no 幹事社 column; the lead's name carries 「（幹事社）」",
+            None,
+        ),
+        ("lead-double-circle", Style(lead_mark=("◎", None)), "xlsx", "幹事社 marked ◎", None),
+        (
+            "lead-boolean",
+            Style(lead_mark=(True, False)),
+            "xlsx",
+            "幹事社 column of TRUE/FALSE (linked checkboxes)",
+            None,
+        ),
+        (
+            "subcontract-yes-no",
+            Style(sub_mark=("あり", "なし")),
+            "xlsx",
+            "下請け発注 column filled あり/なし on every row",
+            None,
+        ),
+        (
+            "subcontract-maru-batsu",
+            Style(sub_mark=("○", "×")),
+            "xlsx",
+            "下請け発注 column filled ○/× on every row",
+            None,
+        ),
+        ("total-label-spaced", Style(total_label="合　計"), "xlsx", "totals labelled 「合　計」", None),
+        ("sum-formulas", Style(formulas=True), "xlsx", "totals saved as SUM formulas with cached results", None),
+        (
+            "sum-formulas-subtotals",
+            Style(formulas=True, by_member=True, subtotals=True),
+            "xlsx",
+            "SUM-formula summary and per-member 小計 rows",
+            None,
+        ),
+        (
+            "tax-columns",
+            Style(tax_cols=True),
+            "xlsx",
+            "事業費(税込) and 補助対象外経費 beside 補助対象経費, in the table and the 交付申請書",
+            None,
+        ),
+        ("rate-row", Style(rate_row=True), "xlsx", "a 補助率 row (62.1%) under the 申請額", None),
+        ("summary-dashes", Style(summary_zero="－"), "xlsx", "unused categories written 「－」 in the summary", None),
+        ("summary-zero-yen", Style(summary_zero="0円"), "xlsx", "unused categories written 「0円」", None),
+        ("vendors-first", Style(member_order=(2, 3, 0, 1)), "xlsx", "members listed vendors first, lead third", None),
+        (
+            "thousand-display-format",
+            Style(unit_note="（単位：千円）", money=lambda v: C(v, fmt="#,##0,")),
+            "xlsx",
+            "amounts stored in 円 but shown in 千円 by the cell format #,##0, under a 「（単位：千円）」 note",
+            None,
+        ),
+        (
+            "number-format-yen",
+            Style(money=lambda v: C(v, fmt='#,##0"円"')),
+            "xlsx",
+            "amounts shown with 円 by the cell format only",
+            None,
+        ),
+        (
+            "capital-kanji-units",
+            Style(capital=lambda v: f"{v // 10_000:,}万円" if v < 100_000_000 else f"{v / 1e8:g}億円"),
+            "xlsx",
+            "資本金 typed 3,000万円 / 500万円",
+            None,
+        ),
+        (
+            "fullwidth-dates",
+            Style(date=lambda d: era(d).translate(str.maketrans("0123456789", "０１２３４５６７８９"))),
+            "xlsx",
+            "dates typed 令和４年８月２５日 in full-width digits",
+            None,
+        ),
+        ("dot-dates", Style(date=lambda d: f"{d.year}.{d.month}.{d.day}"), "xlsx", "dates typed 2023.1.27", None),
+        (
+            "datetime-with-time",
+            Style(date=lambda d: dt.datetime(d.year, d.month, d.day, 9, 30)),
+            "xlsx",
+            "dates stored with a time of day",
+            None,
+        ),
+        (
+            "steps-fullwidth",
+            Style(step=lambda n: f"ＳＴＥＰ{chr(0xFF10 + n)}"),
+            "xlsx",
+            "工程 written ＳＴＥＰ１",
+            None,
+        ),
+        (
+            "roles-short",
+            Style(role=lambda s: {"中小ユーザ企業": "ユーザ企業", "ITベンダ": "ベンダ"}.get(s, s)),
+            "xlsx",
+            "区分 written ユーザ企業 / ベンダ",
+            None,
+        ),
+        ("hidden-list-sheet", Style(), "xlsx", "a hidden 「リスト」 sheet with the dropdown values", _list_sheet),
+        (
+            "example-sheet-first",
+            Style(),
+            "xlsx",
+            "a filled 記入例 sheet in front of the real 交付申請書",
+            _example_sheet,
+        ),
+        ("single-sheet", Style(), "xlsx", "all three forms one under another on one sheet", _one_sheet),
+        ("xls-merged-labels", Style(decorate=_merge_labels, spacer=False), "xls", ".xls with merged label cells", None),
+        (
+            "ods-era-dates-text-amounts",
+            Style(date=era, money=yen_suffix),
+            "ods",
+            ".ods with era dates and 「4,000,000円」 amounts",
+            None,
+        ),
+    ]
+    out = [_v(f"valid-{n}", _app(base_plan(), st, fmt, post), NONE, why, fmt) for n, st, fmt, why, post in styles]
+    p = _p()
+    p.consortium = "北斗フードＤＸ連携コンソーシアム"
+    sheets = application(p, Style())
+    for key, v in list(sheets[1].cells.items()):
+        if v == p.consortium:
+            sheets[1].cells[key] = "北斗フードDX連携コンソーシアム"
+    out.append(
+        _v(
+            "valid-consortium-name-width",
+            to_xlsx(sheets),
+            NONE,
+            "コンソーシアム名 with full-width ＤＸ on one sheet, half-width on the other",
+        )
+    )
+    p = _with(_p(), 0, name="株式会社北斗食品\n（ホクトショクヒン）")
+    out.append(
+        _v(
+            "valid-name-with-furigana-line",
+            _app(p, Style(cost_name=lambda i, s: s.split("\n")[0])),
+            NONE,
+            "member name with its reading on a second line in the member table only",
+        )
+    )
+    return out
+
+
+def _more_deficient() -> list[Variant2]:
+    out: list[Variant2] = []
+
+    def add(
+        name: str,
+        plan: Plan,
+        st: Style,
+        codes: set[str],
+        why: str,
+        fmt: str = "xlsx",
+        post: Callable[[list[Sheet], Plan], None] | None = None,
+    ) -> None:
+        out.append(_v(name, _app(plan, st, fmt, post), frozenset(codes), why, fmt))
+
+    p = _cost(_p(), 7, amount=20_000_000)
+    add(
+        "subcontract-yes-no",
+        p,
+        Style(sub_mark=("あり", "なし")),
+        {"SUBCONTRACT_OVER_HALF"},
+        "下請け発注 あり on 20,000,000 of STEP3, なし elsewhere",
+    )
+    add(
+        "subcontract-merged-names",
+        p,
+        Style(by_member=True, merge_names=True),
+        {"SUBCONTRACT_OVER_HALF"},
+        "vendor subcontracting over half; the vendor's name is one merged cell",
+    )
+    p = _cost(_p(), 3, amount=15_600_000)
+    add(
+        "sme-personnel-subtotals",
+        p,
+        Style(by_member=True, subtotals=True),
+        {"SME_PERSONNEL_OVER_THIRD"},
+        "SME personnel over a third in a table with per-member 小計 rows",
+    )
+    add(
+        "sme-personnel-short-names",
+        p,
+        Style(cost_name=lambda i, s: s.replace("株式会社", "").replace("合同会社", "")),
+        {"SME_PERSONNEL_OVER_THIRD"},
+        "SME personnel over a third; cost rows name members without 株式会社",
+    )
+    add(
+        "over-rate-tax-columns",
+        _p(requested=22_000_000),
+        Style(tax_cols=True),
+        {"AMOUNT_OVER_CAP"},
+        "22,000,000 asked on 29,000,000 of eligible cost (31,900,000 税込 beside it)",
+    )
+    add(
+        "over-rate-example-sheet",
+        _p(requested=22_000_000),
+        Style(),
+        {"AMOUNT_OVER_CAP"},
+        "over 2/3 in the real 交付申請書; a half-value 記入例 sheet in front",
+        post=_example_sheet,
+    )
+    add(
+        "over-rate-single-sheet",
+        _p(requested=22_000_000),
+        Style(),
+        {"AMOUNT_OVER_CAP"},
+        "over 2/3, all forms on one sheet",
+        post=_one_sheet,
+    )
+    add(
+        "over-rate-thousand-display",
+        _p(requested=22_000_000),
+        Style(unit_note="（単位：千円）", money=lambda v: C(v, fmt="#,##0,")),
+        {"AMOUNT_OVER_CAP"},
+        "over 2/3 with 円 values displayed in 千円 by the cell format",
+    )
+    p = _with(_p(), 0, capital=500_000_000, employees=450)
+    add(
+        "sme-ineligible-kanji-capital",
+        p,
+        Style(
+            capital=lambda v: f"{v / 1e8:g}億円" if v >= 1e8 else f"{v // 10_000:,}万円", employees=lambda n: f"{n}名"
+        ),
+        {"SME_INELIGIBLE"},
+        "SME user 「5億円」 and 「450名」",
+    )
+    add(
+        "sme-ineligible-lead-in-name",
+        p,
+        Style(lead_in_name=True),
+        {"SME_INELIGIBLE"},
+        "the ineligible SME user is the lead, marked 「（幹事社）」 in its name",
+    )
+    add(
+        "sme-ineligible-vendors-first",
+        p,
+        Style(member_order=(2, 3, 0, 1), group_header=True),
+        {"SME_INELIGIBLE"},
+        "ineligible SME user listed after the vendors under a grouped header",
+    )
+    p = _with(_p(), 3, role="その他協力者")
+    add(
+        "composition-headers-with-notes",
+        p,
+        Style(head=lambda h: h + "（必須）" if h in ("区分", "事業者名") else h),
+        {"CONSORTIUM_COMPOSITION"},
+        "one vendor only; headers 区分（必須）",
+    )
+    add(
+        "composition-list-sheet",
+        p,
+        Style(),
+        {"CONSORTIUM_COMPOSITION"},
+        "one vendor only; the hidden list sheet still names ITベンダ",
+        post=_list_sheet,
+    )
+    add(
+        "period-fullwidth",
+        _p(end=dt.date(2023, 3, 31)),
+        Style(date=lambda d: era(d).translate(str.maketrans("0123456789", "０１２３４５６７８９"))),
+        {"PROJECT_PERIOD"},
+        "完了予定日 令和５年３月３１日 in full-width digits",
+    )
+    add(
+        "period-late-february-text",
+        _p(),
+        Style(date=lambda d: "2023年2月下旬" if d.year == 2023 else d),
+        {"PROJECT_PERIOD"},
+        "完了予定日 typed 「2023年2月下旬」 (every reading is after 2月10日)",
+    )
+    add(
+        "period-month-only",
+        _p(),
+        Style(date=lambda d: "2023年3月" if d.year == 2023 else d),
+        {"PROJECT_PERIOD"},
+        "完了予定日 typed 「2023年3月」",
+    )
+    p = _p()
+    p.costs.append(Cost(0, 1, "ソフトウェア購入費", "販売管理パッケージ", 30_000_000))
+    add(
+        "software-over-half-formulas",
+        p,
+        Style(formulas=True),
+        {"SOFTWARE_CLOUD_OVER_HALF"},
+        "software over half with SUM-formula totals",
+    )
+    add(
+        "software-over-half-dash-summary",
+        p,
+        Style(summary_zero="－", total_label="合　計"),
+        {"SOFTWARE_CLOUD_OVER_HALF"},
+        "software over half; 「－」 for unused categories, 「合　計」 rows",
+    )
+    p = _p()
+    p.costs.append(Cost(1, 3, "人件費", "開発への社内協力", 300_000))
+    add(
+        "cost-not-eligible-subtotals",
+        p,
+        Style(by_member=True, subtotals=True, merge_names=True),
+        {"COST_NOT_ELIGIBLE"},
+        "SME user 人件費 in STEP3 inside a merged-name, 小計 table",
+    )
+    return out
+
+
+def _more_zips() -> list[Variant2]:
+    out: list[Variant2] = []
+    p = _p()
+    st = Style()
+    for name, marks, codes, why in [
+        ("zip-checklist-booleans", [True] * 7, set(), "checklist ticks as TRUE (linked checkboxes)"),
+        ("zip-checklist-zumi", ["済"] * 7, set(), "checklist ticked 済"),
+        (
+            "zip-checklist-maru-batsu",
+            ["○", "○", "○", "×", "○", "○", "○"],
+            {"CHECKLIST_MISMATCH"},
+            "誓約書 attached but marked ×",
+        ),
+        (
+            "zip-checklist-false",
+            [True, True, True, True, True, True, False],
+            {"CHECKLIST_MISMATCH"},
+            "納税証明書 attached but its checkbox FALSE",
+        ),
+    ]:
+        out.append(Variant2(name, {f"{name}.zip": submission(p, st, cl=checklist(p, marks))}, frozenset(codes), why))
+    mi = member_info(
+        p,
+        Style(
+            name_of=lambda i, s: (
+                s.replace("株式会社", "（株）").replace("有限会社", "（有）").replace("合同会社", "（同）")
+            )
+        ),
+    )
+    out.append(
+        Variant2(
+            "zip-legal-form-abbrev",
+            {"zip-legal-form-abbrev.zip": submission(p, st, mi=mi)},
+            NONE,
+            "（株）（有）（同） in the 事業者情報入力シート, full forms in the application",
+        )
+    )
+    app = application(p, Style(corp_col=False, name_of=lambda i, s: s.replace("会社", "会社　", 1)))
+    mi = member_info(p, Style(name_of=lambda i, s: s.replace("株式会社", "㈱")))
+    out.append(
+        Variant2(
+            "zip-no-corp-spaced-vs-kabu",
+            {"zip-no-corp-spaced-vs-kabu.zip": submission(p, st, app=app, mi=mi)},
+            NONE,
+            "no 法人番号 in the application, 「株式会社　」 there and ㈱ in the member sheet",
+        )
+    )
+    return out
+
+
 def variants() -> list[Variant2]:
-    return _valid_app_variants() + _deficient_variants() + _zip_variants()
+    return (
+        _valid_app_variants()
+        + _deficient_variants()
+        + _zip_variants()
+        + _more_valid()
+        + _more_deficient()
+        + _more_zips()
+    )

@@ -62,6 +62,10 @@ KNOWN_WRONG: dict[str, str] = {
         "a 幹事社 column whose cell reads 「幹事社」 (others 「構成員」) is taken for a header row: the members "
         "above it are lost (false CONSORTIUM_COMPOSITION)"
     ),
+    "period-late-february-text": (
+        "完了予定日 「2023年2月下旬」 is not read as a date (FORM_FIELD_MISSING) though every day of 下旬 is "
+        "after 2月10日: PROJECT_PERIOD is missed; 上旬/中旬/下旬 and 「2023年3月」 (month only) should read as "
+        "the period's last day"),
     "zip-member-info-transposed": (
         "事業者情報入力シート laid out with one column per member (labels down column A) is not found "
         "(「事業者情報」の表が見つかりません)"
