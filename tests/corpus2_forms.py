@@ -266,6 +266,9 @@ class Style:
     summary_zero: Any = 0  # how an unused category's amount is written in the summary
     member_order: tuple[int, ...] | None = None
     unit_note: str | None = None  # a unit note without scaling (display formats do the scaling)
+    summary_beside: bool = False  # the category summary to the right of the cost table
+    blank_rows: int = 0  # numbered empty template rows left under the member and cost tables
+    total_merged: bool = False  # the 合計 label merged over the non-amount columns
 
 
 def _amount(st: Style, v: int) -> Any:
@@ -401,6 +404,13 @@ def _members(sh: Sheet, plan: Plan, st: Style, r: int) -> None:
                 r += 1
             r += 1
         return
+    if st.members_layout == "columns":
+        for j, col in enumerate(["No"] + cols):
+            sh.put(r + 1 + j, L, st.head(col))
+            for i, m in enumerate(plan.members):
+                vals = _member_values(plan, st, i, m)
+                sh.put(r + 1 + j, L + 1 + i, i + 1 if col == "No" else vals[col.split("(")[0]])
+        return
     split_at = 2 if st.members_layout == "split" else len(plan.members)
     target = sh
     for k, part in enumerate((plan.members[:split_at], plan.members[split_at:])):
@@ -424,6 +434,8 @@ def _members(sh: Sheet, plan: Plan, st: Style, r: int) -> None:
             vals = _member_values(plan, st, i, m)
             target.row(rr, L, [i + 1] + [vals[c.split("(")[0]] for c in cols])
             rr += 2 if st.member_gap else 1
+    for n in range(st.blank_rows):
+        sh.put(rr + n, L, len(plan.members) + 1 + n)
 
 
 def _costs(sh: Sheet, plan: Plan, st: Style) -> None:
@@ -457,7 +469,10 @@ def _costs(sh: Sheet, plan: Plan, st: Style) -> None:
         sh.row(rr, L, ["合計", None, None] + [_amount(st, v) for v in step_tot] + [_amount(st, total)])
         r = rr + 2
     else:
+        head_row = r + (1 if st.total_above else 0)
         r = _cost_table(sh, plan, st, r, total)
+        if st.summary_beside:
+            r, L = head_row - 1, L + 10
     if st.summary:
         sh.put(r, L, "経費区分別集計")
         sh.row(r + 1, L, ["経費区分", "補助対象経費(千円)" if st.thousand else "補助対象経費(円)"])
@@ -497,6 +512,8 @@ def _cost_table(sh: Sheet, plan: Plan, st: Style, r: int, total: int) -> int:
     def total_row(row: int, label: str, value: int, formula: str | None) -> None:
         vals: list[Any] = [label] + [None] * (len(cols) - 1)
         vals[ai] = _total(st, value, formula) if formula else _amount(st, value)
+        if st.total_merged:
+            sh.merges.append((row, L, row, L + ai - 1 - (2 if st.tax_cols else 0)))
         if st.tax_cols:
             vals[ai - 2] = _amount(st, value * 11 // 10)
             vals[ai - 1] = _amount(st, value // 10)
@@ -540,6 +557,9 @@ def _cost_table(sh: Sheet, plan: Plan, st: Style, r: int, total: int) -> int:
         sh.row(rr, L, vals)
         if st.yen_cell:
             sh.put(rr, L + len(cols), "千円" if st.thousand else "円")
+        rr += 1
+    for n in range(st.blank_rows):
+        sh.put(rr, L, len(order) + 1 + n)
         rr += 1
     if prev is not None:
         if st.merge_names and rr - 1 > group_start:

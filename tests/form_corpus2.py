@@ -1218,6 +1218,233 @@ def _more_zips() -> list[Variant2]:
     return out
 
 
+def _kv_header_row(sheets: list[Sheet], plan: Plan) -> None:
+    """The 交付申請書's four key values as a one-row table: labels above, values below."""
+    sh = sheets[0]
+    labels = ["コンソーシアム名", "幹事社名", "補助対象経費合計", "補助金交付申請額"]
+    found = {v: (r, c) for (r, c), v in sh.cells.items() if v in labels}
+    top, left = min(found.values())
+    values = [sh.cells.pop((r, c + 1)) for r, c in (found[label] for label in labels)]
+    for r, c in found.values():
+        del sh.cells[(r, c)]
+    sh.row(top, left, labels)
+    sh.row(top + 1, left, values)
+
+
+def _label_with_value(sheets: list[Sheet], plan: Plan) -> None:
+    """補助事業名 and its value typed into one cell: 「補助事業名：…」."""
+    sh = sheets[1]
+    for (r, c), v in list(sh.cells.items()):
+        if v == "補助事業名":
+            sh.cells[(r, c)] = f"補助事業名：{sh.cells.pop((r, c + 1), '')}"
+
+
+def _label_with_date_note(sheets: list[Sheet], plan: Plan) -> None:
+    """The template's label carries the period's end date as a reminder."""
+    for (r, c), v in list(sheets[1].cells.items()):
+        if v == "事業完了予定日":
+            sheets[1].cells[(r, c)] = "事業完了予定日（2023年2月10日までの日付）"
+
+
+def _reverse(sheets: list[Sheet], plan: Plan) -> None:
+    sheets.reverse()
+
+
+JSIC = {
+    "食料品製造業": "E09 食料品製造業",
+    "小売業": "I 小売業",
+    "ソフトウェア業": "G39 情報サービス業（ソフトウェア業）",
+    "情報処理サービス業": "G392 情報処理・提供サービス業",
+}
+
+
+def _jsic(plan: Plan) -> Plan:
+    for i, m in enumerate(plan.members):
+        plan.members[i] = replace(m, industry=JSIC.get(m.industry, m.industry))
+    return plan
+
+
+def _third_batch() -> list[Variant2]:
+    out: list[Variant2] = []
+
+    def add(
+        name: str,
+        plan: Plan,
+        st: Style,
+        codes: set[str],
+        why: str,
+        fmt: str = "xlsx",
+        post: Callable[[list[Sheet], Plan], None] | None = None,
+    ) -> None:
+        out.append(_v(name, _app(plan, st, fmt, post), frozenset(codes), why, fmt))
+
+    numbered = {"中小ユーザ企業": "1.中小ユーザ企業", "ITベンダ": "2.ITベンダ", "その他協力者": "3.その他協力者"}
+    add(
+        "valid-members-as-columns",
+        _p(),
+        Style(members_layout="columns"),
+        set(),
+        "member table transposed: labels down column A, one column per member",
+    )
+    add(
+        "valid-summary-beside",
+        _p(),
+        Style(summary_beside=True),
+        set(),
+        "category summary to the right of the cost table, sharing its header row",
+    )
+    add(
+        "valid-template-blank-rows",
+        _p(),
+        Style(blank_rows=8),
+        set(),
+        "numbered empty template rows (No only) left under the member and cost tables",
+    )
+    add("valid-total-merged", _p(), Style(total_merged=True), set(), "合計 label merged across the text columns")
+    add(
+        "valid-roles-numbered",
+        _p(),
+        Style(role=lambda s: numbered.get(s, s)),
+        set(),
+        "区分 from a numbered dropdown: 1.中小ユーザ企業 / 2.ITベンダ",
+    )
+    add(
+        "valid-industry-jsic-codes",
+        _jsic(_p()),
+        Style(),
+        set(),
+        "業種 with JSIC codes: E09 食料品製造業, I 小売業, G39 情報サービス業（ソフトウェア業）",
+    )
+    add(
+        "valid-date-planned",
+        _p(),
+        Style(date=lambda d: f"{era(d)}（予定）" if d > dt.date(2022, 9, 30) else d),
+        set(),
+        "dates typed 令和5年1月27日（予定）",
+    )
+    add(
+        "valid-label-date-note",
+        _p(),
+        Style(),
+        set(),
+        "label 「事業完了予定日（2023年2月10日までの日付）」 carries a date of its own",
+        post=_label_with_date_note,
+    )
+    add(
+        "valid-kv-header-row",
+        _p(),
+        Style(),
+        set(),
+        "交付申請書's コンソーシアム名/幹事社名/合計/申請額 as one header row with values below",
+        post=_kv_header_row,
+    )
+    add("valid-label-and-value-one-cell", _p(), Style(), set(), "「補助事業名：…」 in one cell", post=_label_with_value)
+    add("valid-sheets-reversed", _p(), Style(), set(), "the three sheets in reverse order", post=_reverse)
+    add(
+        "valid-amount-tax-note",
+        _p(),
+        Style(money=lambda v: f"{v:,}円（税抜）"),
+        set(),
+        "amounts typed 「4,000,000円（税抜）」",
+    )
+    add(
+        "valid-corp-fullwidth",
+        _p(),
+        Style(corp=lambda s: s.translate(str.maketrans("0123456789", "０１２３４５６７８９"))),
+        set(),
+        "法人番号 in full-width digits",
+    )
+    add(
+        "valid-xls-members-columns",
+        _p(),
+        Style(members_layout="columns"),
+        set(),
+        ".xls with the member table transposed",
+        "xls",
+    )
+    # deficiencies in the same habits
+    p = _with(_p(), 0, capital=500_000_000, employees=450)
+    add(
+        "sme-ineligible-members-as-columns",
+        p,
+        Style(members_layout="columns"),
+        {"SME_INELIGIBLE"},
+        "SME user over both lines in a member table with one column per member",
+    )
+    p = _with(_jsic(_p()), 1, industry="I58 飲食料品小売業", capital=80_000_000, employees=70)
+    add(
+        "sme-ineligible-jsic-code",
+        p,
+        Style(),
+        {"SME_INELIGIBLE"},
+        "「I58 飲食料品小売業」 is 小売業: 8,000万円 and 70人 over both lines",
+    )
+    p = _p()
+    p.costs.append(Cost(0, 1, "ソフトウェア購入費", "販売管理パッケージ", 30_000_000))
+    add(
+        "software-over-half-summary-beside",
+        p,
+        Style(summary_beside=True),
+        {"SOFTWARE_CLOUD_OVER_HALF"},
+        "software over half; the summary sits beside the cost table",
+    )
+    add(
+        "software-over-half-blank-rows",
+        p,
+        Style(blank_rows=10),
+        {"SOFTWARE_CLOUD_OVER_HALF"},
+        "software over half; numbered empty template rows left in the tables",
+    )
+    add(
+        "period-label-date-note",
+        _p(end=dt.date(2023, 3, 31)),
+        Style(),
+        {"PROJECT_PERIOD"},
+        "完了予定日 2023-03-31 under a label that itself names 2023年2月10日",
+        post=_label_with_date_note,
+    )
+    add(
+        "period-planned",
+        _p(end=dt.date(2023, 3, 31)),
+        Style(date=lambda d: f"{era(d)}（予定）" if d > dt.date(2022, 9, 30) else d),
+        {"PROJECT_PERIOD"},
+        "完了予定日 typed 令和5年3月31日（予定）",
+    )
+    add(
+        "over-rate-kv-header-row",
+        _p(requested=22_000_000),
+        Style(),
+        {"AMOUNT_OVER_CAP"},
+        "over 2/3 with the key values in a header row",
+        post=_kv_header_row,
+    )
+    add(
+        "over-rate-sheets-reversed",
+        _p(requested=22_000_000),
+        Style(),
+        {"AMOUNT_OVER_CAP"},
+        "over 2/3, sheets in reverse order",
+        post=_reverse,
+    )
+    add(
+        "field-missing-label-and-value",
+        _p(project=""),
+        Style(),
+        {"FORM_FIELD_MISSING"},
+        "「補助事業名：」 typed with nothing after the colon",
+        post=_label_with_value,
+    )
+    p = _with(_p(), 3, role="その他協力者")
+    add(
+        "composition-roles-numbered",
+        p,
+        Style(role=lambda s: numbered.get(s, s)),
+        {"CONSORTIUM_COMPOSITION"},
+        "one vendor only; 区分 from a numbered dropdown",
+    )
+    return out
+
+
 def variants() -> list[Variant2]:
     return (
         _valid_app_variants()
@@ -1226,4 +1453,5 @@ def variants() -> list[Variant2]:
         + _more_valid()
         + _more_deficient()
         + _more_zips()
+        + _third_batch()
     )
