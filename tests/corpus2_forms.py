@@ -269,6 +269,9 @@ class Style:
     summary_beside: bool = False  # the category summary to the right of the cost table
     blank_rows: int = 0  # numbered empty template rows left under the member and cost tables
     total_merged: bool = False  # the 合計 label merged over the non-amount columns
+    merge_steps: bool = False  # one STEP's cost rows share a vertically merged 工程 cell
+    name_formulas: bool = False  # cost-table member names are lookup formulas (cached results)
+    error_cells: bool = False  # a 構成比 column whose total row holds #DIV/0!
 
 
 def _amount(st: Style, v: int) -> Any:
@@ -519,7 +522,8 @@ def _cost_table(sh: Sheet, plan: Plan, st: Style, r: int, total: int) -> int:
             vals[ai - 1] = _amount(st, value // 10)
         sh.row(row, L, vals)
         if st.pct_col:
-            sh.put(row, L + ai + 1, C(round(value / plan.total, 4), fmt="0.0%"))
+            pct = C("#DIV/0!", formula=f"{_col(L + ai)}{row}/0") if st.error_cells else None
+            sh.put(row, L + ai + 1, pct or C(round(value / plan.total, 4), fmt="0.0%"))
 
     if st.total_above:
         total_row(r, st.total_label, total, None)
@@ -538,12 +542,22 @@ def _cost_table(sh: Sheet, plan: Plan, st: Style, r: int, total: int) -> int:
                 rr += 1
             group_start = rr
         name: Any = cost_name(c.who, plan.members[c.who].name)
+        if st.name_formulas:
+            name = C(name, formula=f"VLOOKUP({c.who + 1},構成員一覧,2,FALSE)")
         if prev == c.who and (st.repeat or st.merge_names):
             name = st.repeat if st.repeat else None
         prev = c.who
+        step: Any = st.step(c.step)
+        if st.merge_steps:
+            if k and order[k - 1][1].step == c.step:
+                step = None
+            else:
+                last = max(j for j, (_m, d) in enumerate(order) if d.step == c.step)
+                if last > k:
+                    sh.merges.append((rr, L + 1, rr + last - k, L + 1))
         vals = [
             k + 1,
-            st.step(c.step),
+            step,
             name,
             st.category(c.category),
             c.desc,
@@ -629,6 +643,34 @@ def member_info(
     return [sh]
 
 
+def member_info_sheets(plan: Plan, st: Style, requested: list[int] | None = None) -> list[Sheet]:
+    """The 事業者情報入力シート as one key-value sheet per member, as many programs issue it."""
+    req = requested or plan.requested_of()
+    sheets = []
+    for i, m in enumerate(plan.members):
+        sh = Sheet(f"事業者情報入力シート({i + 1})")
+        sh.put(1, 1, f"令和4年度 事業者情報入力シート（構成員{i + 1}）")
+        rows = [
+            ("コンソーシアム名", plan.consortium),
+            ("事業者名", st.name_of(i, m.name)),
+            ("区分", st.role(m.role)),
+            ("法人番号", "－" if m.corp is None else st.corp(m.corp)),
+            ("代表者氏名", m.rep),
+            ("所在地", m.addr),
+            ("業種", m.industry),
+            ("資本金(円)", "－" if m.capital is None else st.money(m.capital)),
+            ("従業員数", st.employees(m.employees)),
+            ("設立年月日", m.est),
+            ("担当者メールアドレス", st.email(m.email)),
+            ("補助対象経費(円)", st.money(plan.eligible_of(i))),
+            ("補助金申請額(円)", st.money(req[i])),
+        ]
+        for j, (label, value) in enumerate(rows):
+            sh.row(3 + j, 1, [label, value])
+        sheets.append(sh)
+    return sheets
+
+
 CHECK_ITEMS = [
     "4. 補助金交付申請書・事業計画書・補助対象経費内訳書",
     "5. 補助事業概要書",
@@ -640,14 +682,15 @@ CHECK_ITEMS = [
 ]
 
 
-def checklist(plan: Plan, marks: list[Any], consortium: str | None = None) -> list[Sheet]:
+def checklist(plan: Plan, marks: list[Any], consortium: str | None = None, inline: bool = False) -> list[Sheet]:
+    """inline: the tick replaces the □ printed before each item's text (「■4. 補助金…」)."""
     sh = Sheet("提出書類チェックリスト")
     sh.put(1, 1, "令和4年度 提出書類チェックリスト")
     sh.put(3, 1, "コンソーシアム名")
     sh.put(3, 2, consortium or plan.consortium)
     sh.row(5, 1, ["No", "提出書類", "チェック欄", "備考"])
     for i, (item, mark) in enumerate(zip(CHECK_ITEMS, marks, strict=True)):
-        sh.row(6 + i, 1, [i + 1, item, mark])
+        sh.row(6 + i, 1, [i + 1, f"{mark}{item}", None] if inline else [i + 1, item, mark])
     sh.validations.append((f"C6:C{5 + len(CHECK_ITEMS)}", '"☑,☐"'))
     return [sh]
 

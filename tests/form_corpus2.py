@@ -31,6 +31,7 @@ from tests.corpus2_forms import (
     corporate_number,
     era,
     member_info,
+    member_info_sheets,
     submission,
     yen_comma,
     yen_fullwidth,
@@ -1445,6 +1446,205 @@ def _third_batch() -> list[Variant2]:
     return out
 
 
+def _placeholder_date(sheets: list[Sheet], plan: Plan) -> None:
+    """申請日 left as the template printed it: 「令和　年　月　日」."""
+    for key, v in list(sheets[0].cells.items()):
+        if v == plan.app_date:
+            sheets[0].cells[key] = "令和　　年　　月　　日"
+
+
+def _yen_before(sheets: list[Sheet], plan: Plan) -> None:
+    """A 「￥」 cell between each key amount's label and its value."""
+    sh = sheets[0]
+    for (r, c), v in list(sh.cells.items()):
+        if v in ("補助対象経費合計", "補助金交付申請額"):
+            sh.cells[(r, c + 2)] = sh.cells.pop((r, c + 1))
+            sh.cells[(r, c + 1)] = "￥"
+
+
+def _fourth_batch() -> list[Variant2]:
+    out: list[Variant2] = []
+
+    def add(
+        name: str,
+        plan: Plan,
+        st: Style,
+        codes: set[str],
+        why: str,
+        fmt: str = "xlsx",
+        post: Callable[[list[Sheet], Plan], None] | None = None,
+    ) -> None:
+        out.append(_v(name, _app(plan, st, fmt, post), frozenset(codes), why, fmt))
+
+    kanji_zero, big_circle = "\u3007", "\u25ef"
+    numbered_cats = {c: f"{i + 1}.{c}" for i, c in enumerate(CATEGORIES)}
+    half_kana = {"株式会社ネクサスソフト": "株式会社ﾈｸｻｽｿﾌﾄ", "有限会社データリンク工房": "有限会社ﾃﾞｰﾀﾘﾝｸ工房"}
+    add(
+        "valid-lead-kanji-zero",
+        _p(),
+        Style(lead_mark=(kanji_zero, None)),
+        set(),
+        "幹事社 marked 〇 (U+3007, the IME's kanji zero) instead of ○",
+    )
+    add("valid-lead-big-circle", _p(), Style(lead_mark=(big_circle, None)), set(), "幹事社 marked ◯ (U+25EF)")
+    add(
+        "valid-categories-numbered",
+        _p(),
+        Style(category=lambda c: numbered_cats.get(c, c)),
+        set(),
+        "経費区分 from a numbered list: 1.ソフトウェア購入費 … 7.委託費",
+    )
+    add(
+        "valid-steps-with-names",
+        _p(),
+        Style(step=lambda n: f"STEP{n}（{STEP_NAMES[n].split(' ')[1]}）"),
+        set(),
+        "工程 written STEP1（ITツールの購入・設定）",
+    )
+    add("valid-steps-lowercase", _p(), Style(step=lambda n: f"Step {n}"), set(), "工程 written 「Step 1」")
+    add("valid-merged-steps", _p(), Style(merge_steps=True), set(), "one STEP's rows share a merged 工程 cell")
+    add(
+        "valid-halfwidth-kana-names",
+        _p(),
+        Style(cost_name=lambda i, s: half_kana.get(s, s)),
+        set(),
+        "cost table names vendors in half-width katakana 「株式会社ﾈｸｻｽｿﾌﾄ」",
+    )
+    add("valid-yen-sign-cell", _p(), Style(), set(), "a 「￥」 cell between label and amount", post=_yen_before)
+    add(
+        "valid-name-formulas",
+        _p(),
+        Style(name_formulas=True),
+        set(),
+        "cost-table names are VLOOKUP formulas saved with their results",
+    )
+    add(
+        "valid-error-cell",
+        _p(),
+        Style(pct_col=True, error_cells=True),
+        set(),
+        "a 構成比 column whose total holds #DIV/0!",
+    )
+    add(
+        "valid-ods-merged",
+        _p(),
+        Style(decorate=_merge_labels, by_member=True, merge_names=True),
+        set(),
+        ".ods with merged label cells and merged 事業者名 cells",
+        "ods",
+    )
+    p = _cost(_p(), 7, amount=20_000_000)
+    add(
+        "subcontract-kanji-zero",
+        p,
+        Style(sub_mark=(kanji_zero, None)),
+        {"SUBCONTRACT_OVER_HALF"},
+        "下請け発注 marked 〇 (U+3007) on 20,000,000 of STEP3",
+    )
+    add(
+        "subcontract-merged-steps",
+        p,
+        Style(merge_steps=True),
+        {"SUBCONTRACT_OVER_HALF"},
+        "subcontracting over half; STEP3's rows share one merged 工程 cell",
+    )
+    add(
+        "subcontract-halfwidth-kana",
+        p,
+        Style(cost_name=lambda i, s: half_kana.get(s, s)),
+        {"SUBCONTRACT_OVER_HALF"},
+        "subcontracting over half by a vendor named in half-width katakana",
+    )
+    p = _p()
+    p.costs.append(Cost(0, 1, "ソフトウェア購入費", "販売管理パッケージ", 30_000_000))
+    add(
+        "software-over-half-numbered-categories",
+        p,
+        Style(category=lambda c: numbered_cats.get(c, c)),
+        {"SOFTWARE_CLOUD_OVER_HALF"},
+        "software over half with categories 1.ソフトウェア購入費 …",
+    )
+    add(
+        "software-over-half-name-formulas",
+        p,
+        Style(name_formulas=True),
+        {"SOFTWARE_CLOUD_OVER_HALF"},
+        "software over half; names are formulas with cached results",
+    )
+    p = _cost(_p(), 3, amount=15_600_000)
+    add(
+        "sme-personnel-steps-with-names",
+        p,
+        Style(step=lambda n: f"STEP{n}（{STEP_NAMES[n].split(' ')[1]}）"),
+        {"SME_PERSONNEL_OVER_THIRD"},
+        "SME personnel over a third; 工程 STEP2（要件定義）",
+    )
+    add(
+        "field-missing-placeholder-date",
+        _p(),
+        Style(),
+        {"FORM_FIELD_MISSING"},
+        "申請日 left as the template's 「令和　　年　　月　　日」",
+        post=_placeholder_date,
+    )
+    add(
+        "over-rate-yen-sign-cell",
+        _p(requested=22_000_000),
+        Style(),
+        {"AMOUNT_OVER_CAP"},
+        "over 2/3 with a 「￥」 cell before each key amount",
+        post=_yen_before,
+    )
+    p = _p()
+    st = Style()
+    for name, data, codes, why in [
+        (
+            "zip-member-sheets",
+            submission(p, st, mi=member_info_sheets(p, st)),
+            set(),
+            "事業者情報入力シート as one key-value sheet per member",
+        ),
+        (
+            "zip-member-sheets-sum-mismatch",
+            submission(
+                p,
+                st,
+                mi=member_info_sheets(
+                    p, st, requested=[r + (500_000 if i == 0 else 0) for i, r in enumerate(p.requested_of())]
+                ),
+            ),
+            {"SUM_MISMATCH"},
+            "one sheet per member; their 補助金申請額 add up to 18,500,000",
+        ),
+        (
+            "zip-checklist-kanji-zero",
+            submission(p, st, cl=checklist(p, [kanji_zero] * 7)),
+            set(),
+            "checklist ticked 〇 (U+3007)",
+        ),
+        (
+            "zip-checklist-inline",
+            submission(p, st, cl=checklist(p, ["■"] * 7, inline=True)),
+            set(),
+            "the □ before each item's text replaced by ■",
+        ),
+        (
+            "zip-checklist-inline-unticked",
+            submission(p, st, cl=checklist(p, ["■", "■", "■", "□", "■", "■", "■"], inline=True)),
+            {"CHECKLIST_MISMATCH"},
+            "「□7. 誓約書」 left unticked though pledges are attached",
+        ),
+        (
+            "zip-checklist-yu-mu",
+            submission(p, st, cl=checklist(p, ["有", "有", "有", "有", "有", "有", "無"])),
+            {"CHECKLIST_MISMATCH"},
+            "納税証明書 attached but marked 無",
+        ),
+    ]:
+        out.append(Variant2(name, {f"{name}.zip": data}, frozenset(codes), why))
+    return out
+
+
 def variants() -> list[Variant2]:
     return (
         _valid_app_variants()
@@ -1454,4 +1654,5 @@ def variants() -> list[Variant2]:
         + _more_deficient()
         + _more_zips()
         + _third_batch()
+        + _fourth_batch()
     )

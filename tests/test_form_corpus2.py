@@ -49,7 +49,17 @@ _KV_ROW = (
     "交付申請書 key values laid out as a header row (labels side by side, values in the row below) are not read: "
     "コンソーシアム名/幹事社名/補助対象経費合計 reported blank"
 )
+_MEMBER_SHEETS = (
+    "事業者情報入力シート issued as one key-value sheet per member (事業者情報入力シート(1), (2) …) is not "
+    "read: 「事業者情報」の表が見つかりません, and the cross-form sums are never compared"
+)
 KNOWN_WRONG: dict[str, str] = {
+    "zip-member-sheets": _MEMBER_SHEETS,
+    "zip-member-sheets-sum-mismatch": _MEMBER_SHEETS + " (the real SUM_MISMATCH is missed)",
+    "zip-checklist-inline-unticked": (
+        "checklist ticked in the item's own text (「■4. …」 / 「□7. 誓約書」, no tick column) is not read: an "
+        "unticked □ item that is attached passes without CHECKLIST_MISMATCH"
+    ),
     "valid-members-as-columns": _COLUMNS,
     "valid-xls-members-columns": _COLUMNS,
     "sme-ineligible-members-as-columns": _COLUMNS,
