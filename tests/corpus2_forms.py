@@ -272,6 +272,7 @@ class Style:
     merge_steps: bool = False  # one STEP's cost rows share a vertically merged 工程 cell
     name_formulas: bool = False  # cost-table member names are lookup formulas (cached results)
     error_cells: bool = False  # a 構成比 column whose total row holds #DIV/0!
+    lead_col: bool = True  # False: no 幹事社 column at all; the 幹事社名 field alone names the lead
 
 
 def _amount(st: Style, v: int) -> Any:
@@ -364,7 +365,7 @@ def _member_cols(st: Style) -> list[str]:
     cols = ["事業者名"]
     if st.extra_member_col:
         cols.append("フリガナ")
-    cols += ["区分"] + ([] if st.lead_in_name else ["幹事社"])
+    cols += ["区分"] + ([] if st.lead_in_name or not st.lead_col else ["幹事社"])
     cols += ["業種", "資本金(千円)" if st.thousand else "資本金(円)", "従業員数(人)"]
     if st.corp_col:
         cols.append("法人番号")

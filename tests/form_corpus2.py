@@ -1645,6 +1645,230 @@ def _fourth_batch() -> list[Variant2]:
     return out
 
 
+def kanji_era(d: dt.date) -> str:
+    """令和五年一月二十七日: dates in kanji numerals, as formal documents write them."""
+    digits = "〇一二三四五六七八九"
+
+    def k(n: int) -> str:
+        tens, ones = divmod(n, 10)
+        return (("" if tens == 1 else digits[tens]) + "十" if tens else "") + (digits[ones] if ones else "")
+
+    return f"令和{k(d.year - 2018)}年{k(d.month)}月{k(d.day)}日"
+
+
+def _guide_sheet(sheets: list[Sheet], plan: Plan) -> None:
+    """A 記入要領 sheet in front: each label of the form beside how to fill it in."""
+    guide = Sheet("記入要領")
+    guide.put(1, 1, "記入要領（交付申請書・事業計画書・補助対象経費内訳書）")
+    guide.row(3, 1, ["項目", "記入方法"])
+    rows = [
+        ("申請日", "提出日を記入してください"),
+        ("コンソーシアム名", "コンソーシアムの名称を記入してください"),
+        ("幹事社名", "幹事社の正式名称を記入してください"),
+        ("補助対象経費合計", "補助対象経費内訳書の合計と一致させてください"),
+        ("補助金交付申請額", "補助対象経費合計の2/3以内（1円未満切り捨て）"),
+        ("補助事業名", "事業内容が分かる名称を記入してください"),
+        ("事業完了予定日", "2023年2月10日までの日付を記入してください"),
+        ("事業者名", "登記上の正式名称"),
+        ("区分", "中小ユーザ企業／ITベンダ／その他協力者から選択"),
+    ]
+    for i, (label, how) in enumerate(rows):
+        guide.row(4 + i, 1, [label, how])
+    sheets.insert(0, guide)
+
+
+def _toc_sheet(sheets: list[Sheet], plan: Plan) -> None:
+    """A 目次 sheet in front listing the forms with links to them."""
+    toc = Sheet("目次")
+    toc.put(1, 1, "目次")
+    for i, sh in enumerate(sheets):
+        toc.put(3 + i, 1, C(sh.title, link=f"#'{sh.title}'!A1"))
+    sheets.insert(0, toc)
+
+
+def _lead_with_rep(sheets: list[Sheet], plan: Plan) -> None:
+    """幹事社名 typed with the representative after the company name."""
+    sh = sheets[0]
+    for (r, c), v in list(sh.cells.items()):
+        if v == "幹事社名":
+            sh.cells[(r, c + 1)] = f"{sh.cells[(r, c + 1)]}　代表取締役 北村 健"
+
+
+def _renamed(*titles: str) -> Callable[[list[Sheet], Plan], None]:
+    def run(sheets: list[Sheet], plan: Plan) -> None:
+        for sh, title in zip(sheets, titles, strict=False):
+            sh.title = title
+
+    return run
+
+
+def _misleading_descriptions(plan: Plan) -> Plan:
+    notes = {
+        6: "ソフトウェア購入費相当の改修工数",
+        7: "人件費（下請け先の開発要員分）",
+        3: "クラウドサービス利用費の検討工数",
+    }
+    for i, desc in notes.items():
+        plan.costs[i] = replace(plan.costs[i], desc=desc)
+    return plan
+
+
+def _fifth_batch() -> list[Variant2]:
+    out: list[Variant2] = []
+
+    def add(
+        name: str,
+        plan: Plan,
+        st: Style,
+        codes: set[str],
+        why: str,
+        fmt: str = "xlsx",
+        post: Callable[[list[Sheet], Plan], None] | None = None,
+    ) -> None:
+        out.append(_v(name, _app(plan, st, fmt, post), frozenset(codes), why, fmt))
+
+    sen = Style(money=lambda v: f"{v // 1000:,}千円")
+    add(
+        "valid-guide-sheet",
+        _p(),
+        Style(),
+        set(),
+        "a 記入要領 sheet in front pairing every label with advice",
+        post=_guide_sheet,
+    )
+    add("valid-toc-sheet", _p(), Style(), set(), "a 目次 sheet in front with links to each form", post=_toc_sheet)
+    add(
+        "valid-capital-in-sen-text",
+        _p(),
+        Style(capital=lambda v: f"{v // 1000:,}千円"),
+        set(),
+        "資本金 typed 「30,000千円」 in a (円) column",
+    )
+    add("valid-amounts-sen-text", _p(), sen, set(), "every amount typed with its unit: 「4,000千円」")
+    add(
+        "valid-slash-date-text",
+        _p(),
+        Style(date=lambda d: f"{d.year}/{d.month}/{d.day}"),
+        set(),
+        "dates typed as text 2023/1/27",
+    )
+    add("valid-kanji-numeral-dates", _p(), Style(date=kanji_era), set(), "dates typed 令和五年一月二十七日")
+    add(
+        "valid-no-lead-column",
+        _p(),
+        Style(lead_col=False),
+        set(),
+        "no 幹事社 column: the 幹事社名 field alone names the lead",
+    )
+    add(
+        "valid-lead-name-with-rep",
+        _p(),
+        Style(),
+        set(),
+        "幹事社名 typed 「株式会社北斗食品　代表取締役 北村 健」",
+        post=_lead_with_rep,
+    )
+    add(
+        "valid-misleading-descriptions",
+        _misleading_descriptions(_p()),
+        Style(),
+        set(),
+        "内容 texts that name other categories (「ソフトウェア購入費相当の改修工数」 on a 人件費 row)",
+    )
+    add(
+        "valid-sheet-names-decorated",
+        _p(),
+        Style(),
+        set(),
+        "sheets named 「交付申請書 」, 「事業計画書（記入済）」, 「経費内訳_北斗」",
+        post=_renamed("交付申請書 ", "事業計画書（記入済）", "経費内訳_北斗"),
+    )
+    p = _with(_p(), 0, capital=500_000_000, employees=450)
+    add(
+        "sme-ineligible-capital-sen-text",
+        p,
+        Style(capital=lambda v: f"{v // 1000:,}千円"),
+        {"SME_INELIGIBLE"},
+        "SME user 資本金 「500,000千円」 and 450人",
+    )
+    add(
+        "over-rate-amounts-sen-text",
+        _p(requested=22_000_000),
+        sen,
+        {"AMOUNT_OVER_CAP"},
+        "「22,000千円」 requested on 「29,000千円」",
+    )
+    add(
+        "period-kanji-numerals",
+        _p(end=dt.date(2023, 3, 31)),
+        Style(date=kanji_era),
+        {"PROJECT_PERIOD"},
+        "完了予定日 令和五年三月三十一日",
+    )
+    add(
+        "name-mismatch-guide-sheet",
+        _p(),
+        Style(),
+        {"CONSORTIUM_NAME_MISMATCH"},
+        "a 記入要領 sheet in front; the 事業計画書 names another consortium",
+        post=lambda sheets, plan: (_guide_sheet(sheets, plan), _rename_plan_consortium(sheets[2], plan)),
+    )
+    p = _with(_p(), 3, role="その他協力者")
+    add(
+        "composition-no-lead-column",
+        p,
+        Style(lead_col=False),
+        {"CONSORTIUM_COMPOSITION"},
+        "one vendor only, no 幹事社 column",
+    )
+    p = _cost(_misleading_descriptions(_p()), 7, amount=20_000_000)
+    add(
+        "subcontract-misleading-description",
+        p,
+        Style(),
+        {"SUBCONTRACT_OVER_HALF"},
+        "下請け 委託費 20,000,000 whose 内容 reads 「人件費（下請け先の開発要員分）」",
+    )
+    return out
+
+
+def _rename_plan_consortium(sheet: Sheet, plan: Plan) -> None:
+    for key, v in list(sheet.cells.items()):
+        if v == plan.consortium:
+            sheet.cells[key] = "南北フード連携コンソーシアム"
+
+
+def _one_workbook() -> list[Variant2]:
+    """Every form in one workbook: application sheets, 事業者情報入力シート, チェックリスト."""
+    p = _p()
+    st = Style()
+    out = []
+    books = [
+        (
+            "valid-all-forms-one-workbook",
+            member_info(p, st),
+            set(),
+            "the 事業者情報入力シート and checklist sheets in the application workbook",
+        ),
+        (
+            "sum-mismatch-all-forms-one-workbook",
+            member_info(p, st, requested=[r + (500_000 if i == 0 else 0) for i, r in enumerate(p.requested_of())]),
+            {"SUM_MISMATCH"},
+            "one workbook; its 事業者情報入力シート's 補助金申請額 add up to 18,500,000",
+        ),
+        (
+            "name-mismatch-all-forms-one-workbook",
+            member_info(p, st, consortium="北斗フード連携推進コンソーシアム"),
+            {"CONSORTIUM_NAME_MISMATCH"},
+            "one workbook; its 事業者情報入力シート names another consortium",
+        ),
+    ]
+    for name, mi, codes, why in books:
+        sheets = application(p, st) + mi + checklist(p, ["✓"] * 7)
+        out.append(_v(name, to_xlsx(sheets), frozenset(codes), why))
+    return out
+
+
 def variants() -> list[Variant2]:
     return (
         _valid_app_variants()
@@ -1655,4 +1879,6 @@ def variants() -> list[Variant2]:
         + _more_zips()
         + _third_batch()
         + _fourth_batch()
+        + _fifth_batch()
+        + _one_workbook()
     )

@@ -53,7 +53,13 @@ _MEMBER_SHEETS = (
     "事業者情報入力シート issued as one key-value sheet per member (事業者情報入力シート(1), (2) …) is not "
     "read: 「事業者情報」の表が見つかりません, and the cross-form sums are never compared"
 )
+_KANJI = (
+    "dates in kanji numerals 「令和五年三月三十一日」 are not read (FORM_FIELD_MISSING for every date), so "
+    "PROJECT_PERIOD is never judged"
+)
 KNOWN_WRONG: dict[str, str] = {
+    "valid-kanji-numeral-dates": _KANJI,
+    "period-kanji-numerals": _KANJI,
     "zip-member-sheets": _MEMBER_SHEETS,
     "zip-member-sheets-sum-mismatch": _MEMBER_SHEETS + " (the real SUM_MISMATCH is missed)",
     "zip-checklist-inline-unticked": (
