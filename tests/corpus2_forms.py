@@ -273,6 +273,9 @@ class Style:
     name_formulas: bool = False  # cost-table member names are lookup formulas (cached results)
     error_cells: bool = False  # a 構成比 column whose total row holds #DIV/0!
     lead_col: bool = True  # False: no 幹事社 column at all; the 幹事社名 field alone names the lead
+    price_cols: bool = False  # 単価/数量/単位 columns before the amount (人件費 as hours × 5,000円)
+    ditto_all: bool = False  # 〃 also for a 工程 or 経費区分 repeated from the row above
+    furigana_rows: bool = False  # two rows per member: reading above the name, other cells merged
 
 
 def _amount(st: Style, v: int) -> Any:
@@ -375,6 +378,14 @@ def _member_cols(st: Style) -> list[str]:
     return cols
 
 
+READINGS = {
+    "株式会社北斗食品": "カブシキガイシャホクトショクヒン",
+    "合同会社あおば薬局": "ゴウドウガイシャアオバヤッキョク",
+    "株式会社ネクサスソフト": "カブシキガイシャネクサスソフト",
+    "有限会社データリンク工房": "ユウゲンガイシャデータリンクコウボウ",
+}
+
+
 def _member_values(plan: Plan, st: Style, i: int, m: Member) -> dict[str, Any]:
     cap_fmt = st.capital or (lambda v: _amount(st, v))
     return {
@@ -437,6 +448,11 @@ def _members(sh: Sheet, plan: Plan, st: Style, r: int) -> None:
             i = plan.members.index(m)
             vals = _member_values(plan, st, i, m)
             target.row(rr, L, [i + 1] + [vals[c.split("(")[0]] for c in cols])
+            if st.furigana_rows:
+                target.put(rr, L + 1, READINGS.get(m.name, "フリガナ"))
+                target.put(rr + 1, L + 1, vals["事業者名"])
+                target.merges += [(rr, L + j, rr + 1, L + j) for j in range(len(cols) + 1) if j != 1]
+                rr += 1
             rr += 2 if st.member_gap else 1
     for n in range(st.blank_rows):
         sh.put(rr + n, L, len(plan.members) + 1 + n)
@@ -502,6 +518,8 @@ def _cost_table(sh: Sheet, plan: Plan, st: Style, r: int, total: int) -> int:
     cols = ["No", "工程", "事業者名", "経費区分", "内容", "下請け発注"]
     if st.tax_cols:
         cols += ["事業費(税込・円)", "補助対象外経費(円)"]
+    if st.price_cols:
+        cols += ["単価(円)", "数量", "単位"]
     cols.append(amount_head)
     if st.pct_col:
         cols.append("構成比")
@@ -519,8 +537,8 @@ def _cost_table(sh: Sheet, plan: Plan, st: Style, r: int, total: int) -> int:
         if st.total_merged:
             sh.merges.append((row, L, row, L + ai - 1 - (2 if st.tax_cols else 0)))
         if st.tax_cols:
-            vals[ai - 2] = _amount(st, value * 11 // 10)
-            vals[ai - 1] = _amount(st, value // 10)
+            vals[cols.index("事業費(税込・円)")] = _amount(st, value * 11 // 10)
+            vals[cols.index("補助対象外経費(円)")] = _amount(st, value // 10)
         sh.row(row, L, vals)
         if st.pct_col:
             pct = C("#DIV/0!", formula=f"{_col(L + ai)}{row}/0") if st.error_cells else None
@@ -566,6 +584,17 @@ def _cost_table(sh: Sheet, plan: Plan, st: Style, r: int, total: int) -> int:
         ]
         if st.tax_cols:
             vals += [_amount(st, c.amount * 11 // 10), _amount(st, c.amount // 10)]
+        if st.price_cols:
+            if c.category == "人件費" and c.amount % 5000 == 0:
+                vals += [5000, c.amount // 5000, "時間"]
+            else:
+                vals += [_amount(st, c.amount), 1, "式"]
+        if st.ditto_all and k:
+            before = order[k - 1][1]
+            if before.step == c.step:
+                vals[1] = "〃"
+            if before.category == c.category:
+                vals[3] = "〃"
         vals.append(_amount(st, c.amount))
         if st.pct_col:
             vals.append(C(round(c.amount / plan.total, 4), fmt="0.0%"))

@@ -1869,6 +1869,130 @@ def _one_workbook() -> list[Variant2]:
     return out
 
 
+LABELS = {
+    "申請日",
+    "コンソーシアム名",
+    "幹事社名",
+    "補助対象経費合計",
+    "補助金交付申請額",
+    "補助事業名",
+    "事業開始予定日",
+    "事業完了予定日",
+    "事業の目的・概要",
+    "コンソーシアム構成員",
+    "経費区分別集計",
+    "合計",
+    "No",
+    "事業者名",
+    "区分",
+    "幹事社",
+    "業種",
+    "資本金(円)",
+    "従業員数(人)",
+    "法人番号",
+    "担当者メールアドレス",
+    "工程",
+    "経費区分",
+    "内容",
+    "下請け発注",
+    "補助対象経費(円)",
+    "補助対象経費内訳書",
+    "事業計画書",
+}
+
+
+def _blank_templates_kept(sheets: list[Sheet], plan: Plan) -> None:
+    """The untouched template sheets stay in front; the filled ones are Excel's copies 「… (2)」."""
+    blanks = []
+    for sh in sheets:
+        blank = Sheet(sh.title)
+        for key, v in sh.cells.items():
+            if isinstance(v, str) and (v in LABELS or v in CATEGORIES or v in STEP_NAMES.values() or "交付申請書" in v):
+                blank.cells[key] = v
+        blanks.append(blank)
+        sh.title = f"{sh.title} (2)"
+    sheets[:0] = blanks
+
+
+def _sixth_batch() -> list[Variant2]:
+    out: list[Variant2] = []
+
+    def add(
+        name: str,
+        plan: Plan,
+        st: Style,
+        codes: set[str],
+        why: str,
+        fmt: str = "xlsx",
+        post: Callable[[list[Sheet], Plan], None] | None = None,
+    ) -> None:
+        out.append(_v(name, _app(plan, st, fmt, post), frozenset(codes), why, fmt))
+
+    add(
+        "valid-price-quantity-columns",
+        _p(),
+        Style(price_cols=True),
+        set(),
+        "単価/数量/単位 columns before the amount (人件費 as 5,000円 × hours)",
+    )
+    add(
+        "valid-ditto-everywhere",
+        _p(),
+        Style(repeat="〃", ditto_all=True),
+        set(),
+        "〃 for a repeated member, 工程 or 経費区分",
+    )
+    add(
+        "valid-furigana-rows",
+        _p(),
+        Style(furigana_rows=True),
+        set(),
+        "two rows per member: the reading above the name, the other cells merged over both",
+    )
+    add(
+        "valid-blank-template-kept",
+        _p(),
+        Style(),
+        set(),
+        "the blank template sheets left in front of the filled copies 「交付申請書 (2)」 …",
+        post=_blank_templates_kept,
+    )
+    p = _p()
+    p.costs.insert(7, Cost(0, 3, "人件費", "開発への社内協力", 300_000))
+    add(
+        "cost-not-eligible-ditto-step",
+        p,
+        Style(ditto_all=True),
+        {"COST_NOT_ELIGIBLE"},
+        "SME user 人件費 on a row whose 工程 is 〃 under a STEP3 row",
+    )
+    p = _cost(_p(), 3, amount=15_600_000)
+    add(
+        "sme-personnel-price-quantity",
+        p,
+        Style(price_cols=True),
+        {"SME_PERSONNEL_OVER_THIRD"},
+        "SME personnel 3,120時間 × 5,000円 = 15,600,000 in a 単価/数量 table",
+    )
+    p = _with(_p(), 0, capital=500_000_000, employees=450)
+    add(
+        "sme-ineligible-furigana-rows",
+        p,
+        Style(furigana_rows=True),
+        {"SME_INELIGIBLE"},
+        "SME user over both lines, members written over two rows with their readings",
+    )
+    add(
+        "over-rate-blank-template-kept",
+        _p(requested=22_000_000),
+        Style(),
+        {"AMOUNT_OVER_CAP"},
+        "over 2/3 in the filled copies; blank template sheets in front",
+        post=_blank_templates_kept,
+    )
+    return out
+
+
 def variants() -> list[Variant2]:
     return (
         _valid_app_variants()
@@ -1881,4 +2005,5 @@ def variants() -> list[Variant2]:
         + _fourth_batch()
         + _fifth_batch()
         + _one_workbook()
+        + _sixth_batch()
     )

@@ -57,7 +57,25 @@ _KANJI = (
     "dates in kanji numerals 「令和五年三月三十一日」 are not read (FORM_FIELD_MISSING for every date), so "
     "PROJECT_PERIOD is never judged"
 )
+_DITTO = (
+    "「〃」 in the 工程 or 経費区分 column (repeating the row above) is not resolved: 経費区分として読めません and a "
+    "false SUM_MISMATCH against the category summary; only a 〃 in 事業者名 is resolved"
+)
+_FURIGANA = (
+    "members written over two rows (the reading 「カブシキガイシャ…」 above the name, the other cells merged over "
+    "both rows) are read as two members: the reading row becomes a second 幹事社 (false CONSORTIUM_COMPOSITION)"
+)
+_TEMPLATE = (
+    "an untouched template sheet left in front of its filled copy 「交付申請書 (2)」 is read instead of the copy: "
+    "every field reported blank, 0 members; the sheet with values should win over an empty one"
+)
 KNOWN_WRONG: dict[str, str] = {
+    "valid-ditto-everywhere": _DITTO,
+    "cost-not-eligible-ditto-step": _DITTO + " (the SME user's STEP3 人件費 COST_NOT_ELIGIBLE is missed)",
+    "valid-furigana-rows": _FURIGANA,
+    "sme-ineligible-furigana-rows": _FURIGANA,
+    "valid-blank-template-kept": _TEMPLATE,
+    "over-rate-blank-template-kept": _TEMPLATE + " (the real AMOUNT_OVER_CAP is missed)",
     "valid-kanji-numeral-dates": _KANJI,
     "period-kanji-numerals": _KANJI,
     "zip-member-sheets": _MEMBER_SHEETS,
