@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from tests.corpus2_books import C, Sheet, to_ods, to_xls, to_xlsx
+from tests.corpus2_books import C, Sheet, _col, to_ods, to_xls, to_xlsx, xlsx_as_generated
 from tests.corpus2_forms import (
     CATEGORIES,
     COLLABORATOR,
@@ -1993,6 +1993,122 @@ def _sixth_batch() -> list[Variant2]:
     return out
 
 
+def _member_count_row(sheets: list[Sheet], plan: Plan) -> None:
+    """A 合計 row under the member table counting the members: 「計」「4者」."""
+    sh = sheets[0]
+    last = max(r for (r, c), v in sh.cells.items() if v == plan.members[-1].email)
+    left = min(c for (r, c) in sh.cells if r == last)
+    sh.row(last + 1, left, ["計", f"{len(plan.members)}者"])
+
+
+def _rows_under_total(sheets: list[Sheet], plan: Plan) -> None:
+    """Lines under the cost table's total: 補助金交付申請額 and うち下請け発注額."""
+    sh = sheets[2]
+    total_row = min(r for (r, c), v in sh.cells.items() if v == "合計")
+    amount_col = max(c for (r, c) in sh.cells if r == total_row)
+    label_col = min(c for (r, c) in sh.cells if r == total_row)
+    sh.put(total_row + 1, label_col, "補助金交付申請額（2/3以内）")
+    sh.put(total_row + 1, amount_col, plan.requested)
+    sh.put(total_row + 2, label_col, "（うち下請け発注額）")
+    sh.put(total_row + 2, amount_col, sum(c.amount for c in plan.costs if c.sub))
+    for (r, c), v in list(sh.cells.items()):
+        if r > total_row + 2:
+            del sh.cells[(r, c)]
+            sh.cells[(r + 2, c)] = v
+
+
+def _kv_formulas(sheets: list[Sheet], plan: Plan) -> None:
+    """補助対象経費合計 and 補助金交付申請額 as formulas saved with their results."""
+    sh = sheets[0]
+    for (r, c), v in list(sh.cells.items()):
+        if v == "補助対象経費合計":
+            sh.cells[(r, c + 1)] = C(sh.cells[(r, c + 1)], formula="'補助対象経費内訳書'!G16")
+        elif v == "補助金交付申請額":
+            sh.cells[(r, c + 1)] = C(sh.cells[(r, c + 1)], formula=f"ROUNDDOWN({_col(c + 1)}{r - 1}*0.62,-3)")
+
+
+def _seventh_batch() -> list[Variant2]:
+    out: list[Variant2] = []
+
+    def add(
+        name: str,
+        plan: Plan,
+        st: Style,
+        codes: set[str],
+        why: str,
+        fmt: str = "xlsx",
+        post: Callable[[list[Sheet], Plan], None] | None = None,
+    ) -> None:
+        out.append(_v(name, _app(plan, st, fmt, post), frozenset(codes), why, fmt))
+
+    add(
+        "valid-member-count-row",
+        _p(),
+        Style(),
+        set(),
+        "a 「計 4者」 row under the member table",
+        post=_member_count_row,
+    )
+    add(
+        "valid-rows-under-total",
+        _p(),
+        Style(),
+        set(),
+        "補助金交付申請額 and うち下請け発注額 lines under the cost table's 合計",
+        post=_rows_under_total,
+    )
+    add(
+        "valid-kv-formulas",
+        _p(requested=17_980_000),
+        Style(),
+        set(),
+        "補助対象経費合計 and 申請額 (ROUNDDOWN(…*0.62,-3)) as formulas with cached results",
+        post=_kv_formulas,
+    )
+    add(
+        "valid-vendor-capital-blank",
+        _with(_p(), 3, capital=None),
+        Style(),
+        set(),
+        "a vendor's 資本金 「－」 while its 25 employees make it an SME either way",
+    )
+    out.append(
+        _v(
+            "valid-generated-xlsx",
+            xlsx_as_generated(application(_p(), Style())),
+            NONE,
+            'an .xlsx as web systems write it: inline strings, <dimension ref="A1"/>',
+        )
+    )
+    out.append(
+        _v(
+            "over-rate-generated-xlsx",
+            xlsx_as_generated(application(_p(requested=22_000_000), Style())),
+            frozenset({"AMOUNT_OVER_CAP"}),
+            "over 2/3 in an .xlsx with inline strings and a stale dimension",
+        )
+    )
+    p = _cost(_p(), 7, amount=20_000_000)
+    add(
+        "subcontract-rows-under-total",
+        p,
+        Style(),
+        {"SUBCONTRACT_OVER_HALF"},
+        "subcontracting over half; 申請額 and うち下請け lines under the total",
+        post=_rows_under_total,
+    )
+    p = _with(_p(), 3, role="その他協力者")
+    add(
+        "composition-member-count-row",
+        p,
+        Style(),
+        {"CONSORTIUM_COMPOSITION"},
+        "one vendor only; a 「計 4者」 row under the member table",
+        post=_member_count_row,
+    )
+    return out
+
+
 def variants() -> list[Variant2]:
     return (
         _valid_app_variants()
@@ -2006,4 +2122,5 @@ def variants() -> list[Variant2]:
         + _fifth_batch()
         + _one_workbook()
         + _sixth_batch()
+        + _seventh_batch()
     )
