@@ -259,3 +259,11 @@ def test_forms_kept_as_sheets_of_one_workbook_are_each_read() -> None:
     apart = hf.xlsx([*hf.application_grids(habits), hf.member_info_grid(hf.habits(members=crew))])
     codes = {f.code for f in check_bytes("申請様式一式.xlsx", apart, PROGRAM, FORM_MAP).findings}
     assert codes == {"SUM_MISMATCH"}
+
+
+def test_a_stray_value_at_the_sheets_far_corner_neither_bloats_nor_blinds_the_reader() -> None:
+    """A value typed at XFD1048576 would make a dense grid of 17 billion cells."""
+    grids = hf.application_grids(hf.habits())
+    grids[2].cells[(1_048_576, 16_384)] = "x"
+    result = check_bytes("交付申請書.xlsx", hf.xlsx(grids), PROGRAM, FORM_MAP)
+    assert result.findings == [] and result.recognised[0][1].key == "application"
