@@ -172,7 +172,7 @@ def parse_date(value: object) -> date | None:
         return _serial(value)
     text = re.sub(r"[\sT]\d{1,2}:\d{2}(:\d{2})?$", "", _nfkc(value))
     text = _WEEKDAY.sub("", text)
-    text = re.sub(r"\(\d{4}年?\)|\s|頃|ごろ|予定|まで", "", text)
+    text = re.sub(r"\(\d{4}年?\)|\s|頃|ごろ|予定|見込み?|まで|迄", "", text).replace("()", "")
     text = text.replace("元年", "1年").replace("元.", "1.")
     if re.fullmatch(r"\d{5}(\.\d+)?", text):
         return _serial(float(text))
@@ -219,7 +219,8 @@ def _date(year: int, month: str, day: str, original: object) -> date:
 # --- ticks, roles, steps, categories -----------------------------------------------------------
 
 _TICK_NO = {"×", "✕", "✖", "x", "無", "なし", "無し", "未", "未提出", "□", "☐", "いいえ", "no",
-            "n", "false", "0", "不要", "対象外", "否", "非", "-", "該当なし", "off"}
+            "n", "false", "0", "不要", "対象外", "否", "非", "-", "該当なし", "off",
+            "構成員", "構成員企業", "参加", "参加企業", "メンバー", "一般", "非幹事", "その他"}
 
 
 def parse_tick(value: object) -> bool:
@@ -244,7 +245,8 @@ def _role_of(text: str) -> str | None:
     if any(w in text for w in ("その他", "協力者", "協力企業", "専門家", "診断士", "アドバイザ",
                                "支援機関")):
         return "other"
-    if "ベンダ" in text or "vendor" in text or "it事業者" in text or "itサービス事業者" in text:
+    if any(w in text for w in ("ベンダ", "vendor", "it事業者", "itサービス事業者", "it企業",
+                               "システム会社", "開発会社", "開発事業者", "sier")):
         return "vendor"
     if "ユーザ" in text or "中小" in text or "user" in text:
         return "sme"
