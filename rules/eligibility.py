@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from parsers.forms import Member
+from parsers.members import Member
 from rules.corporate_number import is_valid_corporate_number, normalise_corporate_number
 from rules.findings import Finding, finding
 from rules.program import Program, SmeLine

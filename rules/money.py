@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
-from parsers.forms import CATEGORY_JA, ApplicationFacts, CostLine, Member, member_key
+from parsers.cellvalues import CATEGORY_JA
+from parsers.members import ApplicationFacts, CostLine, Member, member_key
 from rules.eligibility import (
     declared_size_conflict,
     funded_members,
