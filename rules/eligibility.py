@@ -152,7 +152,7 @@ def _judge_without_industry(member: Member, program: Program, why: str) -> SmeJu
 def is_large_enterprise(member: Member, program: Program) -> bool:
     """A 大企業: over both lines of its industry by the page's table, or written so in its
     企業規模 (a みなし大企業 has small numbers). A written 中小企業 never outweighs the numbers."""
-    if member.size and "大企業" in _fold(member.size):
+    if program.declared_large_is_large and member.size and "大企業" in _fold(member.size):
         return True
     return judge_sme(member, program).verdict == "not_sme"
 
