@@ -126,9 +126,18 @@ def judge_sme(member: Member, program: Program) -> SmeJudgement:
                     if capital_max is not None and member.capital is not None else "")
     return SmeJudgement(
         "not_sme",
-        f"{line.label}: {capital_text}従業員数{member.employees:,}人(基準{employees_max:,}人以下)"
+        f"{_placed(member, line)}{line.label}: {capital_text}従業員数{member.employees:,}人"
+        f"(基準{employees_max:,}人以下)"
         "のいずれも基準を超えています",
     )
+
+
+def _placed(member: Member, line: SmeLine) -> str:
+    """A note when the industry as written fell to a row none of whose words it contains."""
+    text = _fold(member.industry or "")
+    if not text or any(_fold(a) in text for a in line.aliases) or _fold(line.label) == text:
+        return ""
+    return f"業種「{member.industry}」は表の①〜⑦に当たらないため⑧"
 
 
 def _judge_without_industry(member: Member, program: Program, why: str) -> SmeJudgement:
