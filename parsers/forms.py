@@ -83,7 +83,8 @@ def unreadable_detail(data: bytes, exc: Exception) -> str:
     if sniff(data) == "office-encrypted":
         return ("Excelファイルにパスワードが設定されているため開けません。"
                 "パスワードを別メールでお送りいただくか、パスワードを解除したファイルを送付してください。")
-    return (f"表計算ファイルとして開けません({type(exc).__name__})。"
+    why = str(exc) if isinstance(exc, ValueError) and "シート" in str(exc) else type(exc).__name__
+    return (f"表計算ファイルとして開けません({why})。"
             "ファイルが壊れていないか確認し、Excelで保存し直したファイルを送付してください。")
 
 

@@ -150,6 +150,8 @@ def load_book(data: bytes) -> Book:
 
     if _sprawling_ooxml(data):
         return _load_window(data)
+    if _sprawling_biff(data):
+        raise ValueError("シートの使用範囲が大きすぎます(不要なセルを削除して保存し直してください)")
     book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     try:
         sheets = []
@@ -197,6 +199,34 @@ def _sprawling_ooxml(data: bytes) -> bool:
                     return True
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return False  # not a package calamine can read either: let it say so
+    return False
+
+
+def _sprawling_biff(data: bytes) -> bool:
+    """An .xls sheet whose DIMENSIONS record spans more than _MAX_GRID_CELLS."""
+    if not data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return False
+    try:
+        import olefile
+
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            name = next((n for n in ("Workbook", "Book") if ole.exists(n)), None)
+            if name is None:
+                return False
+            stream = ole.openstream(name).read()
+    except Exception:  # noqa: BLE001 - not a BIFF file calamine can read either
+        return False
+    pos = 0
+    while pos + 4 <= len(stream):
+        kind, size = int.from_bytes(stream[pos:pos + 2], "little"), \
+            int.from_bytes(stream[pos + 2:pos + 4], "little")
+        if kind == 0x0200 and size >= 12:  # DIMENSIONS: first/last+1 row (u32), column (u16)
+            body = stream[pos + 4:pos + 16]
+            rows = int.from_bytes(body[4:8], "little") - int.from_bytes(body[0:4], "little")
+            cols = int.from_bytes(body[10:12], "little") - int.from_bytes(body[8:10], "little")
+            if rows * cols > _MAX_GRID_CELLS:
+                return True
+        pos += 4 + size
     return False
 
 

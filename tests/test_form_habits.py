@@ -6,6 +6,7 @@ states the codes `renkei-intake check` must give, run as a new user runs it on t
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -278,3 +279,17 @@ def test_a_stray_value_at_the_sheets_far_corner_neither_bloats_nor_blinds_the_re
     grids[2].cells[(1_048_576, 16_384)] = "x"
     result = check_bytes("交付申請書.xlsx", hf.xlsx(grids), PROGRAM, FORM_MAP)
     assert result.findings == [] and result.recognised[0][1].key == "application"
+
+
+def test_an_xls_sheet_spanning_every_cell_is_refused_not_loaded() -> None:
+    import xlwt
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("交付申請書")
+    sheet.write(0, 0, "補助金交付申請書")
+    sheet.write(65_535, 255, "x")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = check_bytes("交付申請書.xls", buffer.getvalue(), PROGRAM, FORM_MAP)
+    assert [f.code for f in result.findings] == ["ATTACHMENT_UNREADABLE"]
+    assert "大きすぎます" in result.findings[0].detail
