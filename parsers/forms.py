@@ -14,6 +14,7 @@ import io
 import re
 import unicodedata
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 from parsers.cellvalues import CATEGORIES, CATEGORY_JA, convert, parse_amount
@@ -73,7 +74,8 @@ def read_form(source: bytes | Book, doc_key: str, form_map: FormMap) -> FormFact
             return facts
     labels = _all_labels(form_map)
     for field_spec in spec.fields:
-        _read_field(book, field_spec, facts, labels)
+        siblings = [x for f in spec.fields if f.sheets == field_spec.sheets for x in f.labels]
+        _read_field(book, field_spec, facts, labels, siblings)
     for table_spec in spec.tables:
         read_table(book, table_spec, facts, labels)
     return facts
@@ -102,10 +104,10 @@ def _all_labels(form_map: FormMap) -> frozenset[str]:
 # --- fields --------------------------------------------------------------------------------
 
 
-def _locate(book: Book, spec: FieldSpec,
-            labels: frozenset[str]) -> tuple[Sheet, int, int, Any] | None:
+def _locate(book: Book, spec: FieldSpec, labels: frozenset[str],
+            siblings: Sequence[str]) -> tuple[Sheet, int, int, Any] | None:
     """(sheet, row, column, raw value) of the field's value; the value may be None (blank)."""
-    for sheet, start in scopes(book, spec.sheets):
+    for sheet, start in scopes(book, spec.sheets, siblings):
         for r, c in sheet.find(spec.labels):
             if r < start:
                 continue
@@ -164,8 +166,9 @@ def _inline(sheet: Sheet, spec: FieldSpec, start: int) -> tuple[Sheet, int, int,
     return None
 
 
-def _read_field(book: Book, spec: FieldSpec, facts: FormFacts, labels: frozenset[str]) -> None:
-    where = _locate(book, spec, labels)
+def _read_field(book: Book, spec: FieldSpec, facts: FormFacts, labels: frozenset[str],
+                siblings: Sequence[str] = ()) -> None:
+    where = _locate(book, spec, labels, siblings)
     if where is None:
         if spec.required:
             facts.problems.append(FormProblem(

@@ -5,18 +5,20 @@ template's 記入例 sheet only when nothing else names the form."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from parsers.workbook import Book, Sheet
+from parsers.workbook import Book, Sheet, label_key
 
 __all__ = ["norm", "scopes"]
 
 _EXAMPLE = ("記入例", "記載例", "見本", "サンプル", "sample")
 
 
-def scopes(book: Book, names: Sequence[str]) -> list[tuple[Sheet, int]]:
+def scopes(book: Book, names: Sequence[str],
+           labels: Iterable[str] = ()) -> list[tuple[Sheet, int]]:
     """(sheet, first row) to search: sheets named so; else sheets whose title cell says so
-    (様式1/様式2 …), from that cell on; else every sheet."""
+    (様式1/様式2 …), from that cell on; else the sheets holding most of the form's `labels`
+    (the labels of the fields it shares its sheet with) first; else every sheet."""
     # A template's 記入例 (filled-in example) sheet is read only when nothing else is there.
     example = [s for s in book.sheets if any(w in norm(s.title) for w in _EXAMPLE)]
     filled = [s for s in book.sheets if all(s is not e for e in example)]
@@ -33,7 +35,10 @@ def scopes(book: Book, names: Sequence[str]) -> list[tuple[Sheet, int]]:
         if titled:
             titled.sort(key=lambda t: (t[0] > 10, t[0], t[1]))
             return [(s, row) for row, _i, s in titled]
-    return [(s, 1) for s in filled + example]
+    keys = {label_key(x) for x in labels}
+    ranked = sorted(enumerate(filled + example),
+                    key=lambda t: (-sum(1 for k in keys if k in t[1].labels), t[0]))
+    return [(s, 1) for _i, s in ranked]
 
 
 def _title_row(sheet: Sheet, wanted: Sequence[str]) -> int | None:

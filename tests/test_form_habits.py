@@ -293,3 +293,13 @@ def test_an_xls_sheet_spanning_every_cell_is_refused_not_loaded() -> None:
     result = check_bytes("交付申請書.xls", buffer.getvalue(), PROGRAM, FORM_MAP)
     assert [f.code for f in result.findings] == ["ATTACHMENT_UNREADABLE"]
     assert "大きすぎます" in result.findings[0].detail
+
+
+def test_untitled_sheets_are_told_apart_by_their_labels() -> None:
+    """Sheets called Sheet1/Sheet2 with no title: the plan is the sheet with the plan's labels."""
+    grids = hf.application_grids(hf.habits(plan_name="北斗共創コンソーシアム"))
+    for number, grid in enumerate(grids, 1):
+        grid.title = f"Sheet{number}"
+        grid.cells.pop((1, 1))
+    result = check_bytes("交付申請書.xlsx", hf.xlsx(grids), PROGRAM, FORM_MAP)
+    assert {f.code for f in result.findings} == {"CONSORTIUM_NAME_MISMATCH"}
