@@ -36,13 +36,17 @@ def _match_header(sheet: Sheet, spec: TableSpec, rows: Sequence[int],
                   strict: bool = True) -> _Header | None:
     columns: dict[str, tuple[int, int]] = {}
     scale: dict[str, int] = {}
+    taken: set[tuple[int, int]] = set()  # a header cell names one column only
     last_row = rows[0]
     for col in spec.columns:
-        keys = {label_key(label) for label in col.labels}
+        # the first label listed is the most specific: 補助対象経費 before 金額
+        rank = {label_key(label): i for i, label in reversed(list(enumerate(col.labels)))}
         for r in rows:
-            hit = next((c for c in range(1, sheet.max_col + 1)
-                        if sheet.keys.get((r, c)) in keys), None)
+            hits = [(rank[k], c) for c in range(1, sheet.max_col + 1)
+                    if (k := sheet.keys.get((r, c))) in rank and (r, c) not in taken]
+            hit = min(hits)[1] if hits else None
             if hit is not None:
+                taken.add((r, hit))
                 end_r, end_c = sheet.block_end(r, hit)
                 columns[col.key] = (hit, end_c)
                 last_row = max(last_row, end_r)

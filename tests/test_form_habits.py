@@ -303,3 +303,20 @@ def test_untitled_sheets_are_told_apart_by_their_labels() -> None:
         grid.cells.pop((1, 1))
     result = check_bytes("交付申請書.xlsx", hf.xlsx(grids), PROGRAM, FORM_MAP)
     assert {f.code for f in result.findings} == {"CONSORTIUM_NAME_MISMATCH"}
+
+
+def test_the_eligible_cost_column_is_preferred_to_a_gross_amount_column() -> None:
+    """「金額(税込)」 beside 「補助対象経費」: the eligible cost is the one read."""
+    grids = hf.application_grids(hf.habits())
+    costs = grids[2]
+    header_row = next(r for (r, c), v in costs.cells.items() if v == "補助対象経費")
+    rows = [r for (r, c) in list(costs.cells) if c == 7 and r > header_row]
+    costs.cells[(header_row, 8)] = costs.cells.pop((header_row, 7))
+    costs.cells[(header_row, 7)] = "金額(税込)"
+    for r in rows:
+        value = costs.cells.pop((r, 7))
+        costs.cells[(r, 8)] = value
+        if isinstance(value, int):
+            costs.cells[(r, 7)] = value * 11 // 10
+    result = check_bytes("交付申請書.xlsx", hf.xlsx(grids), PROGRAM, FORM_MAP)
+    assert result.findings == []
