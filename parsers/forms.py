@@ -150,8 +150,24 @@ def _value_near(sheet: Sheet, r: int, c: int, spec: FieldSpec,
             continue
         if isinstance(value, str) and label_key(value) in labels:
             break  # the next field's label: this one is blank
-        return rr, cc, value
+        return rr, cc, (_in_yen(value, sheet, (r, c), (rr, cc)) if spec.type == "amount"
+                        else value)
     return blank[0], blank[1], None
+
+
+def _in_yen(value: Any, sheet: Sheet, label: tuple[int, int], at: tuple[int, int]) -> Any:
+    """A bare number under a label 「…(千円)」 or followed by a 「千円」 cell, in yen."""
+    bare = isinstance(value, int | float) and not isinstance(value, bool) or (
+        isinstance(value, str) and re.fullmatch(r"[\d,.]+", norm(value)))
+    if not bare:
+        return value
+    unit = sheet.get(at[0], sheet.block_end(*at)[1] + 1)
+    texts = norm(str(sheet.values.get(label, ""))) + norm(str(unit or ""))
+    scale = 1000 if "千円" in texts else 10000 if "万円" in texts else 1
+    if scale == 1:
+        return value
+    number = value if not isinstance(value, str) else float(norm(value).replace(",", ""))
+    return number * scale
 
 
 def _inline(sheet: Sheet, spec: FieldSpec, start: int) -> tuple[Sheet, int, int, Any] | None:

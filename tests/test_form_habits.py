@@ -320,3 +320,20 @@ def test_the_eligible_cost_column_is_preferred_to_a_gross_amount_column() -> Non
             costs.cells[(r, 7)] = value * 11 // 10
     result = check_bytes("交付申請書.xlsx", hf.xlsx(grids), PROGRAM, FORM_MAP)
     assert result.findings == []
+
+
+def test_amounts_in_thousands_of_yen() -> None:
+    """「補助金交付申請額(千円)」 with 19,000 and a 「(千円)」 units row over the costs."""
+    grids = hf.application_grids(hf.habits(units_row=True))
+    app, _plan, costs = grids
+    for (r, c), value in list(app.cells.items()):
+        if value in ("補助対象経費合計", "補助金交付申請額"):
+            app.cells[(r, c)] = f"{value}（千円）"
+            app.cells[(r, 3)] = app.cells[(r, 3)] // 1000
+    for (r, c), value in list(costs.cells.items()):
+        if c == 7 and isinstance(value, int):
+            costs.cells[(r, c)] = value // 1000
+        if value == "(円)":
+            costs.cells[(r, c)] = "(千円)"
+    result = check_bytes("交付申請書.xlsx", hf.xlsx(grids), PROGRAM, FORM_MAP)
+    assert result.findings == []
