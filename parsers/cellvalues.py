@@ -19,7 +19,7 @@ from typing import Any, Literal
 __all__ = [
     "CATEGORIES", "CATEGORY_JA", "ValueType", "convert", "declares_none", "head_term",
     "is_dash", "parse_amount", "parse_category", "parse_date", "parse_role", "parse_step",
-    "parse_tick",
+    "parse_tick", "unit_scale",
 ]
 
 ValueType = Literal["text", "amount", "count", "date", "email", "corporate_number", "tick",
@@ -147,6 +147,15 @@ def _digit_word(text: str) -> Decimal:
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return Decimal(text)
     return Decimal(_KANJI_DIGITS.get(text, 0))
+
+
+def unit_scale(text: str) -> int:
+    """Yen per unit a header or label states: 「(千円)」 1,000, 「(万円)」 10,000, 「(百万円)」 10⁶."""
+    folded = _fold(text)
+    for unit, size in (("百万円", 1_000_000), ("千円", 1000), ("万円", 10_000)):
+        if unit in folded:
+            return size
+    return 1
 
 
 # --- dates -----------------------------------------------------------------------------------

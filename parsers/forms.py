@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from parsers.cellvalues import CATEGORIES, CATEGORY_JA, convert, parse_amount
+from parsers.cellvalues import CATEGORIES, CATEGORY_JA, convert, parse_amount, unit_scale
 from parsers.cellvalues import parse_category as parse_category
 from parsers.cellvalues import parse_date as parse_date
 from parsers.cellvalues import parse_role as parse_role
@@ -163,7 +163,7 @@ def _in_yen(value: Any, sheet: Sheet, label: tuple[int, int], at: tuple[int, int
         return value
     unit = sheet.get(at[0], sheet.block_end(*at)[1] + 1)
     texts = norm(str(sheet.values.get(label, ""))) + norm(str(unit or ""))
-    scale = 1000 if "千円" in texts else 10000 if "万円" in texts else 1
+    scale = unit_scale(texts)
     if scale == 1:
         return value
     number = value if not isinstance(value, str) else float(norm(value).replace(",", ""))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from parsers.cellvalues import convert, is_dash
+from parsers.cellvalues import convert, is_dash, unit_scale
 from parsers.formmap import TableSpec
 from parsers.formscope import norm, scopes
 from parsers.readresult import FormFacts, FormProblem, TableData
@@ -17,7 +17,7 @@ from parsers.workbook import Book, Sheet, label_key
 __all__ = ["read_table"]
 
 _MAX_BLANK_ROWS = 30  # blank rows a table may hold between its groups (STEP1 … STEP4)
-_UNITS = re.compile(r"^[(\[【]?(単位[:：]?)?(円|千円|万円|人|名|者|社|%|税込|税抜)[)\]】]?$")
+_UNITS = re.compile(r"^[(\[【]?(単位[:：]?)?(円|千円|万円|百万円|人|名|者|社|%|税込|税抜)[)\]】]?$")
 _TOTALS = ("合計", "総合計", "総計", "計", "合計額", "総額", "合計金額", "総合計額", "補助対象経費合計")
 _GRAND = ("総合計", "総計", "総合計額")
 _HEADING = re.compile(r"^(step|工程|[【\[<(■□●◆◇▼▶※*]|注[:記意])")
@@ -51,7 +51,7 @@ def _match_header(sheet: Sheet, spec: TableSpec, rows: Sequence[int],
                 columns[col.key] = (hit, end_c)
                 last_row = max(last_row, end_r)
                 text = norm(sheet.values[(r, hit)])
-                scale[col.key] = 1000 if "千円" in text else 10000 if "万円" in text else 1
+                scale[col.key] = unit_scale(text)
                 break
     # The key column (the first) and most of the required ones: a template without one
     # required column is still this table (the missing column is reported, not the table).
@@ -89,7 +89,7 @@ def _after_units(sheet: Sheet, header: _Header) -> int:
     if filled and all(isinstance(v, str) and _UNITS.match(norm(v)) for v in filled.values()):
         for key, v in filled.items():
             text = norm(v)
-            header.scale[key] = 1000 if "千円" in text else 10000 if "万円" in text else 1
+            header.scale[key] = unit_scale(text)
         return r + 1
     return r
 
