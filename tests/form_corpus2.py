@@ -1,0 +1,1229 @@
+"""A second reading corpus: application files laid out the way other secretariats' templates and
+other applicants' Excel habits lay them out, each with the finding codes the program page expects.
+
+Written from the program page and SPEC only (the field list of each form, not its cell positions):
+vertical key-value sheets, members as blocks, transposed cost tables, era dates in separate cells,
+千円 units, trailing 「円」 cells, 〃/同上 repeats, comments, hyperlinks, rich text, apostrophe
+numbers, stray and non-breaking spaces, hyphenated 法人番号, English sheet names, instruction blocks,
+frozen panes, validations, ☑/レ ticks, .xls and .ods. Every deficiency sits far from its boundary
+so that no reasonable interpretation of the page changes the verdict.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from tests.corpus2_books import C, Sheet, to_ods, to_xls, to_xlsx
+from tests.corpus2_forms import (
+    CATEGORIES,
+    COLLABORATOR,
+    STEP_NAMES,
+    Cost,
+    Plan,
+    Style,
+    application,
+    base_plan,
+    checklist,
+    corporate_number,
+    era,
+    member_info,
+    submission,
+    yen_comma,
+    yen_fullwidth,
+    yen_man,
+    yen_quoted,
+    yen_suffix,
+)
+
+# --------------------------------------------------------------------------- variants
+
+
+@dataclass(frozen=True)
+class Variant2:
+    name: str
+    files: dict[str, bytes]
+    expected: frozenset[str]
+    why: str
+
+
+def _v(name: str, data: bytes, codes: set[str] | frozenset[str], why: str, ext: str = "xlsx") -> Variant2:
+    return Variant2(name, {f"{name}.{ext}": data}, frozenset(codes), why)
+
+
+def _p(**changes: Any) -> Plan:
+    p = copy.deepcopy(base_plan())
+    for k, v in changes.items():
+        setattr(p, k, v)
+    return p
+
+
+def _freeze_print(sheets: list[Sheet]) -> None:
+    for sh in sheets:
+        sh.freeze = "B5"
+        sh.print_area = "A1:L60"
+
+
+def _validations(sheets: list[Sheet]) -> None:
+    sheets[0].validations += [("C14:C30", '"中小ユーザ企業,ITベンダ,その他協力者"'), ("D14:D30", '"○"')]
+    sheets[-1].validations += [("B4:B40", '"STEP1,STEP2,STEP3,STEP4"'), ("D4:D40", '"' + ",".join(CATEGORIES) + '"')]
+
+
+def _cond(sheets: list[Sheet]) -> None:
+    for sh in sheets:
+        sh.cond += ["A1:M60", "C5:C12"]
+
+
+def _comments(sheets: list[Sheet]) -> None:
+    for sh in sheets:
+        for key, v in list(sh.cells.items()):
+            if isinstance(v, int) and v >= 100_000:
+                sh.cells[key] = C(v, comment="見積書No.2022-0815に基づく金額")
+            elif v in ("コンソーシアム名", "事業者名"):
+                sh.cells[key] = C(v, comment="正式名称で記入してください")
+
+
+def _links(sheets: list[Sheet]) -> None:
+    for sh in sheets:
+        for key, v in list(sh.cells.items()):
+            if isinstance(v, str) and "@" in v and "." in v:
+                sh.cells[key] = C(v, link=f"mailto:{v}")
+
+
+def _rich(sheets: list[Sheet]) -> None:
+    for sh in sheets:
+        for key, v in list(sh.cells.items()):
+            if isinstance(v, str) and (v.startswith("株式会社") or v.endswith("コンソーシアム")):
+                cut = 4 if v.startswith("株式会社") else len(v) - 7
+                sh.cells[key] = C(v, rich=[(v[:cut], False), (v[cut:], True)])
+
+
+def _wrap_labels(sheets: list[Sheet]) -> None:
+    for sh in sheets:
+        for key, v in list(sh.cells.items()):
+            if v == "補助対象経費合計":
+                sh.cells[key] = C("補助対象経費\n合計", wrap=True)
+            elif v == "補助金交付申請額":
+                sh.cells[key] = C("補助金\n交付申請額", wrap=True)
+            elif v == "担当者メールアドレス":
+                sh.cells[key] = C("担当者\nメールアドレス", wrap=True)
+            elif isinstance(v, str) and v.startswith("資本金"):
+                sh.cells[key] = C("資本金\n(円)", wrap=True)
+
+
+def _merge_labels(sheets: list[Sheet]) -> None:
+    """Labels merged over two columns and values over three, as designed templates do."""
+    sh = sheets[0]
+    for (r, c), v in list(sh.cells.items()):
+        if v in ("コンソーシアム名", "幹事社名", "補助対象経費合計", "補助金交付申請額"):
+            val = sh.cells.pop((r, c + 1))
+            sh.cells[(r, c + 2)] = val
+            sh.merges += [(r, c, r, c + 1), (r, c + 2, r, c + 4)]
+
+
+def _hide_spare(sheets: list[Sheet]) -> None:
+    sheets[0].hidden_cols.append(20)
+    sheets[0].put(1, 20, "作業用")
+
+
+def _spaces(s: str) -> str:
+    return f" {s}\u00a0"
+
+
+def _both(*fs: Callable[[list[Sheet]], None]) -> Callable[[list[Sheet]], None]:
+    def run(sheets: list[Sheet]) -> None:
+        for f in fs:
+            f(sheets)
+
+    return run
+
+
+def _era_cells(sheets: list[Sheet], plan: Plan) -> None:
+    """Dates as 令和 | 4 | 年 | 8 | 月 | 25 | 日 in separate cells, as many templates print them."""
+    for sh in sheets:
+        for (r, c), v in list(sh.cells.items()):
+            if isinstance(v, dt.date):
+                del sh.cells[(r, c)]
+                sh.row(r, c, ["令和", v.year - 2018, "年", v.month, "月", v.day, "日"])
+
+
+def _app(plan: Plan, st: Style, fmt: str = "xlsx", post: Callable[[list[Sheet], Plan], None] | None = None) -> bytes:
+    sheets = application(plan, st)
+    if post:
+        post(sheets, plan)
+    return {"xlsx": to_xlsx, "xls": to_xls, "ods": to_ods}[fmt](sheets)
+
+
+def _with(plan: Plan, who: int, **changes: Any) -> Plan:
+    plan.members[who] = replace(plan.members[who], **changes)
+    return plan
+
+
+def _cost(plan: Plan, idx: int, **changes: Any) -> Plan:
+    plan.costs[idx] = replace(plan.costs[idx], **changes)
+    return plan
+
+
+NONE: frozenset[str] = frozenset()
+
+
+def _valid_styles() -> list[tuple[str, Style, str, str]]:
+    """(name, style, format, why) of layouts and habits that must all read as 不備なし."""
+    J = ("Sheet1", "Sheet2", "Sheet3")
+    return [
+        ("plain", Style(), "xlsx", "baseline of this corpus: plain tables, integers"),
+        (
+            "english-sheets",
+            Style(sheet_names=("Application", "Plan", "Costs")),
+            "xlsx",
+            "sheets named in English; forms found by their titles and labels",
+        ),
+        ("default-sheet-names", Style(sheet_names=J), "xlsx", "sheets left as Sheet1/Sheet2/Sheet3"),
+        (
+            "instructions-block",
+            Style(instructions=28),
+            "xlsx",
+            "every form starts at row 29 after a 記入上の注意 block",
+        ),
+        ("offset-origin", Style(top=4, left=3), "xlsx", "forms drawn from C4, margins left blank"),
+        (
+            "spacer-and-colon",
+            Style(spacer=True, colon=True),
+            "xlsx",
+            "a blank cell and a 「：」 cell before each value",
+        ),
+        (
+            "members-as-blocks",
+            Style(members_layout="blocks"),
+            "xlsx",
+            "one block of label/value rows per member instead of a table",
+        ),
+        (
+            "members-split-over-sheets",
+            Style(members_layout="split"),
+            "xlsx",
+            "member table continued on a second sheet 交付申請書(続き)",
+        ),
+        (
+            "costs-transposed",
+            Style(costs_layout="transposed", summary=False),
+            "xlsx",
+            "cost table with STEPs as columns, one row per member and category",
+        ),
+        (
+            "costs-transposed-with-summary",
+            Style(costs_layout="transposed"),
+            "xlsx",
+            "transposed cost table followed by the category summary",
+        ),
+        ("thousand-yen", Style(thousand=True), "xlsx", "every amount in 千円 with a 「（単位：千円）」 note"),
+        ("yen-in-own-cell", Style(yen_cell=True), "xlsx", "a separate 「円」 cell right of each amount"),
+        ("comma-text-amounts", Style(money=yen_comma), "xlsx", "amounts typed as text with commas"),
+        ("yen-suffix-amounts", Style(money=yen_suffix), "xlsx", "amounts typed as 「4,000,000円」"),
+        (
+            "fullwidth-amounts",
+            Style(money=yen_fullwidth),
+            "xlsx",
+            "amounts in full-width digits 「４，０００，０００円」",
+        ),
+        ("man-yen-amounts", Style(money=yen_man), "xlsx", "amounts typed as 「400万円」"),
+        (
+            "apostrophe-numbers",
+            Style(money=yen_quoted, employees=lambda n: C(str(n), quote=True), corp=lambda s: C(s, quote=True)),
+            "xlsx",
+            "numbers stored as text with a leading apostrophe (quotePrefix)",
+        ),
+        ("percent-column", Style(pct_col=True), "xlsx", "a 構成比 column of percentages beside the amounts"),
+        ("ditto-marks", Style(repeat="〃"), "xlsx", "「〃」 for a member repeated on the next cost row"),
+        ("doujou-marks", Style(repeat="同上"), "xlsx", "「同上」 for a member repeated on the next cost row"),
+        ("comments", Style(decorate=_comments), "xlsx", "cell comments on amounts and labels"),
+        ("mailto-links", Style(decorate=_links), "xlsx", "e-mail cells turned into mailto hyperlinks"),
+        ("rich-text", Style(decorate=_rich), "xlsx", "company and consortium names in rich text runs"),
+        (
+            "nbsp-and-spaces",
+            Style(label=_spaces, name_of=lambda i, s: _spaces(s), role=_spaces, category=_spaces),
+            "xlsx",
+            "labels and values padded with spaces and non-breaking spaces",
+        ),
+        (
+            "fullwidth-space-in-names",
+            Style(
+                name_of=lambda i, s: (
+                    s.replace("会社", "会社　", 1) if s.startswith(("株式会社", "合同会社", "有限会社")) else s
+                )
+            ),
+            "xlsx",
+            "「株式会社　北斗食品」 with a full-width space after the legal form",
+        ),
+        (
+            "kabu-abbreviations",
+            Style(name_of=lambda i, s: s.replace("株式会社", "(株)" if i < 0 else "㈱")),
+            "xlsx",
+            "(株) in the 幹事社名 field, ㈱ in the tables",
+        ),
+        (
+            "corp-number-hyphens",
+            Style(corp=lambda s: f"{s[0]}-{s[1:5]}-{s[5:9]}-{s[9:]}"),
+            "xlsx",
+            "法人番号 written 1-2345-6789-0123",
+        ),
+        (
+            "corp-number-spaces",
+            Style(corp=lambda s: f"{s[:1]} {s[1:5]} {s[5:9]} {s[9:]}"),
+            "xlsx",
+            "法人番号 written with spaces between groups",
+        ),
+        (
+            "corp-number-as-number",
+            Style(corp=lambda s: C(int(s), fmt="0")),
+            "xlsx",
+            "法人番号 stored as a number formatted 0",
+        ),
+        ("wrapped-labels", Style(decorate=_wrap_labels), "xlsx", "labels with line breaks inside the cell"),
+        ("merged-labels", Style(decorate=_merge_labels), "xlsx", "labels merged over two columns, values over three"),
+        ("frozen-print-area", Style(decorate=_freeze_print), "xlsx", "frozen panes and print areas on every sheet"),
+        (
+            "validation-dropdowns",
+            Style(decorate=_validations),
+            "xlsx",
+            "data-validation dropdowns on 区分/幹事社/工程/経費区分",
+        ),
+        ("conditional-format", Style(decorate=_cond), "xlsx", "conditional-format leftovers from the template"),
+        ("hidden-work-column", Style(decorate=_hide_spare), "xlsx", "a hidden work column far right"),
+        ("inserted-column", Style(extra_member_col=True), "xlsx", "a フリガナ column inserted after 事業者名"),
+        ("lead-checkbox", Style(lead_mark=("☑", "☐")), "xlsx", "幹事社 column ticked ☑ / ☐"),
+        ("lead-check-mark", Style(lead_mark=("✓", None)), "xlsx", "幹事社 column ticked ✓"),
+        ("lead-re-mark", Style(lead_mark=("レ", None)), "xlsx", "幹事社 column ticked レ"),
+        ("lead-word", Style(lead_mark=("幹事社", "構成員")), "xlsx", "幹事社 column reads 幹事社 / 構成員"),
+        (
+            "roles-long-vowel",
+            Style(role=lambda s: {"中小ユーザ企業": "中小ユーザー企業", "ITベンダ": "ITベンダー"}.get(s, s)),
+            "xlsx",
+            "区分 spelled 中小ユーザー企業 / ITベンダー",
+        ),
+        ("roles-fullwidth", Style(role=lambda s: s.replace("IT", "ＩＴ")), "xlsx", "区分 ＩＴベンダ in full width"),
+        (
+            "steps-circled",
+            Style(step=lambda n: "①②③④"[n - 1] + STEP_NAMES[n].split(" ")[1]),
+            "xlsx",
+            "工程 written ①ITツールの購入・設定 …",
+        ),
+        ("steps-kana", Style(step=lambda n: f"ステップ{n}"), "xlsx", "工程 written ステップ1 …"),
+        ("steps-full-name", Style(step=lambda n: STEP_NAMES[n]), "xlsx", "工程 written with the step's full name"),
+        ("steps-number-only", Style(step=lambda n: n), "xlsx", "工程 given as the number 1-4"),
+        (
+            "category-variants",
+            Style(
+                category=lambda s: {
+                    "ソフトウェア購入費": "ソフトウエア購入費",
+                    "クラウドサービス利用費": "クラウドサービス利用料",
+                }.get(s, s)
+            ),
+            "xlsx",
+            "ソフトウエア購入費 / クラウドサービス利用料 spellings",
+        ),
+        ("employees-with-words", Style(employees=lambda n: f"約{n}名"), "xlsx", "従業員数 「約85名」"),
+        (
+            "employees-with-note",
+            Style(employees=lambda n: f"{n}人（役員・パート除く）"),
+            "xlsx",
+            "従業員数 「85人（役員・パート除く）」",
+        ),
+        ("size-column", Style(size_col=True), "xlsx", "a 企業規模 column that agrees with the numbers"),
+        ("no-summary", Style(summary=False), "xlsx", "no 経費区分別集計 table"),
+        ("total-row-above", Style(total_above=True), "xlsx", "the cost table's 合計 row above its header"),
+        ("era-date-text", Style(date=era), "xlsx", "dates typed 令和4年8月25日"),
+        ("era-date-abbrev", Style(date=lambda d: f"R{d.year - 2018}.{d.month}.{d.day}"), "xlsx", "dates typed R5.1.27"),
+        (
+            "date-with-weekday",
+            Style(date=lambda d: f"{d.year}年{d.month}月{d.day}日（{'月火水木金土日'[d.weekday()]}）"),
+            "xlsx",
+            "dates typed 2023年1月27日（金）",
+        ),
+        (
+            "date-serial",
+            Style(date=lambda d: C((d - dt.date(1899, 12, 30)).days, fmt="yyyy年m月d日")),
+            "xlsx",
+            "dates stored as serial numbers with a date format",
+        ),
+        ("xls-plain", Style(), "xls", "the whole application saved as Excel 97-2003 .xls"),
+        ("xls-thousand-yen", Style(thousand=True, money=yen_comma), "xls", ".xls with 千円 amounts typed as text"),
+        ("ods-plain", Style(), "ods", "the application saved from LibreOffice as .ods"),
+        (
+            "ods-english-sheets",
+            Style(sheet_names=("Application", "Plan", "Costs")),
+            "ods",
+            ".ods with English sheet names",
+        ),
+    ]
+
+
+def _valid_app_variants() -> list[Variant2]:
+    out = [_v(f"valid-{n}", _app(base_plan(), st, fmt), NONE, why, fmt) for n, st, fmt, why in _valid_styles()]
+    out.append(
+        _v(
+            "valid-era-date-cells",
+            _app(base_plan(), Style(), post=_era_cells),
+            NONE,
+            "dates as 令和|4|年|8|月|25|日 in separate cells",
+        )
+    )
+    out.append(
+        _v(
+            "valid-month-end-text",
+            _app(_p(), Style(date=lambda d: "2023年1月末" if d.year == 2023 else d)),
+            NONE,
+            "完了予定日 typed 「2023年1月末」",
+        )
+    )
+    p = _p()
+    p.members.append(copy.deepcopy(COLLABORATOR))
+    out.append(
+        _v(
+            "valid-collaborator-no-numbers",
+            _app(p, Style()),
+            NONE,
+            "その他協力者 with 資本金 and 法人番号 「－」 counts toward nothing",
+        )
+    )
+    p = _p()
+    p.members.append(replace(COLLABORATOR, role="その他協力者（税理士・中小企業診断士）"))
+    out.append(
+        _v(
+            "valid-collaborator-licence-note",
+            _app(p, Style()),
+            NONE,
+            "区分 「その他協力者（税理士・中小企業診断士）」 is a collaborator",
+        )
+    )
+    p = _with(_p(), 1, name="あおば薬局 青葉美咲", corp=None, capital=None, role="中小ユーザ企業（個人事業主）")
+    out.append(
+        _v("valid-sole-proprietor", _app(p, Style()), NONE, "a 個人事業主 SME user with 法人番号 and 資本金 「－」")
+    )
+    p = _with(_p(), 0, industry="製造業（水産食料品）")
+    out.append(_v("valid-industry-with-detail", _app(p, Style()), NONE, "業種 with a bracketed detail"))
+    p = _with(_p(), 1, industry="調剤薬局")
+    out.append(
+        _v(
+            "valid-industry-jsic-detail",
+            _app(p, Style()),
+            NONE,
+            "業種 written as a JSIC detail (調剤薬局 = 小売業); far inside every line",
+        )
+    )
+    return out
+
+
+def _deficient_variants() -> list[Variant2]:
+    out: list[Variant2] = []
+
+    def add(
+        name: str,
+        plan: Plan,
+        st: Style,
+        codes: set[str],
+        why: str,
+        fmt: str = "xlsx",
+        post: Callable[[list[Sheet], Plan], None] | None = None,
+    ) -> None:
+        out.append(_v(name, _app(plan, st, fmt, post), frozenset(codes), why, fmt))
+
+    # SUM_MISMATCH: stated total 29,300,000 against parts of 29,000,000
+    add(
+        "sum-transposed",
+        _p(stated_total=29_300_000),
+        Style(costs_layout="transposed"),
+        {"SUM_MISMATCH"},
+        "transposed cost table whose 合計 disagrees with its cells",
+    )
+    add(
+        "sum-thousand-yen",
+        _p(stated_total=29_300_000),
+        Style(thousand=True),
+        {"SUM_MISMATCH"},
+        "千円 forms whose total disagrees with the parts",
+    )
+    add("sum-xls", _p(stated_total=29_300_000), Style(), {"SUM_MISMATCH"}, ".xls whose total disagrees", "xls")
+    # AMOUNT_OVER_CAP by rate: 2/3 of 29,000,000 = 19,333,333
+    add(
+        "over-rate-thousand-yen",
+        _p(requested=22_000_000),
+        Style(thousand=True, yen_cell=True),
+        {"AMOUNT_OVER_CAP"},
+        "22,000千円 requested on 29,000千円 of costs",
+    )
+    add(
+        "over-rate-man-yen",
+        _p(requested=22_000_000),
+        Style(money=yen_man),
+        {"AMOUNT_OVER_CAP"},
+        "「2,200万円」 requested on 「2,900万円」",
+    )
+    add("over-rate-ods", _p(requested=22_000_000), Style(), {"AMOUNT_OVER_CAP"}, ".ods asking over 2/3", "ods")
+    add(
+        "over-rate-apostrophe",
+        _p(requested=22_000_000),
+        Style(money=yen_quoted),
+        {"AMOUNT_OVER_CAP"},
+        "apostrophe-text amounts asking over 2/3",
+    )
+    # a large vendor (rate 1/2 → 14,500,000) written in 千円 / 億 units
+    p = _with(_p(), 2, capital=1_000_000_000, employees=1_200)
+    add(
+        "large-vendor-thousand-yen",
+        p,
+        Style(thousand=True),
+        {"AMOUNT_OVER_CAP"},
+        "vendor capital 1,000,000千円 and 1,200人: rate 1/2, 18,000千円 > 14,500千円",
+    )
+    p = _with(_p(), 2, capital=1_250_000_000, employees=1_500)
+    add(
+        "large-vendor-oku",
+        p,
+        Style(capital=lambda v: "12億5,000万円", employees=lambda n: f"{n:,}名"),
+        {"AMOUNT_OVER_CAP"},
+        "vendor capital 「12億5,000万円」 and 1,500名: rate 1/2",
+    )
+    # SME_INELIGIBLE
+    p = _with(_p(), 0, capital=500_000_000, employees=450)
+    add(
+        "sme-ineligible-thousand",
+        p,
+        Style(thousand=True),
+        {"SME_INELIGIBLE"},
+        "SME user 500,000千円 and 450人 in a 千円 table",
+    )
+    p = _with(_p(), 0, capital=500_000_000, employees=450)
+    add(
+        "sme-ineligible-blocks",
+        p,
+        Style(members_layout="blocks"),
+        {"SME_INELIGIBLE"},
+        "SME user over both manufacturing lines, members written as blocks",
+    )
+    p = _with(_p(), 1, industry="各種食料品小売業", capital=80_000_000, employees=70)
+    add(
+        "sme-ineligible-retail-detail",
+        p,
+        Style(),
+        {"SME_INELIGIBLE"},
+        "各種食料品小売業 is 小売業 (5千万円/50人): 8,000万円 and 70人 are over both",
+    )
+    # CORPORATE_NUMBER_INVALID
+    bad = corporate_number("430001012345")
+    bad = str((int(bad[0]) + 3) % 10) + bad[1:]
+    p = _with(_p(), 0, corp=bad)
+    add(
+        "corp-invalid-hyphens",
+        p,
+        Style(corp=lambda s: f"{s[0]}-{s[1:5]}-{s[5:9]}-{s[9:]}"),
+        {"CORPORATE_NUMBER_INVALID"},
+        "hyphenated 法人番号 with a wrong check digit",
+    )
+    p = _with(_p(), 3, corp=corporate_number("430002024680")[:12])
+    add(
+        "corp-invalid-short",
+        p,
+        Style(corp=lambda s: C(s, quote=True)),
+        {"CORPORATE_NUMBER_INVALID"},
+        "a 12-digit 法人番号 (one digit dropped) stored as apostrophe text",
+    )
+    # CONSORTIUM_COMPOSITION: the second "vendor" is a collaborator
+    p = _with(_p(), 3, role="その他協力者")
+    add(
+        "composition-one-vendor-split",
+        p,
+        Style(members_layout="split"),
+        {"CONSORTIUM_COMPOSITION"},
+        "one vendor only; the member table continues on a second sheet",
+    )
+    p = _p()
+    del p.members[1]
+    p.costs = [replace(c, who={0: 0, 1: 0, 2: 1, 3: 2}[c.who]) for c in p.costs]
+    add(
+        "composition-one-sme-lead-checkbox",
+        p,
+        Style(lead_mark=("☑", "☐")),
+        {"CONSORTIUM_COMPOSITION"},
+        "one SME user only (it takes over the pharmacy's costs); 幹事社 ticked ☑/☐",
+    )
+    # SOFTWARE_CLOUD_OVER_HALF: +30,000,000 of software → 35/59
+    p = _p()
+    p.costs.append(Cost(0, 1, "ソフトウェア購入費", "販売管理パッケージ", 30_000_000))
+    add(
+        "software-over-half-transposed",
+        p,
+        Style(costs_layout="transposed", category=lambda s: s.replace("ウェ", "ウエ")),
+        {"SOFTWARE_CLOUD_OVER_HALF"},
+        "software 35,000,000 of 59,000,000 in a transposed table",
+    )
+    add(
+        "software-over-half-ditto",
+        p,
+        Style(repeat="〃"),
+        {"SOFTWARE_CLOUD_OVER_HALF"},
+        "software over half; the extra row names its member 「〃」",
+    )
+    # SME_PERSONNEL_OVER_THIRD: SME personnel 16,000,000
+    p = _cost(_p(), 3, amount=15_600_000)
+    add(
+        "sme-personnel-doujou",
+        p,
+        Style(repeat="同上"),
+        {"SME_PERSONNEL_OVER_THIRD"},
+        "SME personnel 16,000,000 (rows whose member is 「同上」)",
+    )
+    add(
+        "sme-personnel-english",
+        p,
+        Style(sheet_names=("Application", "Plan", "Costs")),
+        {"SME_PERSONNEL_OVER_THIRD"},
+        "SME personnel over a third, English sheet names",
+    )
+    # SUBCONTRACT_OVER_HALF: 20,000,000 of STEP3's 35,000,000
+    p = _cost(_p(), 7, amount=20_000_000)
+    add(
+        "subcontract-transposed",
+        p,
+        Style(costs_layout="transposed"),
+        {"SUBCONTRACT_OVER_HALF"},
+        "vendor subcontracting 20,000,000 of STEP3 35,000,000, STEPs as columns",
+    )
+    add(
+        "subcontract-steps-circled",
+        p,
+        Style(step=lambda n: "①②③④"[n - 1]),
+        {"SUBCONTRACT_OVER_HALF"},
+        "vendor subcontracting over half, 工程 written ①…④",
+    )
+    # COST_NOT_ELIGIBLE: an SME user's 人件費 in STEP3
+    p = _p()
+    p.costs.append(Cost(1, 3, "人件費", "開発への社内協力", 300_000))
+    add(
+        "cost-not-eligible-kana-steps",
+        p,
+        Style(step=lambda n: f"ステップ{n}"),
+        {"COST_NOT_ELIGIBLE"},
+        "SME user 人件費 in ステップ3",
+    )
+    add(
+        "cost-not-eligible-transposed",
+        p,
+        Style(costs_layout="transposed"),
+        {"COST_NOT_ELIGIBLE"},
+        "SME user 人件費 in the STEP3 column",
+    )
+    # PROJECT_PERIOD: 完了予定日 2023-03-31
+    p = _p(end=dt.date(2023, 3, 31))
+    add("period-era-cells", p, Style(), {"PROJECT_PERIOD"}, "完了予定日 令和|5|年|3|月|31|日 in cells", post=_era_cells)
+    add(
+        "period-month-end-text",
+        _p(),
+        Style(date=lambda d: "2023年3月末" if d.year == 2023 else d),
+        {"PROJECT_PERIOD"},
+        "完了予定日 typed 「2023年3月末」",
+    )
+    add(
+        "period-abbrev",
+        p,
+        Style(date=lambda d: f"R{d.year - 2018}.{d.month}.{d.day}"),
+        {"PROJECT_PERIOD"},
+        "完了予定日 typed R5.3.31",
+    )
+    add(
+        "period-serial",
+        p,
+        Style(date=lambda d: C((d - dt.date(1899, 12, 30)).days, fmt="ggge年m月d日")),
+        {"PROJECT_PERIOD"},
+        "完了予定日 as a serial number with an era format",
+    )
+    # AMOUNT_BELOW_MINIMUM: a small plan, 900,000 requested
+    p = _p(requested=900_000)
+    p.costs = [replace(c, amount=c.amount // 20) for c in p.costs]
+    add(
+        "below-minimum-man-yen",
+        p,
+        Style(money=yen_man),
+        {"AMOUNT_BELOW_MINIMUM"},
+        "「90万円」 requested on 1,450,000円 of costs",
+    )
+    # FORM_FIELD_MISSING: a required value holding only spaces
+    p = _p(project="\u3000")
+    add("field-fullwidth-space-only", p, Style(), {"FORM_FIELD_MISSING"}, "補助事業名 holds a full-width space only")
+    p = _p(project=" \u00a0 ")
+    add(
+        "field-nbsp-only-merged",
+        p,
+        Style(decorate=_merge_labels),
+        {"FORM_FIELD_MISSING"},
+        "補助事業名 holds spaces and NBSP only",
+    )
+
+    # CONSORTIUM_NAME_MISMATCH inside the application workbook (plan sheet differs)
+    def rename_plan(sheets: list[Sheet], plan: Plan) -> None:
+        for key, v in list(sheets[1].cells.items()):
+            if v == plan.consortium:
+                sheets[1].cells[key] = "南北フード連携コンソーシアム"
+
+    add(
+        "name-mismatch-sheet1-names",
+        _p(),
+        Style(sheet_names=("Sheet1", "Sheet2", "Sheet3")),
+        {"CONSORTIUM_NAME_MISMATCH"},
+        "事業計画書 on Sheet2 names another consortium",
+        post=rename_plan,
+    )
+    return out
+
+
+def _zip_variants() -> list[Variant2]:
+    out: list[Variant2] = []
+    st = Style()
+
+    def add(name: str, data: bytes, codes: set[str], why: str) -> None:
+        out.append(Variant2(name, {f"{name}.zip": data}, frozenset(codes), why))
+
+    p = _p()
+    add("zip-valid", submission(p, st), set(), "a whole submission, every form plain")
+    add(
+        "zip-kabu-across-forms",
+        submission(
+            p,
+            Style(name_of=lambda i, s: s.replace("株式会社", "(株)")),
+            mi=member_info(p, Style(name_of=lambda i, s: s.replace("株式会社", "㈱"))),
+        ),
+        set(),
+        "(株) in the application, ㈱ in the 事業者情報入力シート",
+    )
+    add(
+        "zip-fullwidth-space-across-forms",
+        submission(p, st, mi=member_info(p, Style(name_of=lambda i, s: s.replace("会社", "会社　", 1)))),
+        set(),
+        "「株式会社　北斗食品」 in the 事業者情報入力シート only",
+    )
+    add(
+        "zip-no-corp-column-in-app",
+        submission(p, Style(corp_col=False)),
+        set(),
+        "交付申請書 has no 法人番号 column; members matched by name",
+    )
+    add(
+        "zip-corp-hyphens-in-member-info",
+        submission(p, st, mi=member_info(p, Style(corp=lambda s: f"{s[0]}-{s[1:5]}-{s[5:9]}-{s[9:]}"))),
+        set(),
+        "法人番号 hyphenated in one form only",
+    )
+    add(
+        "zip-member-info-transposed",
+        submission(p, st, mi=member_info(p, st, transposed=True)),
+        set(),
+        "事業者情報入力シート with one column per member",
+    )
+    add("zip-checklist-re-marks", submission(p, st, cl=checklist(p, ["レ"] * 7)), set(), "checklist ticked レ")
+    add("zip-checklist-check-marks", submission(p, st, cl=checklist(p, ["✓"] * 7)), set(), "checklist ticked ✓")
+    add(
+        "zip-checklist-unticked",
+        submission(p, st, cl=checklist(p, ["☑", "☑", "☑", "☐", "☑", "☑", "☑"])),
+        {"CHECKLIST_MISMATCH"},
+        "誓約書 attached but its box left ☐",
+    )
+    req = p.requested_of()
+    req[0] += 500_000
+    add(
+        "zip-member-info-sum-mismatch",
+        submission(p, st, mi=member_info(p, st, requested=req)),
+        {"SUM_MISMATCH"},
+        "per-member 補助金申請額 add up to 18,500,000 against 18,000,000",
+    )
+    add(
+        "zip-checklist-other-name",
+        submission(p, st, cl=checklist(p, ["☑"] * 7, consortium="北斗フード連携推進コンソーシアム")),
+        {"CONSORTIUM_NAME_MISMATCH"},
+        "checklist names another consortium",
+    )
+    p22 = _p(requested=22_000_000)
+    add(
+        "zip-no-corp-column-over-rate",
+        submission(p22, st, app=application(p22, Style(corp_col=False))),
+        {"AMOUNT_OVER_CAP"},
+        "no 法人番号 column in the application and 22,000,000 asked on 29,000,000",
+    )
+    return out
+
+
+def _list_sheet(sheets: list[Sheet], plan: Plan) -> None:
+    """The hidden sheet templates keep their dropdown lists on."""
+    lists = Sheet("リスト", hidden=True)
+    lists.row(1, 1, ["区分", "工程", "経費区分", "幹事社"])
+    for i, v in enumerate(["中小ユーザ企業", "ITベンダ", "その他協力者"]):
+        lists.put(2 + i, 1, v)
+    for i in range(4):
+        lists.put(2 + i, 2, f"STEP{i + 1}")
+    for i, v in enumerate(CATEGORIES):
+        lists.put(2 + i, 3, v)
+    lists.put(2, 4, "○")
+    sheets.append(lists)
+
+
+def _example_sheet(sheets: list[Sheet], plan: Plan) -> None:
+    """A filled-in 記入例 copy of the 交付申請書 left in front of the real one."""
+    ex = copy.deepcopy(sheets[0])
+    ex.title = "記入例"
+    for key, v in list(ex.cells.items()):
+        if v == plan.consortium:
+            ex.cells[key] = "〇〇連携コンソーシアム"
+        elif isinstance(v, int) and v > 1000:
+            ex.cells[key] = v // 2
+    ex.put(1, 8, "【記入例】")
+    sheets.insert(0, ex)
+
+
+def _one_sheet(sheets: list[Sheet], plan: Plan) -> None:
+    """All three forms one under another on a single sheet."""
+    merged = Sheet("申請書")
+    offset = 0
+    for sh in sheets:
+        height = max(r for r, _ in sh.cells)
+        for (r, c), v in sh.cells.items():
+            merged.cells[(r + offset, c)] = v
+        merged.merges += [(a + offset, b, cc + offset, d) for a, b, cc, d in sh.merges]
+        offset += height + 3
+    sheets[:] = [merged]
+
+
+def _more_valid() -> list[Variant2]:
+    """Habits beyond the ones named so far, each of which must still read as 不備なし."""
+    heads = {
+        "事業者名": "事業者名（正式名称）",
+        "区分": "区分（中小ユーザ企業/ITベンダ/その他協力者）",
+        "業種": "業種（日本標準産業分類）",
+        "補助対象経費(円)": "補助対象経費（税抜・円）",
+        "工程": "工程（STEP）",
+    }
+    short = {"株式会社": "", "合同会社": "", "有限会社": ""}
+
+    def no_form(i: int, s: str) -> str:
+        for k in short:
+            s = s.replace(k, "")
+        return s
+
+    styles: list[tuple[str, Style, str, str, Callable[[list[Sheet], Plan], None] | None]] = [
+        (
+            "merged-member-cells",
+            Style(by_member=True, merge_names=True),
+            "xlsx",
+            "a member's cost rows share one vertically merged 事業者名 cell",
+            None,
+        ),
+        (
+            "merged-member-cells-xls",
+            Style(by_member=True, merge_names=True),
+            "xls",
+            ".xls with vertically merged 事業者名 cells",
+            None,
+        ),
+        (
+            "member-subtotals",
+            Style(by_member=True, subtotals=True),
+            "xlsx",
+            "a 小計 row after each member's cost rows",
+            None,
+        ),
+        (
+            "member-subtotals-merged",
+            Style(by_member=True, subtotals=True, merge_names=True),
+            "xlsx",
+            "per-member 小計 rows and merged 事業者名 cells",
+            None,
+        ),
+        ("blank-row-between-members", Style(member_gap=True), "xlsx", "a blank row after every member row", None),
+        (
+            "group-header-row",
+            Style(group_header=True),
+            "xlsx",
+            "a merged 「企業情報」 header above 業種/資本金/従業員数",
+            None,
+        ),
+        (
+            "headers-with-notes",
+            Style(head=lambda h: heads.get(h, h)),
+            "xlsx",
+            "headers carry notes: 事業者名（正式名称）, 補助対象経費（税抜・円） …",
+            None,
+        ),
+        (
+            "costs-short-names",
+            Style(cost_name=no_form),
+            "xlsx",
+            "cost table names members without 株式会社/合同会社/有限会社",
+            None,
+        ),
+        (
+            "lead-in-name",
+            Style(lead_in_name=True),
+            "xlsx",
+            "no 幹事社 column; the lead's name carries 「（幹事社）」",
+            None,
+        ),
+        ("lead-double-circle", Style(lead_mark=("◎", None)), "xlsx", "幹事社 marked ◎", None),
+        (
+            "lead-boolean",
+            Style(lead_mark=(True, False)),
+            "xlsx",
+            "幹事社 column of TRUE/FALSE (linked checkboxes)",
+            None,
+        ),
+        (
+            "subcontract-yes-no",
+            Style(sub_mark=("あり", "なし")),
+            "xlsx",
+            "下請け発注 column filled あり/なし on every row",
+            None,
+        ),
+        (
+            "subcontract-maru-batsu",
+            Style(sub_mark=("○", "×")),
+            "xlsx",
+            "下請け発注 column filled ○/× on every row",
+            None,
+        ),
+        ("total-label-spaced", Style(total_label="合　計"), "xlsx", "totals labelled 「合　計」", None),
+        ("sum-formulas", Style(formulas=True), "xlsx", "totals saved as SUM formulas with cached results", None),
+        (
+            "sum-formulas-subtotals",
+            Style(formulas=True, by_member=True, subtotals=True),
+            "xlsx",
+            "SUM-formula summary and per-member 小計 rows",
+            None,
+        ),
+        (
+            "tax-columns",
+            Style(tax_cols=True),
+            "xlsx",
+            "事業費(税込) and 補助対象外経費 beside 補助対象経費, in the table and the 交付申請書",
+            None,
+        ),
+        ("rate-row", Style(rate_row=True), "xlsx", "a 補助率 row (62.1%) under the 申請額", None),
+        ("summary-dashes", Style(summary_zero="－"), "xlsx", "unused categories written 「－」 in the summary", None),
+        ("summary-zero-yen", Style(summary_zero="0円"), "xlsx", "unused categories written 「0円」", None),
+        ("vendors-first", Style(member_order=(2, 3, 0, 1)), "xlsx", "members listed vendors first, lead third", None),
+        (
+            "thousand-display-format",
+            Style(unit_note="（単位：千円）", money=lambda v: C(v, fmt="#,##0,")),
+            "xlsx",
+            "amounts stored in 円 but shown in 千円 by the cell format #,##0, under a 「（単位：千円）」 note",
+            None,
+        ),
+        (
+            "number-format-yen",
+            Style(money=lambda v: C(v, fmt='#,##0"円"')),
+            "xlsx",
+            "amounts shown with 円 by the cell format only",
+            None,
+        ),
+        (
+            "capital-kanji-units",
+            Style(capital=lambda v: f"{v // 10_000:,}万円" if v < 100_000_000 else f"{v / 1e8:g}億円"),
+            "xlsx",
+            "資本金 typed 3,000万円 / 500万円",
+            None,
+        ),
+        (
+            "fullwidth-dates",
+            Style(date=lambda d: era(d).translate(str.maketrans("0123456789", "０１２３４５６７８９"))),
+            "xlsx",
+            "dates typed 令和４年８月２５日 in full-width digits",
+            None,
+        ),
+        ("dot-dates", Style(date=lambda d: f"{d.year}.{d.month}.{d.day}"), "xlsx", "dates typed 2023.1.27", None),
+        (
+            "datetime-with-time",
+            Style(date=lambda d: dt.datetime(d.year, d.month, d.day, 9, 30)),
+            "xlsx",
+            "dates stored with a time of day",
+            None,
+        ),
+        (
+            "steps-fullwidth",
+            Style(step=lambda n: f"ＳＴＥＰ{chr(0xFF10 + n)}"),
+            "xlsx",
+            "工程 written ＳＴＥＰ１",
+            None,
+        ),
+        (
+            "roles-short",
+            Style(role=lambda s: {"中小ユーザ企業": "ユーザ企業", "ITベンダ": "ベンダ"}.get(s, s)),
+            "xlsx",
+            "区分 written ユーザ企業 / ベンダ",
+            None,
+        ),
+        ("hidden-list-sheet", Style(), "xlsx", "a hidden 「リスト」 sheet with the dropdown values", _list_sheet),
+        (
+            "example-sheet-first",
+            Style(),
+            "xlsx",
+            "a filled 記入例 sheet in front of the real 交付申請書",
+            _example_sheet,
+        ),
+        ("single-sheet", Style(), "xlsx", "all three forms one under another on one sheet", _one_sheet),
+        ("xls-merged-labels", Style(decorate=_merge_labels, spacer=False), "xls", ".xls with merged label cells", None),
+        (
+            "ods-era-dates-text-amounts",
+            Style(date=era, money=yen_suffix),
+            "ods",
+            ".ods with era dates and 「4,000,000円」 amounts",
+            None,
+        ),
+    ]
+    out = [_v(f"valid-{n}", _app(base_plan(), st, fmt, post), NONE, why, fmt) for n, st, fmt, why, post in styles]
+    p = _p()
+    p.consortium = "北斗フードＤＸ連携コンソーシアム"
+    sheets = application(p, Style())
+    for key, v in list(sheets[1].cells.items()):
+        if v == p.consortium:
+            sheets[1].cells[key] = "北斗フードDX連携コンソーシアム"
+    out.append(
+        _v(
+            "valid-consortium-name-width",
+            to_xlsx(sheets),
+            NONE,
+            "コンソーシアム名 with full-width ＤＸ on one sheet, half-width on the other",
+        )
+    )
+    p = _with(_p(), 0, name="株式会社北斗食品\n（ホクトショクヒン）")
+    out.append(
+        _v(
+            "valid-name-with-furigana-line",
+            _app(p, Style(cost_name=lambda i, s: s.split("\n")[0])),
+            NONE,
+            "member name with its reading on a second line in the member table only",
+        )
+    )
+    return out
+
+
+def _more_deficient() -> list[Variant2]:
+    out: list[Variant2] = []
+
+    def add(
+        name: str,
+        plan: Plan,
+        st: Style,
+        codes: set[str],
+        why: str,
+        fmt: str = "xlsx",
+        post: Callable[[list[Sheet], Plan], None] | None = None,
+    ) -> None:
+        out.append(_v(name, _app(plan, st, fmt, post), frozenset(codes), why, fmt))
+
+    p = _cost(_p(), 7, amount=20_000_000)
+    add(
+        "subcontract-yes-no",
+        p,
+        Style(sub_mark=("あり", "なし")),
+        {"SUBCONTRACT_OVER_HALF"},
+        "下請け発注 あり on 20,000,000 of STEP3, なし elsewhere",
+    )
+    add(
+        "subcontract-merged-names",
+        p,
+        Style(by_member=True, merge_names=True),
+        {"SUBCONTRACT_OVER_HALF"},
+        "vendor subcontracting over half; the vendor's name is one merged cell",
+    )
+    p = _cost(_p(), 3, amount=15_600_000)
+    add(
+        "sme-personnel-subtotals",
+        p,
+        Style(by_member=True, subtotals=True),
+        {"SME_PERSONNEL_OVER_THIRD"},
+        "SME personnel over a third in a table with per-member 小計 rows",
+    )
+    add(
+        "sme-personnel-short-names",
+        p,
+        Style(cost_name=lambda i, s: s.replace("株式会社", "").replace("合同会社", "")),
+        {"SME_PERSONNEL_OVER_THIRD"},
+        "SME personnel over a third; cost rows name members without 株式会社",
+    )
+    add(
+        "over-rate-tax-columns",
+        _p(requested=22_000_000),
+        Style(tax_cols=True),
+        {"AMOUNT_OVER_CAP"},
+        "22,000,000 asked on 29,000,000 of eligible cost (31,900,000 税込 beside it)",
+    )
+    add(
+        "over-rate-example-sheet",
+        _p(requested=22_000_000),
+        Style(),
+        {"AMOUNT_OVER_CAP"},
+        "over 2/3 in the real 交付申請書; a half-value 記入例 sheet in front",
+        post=_example_sheet,
+    )
+    add(
+        "over-rate-single-sheet",
+        _p(requested=22_000_000),
+        Style(),
+        {"AMOUNT_OVER_CAP"},
+        "over 2/3, all forms on one sheet",
+        post=_one_sheet,
+    )
+    add(
+        "over-rate-thousand-display",
+        _p(requested=22_000_000),
+        Style(unit_note="（単位：千円）", money=lambda v: C(v, fmt="#,##0,")),
+        {"AMOUNT_OVER_CAP"},
+        "over 2/3 with 円 values displayed in 千円 by the cell format",
+    )
+    p = _with(_p(), 0, capital=500_000_000, employees=450)
+    add(
+        "sme-ineligible-kanji-capital",
+        p,
+        Style(
+            capital=lambda v: f"{v / 1e8:g}億円" if v >= 1e8 else f"{v // 10_000:,}万円", employees=lambda n: f"{n}名"
+        ),
+        {"SME_INELIGIBLE"},
+        "SME user 「5億円」 and 「450名」",
+    )
+    add(
+        "sme-ineligible-lead-in-name",
+        p,
+        Style(lead_in_name=True),
+        {"SME_INELIGIBLE"},
+        "the ineligible SME user is the lead, marked 「（幹事社）」 in its name",
+    )
+    add(
+        "sme-ineligible-vendors-first",
+        p,
+        Style(member_order=(2, 3, 0, 1), group_header=True),
+        {"SME_INELIGIBLE"},
+        "ineligible SME user listed after the vendors under a grouped header",
+    )
+    p = _with(_p(), 3, role="その他協力者")
+    add(
+        "composition-headers-with-notes",
+        p,
+        Style(head=lambda h: h + "（必須）" if h in ("区分", "事業者名") else h),
+        {"CONSORTIUM_COMPOSITION"},
+        "one vendor only; headers 区分（必須）",
+    )
+    add(
+        "composition-list-sheet",
+        p,
+        Style(),
+        {"CONSORTIUM_COMPOSITION"},
+        "one vendor only; the hidden list sheet still names ITベンダ",
+        post=_list_sheet,
+    )
+    add(
+        "period-fullwidth",
+        _p(end=dt.date(2023, 3, 31)),
+        Style(date=lambda d: era(d).translate(str.maketrans("0123456789", "０１２３４５６７８９"))),
+        {"PROJECT_PERIOD"},
+        "完了予定日 令和５年３月３１日 in full-width digits",
+    )
+    add(
+        "period-late-february-text",
+        _p(),
+        Style(date=lambda d: "2023年2月下旬" if d.year == 2023 else d),
+        {"PROJECT_PERIOD"},
+        "完了予定日 typed 「2023年2月下旬」 (every reading is after 2月10日)",
+    )
+    add(
+        "period-month-only",
+        _p(),
+        Style(date=lambda d: "2023年3月" if d.year == 2023 else d),
+        {"PROJECT_PERIOD"},
+        "完了予定日 typed 「2023年3月」",
+    )
+    p = _p()
+    p.costs.append(Cost(0, 1, "ソフトウェア購入費", "販売管理パッケージ", 30_000_000))
+    add(
+        "software-over-half-formulas",
+        p,
+        Style(formulas=True),
+        {"SOFTWARE_CLOUD_OVER_HALF"},
+        "software over half with SUM-formula totals",
+    )
+    add(
+        "software-over-half-dash-summary",
+        p,
+        Style(summary_zero="－", total_label="合　計"),
+        {"SOFTWARE_CLOUD_OVER_HALF"},
+        "software over half; 「－」 for unused categories, 「合　計」 rows",
+    )
+    p = _p()
+    p.costs.append(Cost(1, 3, "人件費", "開発への社内協力", 300_000))
+    add(
+        "cost-not-eligible-subtotals",
+        p,
+        Style(by_member=True, subtotals=True, merge_names=True),
+        {"COST_NOT_ELIGIBLE"},
+        "SME user 人件費 in STEP3 inside a merged-name, 小計 table",
+    )
+    return out
+
+
+def _more_zips() -> list[Variant2]:
+    out: list[Variant2] = []
+    p = _p()
+    st = Style()
+    for name, marks, codes, why in [
+        ("zip-checklist-booleans", [True] * 7, set(), "checklist ticks as TRUE (linked checkboxes)"),
+        ("zip-checklist-zumi", ["済"] * 7, set(), "checklist ticked 済"),
+        (
+            "zip-checklist-maru-batsu",
+            ["○", "○", "○", "×", "○", "○", "○"],
+            {"CHECKLIST_MISMATCH"},
+            "誓約書 attached but marked ×",
+        ),
+        (
+            "zip-checklist-false",
+            [True, True, True, True, True, True, False],
+            {"CHECKLIST_MISMATCH"},
+            "納税証明書 attached but its checkbox FALSE",
+        ),
+    ]:
+        out.append(Variant2(name, {f"{name}.zip": submission(p, st, cl=checklist(p, marks))}, frozenset(codes), why))
+    mi = member_info(
+        p,
+        Style(
+            name_of=lambda i, s: (
+                s.replace("株式会社", "（株）").replace("有限会社", "（有）").replace("合同会社", "（同）")
+            )
+        ),
+    )
+    out.append(
+        Variant2(
+            "zip-legal-form-abbrev",
+            {"zip-legal-form-abbrev.zip": submission(p, st, mi=mi)},
+            NONE,
+            "（株）（有）（同） in the 事業者情報入力シート, full forms in the application",
+        )
+    )
+    app = application(p, Style(corp_col=False, name_of=lambda i, s: s.replace("会社", "会社　", 1)))
+    mi = member_info(p, Style(name_of=lambda i, s: s.replace("株式会社", "㈱")))
+    out.append(
+        Variant2(
+            "zip-no-corp-spaced-vs-kabu",
+            {"zip-no-corp-spaced-vs-kabu.zip": submission(p, st, app=app, mi=mi)},
+            NONE,
+            "no 法人番号 in the application, 「株式会社　」 there and ㈱ in the member sheet",
+        )
+    )
+    return out
+
+
+def variants() -> list[Variant2]:
+    return (
+        _valid_app_variants()
+        + _deficient_variants()
+        + _zip_variants()
+        + _more_valid()
+        + _more_deficient()
+        + _more_zips()
+    )
