@@ -19,7 +19,7 @@ from typing import Any, Literal
 __all__ = [
     "CATEGORIES", "CATEGORY_JA", "ValueType", "convert", "declares_none", "head_term",
     "is_dash", "parse_amount", "parse_category", "parse_date", "parse_role", "parse_step",
-    "parse_tick", "unit_scale",
+    "parse_tick", "unit_scale", "NOTE_YEN_FLOOR",
 ]
 
 ValueType = Literal["text", "amount", "count", "date", "email", "corporate_number", "tick",
@@ -149,13 +149,19 @@ def _digit_word(text: str) -> Decimal:
     return Decimal(_KANJI_DIGITS.get(text, 0))
 
 
-def unit_scale(text: str) -> int:
-    """Yen per unit a header or label states: 「(千円)」 1,000, 「(万円)」 10,000, 「(百万円)」 10⁶."""
+def unit_scale(text: str) -> int | None:
+    """Yen per unit a header or label states: 「(千円)」 1,000, 「(万円)」 10,000, 「(百万円)」 10⁶,
+    「(円)」 1; None when it names no unit."""
     folded = _fold(text)
-    for unit, size in (("百万円", 1_000_000), ("千円", 1000), ("万円", 10_000)):
+    for unit, size in (("百万円", 1_000_000), ("千円", 1000), ("万円", 10_000), ("円", 1)):
         if unit in folded:
             return size
-    return 1
+    return None
+
+
+# Under a 「(単位：千円)」 note, a number this large is already in yen: Excel keeps yen and only
+# shows them in thousands (a cell format), while nobody asks for a billion yen in thousands.
+NOTE_YEN_FLOOR = 1_000_000
 
 
 # --- dates -----------------------------------------------------------------------------------
@@ -196,14 +202,16 @@ def parse_date(value: object) -> date | None:
     match = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
     if match:
         return _date(int(match.group(1)), match.group(2), match.group(3), value)
-    match = re.fullmatch(r"(?:" + era + r"|(\d{4}))[年./-](\d{1,2})月?(末|末日|中|内)?", text,
-                         flags=re.IGNORECASE)
+    match = re.fullmatch(r"(?:" + era + r"|(\d{4}))[年./-](\d{1,2})月?(末|末日|中|内|上旬|中旬|下旬)?",
+                         text, flags=re.IGNORECASE)
     if match:
         year = (_era_year(match.group(1), match.group(2)) if match.group(1)
                 else int(match.group(3)))
         month = int(match.group(4))
         if 1 <= month <= 12:
-            return date(year, month, calendar.monthrange(year, month)[1])
+            last = calendar.monthrange(year, month)[1]
+            # a part of a month is its last day, as a 完了予定 means: 上旬 10日, 中旬 20日
+            return date(year, month, {"上旬": 10, "中旬": 20}.get(match.group(5) or "", last))
     raise ValueError(f"日付として読めません: {value!r}")
 
 

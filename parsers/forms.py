@@ -17,7 +17,14 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from parsers.cellvalues import CATEGORIES, CATEGORY_JA, convert, parse_amount, unit_scale
+from parsers.cellvalues import (
+    CATEGORIES,
+    CATEGORY_JA,
+    NOTE_YEN_FLOOR,
+    convert,
+    parse_amount,
+    unit_scale,
+)
 from parsers.cellvalues import parse_category as parse_category
 from parsers.cellvalues import parse_date as parse_date
 from parsers.cellvalues import parse_role as parse_role
@@ -32,7 +39,7 @@ from parsers.formmap import (
     form_map_from_toml,
     load_form_map,
 )
-from parsers.formscope import norm, scopes
+from parsers.formscope import norm, scopes, sheet_unit
 from parsers.formtables import read_table
 from parsers.members import (
     ApplicationFacts,
@@ -150,8 +157,11 @@ def _value_near(sheet: Sheet, r: int, c: int, spec: FieldSpec,
             continue
         if isinstance(value, str) and label_key(value) in labels:
             break  # the next field's label: this one is blank
-        return rr, cc, (_in_yen(value, sheet, (r, c), (rr, cc)) if spec.type == "amount"
-                        else value)
+        if spec.type == "amount":
+            value = _in_yen(value, sheet, (r, c), (rr, cc))
+        elif spec.type == "date":
+            value = _date_over_cells(value, sheet, rr, cc)
+        return rr, cc, value
     return blank[0], blank[1], None
 
 
@@ -163,11 +173,30 @@ def _in_yen(value: Any, sheet: Sheet, label: tuple[int, int], at: tuple[int, int
         return value
     unit = sheet.get(at[0], sheet.block_end(*at)[1] + 1)
     texts = norm(str(sheet.values.get(label, ""))) + norm(str(unit or ""))
-    scale = unit_scale(texts)
-    if scale == 1:
-        return value
     number = value if not isinstance(value, str) else float(norm(value).replace(",", ""))
-    return number * scale
+    scale = unit_scale(texts)
+    if scale is None:  # only a sheet's 「(単位：千円)」 note: a yen-sized number stays yen
+        scale = sheet_unit(sheet, label[0]) if number < NOTE_YEN_FLOOR else 1
+    return value if scale == 1 else number * scale
+
+
+def _date_over_cells(value: Any, sheet: Sheet, r: int, c: int) -> Any:
+    """A date typed over cells 「令和|5|年|1|月|27|日」: the cells joined, when that is a date."""
+    try:
+        if parse_date(value) is not None:
+            return value
+    except ValueError:
+        pass
+    parts = []
+    for cc in range(c, c + 10):
+        part = sheet.get(r, cc)
+        if part is None:
+            break
+        parts.append(str(part))
+    try:
+        return "".join(parts) if parse_date("".join(parts)) else value
+    except ValueError:
+        return value
 
 
 def _inline(sheet: Sheet, spec: FieldSpec, start: int) -> tuple[Sheet, int, int, Any] | None:

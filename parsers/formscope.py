@@ -4,12 +4,14 @@ template's 記入例 sheet only when nothing else names the form."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
+from parsers.cellvalues import unit_scale
 from parsers.workbook import Book, Sheet, label_key
 
-__all__ = ["norm", "scopes"]
+__all__ = ["norm", "scopes", "sheet_unit"]
 
 _EXAMPLE = ("記入例", "記載例", "見本", "サンプル", "sample")
 
@@ -52,3 +54,18 @@ def _title_row(sheet: Sheet, wanted: Sequence[str]) -> int | None:
 
 def norm(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
+_UNIT_NOTE = re.compile(r"単位[:：]?(百万円|千円|万円|円)")
+
+
+def sheet_unit(sheet: Sheet, row: int) -> int:
+    """Yen per unit of a 「(単位：千円)」 note printed above `row` on the sheet (1 when none)."""
+    scale = 1
+    for (r, _c), key in sheet.keys.items():
+        if r > row:
+            break
+        match = _UNIT_NOTE.search(key)
+        if match:
+            scale = unit_scale(match.group(1)) or 1
+    return scale

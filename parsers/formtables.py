@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from parsers.cellvalues import convert, is_dash, unit_scale
+from parsers.cellvalues import NOTE_YEN_FLOOR, convert, is_dash, unit_scale
 from parsers.formmap import TableSpec
-from parsers.formscope import norm, scopes
+from parsers.formscope import norm, scopes, sheet_unit
 from parsers.readresult import FormFacts, FormProblem, TableData
 from parsers.workbook import Book, Sheet, label_key
 
@@ -35,7 +35,7 @@ class _Header:
 def _match_header(sheet: Sheet, spec: TableSpec, rows: Sequence[int],
                   strict: bool = True) -> _Header | None:
     columns: dict[str, tuple[int, int]] = {}
-    scale: dict[str, int] = {}
+    scale: dict[str, int | None] = {}
     taken: set[tuple[int, int]] = set()  # a header cell names one column only
     last_row = rows[0]
     for col in spec.columns:
@@ -77,8 +77,20 @@ def _header(sheet: Sheet, spec: TableSpec, start: int) -> _Header | None:
                       or _match_header(sheet, spec, [r, r + 1], strict))
             if header:
                 header.first_row = _after_units(sheet, header)
+                noted = sheet_unit(sheet, header.first_row - 1)  # 「(単位：千円)」 above it
+                for key, scale in header.scale.items():
+                    if scale is None:  # no unit in the header: the note, unless yen-sized
+                        header.scale[key] = noted if _small(sheet, header, key) else 1
                 return header
     return None
+
+
+def _small(sheet: Sheet, header: _Header, key: str) -> bool:
+    """Whether every number in the column is under NOTE_YEN_FLOOR (so not already yen)."""
+    lo, hi = header.columns[key]
+    numbers = [v for (r, c), v in sheet.values.items() if r >= header.first_row and lo <= c <= hi
+               and isinstance(v, int | float) and not isinstance(v, bool)]
+    return all(abs(v) < NOTE_YEN_FLOOR for v in numbers)
 
 
 def _after_units(sheet: Sheet, header: _Header) -> int:
@@ -183,7 +195,8 @@ def _read_rows(sheet: Sheet, spec: TableSpec, header: _Header, table: TableData,
     last_col = max(hi for _lo, hi in header.columns.values())
     totals = {label_key(t) for t in (*spec.total, *_TOTALS)}
     header_keys = {label_key(lab) for col in spec.columns for lab in col.labels}
-    labels = labels - header_keys  # a repeated header is not the next field's label
+    # a repeated header is not the next field's label, nor a cell saying this table's title
+    labels = labels - header_keys - {label_key(a) for a in spec.anchor}
     blanks = 0
     group_start = 0  # first row of the group a 小計 row sums
     heading: str | None = None  # the last group heading (【中小ユーザ企業】, STEP2 要件定義)
@@ -304,7 +317,7 @@ def _convert_row(sheet: Sheet, spec: TableSpec, header: _Header, r: int, raw: di
         try:
             value = convert(raw[col.key], col.type)
             if col.type == "amount" and value is not None:
-                value *= header.scale.get(col.key, 1)
+                value *= header.scale.get(col.key) or 1
             row[col.key] = value
         except ValueError as exc:
             if not total_row:
