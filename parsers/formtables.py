@@ -29,7 +29,10 @@ _GROUP_TOTAL = re.compile(r"(?:step|工程)[\d①-④]+(?:.{0,20}合計|の?計)
 class _Header:
     columns: dict[str, tuple[int, int]]  # column key → first and last sheet column of its block
     first_row: int  # first row after the header (and its units row)
-    scale: dict[str, int] = field(default_factory=dict)  # amounts in 千円/万円 columns
+    scale: dict[str, int | None] = field(default_factory=dict)  # amounts in 千円/万円 columns
+    # STEPs as columns (one row per member and 経費区分, amounts under STEP1…STEP4): step → column
+    step_columns: dict[int, tuple[int, int]] = field(default_factory=dict)
+    total_column: tuple[int, int] | None = None  # the row-total column of such a table
 
 
 def _match_header(sheet: Sheet, spec: TableSpec, rows: Sequence[int],
@@ -53,14 +56,40 @@ def _match_header(sheet: Sheet, spec: TableSpec, rows: Sequence[int],
                 text = norm(sheet.values[(r, hit)])
                 scale[col.key] = unit_scale(text)
                 break
+    steps, total = _step_columns(sheet, spec, rows, columns)
     # The key column (the first) and most of the required ones: a template without one
     # required column is still this table (the missing column is reported, not the table).
     required = [c.key for c in spec.columns if c.required] or [spec.columns[0].key]
-    found = sum(1 for key in required if key in columns)
+    found = sum(1 for key in required if key in columns or (steps and key in ("step", "amount")))
     if spec.columns[0].key not in columns or found * 2 < len(required) or (
             len(required) > 1 and found < 2) or (strict and found < len(required)):
         return None
-    return _Header(columns, last_row + 1, scale)
+    return _Header(columns, last_row + 1, scale, steps, total)
+
+
+_STEP_HEADER = re.compile(r"^(?:step|ステップ|工程)([1-4])")
+
+
+def _step_columns(sheet: Sheet, spec: TableSpec, rows: Sequence[int],
+                  columns: dict[str, tuple[int, int]],
+                  ) -> tuple[dict[int, tuple[int, int]], tuple[int, int] | None]:
+    """Columns headed STEP1…STEP4 in a table whose 工程 and amount are not columns of their own."""
+    keys = {c.key for c in spec.columns}
+    if not {"step", "amount"} <= keys or "step" in columns or "amount" in columns:
+        return {}, None
+    steps: dict[int, tuple[int, int]] = {}
+    total = None
+    for r in rows:
+        for c in range(1, sheet.max_col + 1):
+            key = sheet.keys.get((r, c))
+            if key is None:
+                continue
+            match = _STEP_HEADER.match(key)
+            if match:
+                steps.setdefault(int(match.group(1)), (c, sheet.block_end(r, c)[1]))
+            elif key in ("合計", "計", "合計額", "小計"):
+                total = (c, sheet.block_end(r, c)[1])
+    return (steps, total) if len(steps) >= 2 else ({}, None)
 
 
 def _header(sheet: Sheet, spec: TableSpec, start: int) -> _Header | None:
@@ -109,22 +138,30 @@ def _after_units(sheet: Sheet, header: _Header) -> int:
 def read_table(book: Book, spec: TableSpec, facts: FormFacts, labels: frozenset[str]) -> None:
     table = TableData()
     facts.tables[spec.key] = table
-    where = scopes(book, spec.sheets)
+    named = scopes(book, spec.sheets)
+    where = list(named)
     if spec.required:  # a table on a sheet of its own (構成員一覧) is still this form's
         where += [(s, 1) for s in book.sheets if all(s is not t for t, _ in where)]
-    for sheet, start in where:
+    for i, (sheet, start) in enumerate(where):
         header = _header(sheet, spec, start)
-        if header:
-            table.found = True
-            _read_rows(sheet, spec, header, table, facts, labels)
-            for col in spec.columns:
-                given = table.rows and all(row.get(col.key) is not None for row in table.rows)
-                if col.required and col.key not in header.columns and not given:
-                    facts.problems.append(FormProblem(
-                        "FORM_FIELD_MISSING", facts.doc_key,
-                        f"「{spec.title}」の表に「{col.labels[0]}」の列がありません。",
-                        column=col.key))
-            break
+        if not header:
+            continue
+        table.found = True
+        _read_rows(sheet, spec, header, table, facts, labels)
+        # the table continued on the form's next sheets (「交付申請書(続き)」)
+        for more, more_start in (named[i + 1:] if i < len(named) else []):
+            if (more_header := _header(more, spec, more_start)) is not None:
+                total = table.total
+                _read_rows(more, spec, more_header, table, facts, labels)
+                table.total = table.total or total
+        for col in spec.columns:
+            given = table.rows and all(row.get(col.key) is not None for row in table.rows)
+            if col.required and col.key not in header.columns and not given:
+                facts.problems.append(FormProblem(
+                    "FORM_FIELD_MISSING", facts.doc_key,
+                    f"「{spec.title}」の表に「{col.labels[0]}」の列がありません。",
+                    column=col.key))
+        break
     if not table.found and spec.required:
         facts.problems.append(FormProblem(
             "FORM_FIELD_MISSING", facts.doc_key,
@@ -192,7 +229,8 @@ def _is_data(raw: dict[str, Any], spec: TableSpec) -> bool:
 
 def _read_rows(sheet: Sheet, spec: TableSpec, header: _Header, table: TableData,
                facts: FormFacts, labels: frozenset[str]) -> None:
-    last_col = max(hi for _lo, hi in header.columns.values())
+    spans = [*header.columns.values(), *header.step_columns.values()]
+    last_col = max(hi for _lo, hi in [*spans, *([header.total_column] if header.total_column else [])])
     totals = {label_key(t) for t in (*spec.total, *_TOTALS)}
     header_keys = {label_key(lab) for col in spec.columns for lab in col.labels}
     # a repeated header is not the next field's label, nor a cell saying this table's title
@@ -209,6 +247,8 @@ def _read_rows(sheet: Sheet, spec: TableSpec, header: _Header, table: TableData,
         if kind == "grand" or (kind == "total" and not _more_rows_follow(
                 sheet, spec, header, r, last_col, totals, labels)):
             table.total = _convert_row(sheet, spec, header, r, raw, facts, total_row=True)
+            if header.step_columns:
+                table.total["amount"] = _step_total(sheet, header, r)
             return
         if kind in ("subtotal", "total"):
             _check_subtotal(sheet, spec, header, r, raw, facts, table, group_start)
@@ -232,10 +272,45 @@ def _read_rows(sheet: Sheet, spec: TableSpec, header: _Header, table: TableData,
         for col in spec.columns:  # a column the table lacks, given by the group's heading
             if col.key not in header.columns and col.type in ("role", "step") and heading:
                 row[col.key] = convert(heading, col.type) if _parses(heading, col.type) else None
-        table.rows.append(row)
-        table.refs.append(sheet.ref(r, min(lo for lo, _hi in header.columns.values())))
-        table.cells.append({key: sheet.ref(r, lo) for key, (lo, _hi) in header.columns.items()})
+        cells = {key: sheet.ref(r, lo) for key, (lo, _hi) in header.columns.items()}
+        for step_row, cell in _by_step(sheet, spec, header, r, row, facts):
+            table.rows.append(step_row)
+            table.refs.append(sheet.ref(r, min(lo for lo, _hi in header.columns.values())))
+            table.cells.append({**cells, "amount": cell} if cell else cells)
         r += 1
+
+
+def _by_step(sheet: Sheet, spec: TableSpec, header: _Header, r: int, row: dict[str, Any],
+             facts: FormFacts) -> list[tuple[dict[str, Any], str | None]]:
+    """The row itself, or with STEPs as columns one row per STEP that holds an amount."""
+    if not header.step_columns:
+        return [(row, None)]
+    out = []
+    for step, span in sorted(header.step_columns.items()):
+        value = _cell(sheet, r, span)
+        ref = sheet.ref(r, span[0])
+        try:
+            amount = convert(value, "amount")
+        except ValueError as exc:
+            facts.problems.append(FormProblem(
+                "FORM_FIELD_MISSING", facts.doc_key, f"「{spec.title}」のSTEP{step}({ref}): {exc}",
+                row.get("member"), "amount"))
+            continue
+        if amount:
+            out.append(({**row, "step": step, "amount": amount * (header.scale.get("amount") or 1)},
+                        ref))
+    return out
+
+
+def _step_total(sheet: Sheet, header: _Header, r: int) -> int | None:
+    """The total row of a STEPs-as-columns table: its 合計 column, else the sum of its STEPs."""
+    try:
+        if header.total_column:
+            return convert(_cell(sheet, r, header.total_column), "amount")
+        values = [convert(_cell(sheet, r, span), "amount") for span in header.step_columns.values()]
+    except ValueError:
+        return None
+    return sum(v for v in values if v) or None
 
 
 _DITTO = {"〃", "同上", "同", "″", "々", "ditto", "\""}
