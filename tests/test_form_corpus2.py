@@ -37,40 +37,7 @@ _ERA_CELLS = (
     "dates split over cells 令和|5|年|3|月|31|日 are read as the first cell only (「令和」): "
     "FORM_FIELD_MISSING for 申請日/開始/完了予定日, and PROJECT_PERIOD is never judged"
 )
-KNOWN_WRONG: dict[str, str] = {
-    "valid-members-as-blocks": _BLOCKS,
-    "sme-ineligible-blocks": _BLOCKS,
-    "valid-members-split-over-sheets": (
-        "member table continued on a second sheet 「交付申請書(続き)」 is not read: its members are dropped "
-        "(false CONSORTIUM_COMPOSITION, and the cap would shrink)"
-    ),
-    "valid-costs-transposed": _TRANSPOSED,
-    "valid-costs-transposed-with-summary": _TRANSPOSED,
-    "sum-transposed": _TRANSPOSED,
-    "software-over-half-transposed": _TRANSPOSED,
-    "subcontract-transposed": _TRANSPOSED,
-    "cost-not-eligible-transposed": _TRANSPOSED,
-    "valid-thousand-yen": _THOUSAND,
-    "valid-xls-thousand-yen": _THOUSAND,
-    "sum-thousand-yen": _THOUSAND,
-    "over-rate-thousand-yen": _THOUSAND + " (the real AMOUNT_OVER_CAP is missed)",
-    "large-vendor-thousand-yen": _THOUSAND + " (the large vendor's 1/2 rate AMOUNT_OVER_CAP is missed)",
-    "sme-ineligible-thousand": _THOUSAND,
-    "valid-era-date-cells": _ERA_CELLS,
-    "period-era-cells": _ERA_CELLS,
-    "valid-lead-word": (
-        "a 幹事社 column whose cell reads 「幹事社」 (others 「構成員」) is taken for a header row: the members "
-        "above it are lost (false CONSORTIUM_COMPOSITION)"
-    ),
-    "period-late-february-text": (
-        "完了予定日 「2023年2月下旬」 is not read as a date (FORM_FIELD_MISSING) though every day of 下旬 is "
-        "after 2月10日: PROJECT_PERIOD is missed; 上旬/中旬/下旬 and 「2023年3月」 (month only) should read as "
-        "the period's last day"),
-    "zip-member-info-transposed": (
-        "事業者情報入力シート laid out with one column per member (labels down column A) is not found "
-        "(「事業者情報」の表が見つかりません)"
-    ),
-}
+KNOWN_WRONG: dict[str, str] = {}
 
 VARIANTS = variants()
 
