@@ -177,12 +177,25 @@ def _with_cached(package: bytes, titles: list[str], cached: dict[tuple[str, str]
                 title = titles[int(m.group(1)) - 1]
                 for (t, coord), value in cached.items():
                     if t == title:
-                        pattern = rf'<c r="{coord}"([^>]*)><f>([^<]*)</f><v\s*/>'.encode()
-                        cell = rf'<c r="{coord}"\1><f>\2</f><v>{value}</v>'.encode()
-                        data, n = re.subn(pattern, cell, data)
-                        assert n == 1, coord
+                        data = _cache(data, coord, value)
             dst.writestr(info, data)
     return out.getvalue()
+
+
+def _cache(data: bytes, coord: str, value: Any) -> bytes:
+    """Fill the <v> of one formula cell: a number, a string (t="str") or an error (t="e")."""
+    pattern = re.compile(rf'<c r="{coord}"([^>]*)><f>([^<]*)</f><v\s*/>'.encode())
+    m = pattern.search(data)
+    assert m, coord
+    attrs = re.sub(rb'\s+t="[^"]*"', b"", m.group(1))
+    if isinstance(value, str):
+        kind = "e" if value.startswith("#") else "str"
+        text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        attrs += f' t="{kind}"'.encode()
+    else:
+        text = str(value)
+    cell = f'<c r="{coord}"'.encode() + attrs + b"><f>" + m.group(2) + b"</f><v>" + text.encode() + b"</v>"
+    return data[: m.start()] + cell + data[m.end() :]
 
 
 def to_xls(sheets: list[Sheet]) -> bytes:
@@ -211,17 +224,28 @@ def to_xls(sheets: list[Sheet]) -> bytes:
 
 def to_ods(sheets: list[Sheet]) -> bytes:
     from odf.opendocument import OpenDocumentSpreadsheet
-    from odf.table import Table, TableCell, TableRow
+    from odf.table import CoveredTableCell, Table, TableCell, TableRow
     from odf.text import P
 
     doc = OpenDocumentSpreadsheet()
     for sh in sheets:
         table = Table(name=sh.title)
+        spans = {(r1, c1): (r2 - r1 + 1, c2 - c1 + 1) for r1, c1, r2, c2 in sh.merges}
+        covered = {
+            (r, c)
+            for r1, c1, r2, c2 in sh.merges
+            for r in range(r1, r2 + 1)
+            for c in range(c1, c2 + 1)
+            if (r, c) != (r1, c1)
+        }
         max_r = max(r for r, _ in sh.cells)
         max_c = max(c for _, c in sh.cells)
         for r in range(1, max_r + 1):
             tr = TableRow()
             for c in range(1, max_c + 1):
+                if (r, c) in covered:
+                    tr.addElement(CoveredTableCell())
+                    continue
                 v = _plain(sh.cells.get((r, c)))
                 if v is None:
                     tr.addElement(TableCell())
@@ -235,6 +259,10 @@ def to_ods(sheets: list[Sheet]) -> bytes:
                 else:
                     cell = TableCell(valuetype="float", value=str(v))
                     text = str(v)
+                if (r, c) in spans:
+                    rows, cols = spans[(r, c)]
+                    cell.setAttribute("numberrowsspanned", str(rows))
+                    cell.setAttribute("numbercolumnsspanned", str(cols))
                 cell.addElement(P(text=text))
                 tr.addElement(cell)
             table.addElement(tr)

@@ -266,6 +266,16 @@ class Style:
     summary_zero: Any = 0  # how an unused category's amount is written in the summary
     member_order: tuple[int, ...] | None = None
     unit_note: str | None = None  # a unit note without scaling (display formats do the scaling)
+    summary_beside: bool = False  # the category summary to the right of the cost table
+    blank_rows: int = 0  # numbered empty template rows left under the member and cost tables
+    total_merged: bool = False  # the 合計 label merged over the non-amount columns
+    merge_steps: bool = False  # one STEP's cost rows share a vertically merged 工程 cell
+    name_formulas: bool = False  # cost-table member names are lookup formulas (cached results)
+    error_cells: bool = False  # a 構成比 column whose total row holds #DIV/0!
+    lead_col: bool = True  # False: no 幹事社 column at all; the 幹事社名 field alone names the lead
+    price_cols: bool = False  # 単価/数量/単位 columns before the amount (人件費 as hours × 5,000円)
+    ditto_all: bool = False  # 〃 also for a 工程 or 経費区分 repeated from the row above
+    furigana_rows: bool = False  # two rows per member: reading above the name, other cells merged
 
 
 def _amount(st: Style, v: int) -> Any:
@@ -358,7 +368,7 @@ def _member_cols(st: Style) -> list[str]:
     cols = ["事業者名"]
     if st.extra_member_col:
         cols.append("フリガナ")
-    cols += ["区分"] + ([] if st.lead_in_name else ["幹事社"])
+    cols += ["区分"] + ([] if st.lead_in_name or not st.lead_col else ["幹事社"])
     cols += ["業種", "資本金(千円)" if st.thousand else "資本金(円)", "従業員数(人)"]
     if st.corp_col:
         cols.append("法人番号")
@@ -366,6 +376,14 @@ def _member_cols(st: Style) -> list[str]:
     if st.size_col:
         cols.append("企業規模")
     return cols
+
+
+READINGS = {
+    "株式会社北斗食品": "カブシキガイシャホクトショクヒン",
+    "合同会社あおば薬局": "ゴウドウガイシャアオバヤッキョク",
+    "株式会社ネクサスソフト": "カブシキガイシャネクサスソフト",
+    "有限会社データリンク工房": "ユウゲンガイシャデータリンクコウボウ",
+}
 
 
 def _member_values(plan: Plan, st: Style, i: int, m: Member) -> dict[str, Any]:
@@ -401,6 +419,13 @@ def _members(sh: Sheet, plan: Plan, st: Style, r: int) -> None:
                 r += 1
             r += 1
         return
+    if st.members_layout == "columns":
+        for j, col in enumerate(["No"] + cols):
+            sh.put(r + 1 + j, L, st.head(col))
+            for i, m in enumerate(plan.members):
+                vals = _member_values(plan, st, i, m)
+                sh.put(r + 1 + j, L + 1 + i, i + 1 if col == "No" else vals[col.split("(")[0]])
+        return
     split_at = 2 if st.members_layout == "split" else len(plan.members)
     target = sh
     for k, part in enumerate((plan.members[:split_at], plan.members[split_at:])):
@@ -423,7 +448,14 @@ def _members(sh: Sheet, plan: Plan, st: Style, r: int) -> None:
             i = plan.members.index(m)
             vals = _member_values(plan, st, i, m)
             target.row(rr, L, [i + 1] + [vals[c.split("(")[0]] for c in cols])
+            if st.furigana_rows:
+                target.put(rr, L + 1, READINGS.get(m.name, "フリガナ"))
+                target.put(rr + 1, L + 1, vals["事業者名"])
+                target.merges += [(rr, L + j, rr + 1, L + j) for j in range(len(cols) + 1) if j != 1]
+                rr += 1
             rr += 2 if st.member_gap else 1
+    for n in range(st.blank_rows):
+        sh.put(rr + n, L, len(plan.members) + 1 + n)
 
 
 def _costs(sh: Sheet, plan: Plan, st: Style) -> None:
@@ -457,7 +489,10 @@ def _costs(sh: Sheet, plan: Plan, st: Style) -> None:
         sh.row(rr, L, ["合計", None, None] + [_amount(st, v) for v in step_tot] + [_amount(st, total)])
         r = rr + 2
     else:
+        head_row = r + (1 if st.total_above else 0)
         r = _cost_table(sh, plan, st, r, total)
+        if st.summary_beside:
+            r, L = head_row - 1, L + 10
     if st.summary:
         sh.put(r, L, "経費区分別集計")
         sh.row(r + 1, L, ["経費区分", "補助対象経費(千円)" if st.thousand else "補助対象経費(円)"])
@@ -483,6 +518,8 @@ def _cost_table(sh: Sheet, plan: Plan, st: Style, r: int, total: int) -> int:
     cols = ["No", "工程", "事業者名", "経費区分", "内容", "下請け発注"]
     if st.tax_cols:
         cols += ["事業費(税込・円)", "補助対象外経費(円)"]
+    if st.price_cols:
+        cols += ["単価(円)", "数量", "単位"]
     cols.append(amount_head)
     if st.pct_col:
         cols.append("構成比")
@@ -497,12 +534,15 @@ def _cost_table(sh: Sheet, plan: Plan, st: Style, r: int, total: int) -> int:
     def total_row(row: int, label: str, value: int, formula: str | None) -> None:
         vals: list[Any] = [label] + [None] * (len(cols) - 1)
         vals[ai] = _total(st, value, formula) if formula else _amount(st, value)
+        if st.total_merged:
+            sh.merges.append((row, L, row, L + ai - 1 - (2 if st.tax_cols else 0)))
         if st.tax_cols:
-            vals[ai - 2] = _amount(st, value * 11 // 10)
-            vals[ai - 1] = _amount(st, value // 10)
+            vals[cols.index("事業費(税込・円)")] = _amount(st, value * 11 // 10)
+            vals[cols.index("補助対象外経費(円)")] = _amount(st, value // 10)
         sh.row(row, L, vals)
         if st.pct_col:
-            sh.put(row, L + ai + 1, C(round(value / plan.total, 4), fmt="0.0%"))
+            pct = C("#DIV/0!", formula=f"{_col(L + ai)}{row}/0") if st.error_cells else None
+            sh.put(row, L + ai + 1, pct or C(round(value / plan.total, 4), fmt="0.0%"))
 
     if st.total_above:
         total_row(r, st.total_label, total, None)
@@ -521,12 +561,22 @@ def _cost_table(sh: Sheet, plan: Plan, st: Style, r: int, total: int) -> int:
                 rr += 1
             group_start = rr
         name: Any = cost_name(c.who, plan.members[c.who].name)
+        if st.name_formulas:
+            name = C(name, formula=f"VLOOKUP({c.who + 1},構成員一覧,2,FALSE)")
         if prev == c.who and (st.repeat or st.merge_names):
             name = st.repeat if st.repeat else None
         prev = c.who
+        step: Any = st.step(c.step)
+        if st.merge_steps:
+            if k and order[k - 1][1].step == c.step:
+                step = None
+            else:
+                last = max(j for j, (_m, d) in enumerate(order) if d.step == c.step)
+                if last > k:
+                    sh.merges.append((rr, L + 1, rr + last - k, L + 1))
         vals = [
             k + 1,
-            st.step(c.step),
+            step,
             name,
             st.category(c.category),
             c.desc,
@@ -534,12 +584,26 @@ def _cost_table(sh: Sheet, plan: Plan, st: Style, r: int, total: int) -> int:
         ]
         if st.tax_cols:
             vals += [_amount(st, c.amount * 11 // 10), _amount(st, c.amount // 10)]
+        if st.price_cols:
+            if c.category == "人件費" and c.amount % 5000 == 0:
+                vals += [5000, c.amount // 5000, "時間"]
+            else:
+                vals += [_amount(st, c.amount), 1, "式"]
+        if st.ditto_all and k:
+            before = order[k - 1][1]
+            if before.step == c.step:
+                vals[1] = "〃"
+            if before.category == c.category:
+                vals[3] = "〃"
         vals.append(_amount(st, c.amount))
         if st.pct_col:
             vals.append(C(round(c.amount / plan.total, 4), fmt="0.0%"))
         sh.row(rr, L, vals)
         if st.yen_cell:
             sh.put(rr, L + len(cols), "千円" if st.thousand else "円")
+        rr += 1
+    for n in range(st.blank_rows):
+        sh.put(rr, L, len(order) + 1 + n)
         rr += 1
     if prev is not None:
         if st.merge_names and rr - 1 > group_start:
@@ -609,6 +673,34 @@ def member_info(
     return [sh]
 
 
+def member_info_sheets(plan: Plan, st: Style, requested: list[int] | None = None) -> list[Sheet]:
+    """The 事業者情報入力シート as one key-value sheet per member, as many programs issue it."""
+    req = requested or plan.requested_of()
+    sheets = []
+    for i, m in enumerate(plan.members):
+        sh = Sheet(f"事業者情報入力シート({i + 1})")
+        sh.put(1, 1, f"令和4年度 事業者情報入力シート（構成員{i + 1}）")
+        rows = [
+            ("コンソーシアム名", plan.consortium),
+            ("事業者名", st.name_of(i, m.name)),
+            ("区分", st.role(m.role)),
+            ("法人番号", "－" if m.corp is None else st.corp(m.corp)),
+            ("代表者氏名", m.rep),
+            ("所在地", m.addr),
+            ("業種", m.industry),
+            ("資本金(円)", "－" if m.capital is None else st.money(m.capital)),
+            ("従業員数", st.employees(m.employees)),
+            ("設立年月日", m.est),
+            ("担当者メールアドレス", st.email(m.email)),
+            ("補助対象経費(円)", st.money(plan.eligible_of(i))),
+            ("補助金申請額(円)", st.money(req[i])),
+        ]
+        for j, (label, value) in enumerate(rows):
+            sh.row(3 + j, 1, [label, value])
+        sheets.append(sh)
+    return sheets
+
+
 CHECK_ITEMS = [
     "4. 補助金交付申請書・事業計画書・補助対象経費内訳書",
     "5. 補助事業概要書",
@@ -620,14 +712,15 @@ CHECK_ITEMS = [
 ]
 
 
-def checklist(plan: Plan, marks: list[Any], consortium: str | None = None) -> list[Sheet]:
+def checklist(plan: Plan, marks: list[Any], consortium: str | None = None, inline: bool = False) -> list[Sheet]:
+    """inline: the tick replaces the □ printed before each item's text (「■4. 補助金…」)."""
     sh = Sheet("提出書類チェックリスト")
     sh.put(1, 1, "令和4年度 提出書類チェックリスト")
     sh.put(3, 1, "コンソーシアム名")
     sh.put(3, 2, consortium or plan.consortium)
     sh.row(5, 1, ["No", "提出書類", "チェック欄", "備考"])
     for i, (item, mark) in enumerate(zip(CHECK_ITEMS, marks, strict=True)):
-        sh.row(6 + i, 1, [i + 1, item, mark])
+        sh.row(6 + i, 1, [i + 1, f"{mark}{item}", None] if inline else [i + 1, item, mark])
     sh.validations.append((f"C6:C{5 + len(CHECK_ITEMS)}", '"☑,☐"'))
     return [sh]
 

@@ -31,6 +31,7 @@ from tests.corpus2_forms import (
     corporate_number,
     era,
     member_info,
+    member_info_sheets,
     submission,
     yen_comma,
     yen_fullwidth,
@@ -1218,6 +1219,780 @@ def _more_zips() -> list[Variant2]:
     return out
 
 
+def _kv_header_row(sheets: list[Sheet], plan: Plan) -> None:
+    """The 交付申請書's four key values as a one-row table: labels above, values below."""
+    sh = sheets[0]
+    labels = ["コンソーシアム名", "幹事社名", "補助対象経費合計", "補助金交付申請額"]
+    found = {v: (r, c) for (r, c), v in sh.cells.items() if v in labels}
+    top, left = min(found.values())
+    values = [sh.cells.pop((r, c + 1)) for r, c in (found[label] for label in labels)]
+    for r, c in found.values():
+        del sh.cells[(r, c)]
+    sh.row(top, left, labels)
+    sh.row(top + 1, left, values)
+
+
+def _label_with_value(sheets: list[Sheet], plan: Plan) -> None:
+    """補助事業名 and its value typed into one cell: 「補助事業名：…」."""
+    sh = sheets[1]
+    for (r, c), v in list(sh.cells.items()):
+        if v == "補助事業名":
+            sh.cells[(r, c)] = f"補助事業名：{sh.cells.pop((r, c + 1), '')}"
+
+
+def _label_with_date_note(sheets: list[Sheet], plan: Plan) -> None:
+    """The template's label carries the period's end date as a reminder."""
+    for (r, c), v in list(sheets[1].cells.items()):
+        if v == "事業完了予定日":
+            sheets[1].cells[(r, c)] = "事業完了予定日（2023年2月10日までの日付）"
+
+
+def _reverse(sheets: list[Sheet], plan: Plan) -> None:
+    sheets.reverse()
+
+
+JSIC = {
+    "食料品製造業": "E09 食料品製造業",
+    "小売業": "I 小売業",
+    "ソフトウェア業": "G39 情報サービス業（ソフトウェア業）",
+    "情報処理サービス業": "G392 情報処理・提供サービス業",
+}
+
+
+def _jsic(plan: Plan) -> Plan:
+    for i, m in enumerate(plan.members):
+        plan.members[i] = replace(m, industry=JSIC.get(m.industry, m.industry))
+    return plan
+
+
+def _third_batch() -> list[Variant2]:
+    out: list[Variant2] = []
+
+    def add(
+        name: str,
+        plan: Plan,
+        st: Style,
+        codes: set[str],
+        why: str,
+        fmt: str = "xlsx",
+        post: Callable[[list[Sheet], Plan], None] | None = None,
+    ) -> None:
+        out.append(_v(name, _app(plan, st, fmt, post), frozenset(codes), why, fmt))
+
+    numbered = {"中小ユーザ企業": "1.中小ユーザ企業", "ITベンダ": "2.ITベンダ", "その他協力者": "3.その他協力者"}
+    add(
+        "valid-members-as-columns",
+        _p(),
+        Style(members_layout="columns"),
+        set(),
+        "member table transposed: labels down column A, one column per member",
+    )
+    add(
+        "valid-summary-beside",
+        _p(),
+        Style(summary_beside=True),
+        set(),
+        "category summary to the right of the cost table, sharing its header row",
+    )
+    add(
+        "valid-template-blank-rows",
+        _p(),
+        Style(blank_rows=8),
+        set(),
+        "numbered empty template rows (No only) left under the member and cost tables",
+    )
+    add("valid-total-merged", _p(), Style(total_merged=True), set(), "合計 label merged across the text columns")
+    add(
+        "valid-roles-numbered",
+        _p(),
+        Style(role=lambda s: numbered.get(s, s)),
+        set(),
+        "区分 from a numbered dropdown: 1.中小ユーザ企業 / 2.ITベンダ",
+    )
+    add(
+        "valid-industry-jsic-codes",
+        _jsic(_p()),
+        Style(),
+        set(),
+        "業種 with JSIC codes: E09 食料品製造業, I 小売業, G39 情報サービス業（ソフトウェア業）",
+    )
+    add(
+        "valid-date-planned",
+        _p(),
+        Style(date=lambda d: f"{era(d)}（予定）" if d > dt.date(2022, 9, 30) else d),
+        set(),
+        "dates typed 令和5年1月27日（予定）",
+    )
+    add(
+        "valid-label-date-note",
+        _p(),
+        Style(),
+        set(),
+        "label 「事業完了予定日（2023年2月10日までの日付）」 carries a date of its own",
+        post=_label_with_date_note,
+    )
+    add(
+        "valid-kv-header-row",
+        _p(),
+        Style(),
+        set(),
+        "交付申請書's コンソーシアム名/幹事社名/合計/申請額 as one header row with values below",
+        post=_kv_header_row,
+    )
+    add("valid-label-and-value-one-cell", _p(), Style(), set(), "「補助事業名：…」 in one cell", post=_label_with_value)
+    add("valid-sheets-reversed", _p(), Style(), set(), "the three sheets in reverse order", post=_reverse)
+    add(
+        "valid-amount-tax-note",
+        _p(),
+        Style(money=lambda v: f"{v:,}円（税抜）"),
+        set(),
+        "amounts typed 「4,000,000円（税抜）」",
+    )
+    add(
+        "valid-corp-fullwidth",
+        _p(),
+        Style(corp=lambda s: s.translate(str.maketrans("0123456789", "０１２３４５６７８９"))),
+        set(),
+        "法人番号 in full-width digits",
+    )
+    add(
+        "valid-xls-members-columns",
+        _p(),
+        Style(members_layout="columns"),
+        set(),
+        ".xls with the member table transposed",
+        "xls",
+    )
+    # deficiencies in the same habits
+    p = _with(_p(), 0, capital=500_000_000, employees=450)
+    add(
+        "sme-ineligible-members-as-columns",
+        p,
+        Style(members_layout="columns"),
+        {"SME_INELIGIBLE"},
+        "SME user over both lines in a member table with one column per member",
+    )
+    p = _with(_jsic(_p()), 1, industry="I58 飲食料品小売業", capital=80_000_000, employees=70)
+    add(
+        "sme-ineligible-jsic-code",
+        p,
+        Style(),
+        {"SME_INELIGIBLE"},
+        "「I58 飲食料品小売業」 is 小売業: 8,000万円 and 70人 over both lines",
+    )
+    p = _p()
+    p.costs.append(Cost(0, 1, "ソフトウェア購入費", "販売管理パッケージ", 30_000_000))
+    add(
+        "software-over-half-summary-beside",
+        p,
+        Style(summary_beside=True),
+        {"SOFTWARE_CLOUD_OVER_HALF"},
+        "software over half; the summary sits beside the cost table",
+    )
+    add(
+        "software-over-half-blank-rows",
+        p,
+        Style(blank_rows=10),
+        {"SOFTWARE_CLOUD_OVER_HALF"},
+        "software over half; numbered empty template rows left in the tables",
+    )
+    add(
+        "period-label-date-note",
+        _p(end=dt.date(2023, 3, 31)),
+        Style(),
+        {"PROJECT_PERIOD"},
+        "完了予定日 2023-03-31 under a label that itself names 2023年2月10日",
+        post=_label_with_date_note,
+    )
+    add(
+        "period-planned",
+        _p(end=dt.date(2023, 3, 31)),
+        Style(date=lambda d: f"{era(d)}（予定）" if d > dt.date(2022, 9, 30) else d),
+        {"PROJECT_PERIOD"},
+        "完了予定日 typed 令和5年3月31日（予定）",
+    )
+    add(
+        "over-rate-kv-header-row",
+        _p(requested=22_000_000),
+        Style(),
+        {"AMOUNT_OVER_CAP"},
+        "over 2/3 with the key values in a header row",
+        post=_kv_header_row,
+    )
+    add(
+        "over-rate-sheets-reversed",
+        _p(requested=22_000_000),
+        Style(),
+        {"AMOUNT_OVER_CAP"},
+        "over 2/3, sheets in reverse order",
+        post=_reverse,
+    )
+    add(
+        "field-missing-label-and-value",
+        _p(project=""),
+        Style(),
+        {"FORM_FIELD_MISSING"},
+        "「補助事業名：」 typed with nothing after the colon",
+        post=_label_with_value,
+    )
+    p = _with(_p(), 3, role="その他協力者")
+    add(
+        "composition-roles-numbered",
+        p,
+        Style(role=lambda s: numbered.get(s, s)),
+        {"CONSORTIUM_COMPOSITION"},
+        "one vendor only; 区分 from a numbered dropdown",
+    )
+    return out
+
+
+def _placeholder_date(sheets: list[Sheet], plan: Plan) -> None:
+    """申請日 left as the template printed it: 「令和　年　月　日」."""
+    for key, v in list(sheets[0].cells.items()):
+        if v == plan.app_date:
+            sheets[0].cells[key] = "令和　　年　　月　　日"
+
+
+def _yen_before(sheets: list[Sheet], plan: Plan) -> None:
+    """A 「￥」 cell between each key amount's label and its value."""
+    sh = sheets[0]
+    for (r, c), v in list(sh.cells.items()):
+        if v in ("補助対象経費合計", "補助金交付申請額"):
+            sh.cells[(r, c + 2)] = sh.cells.pop((r, c + 1))
+            sh.cells[(r, c + 1)] = "￥"
+
+
+def _fourth_batch() -> list[Variant2]:
+    out: list[Variant2] = []
+
+    def add(
+        name: str,
+        plan: Plan,
+        st: Style,
+        codes: set[str],
+        why: str,
+        fmt: str = "xlsx",
+        post: Callable[[list[Sheet], Plan], None] | None = None,
+    ) -> None:
+        out.append(_v(name, _app(plan, st, fmt, post), frozenset(codes), why, fmt))
+
+    kanji_zero, big_circle = "\u3007", "\u25ef"
+    numbered_cats = {c: f"{i + 1}.{c}" for i, c in enumerate(CATEGORIES)}
+    half_kana = {"株式会社ネクサスソフト": "株式会社ﾈｸｻｽｿﾌﾄ", "有限会社データリンク工房": "有限会社ﾃﾞｰﾀﾘﾝｸ工房"}
+    add(
+        "valid-lead-kanji-zero",
+        _p(),
+        Style(lead_mark=(kanji_zero, None)),
+        set(),
+        "幹事社 marked 〇 (U+3007, the IME's kanji zero) instead of ○",
+    )
+    add("valid-lead-big-circle", _p(), Style(lead_mark=(big_circle, None)), set(), "幹事社 marked ◯ (U+25EF)")
+    add(
+        "valid-categories-numbered",
+        _p(),
+        Style(category=lambda c: numbered_cats.get(c, c)),
+        set(),
+        "経費区分 from a numbered list: 1.ソフトウェア購入費 … 7.委託費",
+    )
+    add(
+        "valid-steps-with-names",
+        _p(),
+        Style(step=lambda n: f"STEP{n}（{STEP_NAMES[n].split(' ')[1]}）"),
+        set(),
+        "工程 written STEP1（ITツールの購入・設定）",
+    )
+    add("valid-steps-lowercase", _p(), Style(step=lambda n: f"Step {n}"), set(), "工程 written 「Step 1」")
+    add("valid-merged-steps", _p(), Style(merge_steps=True), set(), "one STEP's rows share a merged 工程 cell")
+    add(
+        "valid-halfwidth-kana-names",
+        _p(),
+        Style(cost_name=lambda i, s: half_kana.get(s, s)),
+        set(),
+        "cost table names vendors in half-width katakana 「株式会社ﾈｸｻｽｿﾌﾄ」",
+    )
+    add("valid-yen-sign-cell", _p(), Style(), set(), "a 「￥」 cell between label and amount", post=_yen_before)
+    add(
+        "valid-name-formulas",
+        _p(),
+        Style(name_formulas=True),
+        set(),
+        "cost-table names are VLOOKUP formulas saved with their results",
+    )
+    add(
+        "valid-error-cell",
+        _p(),
+        Style(pct_col=True, error_cells=True),
+        set(),
+        "a 構成比 column whose total holds #DIV/0!",
+    )
+    add(
+        "valid-ods-merged",
+        _p(),
+        Style(decorate=_merge_labels, by_member=True, merge_names=True),
+        set(),
+        ".ods with merged label cells and merged 事業者名 cells",
+        "ods",
+    )
+    p = _cost(_p(), 7, amount=20_000_000)
+    add(
+        "subcontract-kanji-zero",
+        p,
+        Style(sub_mark=(kanji_zero, None)),
+        {"SUBCONTRACT_OVER_HALF"},
+        "下請け発注 marked 〇 (U+3007) on 20,000,000 of STEP3",
+    )
+    add(
+        "subcontract-merged-steps",
+        p,
+        Style(merge_steps=True),
+        {"SUBCONTRACT_OVER_HALF"},
+        "subcontracting over half; STEP3's rows share one merged 工程 cell",
+    )
+    add(
+        "subcontract-halfwidth-kana",
+        p,
+        Style(cost_name=lambda i, s: half_kana.get(s, s)),
+        {"SUBCONTRACT_OVER_HALF"},
+        "subcontracting over half by a vendor named in half-width katakana",
+    )
+    p = _p()
+    p.costs.append(Cost(0, 1, "ソフトウェア購入費", "販売管理パッケージ", 30_000_000))
+    add(
+        "software-over-half-numbered-categories",
+        p,
+        Style(category=lambda c: numbered_cats.get(c, c)),
+        {"SOFTWARE_CLOUD_OVER_HALF"},
+        "software over half with categories 1.ソフトウェア購入費 …",
+    )
+    add(
+        "software-over-half-name-formulas",
+        p,
+        Style(name_formulas=True),
+        {"SOFTWARE_CLOUD_OVER_HALF"},
+        "software over half; names are formulas with cached results",
+    )
+    p = _cost(_p(), 3, amount=15_600_000)
+    add(
+        "sme-personnel-steps-with-names",
+        p,
+        Style(step=lambda n: f"STEP{n}（{STEP_NAMES[n].split(' ')[1]}）"),
+        {"SME_PERSONNEL_OVER_THIRD"},
+        "SME personnel over a third; 工程 STEP2（要件定義）",
+    )
+    add(
+        "field-missing-placeholder-date",
+        _p(),
+        Style(),
+        {"FORM_FIELD_MISSING"},
+        "申請日 left as the template's 「令和　　年　　月　　日」",
+        post=_placeholder_date,
+    )
+    add(
+        "over-rate-yen-sign-cell",
+        _p(requested=22_000_000),
+        Style(),
+        {"AMOUNT_OVER_CAP"},
+        "over 2/3 with a 「￥」 cell before each key amount",
+        post=_yen_before,
+    )
+    p = _p()
+    st = Style()
+    for name, data, codes, why in [
+        (
+            "zip-member-sheets",
+            submission(p, st, mi=member_info_sheets(p, st)),
+            set(),
+            "事業者情報入力シート as one key-value sheet per member",
+        ),
+        (
+            "zip-member-sheets-sum-mismatch",
+            submission(
+                p,
+                st,
+                mi=member_info_sheets(
+                    p, st, requested=[r + (500_000 if i == 0 else 0) for i, r in enumerate(p.requested_of())]
+                ),
+            ),
+            {"SUM_MISMATCH"},
+            "one sheet per member; their 補助金申請額 add up to 18,500,000",
+        ),
+        (
+            "zip-checklist-kanji-zero",
+            submission(p, st, cl=checklist(p, [kanji_zero] * 7)),
+            set(),
+            "checklist ticked 〇 (U+3007)",
+        ),
+        (
+            "zip-checklist-inline",
+            submission(p, st, cl=checklist(p, ["■"] * 7, inline=True)),
+            set(),
+            "the □ before each item's text replaced by ■",
+        ),
+        (
+            "zip-checklist-inline-unticked",
+            submission(p, st, cl=checklist(p, ["■", "■", "■", "□", "■", "■", "■"], inline=True)),
+            {"CHECKLIST_MISMATCH"},
+            "「□7. 誓約書」 left unticked though pledges are attached",
+        ),
+        (
+            "zip-checklist-yu-mu",
+            submission(p, st, cl=checklist(p, ["有", "有", "有", "有", "有", "有", "無"])),
+            {"CHECKLIST_MISMATCH"},
+            "納税証明書 attached but marked 無",
+        ),
+    ]:
+        out.append(Variant2(name, {f"{name}.zip": data}, frozenset(codes), why))
+    return out
+
+
+def kanji_era(d: dt.date) -> str:
+    """令和五年一月二十七日: dates in kanji numerals, as formal documents write them."""
+    digits = "〇一二三四五六七八九"
+
+    def k(n: int) -> str:
+        tens, ones = divmod(n, 10)
+        return (("" if tens == 1 else digits[tens]) + "十" if tens else "") + (digits[ones] if ones else "")
+
+    return f"令和{k(d.year - 2018)}年{k(d.month)}月{k(d.day)}日"
+
+
+def _guide_sheet(sheets: list[Sheet], plan: Plan) -> None:
+    """A 記入要領 sheet in front: each label of the form beside how to fill it in."""
+    guide = Sheet("記入要領")
+    guide.put(1, 1, "記入要領（交付申請書・事業計画書・補助対象経費内訳書）")
+    guide.row(3, 1, ["項目", "記入方法"])
+    rows = [
+        ("申請日", "提出日を記入してください"),
+        ("コンソーシアム名", "コンソーシアムの名称を記入してください"),
+        ("幹事社名", "幹事社の正式名称を記入してください"),
+        ("補助対象経費合計", "補助対象経費内訳書の合計と一致させてください"),
+        ("補助金交付申請額", "補助対象経費合計の2/3以内（1円未満切り捨て）"),
+        ("補助事業名", "事業内容が分かる名称を記入してください"),
+        ("事業完了予定日", "2023年2月10日までの日付を記入してください"),
+        ("事業者名", "登記上の正式名称"),
+        ("区分", "中小ユーザ企業／ITベンダ／その他協力者から選択"),
+    ]
+    for i, (label, how) in enumerate(rows):
+        guide.row(4 + i, 1, [label, how])
+    sheets.insert(0, guide)
+
+
+def _toc_sheet(sheets: list[Sheet], plan: Plan) -> None:
+    """A 目次 sheet in front listing the forms with links to them."""
+    toc = Sheet("目次")
+    toc.put(1, 1, "目次")
+    for i, sh in enumerate(sheets):
+        toc.put(3 + i, 1, C(sh.title, link=f"#'{sh.title}'!A1"))
+    sheets.insert(0, toc)
+
+
+def _lead_with_rep(sheets: list[Sheet], plan: Plan) -> None:
+    """幹事社名 typed with the representative after the company name."""
+    sh = sheets[0]
+    for (r, c), v in list(sh.cells.items()):
+        if v == "幹事社名":
+            sh.cells[(r, c + 1)] = f"{sh.cells[(r, c + 1)]}　代表取締役 北村 健"
+
+
+def _renamed(*titles: str) -> Callable[[list[Sheet], Plan], None]:
+    def run(sheets: list[Sheet], plan: Plan) -> None:
+        for sh, title in zip(sheets, titles, strict=False):
+            sh.title = title
+
+    return run
+
+
+def _misleading_descriptions(plan: Plan) -> Plan:
+    notes = {
+        6: "ソフトウェア購入費相当の改修工数",
+        7: "人件費（下請け先の開発要員分）",
+        3: "クラウドサービス利用費の検討工数",
+    }
+    for i, desc in notes.items():
+        plan.costs[i] = replace(plan.costs[i], desc=desc)
+    return plan
+
+
+def _fifth_batch() -> list[Variant2]:
+    out: list[Variant2] = []
+
+    def add(
+        name: str,
+        plan: Plan,
+        st: Style,
+        codes: set[str],
+        why: str,
+        fmt: str = "xlsx",
+        post: Callable[[list[Sheet], Plan], None] | None = None,
+    ) -> None:
+        out.append(_v(name, _app(plan, st, fmt, post), frozenset(codes), why, fmt))
+
+    sen = Style(money=lambda v: f"{v // 1000:,}千円")
+    add(
+        "valid-guide-sheet",
+        _p(),
+        Style(),
+        set(),
+        "a 記入要領 sheet in front pairing every label with advice",
+        post=_guide_sheet,
+    )
+    add("valid-toc-sheet", _p(), Style(), set(), "a 目次 sheet in front with links to each form", post=_toc_sheet)
+    add(
+        "valid-capital-in-sen-text",
+        _p(),
+        Style(capital=lambda v: f"{v // 1000:,}千円"),
+        set(),
+        "資本金 typed 「30,000千円」 in a (円) column",
+    )
+    add("valid-amounts-sen-text", _p(), sen, set(), "every amount typed with its unit: 「4,000千円」")
+    add(
+        "valid-slash-date-text",
+        _p(),
+        Style(date=lambda d: f"{d.year}/{d.month}/{d.day}"),
+        set(),
+        "dates typed as text 2023/1/27",
+    )
+    add("valid-kanji-numeral-dates", _p(), Style(date=kanji_era), set(), "dates typed 令和五年一月二十七日")
+    add(
+        "valid-no-lead-column",
+        _p(),
+        Style(lead_col=False),
+        set(),
+        "no 幹事社 column: the 幹事社名 field alone names the lead",
+    )
+    add(
+        "valid-lead-name-with-rep",
+        _p(),
+        Style(),
+        set(),
+        "幹事社名 typed 「株式会社北斗食品　代表取締役 北村 健」",
+        post=_lead_with_rep,
+    )
+    add(
+        "valid-misleading-descriptions",
+        _misleading_descriptions(_p()),
+        Style(),
+        set(),
+        "内容 texts that name other categories (「ソフトウェア購入費相当の改修工数」 on a 人件費 row)",
+    )
+    add(
+        "valid-sheet-names-decorated",
+        _p(),
+        Style(),
+        set(),
+        "sheets named 「交付申請書 」, 「事業計画書（記入済）」, 「経費内訳_北斗」",
+        post=_renamed("交付申請書 ", "事業計画書（記入済）", "経費内訳_北斗"),
+    )
+    p = _with(_p(), 0, capital=500_000_000, employees=450)
+    add(
+        "sme-ineligible-capital-sen-text",
+        p,
+        Style(capital=lambda v: f"{v // 1000:,}千円"),
+        {"SME_INELIGIBLE"},
+        "SME user 資本金 「500,000千円」 and 450人",
+    )
+    add(
+        "over-rate-amounts-sen-text",
+        _p(requested=22_000_000),
+        sen,
+        {"AMOUNT_OVER_CAP"},
+        "「22,000千円」 requested on 「29,000千円」",
+    )
+    add(
+        "period-kanji-numerals",
+        _p(end=dt.date(2023, 3, 31)),
+        Style(date=kanji_era),
+        {"PROJECT_PERIOD"},
+        "完了予定日 令和五年三月三十一日",
+    )
+    add(
+        "name-mismatch-guide-sheet",
+        _p(),
+        Style(),
+        {"CONSORTIUM_NAME_MISMATCH"},
+        "a 記入要領 sheet in front; the 事業計画書 names another consortium",
+        post=lambda sheets, plan: (_guide_sheet(sheets, plan), _rename_plan_consortium(sheets[2], plan)),
+    )
+    p = _with(_p(), 3, role="その他協力者")
+    add(
+        "composition-no-lead-column",
+        p,
+        Style(lead_col=False),
+        {"CONSORTIUM_COMPOSITION"},
+        "one vendor only, no 幹事社 column",
+    )
+    p = _cost(_misleading_descriptions(_p()), 7, amount=20_000_000)
+    add(
+        "subcontract-misleading-description",
+        p,
+        Style(),
+        {"SUBCONTRACT_OVER_HALF"},
+        "下請け 委託費 20,000,000 whose 内容 reads 「人件費（下請け先の開発要員分）」",
+    )
+    return out
+
+
+def _rename_plan_consortium(sheet: Sheet, plan: Plan) -> None:
+    for key, v in list(sheet.cells.items()):
+        if v == plan.consortium:
+            sheet.cells[key] = "南北フード連携コンソーシアム"
+
+
+def _one_workbook() -> list[Variant2]:
+    """Every form in one workbook: application sheets, 事業者情報入力シート, チェックリスト."""
+    p = _p()
+    st = Style()
+    out = []
+    books = [
+        (
+            "valid-all-forms-one-workbook",
+            member_info(p, st),
+            set(),
+            "the 事業者情報入力シート and checklist sheets in the application workbook",
+        ),
+        (
+            "sum-mismatch-all-forms-one-workbook",
+            member_info(p, st, requested=[r + (500_000 if i == 0 else 0) for i, r in enumerate(p.requested_of())]),
+            {"SUM_MISMATCH"},
+            "one workbook; its 事業者情報入力シート's 補助金申請額 add up to 18,500,000",
+        ),
+        (
+            "name-mismatch-all-forms-one-workbook",
+            member_info(p, st, consortium="北斗フード連携推進コンソーシアム"),
+            {"CONSORTIUM_NAME_MISMATCH"},
+            "one workbook; its 事業者情報入力シート names another consortium",
+        ),
+    ]
+    for name, mi, codes, why in books:
+        sheets = application(p, st) + mi + checklist(p, ["✓"] * 7)
+        out.append(_v(name, to_xlsx(sheets), frozenset(codes), why))
+    return out
+
+
+LABELS = {
+    "申請日",
+    "コンソーシアム名",
+    "幹事社名",
+    "補助対象経費合計",
+    "補助金交付申請額",
+    "補助事業名",
+    "事業開始予定日",
+    "事業完了予定日",
+    "事業の目的・概要",
+    "コンソーシアム構成員",
+    "経費区分別集計",
+    "合計",
+    "No",
+    "事業者名",
+    "区分",
+    "幹事社",
+    "業種",
+    "資本金(円)",
+    "従業員数(人)",
+    "法人番号",
+    "担当者メールアドレス",
+    "工程",
+    "経費区分",
+    "内容",
+    "下請け発注",
+    "補助対象経費(円)",
+    "補助対象経費内訳書",
+    "事業計画書",
+}
+
+
+def _blank_templates_kept(sheets: list[Sheet], plan: Plan) -> None:
+    """The untouched template sheets stay in front; the filled ones are Excel's copies 「… (2)」."""
+    blanks = []
+    for sh in sheets:
+        blank = Sheet(sh.title)
+        for key, v in sh.cells.items():
+            if isinstance(v, str) and (v in LABELS or v in CATEGORIES or v in STEP_NAMES.values() or "交付申請書" in v):
+                blank.cells[key] = v
+        blanks.append(blank)
+        sh.title = f"{sh.title} (2)"
+    sheets[:0] = blanks
+
+
+def _sixth_batch() -> list[Variant2]:
+    out: list[Variant2] = []
+
+    def add(
+        name: str,
+        plan: Plan,
+        st: Style,
+        codes: set[str],
+        why: str,
+        fmt: str = "xlsx",
+        post: Callable[[list[Sheet], Plan], None] | None = None,
+    ) -> None:
+        out.append(_v(name, _app(plan, st, fmt, post), frozenset(codes), why, fmt))
+
+    add(
+        "valid-price-quantity-columns",
+        _p(),
+        Style(price_cols=True),
+        set(),
+        "単価/数量/単位 columns before the amount (人件費 as 5,000円 × hours)",
+    )
+    add(
+        "valid-ditto-everywhere",
+        _p(),
+        Style(repeat="〃", ditto_all=True),
+        set(),
+        "〃 for a repeated member, 工程 or 経費区分",
+    )
+    add(
+        "valid-furigana-rows",
+        _p(),
+        Style(furigana_rows=True),
+        set(),
+        "two rows per member: the reading above the name, the other cells merged over both",
+    )
+    add(
+        "valid-blank-template-kept",
+        _p(),
+        Style(),
+        set(),
+        "the blank template sheets left in front of the filled copies 「交付申請書 (2)」 …",
+        post=_blank_templates_kept,
+    )
+    p = _p()
+    p.costs.insert(7, Cost(0, 3, "人件費", "開発への社内協力", 300_000))
+    add(
+        "cost-not-eligible-ditto-step",
+        p,
+        Style(ditto_all=True),
+        {"COST_NOT_ELIGIBLE"},
+        "SME user 人件費 on a row whose 工程 is 〃 under a STEP3 row",
+    )
+    p = _cost(_p(), 3, amount=15_600_000)
+    add(
+        "sme-personnel-price-quantity",
+        p,
+        Style(price_cols=True),
+        {"SME_PERSONNEL_OVER_THIRD"},
+        "SME personnel 3,120時間 × 5,000円 = 15,600,000 in a 単価/数量 table",
+    )
+    p = _with(_p(), 0, capital=500_000_000, employees=450)
+    add(
+        "sme-ineligible-furigana-rows",
+        p,
+        Style(furigana_rows=True),
+        {"SME_INELIGIBLE"},
+        "SME user over both lines, members written over two rows with their readings",
+    )
+    add(
+        "over-rate-blank-template-kept",
+        _p(requested=22_000_000),
+        Style(),
+        {"AMOUNT_OVER_CAP"},
+        "over 2/3 in the filled copies; blank template sheets in front",
+        post=_blank_templates_kept,
+    )
+    return out
+
+
 def variants() -> list[Variant2]:
     return (
         _valid_app_variants()
@@ -1226,4 +2001,9 @@ def variants() -> list[Variant2]:
         + _more_valid()
         + _more_deficient()
         + _more_zips()
+        + _third_batch()
+        + _fourth_batch()
+        + _fifth_batch()
+        + _one_workbook()
+        + _sixth_batch()
     )
