@@ -19,7 +19,7 @@ from typing import Any, Literal
 __all__ = [
     "CATEGORIES", "CATEGORY_JA", "ValueType", "convert", "declares_none", "head_term",
     "is_dash", "parse_amount", "parse_category", "parse_date", "parse_role", "parse_step",
-    "parse_tick",
+    "parse_tick", "unit_scale", "NOTE_YEN_FLOOR",
 ]
 
 ValueType = Literal["text", "amount", "count", "date", "email", "corporate_number", "tick",
@@ -149,6 +149,21 @@ def _digit_word(text: str) -> Decimal:
     return Decimal(_KANJI_DIGITS.get(text, 0))
 
 
+def unit_scale(text: str) -> int | None:
+    """Yen per unit a header or label states: 「(千円)」 1,000, 「(万円)」 10,000, 「(百万円)」 10⁶,
+    「(円)」 1; None when it names no unit."""
+    folded = _fold(text)
+    for unit, size in (("百万円", 1_000_000), ("千円", 1000), ("万円", 10_000), ("円", 1)):
+        if unit in folded:
+            return size
+    return None
+
+
+# Under a 「(単位：千円)」 note, a number this large is already in yen: Excel keeps yen and only
+# shows them in thousands (a cell format), while nobody asks for a billion yen in thousands.
+NOTE_YEN_FLOOR = 1_000_000
+
+
 # --- dates -----------------------------------------------------------------------------------
 
 _ERAS = {"令和": 2018, "R": 2018, "平成": 1988, "H": 1988, "昭和": 1925, "S": 1925}
@@ -172,7 +187,7 @@ def parse_date(value: object) -> date | None:
         return _serial(value)
     text = re.sub(r"[\sT]\d{1,2}:\d{2}(:\d{2})?$", "", _nfkc(value))
     text = _WEEKDAY.sub("", text)
-    text = re.sub(r"\(\d{4}年?\)|\s|頃|ごろ|予定|まで", "", text)
+    text = re.sub(r"\(\d{4}年?\)|\s|頃|ごろ|予定|見込み?|まで|迄", "", text).replace("()", "")
     text = text.replace("元年", "1年").replace("元.", "1.")
     if re.fullmatch(r"\d{5}(\.\d+)?", text):
         return _serial(float(text))
@@ -187,14 +202,16 @@ def parse_date(value: object) -> date | None:
     match = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
     if match:
         return _date(int(match.group(1)), match.group(2), match.group(3), value)
-    match = re.fullmatch(r"(?:" + era + r"|(\d{4}))[年./-](\d{1,2})月?(末|末日|中|内)?", text,
-                         flags=re.IGNORECASE)
+    match = re.fullmatch(r"(?:" + era + r"|(\d{4}))[年./-](\d{1,2})月?(末|末日|中|内|上旬|中旬|下旬)?",
+                         text, flags=re.IGNORECASE)
     if match:
         year = (_era_year(match.group(1), match.group(2)) if match.group(1)
                 else int(match.group(3)))
         month = int(match.group(4))
         if 1 <= month <= 12:
-            return date(year, month, calendar.monthrange(year, month)[1])
+            last = calendar.monthrange(year, month)[1]
+            # a part of a month is its last day, as a 完了予定 means: 上旬 10日, 中旬 20日
+            return date(year, month, {"上旬": 10, "中旬": 20}.get(match.group(5) or "", last))
     raise ValueError(f"日付として読めません: {value!r}")
 
 
@@ -219,7 +236,8 @@ def _date(year: int, month: str, day: str, original: object) -> date:
 # --- ticks, roles, steps, categories -----------------------------------------------------------
 
 _TICK_NO = {"×", "✕", "✖", "x", "無", "なし", "無し", "未", "未提出", "□", "☐", "いいえ", "no",
-            "n", "false", "0", "不要", "対象外", "否", "非", "-", "該当なし", "off"}
+            "n", "false", "0", "不要", "対象外", "否", "非", "-", "該当なし", "off",
+            "構成員", "構成員企業", "参加", "参加企業", "メンバー", "一般", "非幹事", "その他"}
 
 
 def parse_tick(value: object) -> bool:
@@ -244,7 +262,8 @@ def _role_of(text: str) -> str | None:
     if any(w in text for w in ("その他", "協力者", "協力企業", "専門家", "診断士", "アドバイザ",
                                "支援機関")):
         return "other"
-    if "ベンダ" in text or "vendor" in text or "it事業者" in text or "itサービス事業者" in text:
+    if any(w in text for w in ("ベンダ", "vendor", "it事業者", "itサービス事業者", "it企業",
+                               "システム会社", "開発会社", "開発事業者", "sier")):
         return "vendor"
     if "ユーザ" in text or "中小" in text or "user" in text:
         return "sme"

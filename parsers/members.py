@@ -53,6 +53,7 @@ class CostLine:
     subcontract: bool = False
     ref: str = ""
     description: str = ""
+    payee: str = ""  # 委託先, when the table has the column
 
 
 @dataclass
@@ -184,7 +185,7 @@ def _merge_application(
             facts.cost_lines.append(CostLine(
                 str(row.get("member") or ""), row.get("step"), row.get("category"),
                 int(row["amount"]), bool(row.get("subcontract")), ref,
-                str(row.get("description") or ""),
+                str(row.get("description") or ""), str(row.get("payee") or ""),
             ))
     facts.costs_total = costs.total.get("amount")
     facts.wrong_subtotals = list(costs.subtotals)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+import warnings
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -146,6 +148,10 @@ def load_book(data: bytes) -> Book:
     """Read every sheet of an xlsx/xlsm/xlsb/xls/ods file. Raises for what is not one."""
     from python_calamine import CalamineWorkbook
 
+    if _sprawling_ooxml(data):
+        return _load_window(data)
+    if _sprawling_biff(data):
+        raise ValueError("シートの使用範囲が大きすぎます(不要なセルを削除して保存し直してください)")
     book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     try:
         sheets = []
@@ -157,6 +163,95 @@ def load_book(data: bytes) -> Book:
         return Book(sheets, data)
     finally:
         book.close()
+
+
+# calamine holds a sheet as one dense grid from its first to its last cell: a value typed at
+# XFD1048576 (by accident or by design) would ask for billions of cells. Such a workbook is read
+# with openpyxl's streaming reader instead, only the window this program looks at.
+_MAX_GRID_CELLS = 5_000_000
+_SHEET_XML_LIMIT = 64 * 1024 * 1024
+_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*?(/?)>')
+
+
+def _sprawling_ooxml(data: bytes) -> bool:
+    """Whether a worksheet's filled cells span more than _MAX_GRID_CELLS (or cannot be told)."""
+    if not data.startswith(b"PK"):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                name = info.filename
+                if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                    continue
+                with zf.open(info) as fh:
+                    xml = fh.read(_SHEET_XML_LIMIT + 1)
+                if len(xml) > _SHEET_XML_LIMIT:
+                    return True
+                rows: list[int] = []
+                cols: list[int] = []
+                for match in _CELL_REF.finditer(xml):
+                    if match.group(3):
+                        continue  # <c r="…" s="1"/>: formatting only, no value
+                    cols.append(_column_index(match.group(1).decode()))
+                    rows.append(int(match.group(2)))
+                if rows and (max(rows) - min(rows) + 1) * (max(cols) - min(cols) + 1) > \
+                        _MAX_GRID_CELLS:
+                    return True
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False  # not a package calamine can read either: let it say so
+    return False
+
+
+def _sprawling_biff(data: bytes) -> bool:
+    """An .xls sheet whose DIMENSIONS record spans more than _MAX_GRID_CELLS."""
+    if not data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return False
+    try:
+        import olefile
+
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            name = next((n for n in ("Workbook", "Book") if ole.exists(n)), None)
+            if name is None:
+                return False
+            stream = ole.openstream(name).read()
+    except Exception:  # noqa: BLE001 - not a BIFF file calamine can read either
+        return False
+    pos = 0
+    while pos + 4 <= len(stream):
+        kind, size = int.from_bytes(stream[pos:pos + 2], "little"), \
+            int.from_bytes(stream[pos + 2:pos + 4], "little")
+        if kind == 0x0200 and size >= 12:  # DIMENSIONS: first/last+1 row (u32), column (u16)
+            body = stream[pos + 4:pos + 16]
+            rows = int.from_bytes(body[4:8], "little") - int.from_bytes(body[0:4], "little")
+            cols = int.from_bytes(body[10:12], "little") - int.from_bytes(body[8:10], "little")
+            if rows * cols > _MAX_GRID_CELLS:
+                return True
+        pos += 4 + size
+    return False
+
+
+def _load_window(data: bytes) -> Book:
+    import openpyxl
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        sheets = []
+        for ws in wb.worksheets:
+            rows = (list(row) for row in
+                    ws.iter_rows(max_row=MAX_ROWS, max_col=MAX_COLS, values_only=True))
+            sheets.append(Sheet(ws.title, rows))
+        return Book(sheets, data)
+    finally:
+        wb.close()
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index
 
 
 def _plain(value: Any) -> Any:

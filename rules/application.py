@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from datetime import date
 
 from parsers.documents import Recognised
-from parsers.forms import ApplicationFacts, FormProblem, where_ja
+from parsers.members import ApplicationFacts, where_ja
+from parsers.readresult import FormProblem
 from parsers.subject import consortium_key
 from rules.costs import check_cost_eligibility
 from rules.documents import check_documents

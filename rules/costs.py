@@ -39,12 +39,20 @@ def _why(line: CostLine, role: str | None, facts: ApplicationFacts,
                     "のみ対象です")
     if line.category == "outsourcing" and role == "sme" and \
             line.step in program.vendor_only_outsourcing_steps:
-        text = normalise_text(line.description)
+        payee = facts.member_named(line.payee) if line.payee else None
+        if payee is not None and payee.role == "vendor":
+            return None
+        text = normalise_text(f"{line.payee} {line.description}")
         others = [m.name for m in facts.members if m.role == "other"
                   and member_key(m.name) and member_key(m.name) in text]
-        if others:
-            return (f"STEP{line.step}の委託はITベンダを委託先とする場合のみ対象です"
-                    f"(委託先「{others[0]}」はその他協力者です)")
+        if payee is not None:
+            others.insert(0, payee.name)
+        elif any(member_key(m.name) in text for m in facts.members
+                 if m.role == "vendor" and member_key(m.name)):
+            return None  # 「…の設計をスカイシステムへ委託」: to a vendor
+        if others or any(w in text for w in ("その他協力者", "専門家", "診断士", "コンサル")):
+            who = f"(委託先「{others[0]}」はITベンダではありません)" if others else ""
+            return f"STEP{line.step}の委託はITベンダを委託先とする場合のみ対象です{who}"
     return None
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from parsers.forms import Member
+from parsers.members import Member
 from rules.corporate_number import is_valid_corporate_number, normalise_corporate_number
 from rules.findings import Finding, finding
 from rules.program import Program, SmeLine
@@ -126,9 +126,18 @@ def judge_sme(member: Member, program: Program) -> SmeJudgement:
                     if capital_max is not None and member.capital is not None else "")
     return SmeJudgement(
         "not_sme",
-        f"{line.label}: {capital_text}従業員数{member.employees:,}人(基準{employees_max:,}人以下)"
+        f"{_placed(member, line)}{line.label}: {capital_text}従業員数{member.employees:,}人"
+        f"(基準{employees_max:,}人以下)"
         "のいずれも基準を超えています",
     )
+
+
+def _placed(member: Member, line: SmeLine) -> str:
+    """A note when the industry as written fell to a row none of whose words it contains."""
+    text = _fold(member.industry or "")
+    if not text or any(_fold(a) in text for a in line.aliases) or _fold(line.label) == text:
+        return ""
+    return f"業種「{member.industry}」は表の①〜⑦に当たらないため⑧"
 
 
 def _judge_without_industry(member: Member, program: Program, why: str) -> SmeJudgement:
@@ -152,7 +161,7 @@ def _judge_without_industry(member: Member, program: Program, why: str) -> SmeJu
 def is_large_enterprise(member: Member, program: Program) -> bool:
     """A 大企業: over both lines of its industry by the page's table, or written so in its
     企業規模 (a みなし大企業 has small numbers). A written 中小企業 never outweighs the numbers."""
-    if member.size and "大企業" in _fold(member.size):
+    if program.declared_large_is_large and member.size and "大企業" in _fold(member.size):
         return True
     return judge_sme(member, program).verdict == "not_sme"
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
-from parsers.forms import CATEGORY_JA, ApplicationFacts, CostLine, Member, member_key
+from parsers.cellvalues import CATEGORY_JA
+from parsers.members import ApplicationFacts, CostLine, Member, member_key
 from rules.eligibility import (
     declared_size_conflict,
     funded_members,
@@ -154,7 +155,9 @@ def _check_sme_personnel(facts: ApplicationFacts, program: Program) -> list[Find
     lines = [x for x in facts.cost_lines if x.category != "hardware"]
     sme_personnel = _sum(x for x in lines if x.category == "personnel"
                          and _role(facts, x) == "sme")
-    base = _sum(x for x in lines if x.category in ("personnel", "outsourcing"))
+    base = _sum(x for x in lines if x.category == "outsourcing" or (
+        x.category == "personnel" and (program.sme_personnel_base == "all"
+                                       or _role(facts, x) == "vendor")))
     share = program.sme_personnel_max_share
     if not sme_personnel or not _over(sme_personnel, share, base):
         return []
@@ -169,6 +172,18 @@ def _check_subcontracting(facts: ApplicationFacts, program: Program) -> list[Fin
     """Each vendor's 下請け発注 in 設計・開発〜システムテスト must stay UNDER 1/2 of its cost there."""
     found: list[Finding] = []
     share = program.subcontract_max_share
+    if program.subcontract_scope == "step":
+        for step in program.subcontract_steps:
+            own = [x for x in facts.cost_lines if x.step == step and x.category != "hardware"]
+            sub = _sum(x for x in own if _role(facts, x) == "vendor"
+                       and (x.subcontract or x.category == "outsourcing"))
+            if sub and sub * share.denominator >= _sum(own) * share.numerator:
+                found.append(finding(
+                    "SUBCONTRACT_OVER_HALF",
+                    f"STEP{step}のITベンダの下請け発注{_yen(sub)}が、当該工程の補助対象経費"
+                    f"{_yen(_sum(own))}の{_share_text(share)}以上です({_share_text(share)}未満が条件)。",
+                    document="application"))
+        return found
     for vendor in (m for m in facts.members if m.role == "vendor"):
         for step in program.subcontract_steps:
             own = [x for x in facts.cost_lines if x.step == step

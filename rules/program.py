@@ -136,6 +136,14 @@ class Program:
     # ITベンダの下請け発注(委託費) < 当該工程の補助対象経費の1/2 (strictly under)
     subcontract_max_share: Fraction = Fraction(1, 2)
     subcontract_steps: tuple[int, ...] = (3,)
+    # Base of the SME-personnel third: "all" = 委託費 + 人件費 of every member; "vendor" = 委託費 +
+    # the ITベンダ's 人件費 (the page: 「ITベンダへの委託費及び人件費の1/3まで」)
+    sme_personnel_base: str = "all"
+    # Subcontracting < 1/2 judged "vendor_step" (each vendor's own cost in the STEP) or "step"
+    # (all vendors' subcontracting against the whole STEP)
+    subcontract_scope: str = "vendor_step"
+    # A vendor whose 企業規模 says 大企業 is large even with small numbers (みなし大企業)
+    declared_large_is_large: bool = True
     # An industry word the table's aliases do not place is ⑧「その他の業種(上記以外)」
     unknown_industry: str = "other"
     # Which cost each role may claim in which STEP (人件費/委託費 rows of the page's table)
@@ -171,6 +179,9 @@ _INT_KEYS = {
     "subsidy_minimum",
 }
 _STR_KEYS = {"year_label", "subsidy_name", "subject_suffix", "unknown_industry"}
+_CHOICE_KEYS = {"sme_personnel_base": ("all", "vendor"),
+                "subcontract_scope": ("vendor_step", "step")}
+_BOOL_KEYS = {"declared_large_is_large"}
 _STEP_KEYS = {"subcontract_steps", "sme_personnel_steps", "vendor_personnel_steps",
               "vendor_outsourcing_steps", "vendor_only_outsourcing_steps"}
 
@@ -196,6 +207,14 @@ def _convert(key: str, raw: Any) -> Any:
     if key in _INT_KEYS:
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise ValueError(f"[program] {key} は整数で指定してください: {raw!r}")
+        return raw
+    if key in _CHOICE_KEYS:
+        if raw not in _CHOICE_KEYS[key]:
+            raise ValueError(f"[program] {key} は {' / '.join(_CHOICE_KEYS[key])} のいずれかです: {raw!r}")
+        return raw
+    if key in _BOOL_KEYS:
+        if not isinstance(raw, bool):
+            raise ValueError(f"[program] {key} は true / false で指定してください: {raw!r}")
         return raw
     if key in _STR_KEYS:
         if not isinstance(raw, str):

@@ -6,6 +6,7 @@ states the codes `renkei-intake check` must give, run as a new user runs it on t
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -152,6 +153,17 @@ CASES: list[tuple[str, hf.Habits, set[str]]] = [
                units_row=True, lead=("○", "—"), money=lambda n: f"￥{n:,}-", subtotals=True,
                total_label="計", role_groups=True, step_groups=True, requested="金19,700,000円"),
      {"AMOUNT_OVER_CAP"}),
+    ("sme-outsources-development-to-a-vendor",
+     hf.habits(costs=[*hf.costs()[:5], hf.Cost("株式会社北斗製作所", "STEP3", "委託費",
+                                               "帳票連携部分の開発をスカイシステムへ委託", 1_000_000),
+                      *hf.costs()[5:]]), set()),
+    ("sme-outsources-development-to-a-consultant",
+     hf.habits(members=[*hf.companies(),
+                        hf.Company("山本経営事務所", "その他協力者", "サービス業", None, 1, None,
+                                   "yamamoto@example.jp")],
+               costs=[*hf.costs()[:5], hf.Cost("株式会社北斗製作所", "STEP3", "委託費",
+                                               "帳票連携部分の開発(山本経営事務所)", 1_000_000),
+                      *hf.costs()[5:]]), {"COST_NOT_ELIGIBLE"}),
     ("hardware",
      hf.habits(costs=_costs(lambda x: _set(x, 1, category="ハードウェア購入費",
                                            text="店舗用タブレット端末"))), {"COST_NOT_ELIGIBLE"}),
@@ -259,3 +271,69 @@ def test_forms_kept_as_sheets_of_one_workbook_are_each_read() -> None:
     apart = hf.xlsx([*hf.application_grids(habits), hf.member_info_grid(hf.habits(members=crew))])
     codes = {f.code for f in check_bytes("申請様式一式.xlsx", apart, PROGRAM, FORM_MAP).findings}
     assert codes == {"SUM_MISMATCH"}
+
+
+def test_a_stray_value_at_the_sheets_far_corner_neither_bloats_nor_blinds_the_reader() -> None:
+    """A value typed at XFD1048576 would make a dense grid of 17 billion cells."""
+    grids = hf.application_grids(hf.habits())
+    grids[2].cells[(1_048_576, 16_384)] = "x"
+    result = check_bytes("交付申請書.xlsx", hf.xlsx(grids), PROGRAM, FORM_MAP)
+    assert result.findings == [] and result.recognised[0][1].key == "application"
+
+
+def test_an_xls_sheet_spanning_every_cell_is_refused_not_loaded() -> None:
+    import xlwt
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("交付申請書")
+    sheet.write(0, 0, "補助金交付申請書")
+    sheet.write(65_535, 255, "x")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = check_bytes("交付申請書.xls", buffer.getvalue(), PROGRAM, FORM_MAP)
+    assert [f.code for f in result.findings] == ["ATTACHMENT_UNREADABLE"]
+    assert "大きすぎます" in result.findings[0].detail
+
+
+def test_untitled_sheets_are_told_apart_by_their_labels() -> None:
+    """Sheets called Sheet1/Sheet2 with no title: the plan is the sheet with the plan's labels."""
+    grids = hf.application_grids(hf.habits(plan_name="北斗共創コンソーシアム"))
+    for number, grid in enumerate(grids, 1):
+        grid.title = f"Sheet{number}"
+        grid.cells.pop((1, 1))
+    result = check_bytes("交付申請書.xlsx", hf.xlsx(grids), PROGRAM, FORM_MAP)
+    assert {f.code for f in result.findings} == {"CONSORTIUM_NAME_MISMATCH"}
+
+
+def test_the_eligible_cost_column_is_preferred_to_a_gross_amount_column() -> None:
+    """「金額(税込)」 beside 「補助対象経費」: the eligible cost is the one read."""
+    grids = hf.application_grids(hf.habits())
+    costs = grids[2]
+    header_row = next(r for (r, c), v in costs.cells.items() if v == "補助対象経費")
+    rows = [r for (r, c) in list(costs.cells) if c == 7 and r > header_row]
+    costs.cells[(header_row, 8)] = costs.cells.pop((header_row, 7))
+    costs.cells[(header_row, 7)] = "金額(税込)"
+    for r in rows:
+        value = costs.cells.pop((r, 7))
+        costs.cells[(r, 8)] = value
+        if isinstance(value, int):
+            costs.cells[(r, 7)] = value * 11 // 10
+    result = check_bytes("交付申請書.xlsx", hf.xlsx(grids), PROGRAM, FORM_MAP)
+    assert result.findings == []
+
+
+def test_amounts_in_thousands_of_yen() -> None:
+    """「補助金交付申請額(千円)」 with 19,000 and a 「(千円)」 units row over the costs."""
+    grids = hf.application_grids(hf.habits(units_row=True))
+    app, _plan, costs = grids
+    for (r, c), value in list(app.cells.items()):
+        if value in ("補助対象経費合計", "補助金交付申請額"):
+            app.cells[(r, c)] = f"{value}（千円）"
+            app.cells[(r, 3)] = app.cells[(r, 3)] // 1000
+    for (r, c), value in list(costs.cells.items()):
+        if c == 7 and isinstance(value, int):
+            costs.cells[(r, c)] = value // 1000
+        if value == "(円)":
+            costs.cells[(r, c)] = "(千円)"
+    result = check_bytes("交付申請書.xlsx", hf.xlsx(grids), PROGRAM, FORM_MAP)
+    assert result.findings == []
