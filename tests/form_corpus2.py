@@ -39,6 +39,7 @@ from tests.corpus2_forms import (
     yen_quoted,
     yen_suffix,
 )
+from tests.corpus2_layouts import by_category, member_sheets, step_blocks, with_costs
 
 # --------------------------------------------------------------------------- variants
 
@@ -2109,6 +2110,188 @@ def _seventh_batch() -> list[Variant2]:
     return out
 
 
+def daiji(n: int) -> str:
+    """18000000 → 壱千八百万: the formal numerals of 交付申請書 letters."""
+    digits = "〇壱弐参四五六七八九"
+    out = ""
+    for unit, size in (("億", 10**8), ("万", 10**4), ("", 1)):
+        group, n = divmod(n, size)
+        if not group:
+            continue
+        text = ""
+        for name, place in (("千", 1000), ("百", 100), ("拾", 10), ("", 1)):
+            d, group = divmod(group, place)
+            if d:
+                text += digits[d] + name
+        out += text + unit
+    return out
+
+
+def _eighth_batch() -> list[Variant2]:
+    out: list[Variant2] = []
+
+    def add(
+        name: str,
+        plan: Plan,
+        st: Style,
+        codes: set[str],
+        why: str,
+        fmt: str = "xlsx",
+        post: Callable[[list[Sheet], Plan], None] | None = None,
+    ) -> None:
+        out.append(_v(name, _app(plan, st, fmt, post), frozenset(codes), why, fmt))
+
+    st = Style()
+    formal = Style(kv_money=lambda v: f"金{v:,}円也")
+    formal_daiji = Style(kv_money=lambda v: f"金{daiji(v)}円也")
+    add(
+        "valid-role-tick-columns",
+        _p(),
+        Style(role_ticks=True),
+        set(),
+        "区分 as three tick columns 中小ユーザ企業 / ITベンダ / その他協力者",
+    )
+    add(
+        "valid-lead-by-no",
+        _p(),
+        Style(lead_by_no=True, lead_col=False),
+        set(),
+        "no 幹事社 column; the No column reads 幹事社 / 構成員1 / 構成員2 …",
+    )
+    add(
+        "valid-costs-by-category",
+        _p(),
+        st,
+        set(),
+        "cost table with one amount column per 経費区分",
+        post=with_costs(by_category, st),
+    )
+    add(
+        "valid-costs-step-blocks",
+        _p(),
+        st,
+        set(),
+        "one block per STEP with its own header and 小計, no 工程 column",
+        post=with_costs(step_blocks, st),
+    )
+    add(
+        "valid-costs-member-sheets",
+        _p(),
+        st,
+        set(),
+        "one 経費内訳 sheet per member and a 集計 sheet",
+        post=with_costs(member_sheets, st),
+    )
+    add("valid-formal-amounts", _p(), formal, set(), "key amounts typed 「金29,000,000円也」")
+    add(
+        "valid-formal-daiji-amounts",
+        _p(),
+        formal_daiji,
+        set(),
+        "key amounts typed in formal numerals 「金弐千九百万円也」",
+    )
+    p = _with(_p(), 3, role="その他協力者")
+    add(
+        "composition-role-tick-columns",
+        p,
+        Style(role_ticks=True),
+        {"CONSORTIUM_COMPOSITION"},
+        "one vendor only, 区分 as tick columns",
+    )
+    add(
+        "composition-lead-by-no",
+        p,
+        Style(lead_by_no=True, lead_col=False),
+        {"CONSORTIUM_COMPOSITION"},
+        "one vendor only; No column reads 幹事社 / 構成員n",
+    )
+    p = _p()
+    p.costs.append(Cost(0, 1, "ソフトウェア購入費", "販売管理パッケージ", 30_000_000))
+    add(
+        "software-over-half-by-category",
+        p,
+        st,
+        {"SOFTWARE_CLOUD_OVER_HALF"},
+        "software over half in a one-column-per-category table",
+        post=with_costs(by_category, st),
+    )
+    p = _cost(_p(), 3, amount=15_600_000)
+    add(
+        "sme-personnel-member-sheets",
+        p,
+        st,
+        {"SME_PERSONNEL_OVER_THIRD"},
+        "SME personnel over a third, one 経費内訳 sheet per member",
+        post=with_costs(member_sheets, st),
+    )
+    add(
+        "sme-personnel-by-category",
+        p,
+        st,
+        {"SME_PERSONNEL_OVER_THIRD"},
+        "SME personnel over a third, one column per category",
+        post=with_costs(by_category, st),
+    )
+    p = _cost(_p(), 7, amount=20_000_000)
+    add(
+        "subcontract-step-blocks",
+        p,
+        st,
+        {"SUBCONTRACT_OVER_HALF"},
+        "subcontracting 20,000,000 of STEP3 in a per-STEP block",
+        post=with_costs(step_blocks, st),
+    )
+    add(
+        "subcontract-by-category",
+        p,
+        st,
+        {"SUBCONTRACT_OVER_HALF"},
+        "subcontracting over half given as うち下請け発注額 in a per-category table",
+        post=with_costs(by_category, st),
+    )
+    p = _p()
+    p.costs.append(Cost(1, 3, "人件費", "開発への社内協力", 300_000))
+    add(
+        "cost-not-eligible-step-blocks",
+        p,
+        st,
+        {"COST_NOT_ELIGIBLE"},
+        "SME user 人件費 inside the STEP3 block",
+        post=with_costs(step_blocks, st),
+    )
+    add(
+        "cost-not-eligible-member-sheets",
+        p,
+        st,
+        {"COST_NOT_ELIGIBLE"},
+        "SME user 人件費 in STEP3 on that member's own 経費内訳 sheet",
+        post=with_costs(member_sheets, st),
+    )
+    add(
+        "sum-step-blocks",
+        _p(stated_total=29_300_000),
+        st,
+        {"SUM_MISMATCH"},
+        "per-STEP blocks whose 合計 disagrees with the blocks",
+        post=with_costs(step_blocks, st),
+    )
+    add(
+        "over-rate-formal-daiji",
+        _p(requested=22_000_000),
+        formal_daiji,
+        {"AMOUNT_OVER_CAP"},
+        "「金弐千弐百万円也」 requested on 「金弐千九百万円也」",
+    )
+    add(
+        "below-minimum-formal",
+        _p(requested=900_000, costs=[replace(c, amount=c.amount // 20) for c in _p().costs]),
+        formal,
+        {"AMOUNT_BELOW_MINIMUM"},
+        "「金900,000円也」 requested",
+    )
+    return out
+
+
 def variants() -> list[Variant2]:
     return (
         _valid_app_variants()
@@ -2123,4 +2306,5 @@ def variants() -> list[Variant2]:
         + _one_workbook()
         + _sixth_batch()
         + _seventh_batch()
+        + _eighth_batch()
     )
