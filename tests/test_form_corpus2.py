@@ -41,8 +41,8 @@ _TEMPLATE = (
     "every field reported blank; the sheet holding values should win over an empty one of the same form"
 )
 _ROLE_TICKS = (
-    "区分 given as three tick columns 中小ユーザ企業 / ITベンダ / その他協力者 (○ under one) is not read: 「区分」の列が"
-    "ありません and 0 SME users / 0 vendors"
+    "区分 given as three tick columns 中小ユーザ企業 / ITベンダ / その他協力者 (○ under one) is not read: "
+    "「区分」の列がありません and 0 SME users / 0 vendors"
 )
 _BY_CATEGORY = (
     "cost table with one amount column per 経費区分 (rows = member × STEP, plus うち下請け発注額) is not read: "
