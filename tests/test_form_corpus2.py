@@ -61,6 +61,11 @@ _DAIJI = (
     "FORM_FIELD_MISSING for 補助対象経費合計/補助金交付申請額"
 )
 KNOWN_WRONG: dict[str, str] = {
+    "zip-checklist-other-wording-unticked": (
+        "a checklist row worded 「登記簿謄本（発行後3か月以内）」 (the everyday name of the 履歴事項全部証明書) is not "
+        "matched to the registry document: left unticked while certificates are attached, no CHECKLIST_MISMATCH "
+        "(the other rewordings 様式4 交付申請書等, 誓約書（全構成員分）, 納税証明書（その1） are matched)"
+    ),
     "valid-role-tick-columns": _ROLE_TICKS,
     "composition-role-tick-columns": _ROLE_TICKS
     + " (the right CONSORTIUM_COMPOSITION comes with a false FORM_FIELD_MISSING)",
