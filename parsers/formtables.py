@@ -344,7 +344,7 @@ def _fill(raw: dict[str, Any], spec: TableSpec, above: dict[str, Any], heading: 
             continue
         value = raw[col.key]
         ditto = isinstance(value, str) and "".join(value.split()) in _DITTO
-        if (ditto or _empty(value)) and col.key in spec.fill_down and above.get(col.key):
+        if (ditto or (_empty(value) and col.key in spec.fill_down)) and above.get(col.key):
             raw[col.key] = above[col.key]
         elif _empty(raw[col.key]) and col.type in ("role", "step") and heading and \
                 _parses(heading, col.type):
