@@ -172,6 +172,8 @@ def _value_near(sheet: Sheet, r: int, c: int, spec: FieldSpec,
             value = _in_yen(value, sheet, (r, c), (rr, cc))
         elif spec.type == "date":
             value = _date_over_cells(value, sheet, rr, cc)
+        if rr > end_r and not _fits(value, spec):
+            break  # below the label sits the next heading (事業の目的・概要), not its value
         return rr, cc, value
     return blank[0], blank[1], None
 
@@ -189,6 +191,14 @@ def _in_yen(value: Any, sheet: Sheet, label: tuple[int, int], at: tuple[int, int
     if scale is None:  # only a sheet's 「(単位：千円)」 note: a yen-sized number stays yen
         scale = sheet_unit(sheet, label[0]) if number < NOTE_YEN_FLOOR else 1
     return value if scale == 1 else number * scale
+
+
+def _fits(value: Any, spec: FieldSpec) -> bool:
+    try:
+        convert(value, spec.type)
+    except ValueError:
+        return False
+    return True
 
 
 def _date_over_cells(value: Any, sheet: Sheet, r: int, c: int) -> Any:

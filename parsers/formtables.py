@@ -274,6 +274,10 @@ def _read_rows(sheet: Sheet, spec: TableSpec, header: _Header, table: TableData,
             r += 1
             continue
         blanks = 0
+        reading = _furigana_row(sheet, spec, header, r, raw)
+        if reading:  # the name is on the next row, the reading on this one: read them as one
+            raw[spec.columns[0].key] = reading
+            r += 1
         _fill(raw, spec, table.rows[-1]["_raw"] if table.rows else {}, heading)
         row = _convert_row(sheet, spec, header, r, raw, facts)
         for col in spec.columns:  # a column the table lacks, given by the group's heading
@@ -285,6 +289,26 @@ def _read_rows(sheet: Sheet, spec: TableSpec, header: _Header, table: TableData,
             table.refs.append(sheet.ref(r, min(lo for lo, _hi in header.columns.values())))
             table.cells.append({**cells, "amount": cell} if cell else cells)
         r += 1
+
+
+_KANA = re.compile(r"^[ァ-ヶｦ-ﾟー・･\s()]+$")
+
+
+def _furigana_row(sheet: Sheet, spec: TableSpec, header: _Header, r: int,
+                  raw: dict[str, Any]) -> Any:
+    """The name on row r+1 when row r holds only its reading (フリガナ) above it, the other
+    cells merged over both rows; None otherwise."""
+    key = spec.columns[0].key
+    text = raw.get(key)
+    if key not in header.columns or not isinstance(text, str) or not _KANA.match(norm(text)):
+        return None
+    lo, _hi = header.columns[key]
+    below = sheet.get(r + 1, lo)
+    if not isinstance(below, str) or _KANA.match(norm(below)) or sheet.merged.get((r, lo)):
+        return None
+    merged_down = any((block := sheet.merged.get((r, c0))) and block[2] > r
+                      for k, (c0, _c1) in header.columns.items() if k != key)
+    return below if merged_down else None
 
 
 def _by_step(sheet: Sheet, spec: TableSpec, header: _Header, r: int, row: dict[str, Any],
