@@ -165,7 +165,10 @@ def read_table(book: Book, spec: TableSpec, facts: FormFacts, labels: frozenset[
                     column=col.key))
         break
     if not table.rows:
-        for sheet, _start in where:
+        # labels down a column; one sheet per member (事業者情報入力シート(1), (2) …) adds up
+        for sheet, _start in named:
+            table.found = _read_label_column(sheet, spec, table, facts) or table.found
+        for sheet, _start in ([] if table.found else where):
             if _read_label_column(sheet, spec, table, facts):
                 table.found = True
                 break
@@ -222,7 +225,8 @@ def _is_data(raw: dict[str, Any], spec: TableSpec) -> bool:
     filled = [k for k, v in raw.items() if not _empty(v)]
     if not filled:
         return False
-    if len(filled) == 1 and _HEADING.match(norm(str(raw[filled[0]]))):
+    several = sum(1 for c in spec.columns if c.required) >= 2  # one value is not a whole row
+    if several and len(filled) == 1 and _HEADING.match(norm(str(raw[filled[0]]))):
         return False  # a group heading (「STEP1 ITツールの購入・設定」, 【STEP2】) or a note
     if len(filled) == 1 and isinstance(raw[filled[0]], str) and any(
             c.type == "amount" and c.required for c in spec.columns):
