@@ -96,7 +96,7 @@ def _col(c: int) -> str:
     return s
 
 
-def to_xlsx(sheets: list[Sheet]) -> bytes:
+def to_xlsx(sheets: list[Sheet], shared: bool = True) -> bytes:
     import openpyxl
     from openpyxl.cell.rich_text import CellRichText, TextBlock
     from openpyxl.cell.text import InlineFont
@@ -160,7 +160,8 @@ def to_xlsx(sheets: list[Sheet]) -> bytes:
             ws.column_dimensions[_col(c)].hidden = True
     buf = io.BytesIO()
     wb.save(buf)
-    return _fixed(_with_cached(buf.getvalue(), [ws.title for ws in wb], cached))
+    package = _with_cached(buf.getvalue(), [ws.title for ws in wb], cached)
+    return _fixed(_shared_strings(package) if shared else package)
 
 
 def _with_cached(package: bytes, titles: list[str], cached: dict[tuple[str, str], Any]) -> bytes:
@@ -196,6 +197,69 @@ def _cache(data: bytes, coord: str, value: Any) -> bytes:
         text = str(value)
     cell = f'<c r="{coord}"'.encode() + attrs + b"><f>" + m.group(2) + b"</f><v>" + text.encode() + b"</v>"
     return data[: m.start()] + cell + data[m.end() :]
+
+
+_INLINE = re.compile(rb'<c r="([A-Z]+\d+)"([^>]*?) t="inlineStr"([^>]*)><is>(.*?)</is></c>', re.S)
+
+
+def _shared_strings(package: bytes) -> bytes:
+    """openpyxl writes strings inline; Excel keeps them in xl/sharedStrings.xml. Do as Excel does."""
+    src = zipfile.ZipFile(io.BytesIO(package))
+    table: list[bytes] = []
+    index: dict[bytes, int] = {}
+    count = 0
+
+    def shared(m: re.Match[bytes]) -> bytes:
+        nonlocal count
+        count += 1
+        body = m.group(4)
+        if body not in index:
+            index[body] = len(table)
+            table.append(body)
+        return b'<c r="' + m.group(1) + b'"' + m.group(2) + b' t="s"' + m.group(3) + b"><v>%d</v></c>" % index[body]
+
+    parts = {info.filename: src.read(info) for info in src.infolist()}
+    for name in parts:
+        if name.startswith("xl/worksheets/sheet"):
+            parts[name] = _INLINE.sub(shared, parts[name])
+    if not table:
+        return package
+    parts["xl/sharedStrings.xml"] = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">'
+        % (count, len(table))
+        + b"".join(b"<si>" + body + b"</si>" for body in table)
+        + b"</sst>"
+    )
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        b'spreadsheetml.sharedStrings+xml"/></Types>',
+    )
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rIdSharedStrings" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        b'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, data in parts.items():
+            dst.writestr(name, data)
+    return out.getvalue()
+
+
+def xlsx_as_generated(sheets: list[Sheet]) -> bytes:
+    """The workbook as web systems write it: strings inline (no shared-string table) and a stale
+    <dimension ref="A1"/> on every sheet."""
+    src = zipfile.ZipFile(io.BytesIO(to_xlsx(sheets, shared=False)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = re.sub(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1"/>', data)
+            dst.writestr(info, data)
+    return _fixed(out.getvalue())
 
 
 def to_xls(sheets: list[Sheet]) -> bytes:

@@ -276,6 +276,9 @@ class Style:
     price_cols: bool = False  # 単価/数量/単位 columns before the amount (人件費 as hours × 5,000円)
     ditto_all: bool = False  # 〃 also for a 工程 or 経費区分 repeated from the row above
     furigana_rows: bool = False  # two rows per member: reading above the name, other cells merged
+    role_ticks: bool = False  # 区分 as three tick columns 中小ユーザ企業 / ITベンダ / その他協力者
+    lead_by_no: bool = False  # the No column reads 幹事社 / 構成員1 … instead of numbers
+    kv_money: Callable[[int], Any] | None = None  # how the 交付申請書's key amounts are written
 
 
 def _amount(st: Style, v: int) -> Any:
@@ -334,8 +337,9 @@ def application(plan: Plan, st: Style) -> list[Sheet]:
         _kv(s1, st, r + 6, "総事業費(税込)", _amount(st, total * 11 // 10), True)
         _kv(s1, st, r + 7, "補助対象外経費", _amount(st, total // 10), True)
         r += 2
-    _kv(s1, st, r + 6, "補助対象経費合計", _amount(st, total), True)
-    _kv(s1, st, r + 7, "補助金交付申請額", _amount(st, plan.requested), True)
+    key = st.kv_money or (lambda v: _amount(st, v))
+    _kv(s1, st, r + 6, "補助対象経費合計", key(total), True)
+    _kv(s1, st, r + 7, "補助金交付申請額", key(plan.requested), True)
     if st.rate_row:
         _kv(s1, st, r + 8, "補助率", C(round(plan.requested / total, 4), fmt="0.0%"))
         r += 1
@@ -368,7 +372,8 @@ def _member_cols(st: Style) -> list[str]:
     cols = ["事業者名"]
     if st.extra_member_col:
         cols.append("フリガナ")
-    cols += ["区分"] + ([] if st.lead_in_name or not st.lead_col else ["幹事社"])
+    cols += ROLE_TICKS if st.role_ticks else ["区分"]
+    cols += [] if st.lead_in_name or not st.lead_col else ["幹事社"]
     cols += ["業種", "資本金(千円)" if st.thousand else "資本金(円)", "従業員数(人)"]
     if st.corp_col:
         cols.append("法人番号")
@@ -378,6 +383,7 @@ def _member_cols(st: Style) -> list[str]:
     return cols
 
 
+ROLE_TICKS = ["中小ユーザ企業", "ITベンダ", "その他協力者"]
 READINGS = {
     "株式会社北斗食品": "カブシキガイシャホクトショクヒン",
     "合同会社あおば薬局": "ゴウドウガイシャアオバヤッキョク",
@@ -392,6 +398,7 @@ def _member_values(plan: Plan, st: Style, i: int, m: Member) -> dict[str, Any]:
         "事業者名": st.name_of(i, m.name) + ("（幹事社）" if st.lead_in_name and m.lead else ""),
         "フリガナ": "カブシキガイシャ",
         "区分": st.role(m.role),
+        **{role: "○" if m.role == role else None for role in ROLE_TICKS},
         "幹事社": st.lead_mark[0] if m.lead else st.lead_mark[1],
         "業種": m.industry,
         "資本金": "－" if m.capital is None else cap_fmt(m.capital),
@@ -447,7 +454,10 @@ def _members(sh: Sheet, plan: Plan, st: Style, r: int) -> None:
         for m in [m for m in order if m in part]:
             i = plan.members.index(m)
             vals = _member_values(plan, st, i, m)
-            target.row(rr, L, [i + 1] + [vals[c.split("(")[0]] for c in cols])
+            no: Any = i + 1
+            if st.lead_by_no:
+                no = "幹事社" if m.lead else f"構成員{sum(1 for x in plan.members[:i] if not x.lead) + 1}"
+            target.row(rr, L, [no] + [vals[c.split("(")[0]] for c in cols])
             if st.furigana_rows:
                 target.put(rr, L + 1, READINGS.get(m.name, "フリガナ"))
                 target.put(rr + 1, L + 1, vals["事業者名"])

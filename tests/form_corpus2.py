@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from tests.corpus2_books import C, Sheet, to_ods, to_xls, to_xlsx
+from tests.corpus2_books import C, Sheet, _col, to_ods, to_xls, to_xlsx, xlsx_as_generated
 from tests.corpus2_forms import (
     CATEGORIES,
     COLLABORATOR,
@@ -39,6 +39,7 @@ from tests.corpus2_forms import (
     yen_quoted,
     yen_suffix,
 )
+from tests.corpus2_layouts import by_category, member_sheets, step_blocks, with_costs
 
 # --------------------------------------------------------------------------- variants
 
@@ -1993,6 +1994,304 @@ def _sixth_batch() -> list[Variant2]:
     return out
 
 
+def _member_count_row(sheets: list[Sheet], plan: Plan) -> None:
+    """A 合計 row under the member table counting the members: 「計」「4者」."""
+    sh = sheets[0]
+    last = max(r for (r, c), v in sh.cells.items() if v == plan.members[-1].email)
+    left = min(c for (r, c) in sh.cells if r == last)
+    sh.row(last + 1, left, ["計", f"{len(plan.members)}者"])
+
+
+def _rows_under_total(sheets: list[Sheet], plan: Plan) -> None:
+    """Lines under the cost table's total: 補助金交付申請額 and うち下請け発注額."""
+    sh = sheets[2]
+    total_row = min(r for (r, c), v in sh.cells.items() if v == "合計")
+    amount_col = max(c for (r, c) in sh.cells if r == total_row)
+    label_col = min(c for (r, c) in sh.cells if r == total_row)
+    sh.put(total_row + 1, label_col, "補助金交付申請額（2/3以内）")
+    sh.put(total_row + 1, amount_col, plan.requested)
+    sh.put(total_row + 2, label_col, "（うち下請け発注額）")
+    sh.put(total_row + 2, amount_col, sum(c.amount for c in plan.costs if c.sub))
+    for (r, c), v in list(sh.cells.items()):
+        if r > total_row + 2:
+            del sh.cells[(r, c)]
+            sh.cells[(r + 2, c)] = v
+
+
+def _kv_formulas(sheets: list[Sheet], plan: Plan) -> None:
+    """補助対象経費合計 and 補助金交付申請額 as formulas saved with their results."""
+    sh = sheets[0]
+    for (r, c), v in list(sh.cells.items()):
+        if v == "補助対象経費合計":
+            sh.cells[(r, c + 1)] = C(sh.cells[(r, c + 1)], formula="'補助対象経費内訳書'!G16")
+        elif v == "補助金交付申請額":
+            sh.cells[(r, c + 1)] = C(sh.cells[(r, c + 1)], formula=f"ROUNDDOWN({_col(c + 1)}{r - 1}*0.62,-3)")
+
+
+def _seventh_batch() -> list[Variant2]:
+    out: list[Variant2] = []
+
+    def add(
+        name: str,
+        plan: Plan,
+        st: Style,
+        codes: set[str],
+        why: str,
+        fmt: str = "xlsx",
+        post: Callable[[list[Sheet], Plan], None] | None = None,
+    ) -> None:
+        out.append(_v(name, _app(plan, st, fmt, post), frozenset(codes), why, fmt))
+
+    add(
+        "valid-member-count-row",
+        _p(),
+        Style(),
+        set(),
+        "a 「計 4者」 row under the member table",
+        post=_member_count_row,
+    )
+    add(
+        "valid-rows-under-total",
+        _p(),
+        Style(),
+        set(),
+        "補助金交付申請額 and うち下請け発注額 lines under the cost table's 合計",
+        post=_rows_under_total,
+    )
+    add(
+        "valid-kv-formulas",
+        _p(requested=17_980_000),
+        Style(),
+        set(),
+        "補助対象経費合計 and 申請額 (ROUNDDOWN(…*0.62,-3)) as formulas with cached results",
+        post=_kv_formulas,
+    )
+    add(
+        "valid-vendor-capital-blank",
+        _with(_p(), 3, capital=None),
+        Style(),
+        set(),
+        "a vendor's 資本金 「－」 while its 25 employees make it an SME either way",
+    )
+    out.append(
+        _v(
+            "valid-generated-xlsx",
+            xlsx_as_generated(application(_p(), Style())),
+            NONE,
+            'an .xlsx as web systems write it: inline strings, <dimension ref="A1"/>',
+        )
+    )
+    out.append(
+        _v(
+            "over-rate-generated-xlsx",
+            xlsx_as_generated(application(_p(requested=22_000_000), Style())),
+            frozenset({"AMOUNT_OVER_CAP"}),
+            "over 2/3 in an .xlsx with inline strings and a stale dimension",
+        )
+    )
+    p = _cost(_p(), 7, amount=20_000_000)
+    add(
+        "subcontract-rows-under-total",
+        p,
+        Style(),
+        {"SUBCONTRACT_OVER_HALF"},
+        "subcontracting over half; 申請額 and うち下請け lines under the total",
+        post=_rows_under_total,
+    )
+    p = _with(_p(), 3, role="その他協力者")
+    add(
+        "composition-member-count-row",
+        p,
+        Style(),
+        {"CONSORTIUM_COMPOSITION"},
+        "one vendor only; a 「計 4者」 row under the member table",
+        post=_member_count_row,
+    )
+    return out
+
+
+def daiji(n: int) -> str:
+    """18000000 → 壱千八百万: the formal numerals of 交付申請書 letters."""
+    digits = "〇壱弐参四五六七八九"
+    out = ""
+    for unit, size in (("億", 10**8), ("万", 10**4), ("", 1)):
+        group, n = divmod(n, size)
+        if not group:
+            continue
+        text = ""
+        for name, place in (("千", 1000), ("百", 100), ("拾", 10), ("", 1)):
+            d, group = divmod(group, place)
+            if d:
+                text += digits[d] + name
+        out += text + unit
+    return out
+
+
+def _eighth_batch() -> list[Variant2]:
+    out: list[Variant2] = []
+
+    def add(
+        name: str,
+        plan: Plan,
+        st: Style,
+        codes: set[str],
+        why: str,
+        fmt: str = "xlsx",
+        post: Callable[[list[Sheet], Plan], None] | None = None,
+    ) -> None:
+        out.append(_v(name, _app(plan, st, fmt, post), frozenset(codes), why, fmt))
+
+    st = Style()
+    formal = Style(kv_money=lambda v: f"金{v:,}円也")
+    formal_daiji = Style(kv_money=lambda v: f"金{daiji(v)}円也")
+    add(
+        "valid-role-tick-columns",
+        _p(),
+        Style(role_ticks=True),
+        set(),
+        "区分 as three tick columns 中小ユーザ企業 / ITベンダ / その他協力者",
+    )
+    add(
+        "valid-lead-by-no",
+        _p(),
+        Style(lead_by_no=True, lead_col=False),
+        set(),
+        "no 幹事社 column; the No column reads 幹事社 / 構成員1 / 構成員2 …",
+    )
+    add(
+        "valid-costs-by-category",
+        _p(),
+        st,
+        set(),
+        "cost table with one amount column per 経費区分",
+        post=with_costs(by_category, st),
+    )
+    add(
+        "valid-costs-step-blocks",
+        _p(),
+        st,
+        set(),
+        "one block per STEP with its own header and 小計, no 工程 column",
+        post=with_costs(step_blocks, st),
+    )
+    add(
+        "valid-costs-member-sheets",
+        _p(),
+        st,
+        set(),
+        "one 経費内訳 sheet per member and a 集計 sheet",
+        post=with_costs(member_sheets, st),
+    )
+    add("valid-formal-amounts", _p(), formal, set(), "key amounts typed 「金29,000,000円也」")
+    add(
+        "valid-formal-daiji-amounts",
+        _p(),
+        formal_daiji,
+        set(),
+        "key amounts typed in formal numerals 「金弐千九百万円也」",
+    )
+    p = _with(_p(), 3, role="その他協力者")
+    add(
+        "composition-role-tick-columns",
+        p,
+        Style(role_ticks=True),
+        {"CONSORTIUM_COMPOSITION"},
+        "one vendor only, 区分 as tick columns",
+    )
+    add(
+        "composition-lead-by-no",
+        p,
+        Style(lead_by_no=True, lead_col=False),
+        {"CONSORTIUM_COMPOSITION"},
+        "one vendor only; No column reads 幹事社 / 構成員n",
+    )
+    p = _p()
+    p.costs.append(Cost(0, 1, "ソフトウェア購入費", "販売管理パッケージ", 30_000_000))
+    add(
+        "software-over-half-by-category",
+        p,
+        st,
+        {"SOFTWARE_CLOUD_OVER_HALF"},
+        "software over half in a one-column-per-category table",
+        post=with_costs(by_category, st),
+    )
+    p = _cost(_p(), 3, amount=15_600_000)
+    add(
+        "sme-personnel-member-sheets",
+        p,
+        st,
+        {"SME_PERSONNEL_OVER_THIRD"},
+        "SME personnel over a third, one 経費内訳 sheet per member",
+        post=with_costs(member_sheets, st),
+    )
+    add(
+        "sme-personnel-by-category",
+        p,
+        st,
+        {"SME_PERSONNEL_OVER_THIRD"},
+        "SME personnel over a third, one column per category",
+        post=with_costs(by_category, st),
+    )
+    p = _cost(_p(), 7, amount=20_000_000)
+    add(
+        "subcontract-step-blocks",
+        p,
+        st,
+        {"SUBCONTRACT_OVER_HALF"},
+        "subcontracting 20,000,000 of STEP3 in a per-STEP block",
+        post=with_costs(step_blocks, st),
+    )
+    add(
+        "subcontract-by-category",
+        p,
+        st,
+        {"SUBCONTRACT_OVER_HALF"},
+        "subcontracting over half given as うち下請け発注額 in a per-category table",
+        post=with_costs(by_category, st),
+    )
+    p = _p()
+    p.costs.append(Cost(1, 3, "人件費", "開発への社内協力", 300_000))
+    add(
+        "cost-not-eligible-step-blocks",
+        p,
+        st,
+        {"COST_NOT_ELIGIBLE"},
+        "SME user 人件費 inside the STEP3 block",
+        post=with_costs(step_blocks, st),
+    )
+    add(
+        "cost-not-eligible-member-sheets",
+        p,
+        st,
+        {"COST_NOT_ELIGIBLE"},
+        "SME user 人件費 in STEP3 on that member's own 経費内訳 sheet",
+        post=with_costs(member_sheets, st),
+    )
+    add(
+        "sum-step-blocks",
+        _p(stated_total=29_300_000),
+        st,
+        {"SUM_MISMATCH"},
+        "per-STEP blocks whose 合計 disagrees with the blocks",
+        post=with_costs(step_blocks, st),
+    )
+    add(
+        "over-rate-formal-daiji",
+        _p(requested=22_000_000),
+        formal_daiji,
+        {"AMOUNT_OVER_CAP"},
+        "「金弐千弐百万円也」 requested on 「金弐千九百万円也」",
+    )
+    add(
+        "below-minimum-formal",
+        _p(requested=900_000, costs=[replace(c, amount=c.amount // 20) for c in _p().costs]),
+        formal,
+        {"AMOUNT_BELOW_MINIMUM"},
+        "「金900,000円也」 requested",
+    )
+    return out
+
+
 def variants() -> list[Variant2]:
     return (
         _valid_app_variants()
@@ -2006,4 +2305,6 @@ def variants() -> list[Variant2]:
         + _fifth_batch()
         + _one_workbook()
         + _sixth_batch()
+        + _seventh_batch()
+        + _eighth_batch()
     )
