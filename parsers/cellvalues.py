@@ -189,6 +189,7 @@ def parse_date(value: object) -> date | None:
     text = _WEEKDAY.sub("", text)
     text = re.sub(r"\(\d{4}年?\)|\s|頃|ごろ|予定|見込み?|まで|迄", "", text).replace("()", "")
     text = text.replace("元年", "1年").replace("元.", "1.")
+    text = re.sub(r"[〇一二三四五六七八九十]+", lambda m: str(_kanji_number(m.group())), text)
     if re.fullmatch(r"\d{5}(\.\d+)?", text):
         return _serial(float(text))
     era = r"(令和|平成|昭和|[RHS])\.?(\d{1,2})"
@@ -213,6 +214,15 @@ def parse_date(value: object) -> date | None:
             # a part of a month is its last day, as a 完了予定 means: 上旬 10日, 中旬 20日
             return date(year, month, {"上旬": 10, "中旬": 20}.get(match.group(5) or "", last))
     raise ValueError(f"日付として読めません: {value!r}")
+
+
+def _kanji_number(text: str) -> int:
+    """「三十一」 31, 「十二」 12, 「五」 5, 「二〇二三」 2023 (digit by digit when no 十)."""
+    if "十" not in text:
+        return int("".join(str(_KANJI_DIGITS[c]) for c in text))
+    tens, _, ones = text.partition("十")
+    return (_KANJI_DIGITS.get(tens, 1) if tens else 1) * 10 + (_KANJI_DIGITS.get(ones, 0)
+                                                                 if ones else 0)
 
 
 def _era_year(era: str, year: str) -> int:

@@ -113,15 +113,20 @@ def _all_labels(form_map: FormMap) -> frozenset[str]:
 
 def _locate(book: Book, spec: FieldSpec, labels: frozenset[str],
             siblings: Sequence[str]) -> tuple[Sheet, int, int, Any] | None:
-    """(sheet, row, column, raw value) of the field's value; the value may be None (blank)."""
+    """(sheet, row, column, raw value) of the field's value; the value may be None (blank).
+
+    A blank value on one sheet gives way to a filled one on the form's next sheet (an untouched
+    template left in front of its filled copy 「交付申請書 (2)」)."""
+    blank = None
     for sheet, start in scopes(book, spec.sheets, siblings):
-        for r, c in sheet.find(spec.labels):
-            if r < start:
-                continue
-            return (sheet, *_value_near(sheet, r, c, spec, labels))
-        inline = _inline(sheet, spec, start)
-        if inline:
-            return inline
+        found = next(((sheet, *_value_near(sheet, r, c, spec, labels))
+                      for r, c in sheet.find(spec.labels) if r >= start), None)
+        found = found or _inline(sheet, spec, start)
+        if found and found[3] is not None:
+            return found
+        blank = blank or found
+    if blank:
+        return blank
     if spec.cell:
         from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
@@ -146,7 +151,10 @@ def _value_near(sheet: Sheet, r: int, c: int, spec: FieldSpec,
         steps += [(rr, c) for rr in range(end_r + 1, end_r + 3)]
     blank = steps[0]
     seen: set[tuple[int, int]] = set()
+    stopped = False  # the next field's label reached on the right: only below is left
     for rr, cc in steps:
+        if stopped and rr == r:
+            continue
         top = sheet.merged.get((rr, cc))
         anchor = (top[0], top[1]) if top else (rr, cc)
         if anchor in seen:
@@ -156,11 +164,16 @@ def _value_near(sheet: Sheet, r: int, c: int, spec: FieldSpec,
         if value is None or (isinstance(value, str) and _FILLER.match(norm(value))):
             continue
         if isinstance(value, str) and label_key(value) in labels:
-            break  # the next field's label: this one is blank
+            if rr == r:
+                stopped = True  # labels side by side: the values may be in the row below
+                continue
+            break  # the next field's label below: this one is blank
         if spec.type == "amount":
             value = _in_yen(value, sheet, (r, c), (rr, cc))
         elif spec.type == "date":
             value = _date_over_cells(value, sheet, rr, cc)
+        if rr > end_r and not _fits(value, spec):
+            break  # below the label sits the next heading (事業の目的・概要), not its value
         return rr, cc, value
     return blank[0], blank[1], None
 
@@ -178,6 +191,14 @@ def _in_yen(value: Any, sheet: Sheet, label: tuple[int, int], at: tuple[int, int
     if scale is None:  # only a sheet's 「(単位：千円)」 note: a yen-sized number stays yen
         scale = sheet_unit(sheet, label[0]) if number < NOTE_YEN_FLOOR else 1
     return value if scale == 1 else number * scale
+
+
+def _fits(value: Any, spec: FieldSpec) -> bool:
+    try:
+        convert(value, spec.type)
+    except ValueError:
+        return False
+    return True
 
 
 def _date_over_cells(value: Any, sheet: Sheet, r: int, c: int) -> Any:

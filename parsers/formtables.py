@@ -165,7 +165,10 @@ def read_table(book: Book, spec: TableSpec, facts: FormFacts, labels: frozenset[
                     column=col.key))
         break
     if not table.rows:
-        for sheet, _start in where:
+        # labels down a column; one sheet per member (事業者情報入力シート(1), (2) …) adds up
+        for sheet, _start in named:
+            table.found = _read_label_column(sheet, spec, table, facts) or table.found
+        for sheet, _start in ([] if table.found else where):
             if _read_label_column(sheet, spec, table, facts):
                 table.found = True
                 break
@@ -222,7 +225,8 @@ def _is_data(raw: dict[str, Any], spec: TableSpec) -> bool:
     filled = [k for k, v in raw.items() if not _empty(v)]
     if not filled:
         return False
-    if len(filled) == 1 and _HEADING.match(norm(str(raw[filled[0]]))):
+    several = sum(1 for c in spec.columns if c.required) >= 2  # one value is not a whole row
+    if several and len(filled) == 1 and _HEADING.match(norm(str(raw[filled[0]]))):
         return False  # a group heading (「STEP1 ITツールの購入・設定」, 【STEP2】) or a note
     if len(filled) == 1 and isinstance(raw[filled[0]], str) and any(
             c.type == "amount" and c.required for c in spec.columns):
@@ -274,6 +278,10 @@ def _read_rows(sheet: Sheet, spec: TableSpec, header: _Header, table: TableData,
             r += 1
             continue
         blanks = 0
+        reading = _furigana_row(sheet, spec, header, r, raw)
+        if reading:  # the name is on the next row, the reading on this one: read them as one
+            raw[spec.columns[0].key] = reading
+            r += 1
         _fill(raw, spec, table.rows[-1]["_raw"] if table.rows else {}, heading)
         row = _convert_row(sheet, spec, header, r, raw, facts)
         for col in spec.columns:  # a column the table lacks, given by the group's heading
@@ -285,6 +293,26 @@ def _read_rows(sheet: Sheet, spec: TableSpec, header: _Header, table: TableData,
             table.refs.append(sheet.ref(r, min(lo for lo, _hi in header.columns.values())))
             table.cells.append({**cells, "amount": cell} if cell else cells)
         r += 1
+
+
+_KANA = re.compile(r"^[ァ-ヶｦ-ﾟー・･\s()]+$")
+
+
+def _furigana_row(sheet: Sheet, spec: TableSpec, header: _Header, r: int,
+                  raw: dict[str, Any]) -> Any:
+    """The name on row r+1 when row r holds only its reading (フリガナ) above it, the other
+    cells merged over both rows; None otherwise."""
+    key = spec.columns[0].key
+    text = raw.get(key)
+    if key not in header.columns or not isinstance(text, str) or not _KANA.match(norm(text)):
+        return None
+    lo, _hi = header.columns[key]
+    below = sheet.get(r + 1, lo)
+    if not isinstance(below, str) or _KANA.match(norm(below)) or sheet.merged.get((r, lo)):
+        return None
+    merged_down = any((block := sheet.merged.get((r, c0))) and block[2] > r
+                      for k, (c0, _c1) in header.columns.items() if k != key)
+    return below if merged_down else None
 
 
 def _by_step(sheet: Sheet, spec: TableSpec, header: _Header, r: int, row: dict[str, Any],
@@ -344,7 +372,7 @@ def _fill(raw: dict[str, Any], spec: TableSpec, above: dict[str, Any], heading: 
             continue
         value = raw[col.key]
         ditto = isinstance(value, str) and "".join(value.split()) in _DITTO
-        if (ditto or _empty(value)) and col.key in spec.fill_down and above.get(col.key):
+        if (ditto or (_empty(value) and col.key in spec.fill_down)) and above.get(col.key):
             raw[col.key] = above[col.key]
         elif _empty(raw[col.key]) and col.type in ("role", "step") and heading and \
                 _parses(heading, col.type):

@@ -322,7 +322,13 @@ def _merge_checklist(
         if hit is None:
             facts.checklist_unknown.append(title)
             continue
-        facts.checklist[hit[0]] = facts.checklist.get(hit[0], False) or bool(row.get("tick"))
+        tick = bool(row.get("tick"))
+        if "tick" not in row.get("_raw", {}):  # no mark in the column: one before the title?
+            tick = normalise_text(title)[:1] in _MARKED
+        facts.checklist[hit[0]] = facts.checklist.get(hit[0], False) or tick
+
+
+_MARKED = set("■☑✓✔●○◯〇レ◎")  # 「■4. 補助金交付申請書」: ticked in the title itself
 
 
 _MERGERS = {
