@@ -96,7 +96,7 @@ def _col(c: int) -> str:
     return s
 
 
-def to_xlsx(sheets: list[Sheet], shared: bool = True) -> bytes:
+def to_xlsx(sheets: list[Sheet], shared: bool = True, mac1904: bool = False) -> bytes:
     import openpyxl
     from openpyxl.cell.rich_text import CellRichText, TextBlock
     from openpyxl.cell.text import InlineFont
@@ -107,6 +107,10 @@ def to_xlsx(sheets: list[Sheet], shared: bool = True) -> bytes:
 
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
+    if mac1904:  # old Mac Excel's date system: serials count from 1904-01-01
+        from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+        wb.epoch = CALENDAR_MAC_1904
     cached: dict[tuple[str, str], Any] = {}
     for sh in sheets:
         ws = wb.create_sheet(sh.title)

@@ -2375,6 +2375,47 @@ def _ninth_batch() -> list[Variant2]:
     return out
 
 
+def _hardware_row(sheets: list[Sheet], plan: Plan) -> None:
+    """The summary carries another program's 「ハードウェア購入費」 row, left at 「－」."""
+    sh = sheets[2]
+    at = next(r for (r, c), v in sh.cells.items() if v == "委託費" and c == 1 and r > 10)
+    moved = {(r + 1, c) if r > at else (r, c): v for (r, c), v in sh.cells.items()}
+    moved[(at + 1, 1)] = "ハードウェア購入費"
+    moved[(at + 1, 2)] = "－"
+    sh.cells = moved
+
+
+def _tenth_batch() -> list[Variant2]:
+    out: list[Variant2] = []
+    add_st = Style(lead_mark=("★", None))
+    out.append(_v("valid-lead-star", _app(_p(), add_st), NONE, "幹事社 marked ★"))
+    out.append(
+        _v(
+            "valid-summary-hardware-dash",
+            _app(_p(), Style(), post=_hardware_row),
+            NONE,
+            "the category summary lists ハードウェア購入費 「－」 (nothing claimed)",
+        )
+    )
+    out.append(
+        _v(
+            "valid-mac-1904-dates",
+            to_xlsx(application(_p(), Style()), mac1904=True),
+            NONE,
+            "a workbook in the 1904 date system (old Mac Excel): the same dates, other serials",
+        )
+    )
+    out.append(
+        _v(
+            "period-mac-1904-dates",
+            to_xlsx(application(_p(end=dt.date(2023, 3, 31)), Style()), mac1904=True),
+            frozenset({"PROJECT_PERIOD"}),
+            "完了予定日 2023-03-31 in a 1904-date-system workbook",
+        )
+    )
+    return out
+
+
 def variants() -> list[Variant2]:
     return (
         _valid_app_variants()
@@ -2391,4 +2432,5 @@ def variants() -> list[Variant2]:
         + _seventh_batch()
         + _eighth_batch()
         + _ninth_batch()
+        + _tenth_batch()
     )
