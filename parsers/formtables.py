@@ -248,7 +248,9 @@ def _read_rows(sheet: Sheet, spec: TableSpec, header: _Header, table: TableData,
     labels = labels - header_keys - {label_key(a) for a in spec.anchor}
     blanks = 0
     group_start = 0  # first row of the group a 小計 row sums
-    heading: str | None = None  # the last group heading (【中小ユーザ企業】, STEP2 要件定義)
+    # the last group heading (【中小ユーザ企業】, STEP2 要件定義), starting with one just above
+    heading: str | None = next((h for rr in range(header.first_row - 2, header.first_row - 5, -1)
+                                if (h := _heading(sheet, rr, last_col))), None)
     r = header.first_row
     while r <= sheet.max_row:
         raw = {key: _cell(sheet, r, span) for key, span in header.columns.items()}
