@@ -45,6 +45,8 @@ class _Header:
     category_columns: dict[str, tuple[int, int]] = field(default_factory=dict)
     # 区分 as tick columns (○ under 中小ユーザ企業 / ITベンダ / その他協力者): role → column
     role_columns: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # the key column given once above the table (「事業者名 | 株式会社…」 on a sheet per member)
+    constants: dict[str, Any] = field(default_factory=dict)
 
 
 def _match_header(sheet: Sheet, spec: TableSpec, rows: Sequence[int],
@@ -76,16 +78,31 @@ def _match_header(sheet: Sheet, spec: TableSpec, rows: Sequence[int],
     if categories and total is None:
         total = next(((c, sheet.block_end(r, c)[1]) for r in rows for c in range(1, sheet.max_col + 1)
                       if sheet.keys.get((r, c)) in ("合計", "計", "合計額")), None)
-    given = set(columns) | ({"step", "amount"} if steps else set()) | (
+    constants = _constant_above(sheet, spec, rows[0]) if (
+        spec.columns[0].key not in columns and len(columns) >= 3) else {}
+    given = set(columns) | set(constants) | ({"step", "amount"} if steps else set()) | (
         {"category", "amount"} if categories else set()) | ({"role"} if roles else set())
     # The key column (the first) and most of the required ones: a template without one
     # required column is still this table (the missing column is reported, not the table).
     required = [c.key for c in spec.columns if c.required] or [spec.columns[0].key]
     found = sum(1 for key in required if key in given)
-    if spec.columns[0].key not in columns or found * 2 < len(required) or (
-            len(required) > 1 and found < 2) or (strict and found < len(required)):
+    if spec.columns[0].key not in given or found * 2 < len(required) or (
+            len(required) > 1 and found < 2) or (strict and found < len(required)) or not columns:
         return None
-    return _Header(columns, last_row + 1, scale, steps, total, categories, roles)
+    return _Header(columns, last_row + 1, scale, steps, total, categories, roles, constants)
+
+
+def _constant_above(sheet: Sheet, spec: TableSpec, top: int) -> dict[str, Any]:
+    """「事業者名 | 株式会社北斗食品」 written once above a table that has no 事業者名 column."""
+    key = spec.columns[0]
+    labels = {label_key(x) for x in key.labels}
+    for r in range(top - 1, max(0, top - 6), -1):
+        for c in range(1, sheet.max_col + 1):
+            if sheet.keys.get((r, c)) in labels:
+                value = sheet.get(r, sheet.block_end(r, c)[1] + 1)
+                if value is not None:
+                    return {key.key: value}
+    return {}
 
 
 def _choice_columns(sheet: Sheet, spec: TableSpec, rows: Sequence[int],
@@ -199,7 +216,8 @@ def read_table(book: Book, spec: TableSpec, facts: FormFacts, labels: frozenset[
                 table.total = table.total or total
         for col in spec.columns:
             given = table.rows and all(row.get(col.key) is not None for row in table.rows)
-            if col.required and col.key not in header.columns and not given:
+            if col.required and col.key not in header.columns and not given and \
+                    col.key not in header.constants:
                 facts.problems.append(FormProblem(
                     "FORM_FIELD_MISSING", facts.doc_key,
                     f"「{spec.title}」の表に「{col.labels[0]}」の列がありません。",
@@ -289,7 +307,7 @@ def _read_rows(sheet: Sheet, spec: TableSpec, header: _Header, table: TableData,
     # a repeated header is not the next field's label, nor a cell saying this table's title
     labels = labels - header_keys - {label_key(a) for a in spec.anchor}
     blanks = 0
-    group_start = 0  # first row of the group a 小計 row sums
+    group_start = len(table.rows)  # first row of the group a 小計 row sums
     # the last group heading (【中小ユーザ企業】, STEP2 要件定義), starting with one just above
     heading: str | None = next((h for rr in range(header.first_row - 2, header.first_row - 5, -1)
                                 if (h := _heading(sheet, rr, last_col))), None)
@@ -322,6 +340,7 @@ def _read_rows(sheet: Sheet, spec: TableSpec, header: _Header, table: TableData,
             r += 1
             continue
         blanks = 0
+        raw.update({k: v for k, v in header.constants.items() if raw.get(k) is None})
         reading = _furigana_row(sheet, spec, header, r, raw)
         if reading:  # the name is on the next row, the reading on this one: read them as one
             raw[spec.columns[0].key] = reading
@@ -479,11 +498,11 @@ def _convert_row(sheet: Sheet, spec: TableSpec, header: _Header, r: int, raw: di
     name = raw.get("name") or raw.get("member")
     name = str(name).strip() if name is not None and not _empty(name) else None
     for col in spec.columns:
-        if col.key not in header.columns:
+        if col.key not in header.columns and col.key not in header.constants:
             continue
-        ref = sheet.ref(r, header.columns[col.key][0])
+        ref = sheet.ref(r, header.columns.get(col.key, (1, 1))[0])
         try:
-            value = convert(raw[col.key], col.type)
+            value = convert(raw.get(col.key), col.type)
             if col.type == "amount" and value is not None:
                 value *= header.scale.get(col.key) or 1
             row[col.key] = value

@@ -19,84 +19,8 @@ from tests.form_corpus2 import variants
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# What the reader gets wrong, by variant (the work list for the forms reader).
-_KV_ROW = (
-    "交付申請書 key values laid out as a header row (labels side by side, values in the row below) are not read: "
-    "コンソーシアム名/幹事社名/補助対象経費合計 reported blank (the value below a label is never tried)"
-)
-_KANJI = (
-    "dates in kanji numerals 「令和五年三月三十一日」 are not read (FORM_FIELD_MISSING for every date), so "
-    "PROJECT_PERIOD is never judged"
-)
-_DITTO = (
-    "「〃」 in the 工程 or 経費区分 column (repeating the row above) is not resolved: 経費区分として読めません and a "
-    "false SUM_MISMATCH against the category summary; only a 〃 in 事業者名 is resolved"
-)
-_FURIGANA = (
-    "members written over two rows (the reading 「カブシキガイシャ…」 above the name, the other cells merged over "
-    "both rows) are read as two members: the reading row becomes a second 幹事社 (false CONSORTIUM_COMPOSITION)"
-)
-_TEMPLATE = (
-    "an untouched template sheet left in front of its filled copy 「交付申請書 (2)」 is read instead of the copy: "
-    "every field reported blank; the sheet holding values should win over an empty one of the same form"
-)
-_ROLE_TICKS = (
-    "区分 given as three tick columns 中小ユーザ企業 / ITベンダ / その他協力者 (○ under one) is not read: "
-    "「区分」の列がありません and 0 SME users / 0 vendors"
-)
-_BY_CATEGORY = (
-    "cost table with one amount column per 経費区分 (rows = member × STEP, plus うち下請け発注額) is not read: "
-    "「経費区分」/「補助対象経費」 columns reported missing and every money rule skipped"
-)
-_STEP_BLOCKS = (
-    "cost table in one block per STEP (heading 【STEP3 …】, own header row, 小計; no 工程 column): the rows are read "
-    "but a false FORM_FIELD_MISSING says the 工程 column is missing; the block's heading is the STEP"
-)
-_MEMBER_COSTS = (
-    "cost table as one 経費内訳 sheet per member (name at the top, no 事業者名 column) plus a 集計 sheet is not found "
-    "(「補助対象経費内訳」の表が見つかりません): every money rule skipped"
-)
-_DAIJI = (
-    "amounts in formal numerals 「金弐千九百万円也」 (壱弐参拾, as 交付申請書 letters write them) are not read: "
-    "FORM_FIELD_MISSING for 補助対象経費合計/補助金交付申請額"
-)
-KNOWN_WRONG: dict[str, str] = {
-    "valid-role-tick-columns": _ROLE_TICKS,
-    "composition-role-tick-columns": _ROLE_TICKS
-    + " (the right CONSORTIUM_COMPOSITION comes with a false FORM_FIELD_MISSING)",
-    "valid-costs-by-category": _BY_CATEGORY,
-    "software-over-half-by-category": _BY_CATEGORY,
-    "sme-personnel-by-category": _BY_CATEGORY,
-    "subcontract-by-category": _BY_CATEGORY,
-    "valid-costs-step-blocks": _STEP_BLOCKS,
-    "subcontract-step-blocks": _STEP_BLOCKS,
-    "cost-not-eligible-step-blocks": _STEP_BLOCKS,
-    "sum-step-blocks": _STEP_BLOCKS,
-    "valid-costs-member-sheets": _MEMBER_COSTS,
-    "sme-personnel-member-sheets": _MEMBER_COSTS,
-    "cost-not-eligible-member-sheets": _MEMBER_COSTS,
-    "valid-formal-daiji-amounts": _DAIJI,
-    "over-rate-formal-daiji": _DAIJI + " (the real AMOUNT_OVER_CAP is missed)",
-    "valid-kv-header-row": _KV_ROW,
-    "over-rate-kv-header-row": _KV_ROW + " (a false FORM_FIELD_MISSING beside the right AMOUNT_OVER_CAP)",
-    "valid-kanji-numeral-dates": _KANJI,
-    "period-kanji-numerals": _KANJI,
-    "valid-ditto-everywhere": _DITTO,
-    "cost-not-eligible-ditto-step": _DITTO + " (the SME user's STEP3 人件費 COST_NOT_ELIGIBLE is missed)",
-    "valid-furigana-rows": _FURIGANA,
-    "sme-ineligible-furigana-rows": _FURIGANA,
-    "valid-blank-template-kept": _TEMPLATE,
-    "over-rate-blank-template-kept": _TEMPLATE + " (the real AMOUNT_OVER_CAP is missed)",
-    "zip-member-sheets": (
-        "事業者情報入力シート issued as one key-value sheet per member (事業者情報入力シート(1), (2) …): only the "
-        "first member's sheet is read, so its 補助金申請額 alone (4,841,381円) is compared with the 18,000,000円 "
-        "requested (false SUM_MISMATCH; zip-member-sheets-sum-mismatch passes only by the same mistake)"
-    ),
-    "zip-checklist-inline-unticked": (
-        "checklist ticked in the item's own text (「■4. …」 / 「□7. 誓約書」, no tick column) is not read: an "
-        "unticked □ item that is attached passes without CHECKLIST_MISMATCH"
-    ),
-}
+# What the reader gets wrong, by variant (the work list for the forms reader): nothing today.
+KNOWN_WRONG: dict[str, str] = {}
 
 VARIANTS = variants()
 
