@@ -722,14 +722,22 @@ CHECK_ITEMS = [
 ]
 
 
-def checklist(plan: Plan, marks: list[Any], consortium: str | None = None, inline: bool = False) -> list[Sheet]:
+def checklist(
+    plan: Plan,
+    marks: list[Any],
+    consortium: str | None = None,
+    inline: bool = False,
+    items: list[str] | None = None,
+    extra: list[tuple[str, Any]] | None = None,
+) -> list[Sheet]:
     """inline: the tick replaces the □ printed before each item's text (「■4. 補助金…」)."""
     sh = Sheet("提出書類チェックリスト")
     sh.put(1, 1, "令和4年度 提出書類チェックリスト")
     sh.put(3, 1, "コンソーシアム名")
     sh.put(3, 2, consortium or plan.consortium)
     sh.row(5, 1, ["No", "提出書類", "チェック欄", "備考"])
-    for i, (item, mark) in enumerate(zip(CHECK_ITEMS, marks, strict=True)):
+    rows = list(zip(items or CHECK_ITEMS, marks, strict=True)) + (extra or [])
+    for i, (item, mark) in enumerate(rows):
         sh.row(6 + i, 1, [i + 1, f"{mark}{item}", None] if inline else [i + 1, item, mark])
     sh.validations.append((f"C6:C{5 + len(CHECK_ITEMS)}", '"☑,☐"'))
     return [sh]

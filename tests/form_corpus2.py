@@ -2292,6 +2292,89 @@ def _eighth_batch() -> list[Variant2]:
     return out
 
 
+OTHER_ITEMS = [
+    "様式4 交付申請書等（Excel）",
+    "様式5 補助事業概要書",
+    "様式6 事業者情報入力シート（Excel）",
+    "様式7 誓約書（全構成員分）",
+    "様式8 本チェックリスト",
+    "登記簿謄本（発行後3か月以内）",
+    "納税証明書（その1・全構成員分）",
+]
+
+
+def _ninth_batch() -> list[Variant2]:
+    out: list[Variant2] = []
+
+    def add(
+        name: str,
+        plan: Plan,
+        st: Style,
+        codes: set[str],
+        why: str,
+        fmt: str = "xlsx",
+        post: Callable[[list[Sheet], Plan], None] | None = None,
+    ) -> None:
+        out.append(_v(name, _app(plan, st, fmt, post), frozenset(codes), why, fmt))
+
+    def broken_names(sheets: list[Sheet], plan: Plan) -> None:
+        for sh in sheets[:1]:
+            for key, v in list(sh.cells.items()):
+                if v == plan.members[0].name:
+                    sh.cells[key] = C("株式会社\n北斗食品", wrap=True)
+        for key, v in list(sheets[1].cells.items()):
+            if v == plan.consortium:
+                sheets[1].cells[key] = C("北斗フードDX\n連携コンソーシアム", wrap=True)
+
+    add(
+        "valid-line-breaks-in-names",
+        _p(),
+        Style(),
+        set(),
+        "Alt+Enter line breaks inside the lead's name and the 事業計画書's コンソーシアム名",
+        post=broken_names,
+    )
+    lead_role = Style(lead_col=False, role=lambda s: s)
+    p = _with(_p(), 0, role="中小ユーザ企業（幹事社）")
+    add("valid-lead-in-role", p, lead_role, set(), "no 幹事社 column; the lead's 区分 reads 中小ユーザ企業（幹事社）")
+    p = _p()
+    p.members.append(copy.deepcopy(COLLABORATOR))
+    p.costs.insert(5, Cost(0, 2, "専門家経費", "佐藤経営研究所への謝金", 400_000))
+    add("valid-collaborator-fee", p, Style(), set(), "an その他協力者 paid through the lead's 専門家経費")
+    q = _p()
+    st = Style()
+    for name, data, codes, why in [
+        (
+            "zip-checklist-other-wording",
+            submission(q, st, cl=checklist(q, ["✓"] * 7, items=OTHER_ITEMS)),
+            set(),
+            "checklist items worded by another template: 様式4 交付申請書等, 登記簿謄本, 納税証明書（その1）",
+        ),
+        (
+            "zip-checklist-other-wording-unticked",
+            submission(q, st, cl=checklist(q, ["✓", "✓", "✓", "✓", "✓", "", "✓"], items=OTHER_ITEMS)),
+            {"CHECKLIST_MISMATCH"},
+            "「登記簿謄本」 left unticked though registry certificates are attached",
+        ),
+        (
+            "zip-checklist-optional-rows",
+            submission(
+                q, st, cl=checklist(q, ["✓"] * 7, extra=[("見積書（任意）", None), ("その他参考資料（任意）", "－")])
+            ),
+            set(),
+            "optional rows 見積書（任意） left unticked, nothing attached for them",
+        ),
+        (
+            "zip-line-break-consortium",
+            submission(q, st, mi=member_info(q, st, consortium="北斗フードDX\n連携コンソーシアム")),
+            set(),
+            "コンソーシアム名 broken over two lines in the 事業者情報入力シート only",
+        ),
+    ]:
+        out.append(Variant2(name, {f"{name}.zip": data}, frozenset(codes), why))
+    return out
+
+
 def variants() -> list[Variant2]:
     return (
         _valid_app_variants()
@@ -2307,4 +2390,5 @@ def variants() -> list[Variant2]:
         + _sixth_batch()
         + _seventh_batch()
         + _eighth_batch()
+        + _ninth_batch()
     )
