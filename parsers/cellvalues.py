@@ -67,6 +67,8 @@ def head_term(value: object) -> str:
 
 _YEN_NOISE = re.compile(r"[,，、\s円¥\\$]|税込み?|税抜き?|程度|約|以内|也|見込み?")
 _NOTE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|<[^<>]*>")
+# 大字 of cheques and formal documents: 金壱千八百萬円也
+_DAIJI = str.maketrans("壱壹弐貳参參肆伍陸漆捌玖拾萬阡仟佰陌", "一一二二三三四五六七八九十万千千百百")
 _KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
                  "八": 8, "九": 9}
 
@@ -89,7 +91,7 @@ def parse_amount(value: object) -> int | None:
         return int(Decimal(str(value)).to_integral_value(rounding=ROUND_DOWN))
     if declares_none(value):
         return None
-    text = _NOTE.sub("", _nfkc(value))
+    text = _NOTE.sub("", _nfkc(value)).translate(_DAIJI)
     text = re.sub(r"^(金額|金|計|合計)[:：]?", "", text)
     text = _YEN_NOISE.sub("", text)
     text = re.sub(r"[-ー]+$", "", text)  # ￥18,000,000- : the dash closes the amount

@@ -4,11 +4,19 @@ past units rows, group headings, 小計 rows and blank rows up to the row labell
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from parsers.cellvalues import NOTE_YEN_FLOOR, convert, is_dash, unit_scale
+from parsers.cellvalues import (
+    NOTE_YEN_FLOOR,
+    convert,
+    is_dash,
+    parse_category,
+    parse_role,
+    parse_tick,
+    unit_scale,
+)
 from parsers.formmap import TableSpec
 from parsers.formscope import norm, scopes, sheet_unit
 from parsers.readresult import FormFacts, FormProblem, TableData
@@ -33,6 +41,12 @@ class _Header:
     # STEPs as columns (one row per member and 経費区分, amounts under STEP1…STEP4): step → column
     step_columns: dict[int, tuple[int, int]] = field(default_factory=dict)
     total_column: tuple[int, int] | None = None  # the row-total column of such a table
+    # 経費区分 as columns (amounts under ソフトウェア購入費, 人件費 …): category → column
+    category_columns: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # 区分 as tick columns (○ under 中小ユーザ企業 / ITベンダ / その他協力者): role → column
+    role_columns: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # the key column given once above the table (「事業者名 | 株式会社…」 on a sheet per member)
+    constants: dict[str, Any] = field(default_factory=dict)
 
 
 def _match_header(sheet: Sheet, spec: TableSpec, rows: Sequence[int],
@@ -59,14 +73,58 @@ def _match_header(sheet: Sheet, spec: TableSpec, rows: Sequence[int],
     if len({lo for lo, _hi in columns.values()}) < len(columns):
         return None  # labels stacked in one column: a block of label rows, not a header
     steps, total = _step_columns(sheet, spec, rows, columns)
+    categories = _choice_columns(sheet, spec, rows, taken, "category", parse_category)
+    roles = _choice_columns(sheet, spec, rows, taken, "role", parse_role)
+    if categories and total is None:
+        total = next(((c, sheet.block_end(r, c)[1]) for r in rows for c in range(1, sheet.max_col + 1)
+                      if sheet.keys.get((r, c)) in ("合計", "計", "合計額")), None)
+    constants = _constant_above(sheet, spec, rows[0]) if (
+        spec.columns[0].key not in columns and len(columns) >= 3) else {}
+    given = set(columns) | set(constants) | ({"step", "amount"} if steps else set()) | (
+        {"category", "amount"} if categories else set()) | ({"role"} if roles else set())
     # The key column (the first) and most of the required ones: a template without one
     # required column is still this table (the missing column is reported, not the table).
     required = [c.key for c in spec.columns if c.required] or [spec.columns[0].key]
-    found = sum(1 for key in required if key in columns or (steps and key in ("step", "amount")))
-    if spec.columns[0].key not in columns or found * 2 < len(required) or (
-            len(required) > 1 and found < 2) or (strict and found < len(required)):
+    found = sum(1 for key in required if key in given)
+    if spec.columns[0].key not in given or found * 2 < len(required) or (
+            len(required) > 1 and found < 2) or (strict and found < len(required)) or not columns:
         return None
-    return _Header(columns, last_row + 1, scale, steps, total)
+    return _Header(columns, last_row + 1, scale, steps, total, categories, roles, constants)
+
+
+def _constant_above(sheet: Sheet, spec: TableSpec, top: int) -> dict[str, Any]:
+    """「事業者名 | 株式会社北斗食品」 written once above a table that has no 事業者名 column."""
+    key = spec.columns[0]
+    labels = {label_key(x) for x in key.labels}
+    for r in range(top - 1, max(0, top - 6), -1):
+        for c in range(1, sheet.max_col + 1):
+            if sheet.keys.get((r, c)) in labels:
+                value = sheet.get(r, sheet.block_end(r, c)[1] + 1)
+                if value is not None:
+                    return {key.key: value}
+    return {}
+
+
+def _choice_columns(sheet: Sheet, spec: TableSpec, rows: Sequence[int],
+                    taken: set[tuple[int, int]], key: str,
+                    parse: Callable[[object], str | None]) -> dict[str, tuple[int, int]]:
+    """Header cells naming the values of a column the table lacks (a column per 経費区分 or
+    per 区分), when there are at least two; 「うち下請け発注額」 is a part, not a value."""
+    if key not in {c.key for c in spec.columns} or any(
+            (r, c) in taken and sheet.keys.get((r, c)) in {label_key(x) for col in spec.columns
+                                                         if col.key == key for x in col.labels}
+            for r in rows for c in range(1, sheet.max_col + 1)):
+        return {}
+    found: dict[str, tuple[int, int]] = {}
+    for r in rows:
+        for c in range(1, sheet.max_col + 1):
+            text = sheet.keys.get((r, c))
+            if text is None or (r, c) in taken or text.startswith("うち") or len(text) > 20:
+                continue
+            value = parse(text)
+            if value and value not in found:
+                found[value] = (c, sheet.block_end(r, c)[1])
+    return found if len(found) >= 2 else {}
 
 
 _STEP_HEADER = re.compile(r"^(?:step|ステップ|工程)([1-4])")
@@ -158,7 +216,8 @@ def read_table(book: Book, spec: TableSpec, facts: FormFacts, labels: frozenset[
                 table.total = table.total or total
         for col in spec.columns:
             given = table.rows and all(row.get(col.key) is not None for row in table.rows)
-            if col.required and col.key not in header.columns and not given:
+            if col.required and col.key not in header.columns and not given and \
+                    col.key not in header.constants:
                 facts.problems.append(FormProblem(
                     "FORM_FIELD_MISSING", facts.doc_key,
                     f"「{spec.title}」の表に「{col.labels[0]}」の列がありません。",
@@ -240,15 +299,18 @@ def _is_data(raw: dict[str, Any], spec: TableSpec) -> bool:
 
 def _read_rows(sheet: Sheet, spec: TableSpec, header: _Header, table: TableData,
                facts: FormFacts, labels: frozenset[str]) -> None:
-    spans = [*header.columns.values(), *header.step_columns.values()]
+    spans = [*header.columns.values(), *header.step_columns.values(),
+             *header.category_columns.values(), *header.role_columns.values()]
     last_col = max(hi for _lo, hi in [*spans, *([header.total_column] if header.total_column else [])])
     totals = {label_key(t) for t in (*spec.total, *_TOTALS)}
     header_keys = {label_key(lab) for col in spec.columns for lab in col.labels}
     # a repeated header is not the next field's label, nor a cell saying this table's title
     labels = labels - header_keys - {label_key(a) for a in spec.anchor}
     blanks = 0
-    group_start = 0  # first row of the group a 小計 row sums
-    heading: str | None = None  # the last group heading (【中小ユーザ企業】, STEP2 要件定義)
+    group_start = len(table.rows)  # first row of the group a 小計 row sums
+    # the last group heading (【中小ユーザ企業】, STEP2 要件定義), starting with one just above
+    heading: str | None = next((h for rr in range(header.first_row - 2, header.first_row - 5, -1)
+                                if (h := _heading(sheet, rr, last_col))), None)
     r = header.first_row
     while r <= sheet.max_row:
         raw = {key: _cell(sheet, r, span) for key, span in header.columns.items()}
@@ -258,7 +320,7 @@ def _read_rows(sheet: Sheet, spec: TableSpec, header: _Header, table: TableData,
         if kind == "grand" or (kind == "total" and not _more_rows_follow(
                 sheet, spec, header, r, last_col, totals, labels)):
             table.total = _convert_row(sheet, spec, header, r, raw, facts, total_row=True)
-            if header.step_columns:
+            if header.step_columns or header.category_columns:
                 table.total["amount"] = _step_total(sheet, header, r)
             return
         if kind in ("subtotal", "total"):
@@ -278,6 +340,7 @@ def _read_rows(sheet: Sheet, spec: TableSpec, header: _Header, table: TableData,
             r += 1
             continue
         blanks = 0
+        raw.update({k: v for k, v in header.constants.items() if raw.get(k) is None})
         reading = _furigana_row(sheet, spec, header, r, raw)
         if reading:  # the name is on the next row, the reading on this one: read them as one
             raw[spec.columns[0].key] = reading
@@ -317,22 +380,35 @@ def _furigana_row(sheet: Sheet, spec: TableSpec, header: _Header, r: int,
 
 def _by_step(sheet: Sheet, spec: TableSpec, header: _Header, r: int, row: dict[str, Any],
              facts: FormFacts) -> list[tuple[dict[str, Any], str | None]]:
-    """The row itself, or with STEPs as columns one row per STEP that holds an amount."""
+    """The row itself, or with STEPs (or 経費区分) as columns one row per column holding an
+    amount. A 区分 given by tick columns is set first."""
+    if header.role_columns and row.get("role") is None:
+        row["role"] = next((role for role, span in header.role_columns.items()
+                            if parse_tick(_cell(sheet, r, span))), None)
+    if header.category_columns:
+        return _spread(sheet, spec, header, r, row, facts, "category",
+                       header.category_columns)
     if not header.step_columns:
         return [(row, None)]
+    return _spread(sheet, spec, header, r, row, facts, "step", header.step_columns)
+
+
+def _spread(sheet: Sheet, spec: TableSpec, header: _Header, r: int, row: dict[str, Any],
+            facts: FormFacts, key: str, spans: dict[Any, tuple[int, int]],
+            ) -> list[tuple[dict[str, Any], str | None]]:
     out = []
-    for step, span in sorted(header.step_columns.items()):
+    for step, span in spans.items():
         value = _cell(sheet, r, span)
         ref = sheet.ref(r, span[0])
         try:
             amount = convert(value, "amount")
         except ValueError as exc:
             facts.problems.append(FormProblem(
-                "FORM_FIELD_MISSING", facts.doc_key, f"「{spec.title}」のSTEP{step}({ref}): {exc}",
+                "FORM_FIELD_MISSING", facts.doc_key, f"「{spec.title}」の{step}({ref}): {exc}",
                 row.get("member"), "amount"))
             continue
         if amount:
-            out.append(({**row, "step": step, "amount": amount * (header.scale.get("amount") or 1)},
+            out.append(({**row, key: step, "amount": amount * (header.scale.get("amount") or 1)},
                         ref))
     return out
 
@@ -342,7 +418,8 @@ def _step_total(sheet: Sheet, header: _Header, r: int) -> int | None:
     try:
         if header.total_column:
             return convert(_cell(sheet, r, header.total_column), "amount")
-        values = [convert(_cell(sheet, r, span), "amount") for span in header.step_columns.values()]
+        spans = [*header.step_columns.values(), *header.category_columns.values()]
+        values = [convert(_cell(sheet, r, span), "amount") for span in spans]
     except ValueError:
         return None
     return sum(v for v in values if v) or None
@@ -421,11 +498,11 @@ def _convert_row(sheet: Sheet, spec: TableSpec, header: _Header, r: int, raw: di
     name = raw.get("name") or raw.get("member")
     name = str(name).strip() if name is not None and not _empty(name) else None
     for col in spec.columns:
-        if col.key not in header.columns:
+        if col.key not in header.columns and col.key not in header.constants:
             continue
-        ref = sheet.ref(r, header.columns[col.key][0])
+        ref = sheet.ref(r, header.columns.get(col.key, (1, 1))[0])
         try:
-            value = convert(raw[col.key], col.type)
+            value = convert(raw.get(col.key), col.type)
             if col.type == "amount" and value is not None:
                 value *= header.scale.get(col.key) or 1
             row[col.key] = value

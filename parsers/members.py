@@ -318,7 +318,9 @@ def _merge_checklist(
     facts.checklist = {}
     for row in form.tables.get("items", TableData()).rows:
         title = str(row.get("document") or "")
-        hit = classify_text(title, recognition)
+        # the title as the forms print it, else the everyday name (登記簿謄本 for 履歴事項…)
+        hit = classify_text(title, recognition) or classify_text(title, recognition,
+                                                                field="file_names")
         if hit is None:
             facts.checklist_unknown.append(title)
             continue

@@ -19,50 +19,8 @@ from tests.form_corpus2 import variants
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# What the reader gets wrong, by variant (the work list for the forms reader).
-_ROLE_TICKS = (
-    "区分 given as three tick columns 中小ユーザ企業 / ITベンダ / その他協力者 (○ under one) is not read: "
-    "「区分」の列がありません and 0 SME users / 0 vendors"
-)
-_BY_CATEGORY = (
-    "cost table with one amount column per 経費区分 (rows = member × STEP, plus うち下請け発注額) is not read: "
-    "「経費区分」/「補助対象経費」 columns reported missing and every money rule skipped"
-)
-_STEP_BLOCKS = (
-    "cost table in one block per STEP (heading 【STEP3 …】, own header row, 小計; no 工程 column): the rows are read "
-    "but a false FORM_FIELD_MISSING says the 工程 column is missing; the block's heading is the STEP"
-)
-_MEMBER_COSTS = (
-    "cost table as one 経費内訳 sheet per member (name at the top, no 事業者名 column) plus a 集計 sheet is not found "
-    "(「補助対象経費内訳」の表が見つかりません): every money rule skipped"
-)
-_DAIJI = (
-    "amounts in formal numerals 「金弐千九百万円也」 (壱弐参拾, as 交付申請書 letters write them) are not read: "
-    "FORM_FIELD_MISSING for 補助対象経費合計/補助金交付申請額"
-)
-KNOWN_WRONG: dict[str, str] = {
-    "zip-checklist-other-wording-unticked": (
-        "a checklist row worded 「登記簿謄本（発行後3か月以内）」 (the everyday name of the 履歴事項全部証明書) is not "
-        "matched to the registry document: left unticked while certificates are attached, no CHECKLIST_MISMATCH "
-        "(the other rewordings 様式4 交付申請書等, 誓約書（全構成員分）, 納税証明書（その1） are matched)"
-    ),
-    "valid-role-tick-columns": _ROLE_TICKS,
-    "composition-role-tick-columns": _ROLE_TICKS
-    + " (the right CONSORTIUM_COMPOSITION comes with a false FORM_FIELD_MISSING)",
-    "valid-costs-by-category": _BY_CATEGORY,
-    "software-over-half-by-category": _BY_CATEGORY,
-    "sme-personnel-by-category": _BY_CATEGORY,
-    "subcontract-by-category": _BY_CATEGORY,
-    "valid-costs-step-blocks": _STEP_BLOCKS,
-    "subcontract-step-blocks": _STEP_BLOCKS,
-    "cost-not-eligible-step-blocks": _STEP_BLOCKS,
-    "sum-step-blocks": _STEP_BLOCKS,
-    "valid-costs-member-sheets": _MEMBER_COSTS,
-    "sme-personnel-member-sheets": _MEMBER_COSTS,
-    "cost-not-eligible-member-sheets": _MEMBER_COSTS,
-    "valid-formal-daiji-amounts": _DAIJI,
-    "over-rate-formal-daiji": _DAIJI + " (the real AMOUNT_OVER_CAP is missed)",
-}
+# What the reader gets wrong, by variant (the work list for the forms reader): nothing today.
+KNOWN_WRONG: dict[str, str] = {}
 
 VARIANTS = variants()
 
