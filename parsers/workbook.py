@@ -138,10 +138,15 @@ class Book:
     @classmethod
     def joined(cls, books: Sequence[Book]) -> Book:
         """Several files of one document as one book (a single file is returned as it is)."""
-        if len(books) == 1:
-            return books[0]
-        sources = {s.title: b.source(s.title) for b in books for s in b.sheets}
-        return cls([s for b in books for s in b.sheets], books[0].data, sources)
+        # a second copy of the same workbook (same sheets) adds nothing: the first one counts
+        parts: list[Book] = []
+        for book in books:
+            if not any(set(book.sheet_names) <= set(p.sheet_names) for p in parts):
+                parts.append(book)
+        if len(parts) == 1:
+            return parts[0]
+        sources = {s.title: b.source(s.title) for b in parts for s in b.sheets}
+        return cls([s for b in parts for s in b.sheets], parts[0].data, sources)
 
 
 def load_book(data: bytes) -> Book:

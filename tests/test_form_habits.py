@@ -337,3 +337,11 @@ def test_amounts_in_thousands_of_yen() -> None:
             costs.cells[(r, c)] = "(千円)"
     result = check_bytes("交付申請書.xlsx", hf.xlsx(grids), PROGRAM, FORM_MAP)
     assert result.findings == []
+
+
+def test_two_copies_of_one_form_in_a_submission_are_not_added_together() -> None:
+    """The same 交付申請書 sent twice (two mails of one submission): members are not doubled."""
+    data = hf.xlsx(hf.application_grids(hf.habits()))
+    files = [FileInput(f"{n}/交付申請書.xlsx", "交付申請書.xlsx", "xlsx", data) for n in (1, 2)]
+    result = check_files(files, PROGRAM, FORM_MAP, whole_submission=False)
+    assert result.findings == []
