@@ -26,7 +26,7 @@ from parsers.mime import parse_message, received_time
 from parsers.sender import parse_sender_block
 from parsers.subject import parse_subject
 from parsers.workbook import SPREADSHEET_KINDS, Book, load_book
-from parsers.workbooks import DEFAULT_LIMITS, workbook_problem
+from parsers.workbook_size import DEFAULT_LIMITS, workbook_problem
 from rules.application import check_application
 from rules.findings import CATALOG, Finding, finding, has_deficiency
 from rules.mail_checks import check_period, check_sender, check_subject
