@@ -25,6 +25,8 @@ Japanese labels, merged cells, 円 amounts (as numbers with a 円 format and as 
 | broken-SUM_MISMATCH.xlsx | 補助対象経費合計 on the 交付申請書 differs from the 内訳 |
 | broken-FORM_FIELD_MISSING.xlsx | 申請日 left empty |
 | broken-CONSORTIUM_NAME_MISMATCH.xlsx | 事業計画書 names another consortium than the 交付申請書 |
+| broken-PROJECT_PERIOD.xlsx | 事業完了予定日 令和5年3月31日, after the 補助事業期間 (2023-02-10) |
+| broken-COST_NOT_ELIGIBLE.xlsx | an SME user's 人件費 in STEP3 (allowed only in STEP2 and STEP4) |
 | broken-SUM_MISMATCH-across-forms.zip | 事業者情報入力シート's 補助金申請額 total ≠ 交付申請書 |
 | broken-DOCUMENT_MISSING.zip | no 納税証明書 for 有限会社さくら商店 |
 | broken-CHECKLIST_MISMATCH.zip | 補助事業概要書 attached but not ticked on the checklist |
@@ -109,6 +111,7 @@ class Scenario:
     plan_consortium: str | None = None
     application_date: str | None = "令和4年8月10日"
     eligible_total: int | None = None  # None: the sum of the lines, as a careful applicant has
+    project_end: str = "令和5年1月31日"  # 和暦, as typed
 
     @property
     def line_total(self) -> int:
@@ -201,6 +204,8 @@ BROKEN: dict[str, Callable[[Scenario], Scenario]] = {
     "SUM_MISMATCH": lambda s: replace(s, eligible_total=38_000_000),
     "FORM_FIELD_MISSING": lambda s: replace(s, application_date=None),
     "CONSORTIUM_NAME_MISMATCH": lambda s: replace(s, plan_consortium="みなと連携コンソーシアム"),
+    "PROJECT_PERIOD": lambda s: replace(s, project_end="令和5年3月31日"),
+    "COST_NOT_ELIGIBLE": lambda s: _swap_line(s, "受入テスト 社内工数", step="STEP3"),
 }
 
 
@@ -330,7 +335,7 @@ def _plan_sheet(ws: Worksheet, s: Scenario) -> None:
     _label(ws, 5, 1, "事業開始予定日", span=2)
     _value(ws, 5, 3, datetime(2022, 10, 3), span=2, number_format="yyyy/mm/dd")  # 西暦
     _label(ws, 6, 1, "事業完了予定日", span=2)
-    _value(ws, 6, 3, "令和5年1月31日", span=2)  # 和暦, as typed
+    _value(ws, 6, 3, s.project_end, span=2)
     _label(ws, 8, 1, "事業の目的・概要", span=6)
     ws.merge_cells("A9:F13")
     ws["A9"] = ("取引先とのEDI導入後、受発注管理システム・在庫管理システム・会計システム間を"

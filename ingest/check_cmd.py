@@ -9,6 +9,7 @@ Exit status: 0 no deficiency, 1 a deficiency was found, 2 a file could not be re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,13 +19,14 @@ from ingest import sandbox
 from ingest.mailfile import looks_like_mail
 from ingest.screen import os_reason
 from parsers.archives import Limits, unpack
-from parsers.documents import HOW_JA, Recognised, recognise
+from parsers.documents import HOW_JA, Recognised, classify_text, recognise
 from parsers.filetypes import sniff
-from parsers.forms import FormFacts, FormMap, merge_forms, read_form
+from parsers.forms import FormMap, merge_forms, read_form, unreadable_detail
 from parsers.mime import parse_message, received_time
 from parsers.sender import parse_sender_block
 from parsers.subject import parse_subject
-from parsers.workbooks import DEFAULT_LIMITS, SPREADSHEET_KINDS, workbook_problem
+from parsers.workbook import SPREADSHEET_KINDS, Book, load_book
+from parsers.workbook_size import DEFAULT_LIMITS, workbook_problem
 from rules.application import check_application
 from rules.findings import CATALOG, Finding, finding, has_deficiency
 from rules.mail_checks import check_period, check_sender, check_subject
@@ -51,32 +53,38 @@ class FileInput:
 class CheckResult:
     recognised: list[tuple[str, Recognised]] = field(default_factory=list)  # (path, result)
     findings: list[Finding] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)  # why a loose file could not be judged
+    # further forms found as sheets of a file already listed in `recognised` (one row per file)
+    also: list[tuple[str, Recognised]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class FileFacts:
-    """What one file says on its own: its document type, its form's fields, its problems."""
+    """What one file says on its own: its document type, the workbook it is (a form is read
+    from it with the other files of its document), other forms kept as its sheets, problems."""
 
     recognised: Recognised
-    form: FormFacts | None = None
+    book: Book | None = None
+    also: tuple[Recognised, ...] = ()  # further forms found as sheets of this workbook
     findings: tuple[Finding, ...] = ()
 
 
 def read_file(item: FileInput, form_map: FormMap, limits: Limits = DEFAULT_LIMITS) -> FileFacts:
-    """Recognise one file and read its form. A workbook past the size bounds is not loaded:
-    it is recognised by its name only and gets a finding."""
+    """Recognise one file and load its workbook once (run in the sandbox). A workbook past the
+    size bounds is not loaded: it is recognised by its name only and gets a finding."""
     if item.kind in SPREADSHEET_KINDS and (why := workbook_problem(item.data, limits)):
         found = recognise(item.name, item.kind, b"", form_map.recognition)
         detail = (f"「{item.path}」は安全上の上限を超えるため読み込みませんでした（{why}）。"
                   "必要な様式だけのファイルにして送付してください。")
         return FileFacts(found, findings=(finding("ATTACHMENT_UNREADABLE", detail,
                                                   document=found.key),))
-    found = recognise(item.name, item.kind, item.data, form_map.recognition)
-    if found.key in form_map.forms and item.kind in ("xlsx", "xlsm"):
-        return FileFacts(found, read_form(item.data, found.key, form_map))
-    if found.problem and item.kind in ("xlsx", "xlsm"):
-        return FileFacts(found, findings=(finding("ATTACHMENT_UNREADABLE", found.problem,
+    book, problem = _load(item)
+    found = recognise(item.name, item.kind, item.data, form_map.recognition, book=book)
+    if problem:
+        return FileFacts(found, findings=(finding("ATTACHMENT_UNREADABLE", problem,
                                                   document=found.key),))
+    if book is not None and found.key in form_map.forms:
+        return FileFacts(found, book, tuple(_other_forms_in(book, found, form_map)))
     return FileFacts(found)
 
 
@@ -107,38 +115,90 @@ def check_facts(
 ) -> CheckResult:
     """Every application rule over files already read (`read_file`), keyed by their path."""
     result = CheckResult()
-    forms: list[FormFacts] = []
+    books: dict[str, list[Book]] = {}
+    not_sheets: list[tuple[str, str]] = []
     for path, read in files:
-        result.recognised.append((path, read.recognised))
-        if read.form is not None:
-            forms.append(read.form)
+        found = read.recognised
+        result.recognised.append((path, found))
         result.findings += read.findings
+        if read.book is not None:
+            books.setdefault(found.key or "", []).append(read.book)
+            for also in read.also:  # several forms in one workbook
+                result.also.append((path, also))
+                books.setdefault(also.key or "", []).append(read.book)
+        elif not read.findings and found.key in form_map.forms and form_map.forms[found.key].fields:
+            not_sheets.append((path, found.key))
+    # One document sent as several workbooks (交付申請書, 事業計画書 and 内訳書 apart) is read
+    # as one: the sheets of all of them, in the order they came.
+    forms = [read_form(Book.joined(parts), key, form_map) for key, parts in books.items()]
+    read_keys = set(books)
+    for path, key in not_sheets:
+        if key not in read_keys:  # a PDF copy beside the workbook is fine; alone it cannot be checked
+            result.findings.append(finding(
+                "ATTACHMENT_UNREADABLE",
+                f"{path} は表計算ファイル(xlsx等)ではないため、様式の記入内容を確認できません。"
+                "Excel形式の様式で送付してください。", document=key))
     facts = merge_forms(forms, form_map.recognition)
-    present = [r for _, r in result.recognised]
+    present = [r for _, r in (*result.recognised, *result.also)]
     result.findings += check_application(
         facts, present, program, subject_consortium=subject_consortium,
         sender_email=sender_email, whole_submission=whole_submission)
     return result
 
 
+def _other_forms_in(book: Book, found: Recognised, form_map: FormMap) -> list[Recognised]:
+    """Other forms kept as sheets of the same workbook (事業者情報入力シート beside the
+    交付申請書), each recognised by its own sheet's name."""
+    others: list[Recognised] = []
+    for sheet in book.sheet_names:
+        hit = classify_text(sheet, form_map.recognition, field="sheet_names")
+        if hit and hit[0] != found.key and hit[0] in form_map.forms and \
+                all(o.key != hit[0] for o in others):
+            others.append(Recognised(hit[0], "sheet_name", found.name, found.kind,
+                                     f"シート「{sheet}」", found.text))
+    return others
+
+
+def _load(item: FileInput) -> tuple[Book | None, str | None]:
+    """A spreadsheet loaded once for both recognising and reading it, or why it cannot be."""
+    if item.kind not in SPREADSHEET_KINDS:
+        return None, None
+    try:
+        return load_book(item.data), None
+    except Exception as exc:  # noqa: BLE001 - a reader raises many types for broken files
+        return None, f"{item.path}: {unreadable_detail(item.data, exc)}"
+
+
 def run_check(
     paths: Sequence[Path], program: Program, form_map: FormMap, out: TextIO, *,
-    passwords: Sequence[str] = (), limits: Limits = DEFAULT_LIMITS,
+    passwords: Sequence[str] = (), limits: Limits = DEFAULT_LIMITS, as_json: bool = False,
 ) -> int:
     """Check each FILE on its own (read in the sandbox, under `limits`); 0 no deficiency,
-    1 a deficiency, 2 a file unreadable."""
+    1 a deficiency, 2 a file that could not be read or identified (never reported as 不備なし).
+    `as_json`: one JSON object per line."""
     status = 0
     for path in paths:
-        print(f"■ {path}", file=out)
+        if not as_json:
+            print(f"■ {path}", file=out)
         try:
             data = path.read_bytes()
         except OSError as exc:
-            print(f"  読み込めません: {os_reason(exc)}", file=out)
+            error = f"読み込めません: {os_reason(exc)}"
+            if as_json:
+                print(json.dumps({"file": str(path), "codes": [], "findings": [],
+                                  "error": error}, ensure_ascii=False), file=out)
+            else:
+                print(f"  {error}", file=out)
             status = 2
             continue
         result = _check_bounded(path.name, data, program, form_map, passwords, limits)
-        _print_result(result, program, out)
-        if has_deficiency(result.findings) and status == 0:
+        if as_json:
+            print(json.dumps(_as_json(str(path), result), ensure_ascii=False), file=out)
+        else:
+            _print_result(result, program, out)
+        if result.unread:
+            status = 2
+        elif has_deficiency(result.findings) and status == 0:
             status = 1
     return status
 
@@ -159,6 +219,20 @@ def _check_bounded(
     return CheckResult(findings=[finding("ATTACHMENT_UNREADABLE", detail)])
 
 
+def _as_json(file: str, result: CheckResult) -> dict[str, object]:
+    record: dict[str, object] = {
+        "file": file,
+        "codes": sorted({f.code for f in result.findings}),
+        "findings": [{"code": f.code, "severity": f.severity, "member": f.member,
+                      "document": f.document, "detail": f.detail} for f in result.findings],
+        "documents": [{"path": path, "document": r.key, "how": r.how}
+                      for path, r in (*result.recognised, *result.also)],
+    }
+    if result.unread:
+        record["error"] = "。".join(result.unread)
+    return record
+
+
 def check_bytes(
     name: str, data: bytes, program: Program, form_map: FormMap, *,
     passwords: Sequence[str] = (), limits: Limits = DEFAULT_LIMITS,
@@ -167,13 +241,15 @@ def check_bytes(
     kind = sniff(data, name)
     if kind == "eml" or name.lower().endswith(".eml") or looks_like_mail(data):
         return _check_mail(data, program, form_map, passwords, limits)
-    if kind in _ARCHIVE_KINDS:
-        files, findings = _unpack_all([(name, data)], passwords, limits)
-        result = check_files(files, program, form_map, limits=limits)
-        result.findings[:0] = findings
-        return result
-    return check_files([FileInput(name, name, kind, data)], program, form_map,
-                       whole_submission=False, limits=limits)
+    # Unpacking a loose file too: an encrypted Office file takes the password like a zip, and
+    # an .lzh/.7z/.rar is reported as such.
+    files, findings = _unpack_all([(name, data)], passwords, limits)
+    whole = kind in _ARCHIVE_KINDS
+    result = check_files(files, program, form_map, whole_submission=whole, limits=limits)
+    result.findings[:0] = findings
+    if not whole and not findings and not any(r.key for _, r in result.recognised):
+        result.unread.append(f"{name}: 書類の種類を判別できません(様式・書類として読めません)")
+    return result
 
 
 def _unpack_all(
@@ -188,6 +264,13 @@ def _unpack_all(
         files += [FileInput(f.path, f.name, f.kind, f.data) for f in unpacked.files]
         findings += [finding(p.code, p.detail) for p in unpacked.problems]
         for locked in unpacked.encrypted:
+            if sniff(locked.data, locked.path) == "office-encrypted":
+                # no password mail to wait for here: say what to send instead
+                findings.append(finding(
+                    "ATTACHMENT_UNREADABLE",
+                    f"{locked.path} はパスワードが設定されたOfficeファイルのため開けません。"
+                    "パスワードを別メールでお送りいただくか、パスワードを解除したファイルを送付してください。"))
+                continue
             names = "、".join(locked.member_names[:5])
             findings.append(finding(
                 "ARCHIVE_PASSWORD_MISSING",
@@ -214,13 +297,15 @@ def _check_mail(
 
 
 def _print_result(result: CheckResult, program: Program, out: TextIO) -> None:
-    for path, found in result.recognised:
+    for path, found in (*result.recognised, *result.also):
         if found.key:
             what = f"{program.document_title(found.key)}({HOW_JA[found.how]}: {found.evidence})"
         else:
             what = "書類の種類を判別できません"
         print(f"  書類: {path} → {what}", file=out)
-    if not result.findings:
+    for why in result.unread:
+        print(f"  確認できません: {why}", file=out)
+    if not result.findings and not result.unread:
         print("  不備なし", file=out)
         return
     for item in result.findings:

@@ -139,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = verb("check", cmd_check, "様式・zip・.eml を台帳なしで規則に照らして確認する(不備があれば終了コード 1)",
                  "renkei-intake check examples/forms/*.xlsx")
     check.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    check.add_argument("--json", action="store_true",
+                       help="1ファイル1行の JSON で出力する(file, codes, findings)")
 
     verb("findings", cmd_findings, "指摘コードの一覧と意味", "renkei-intake findings")
 
@@ -283,7 +285,7 @@ def _date_arg(value: str) -> datetime:
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     return run_check(args.files, settings.program, settings.form_map, sys.stdout,
-                     limits=settings.limits)
+                     limits=settings.limits, as_json=args.json)
 
 
 def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:

@@ -33,9 +33,11 @@ CRASH = "crash"
 SPENT = "spent"  # not tried: the budget of its mail was used up by the files before it
 
 # A task may take this many times its CPU budget in wall time (a busy machine) before the worker
-# is killed; the floor covers forking a fresh worker and writing the blobs.
-_WALL_FACTOR = 2.0
-_WALL_FLOOR = 10.0
+# is killed; the floor covers forking a fresh worker and writing the blobs. The CPU limit is what
+# bounds the work; the wall limit only ends a task that waits, and is generous so that a loaded
+# machine never turns a file it could read into a finding.
+_WALL_FACTOR = 4.0
+_WALL_FLOOR = 20.0
 
 
 class SandboxError(RuntimeError):

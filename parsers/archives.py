@@ -66,7 +66,7 @@ class Limits:
 
     `unpack` enforces the archive limits for one call; the caller passes what is left of the
     mail's budget. The last fields are enforced around the parsers: the workbook bounds by
-    `parsers.workbooks` before a reader loads a workbook, the MIME parts by `parsers.mime`, the
+    `parsers.workbook_size` before a reader loads a workbook, the MIME parts by `parsers.mime`, the
     time and memory by the child process the application reads attachments in.
     """
 

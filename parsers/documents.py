@@ -1,6 +1,6 @@
 """Which SPEC §2 document is this attachment? Content first, file name second.
 
-Content means: an Excel workbook's sheet names, then the title cells at the top of its sheets;
+Content means: a spreadsheet's (xlsx, xls, ods, xlsb) sheet names, then the title cells at the top of its sheets;
 a PDF's text (pypdf) or the title strings in its raw bytes; a Word/PowerPoint file's text. Only
 when the content says nothing (a scanned, sealed 誓約書 has no text at all) does the file name
 decide. The words looked for are data (`RecognitionSpec`), overridable from the form map.
@@ -13,10 +13,11 @@ import io
 import logging
 import re
 import unicodedata
-import warnings
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from parsers.workbook import SPREADSHEET_KINDS, Book, load_book
 
 __all__ = [
     "DEFAULT_RECOGNITION",
@@ -127,14 +128,17 @@ def recognise(
     kind: str,
     data: bytes,
     specs: Sequence[RecognitionSpec] = DEFAULT_RECOGNITION,
+    book: Book | None = None,
 ) -> Recognised:
-    """Classify one (already unpacked) attachment as a SPEC §2 document. Never raises."""
+    """Classify one (already unpacked) attachment as a SPEC §2 document. Never raises.
+
+    A spreadsheet already loaded to read its form is passed as `book`, so it is read once."""
     sheets: list[str] = []
     titles = text = ""
     problem: str | None = None
     try:
-        if kind in ("xlsx", "xlsm"):
-            sheets, titles, text = _xlsx_content(data)
+        if book is not None or kind in SPREADSHEET_KINDS:
+            sheets, titles, text = _book_content(book or load_book(data))
         elif kind == "pdf":
             text = _pdf_text(data)
         elif kind in ("docx", "pptx"):
@@ -148,7 +152,7 @@ def recognise(
             return Recognised(hit[0], "sheet_name", name, kind, f"シート「{sheet}」", text)
     if titles and (hit := classify_text(titles, specs)):
         return Recognised(hit[0], "title", name, kind, f"表題「{hit[1]}」", text)
-    if kind != "xlsx" and text and (hit := classify_text(text[:2000], specs)):
+    if kind not in SPREADSHEET_KINDS and text and (hit := classify_text(text[:2000], specs)):
         how = "pdf_text" if kind == "pdf" else "document_text"
         return Recognised(hit[0], how, name, kind, f"本文「{hit[1]}」", text)
     hit = classify_text(name, specs, field="file_names")
@@ -160,27 +164,18 @@ def recognise(
 # --- content extraction ------------------------------------------------------------------------
 
 
-def _xlsx_content(data: bytes) -> tuple[list[str], str, str]:
+def _book_content(book: Book) -> tuple[list[str], str, str]:
     """Sheet names, the text of the title area of each sheet, and the text of the first rows."""
-    import openpyxl  # local: recognition of PDFs should not pay for openpyxl's import
-
-    with warnings.catch_warnings():  # openpyxl warns about unsupported extensions: not ours
-        warnings.simplefilter("ignore")
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    try:
-        sheets = list(book.sheetnames)
-        titles: list[str] = []
-        texts: list[str] = []
-        for ws in book.worksheets:
-            for r, row in enumerate(ws.iter_rows(max_row=_TEXT_ROWS, max_col=30, values_only=True)):
-                for c, value in enumerate(row):
-                    if isinstance(value, str) and value.strip():
-                        if r < _TITLE_ROWS and c < _TITLE_COLS:
-                            titles.append(value)
-                        texts.append(value)
-        return sheets, "\n".join(titles), _clip("\n".join(texts))
-    finally:
-        book.close()
+    titles: list[str] = []
+    texts: list[str] = []
+    for sheet in book.sheets:
+        for r, c, value in sheet.texts(_TEXT_ROWS):
+            if c > 30:
+                continue
+            if r <= _TITLE_ROWS and c <= _TITLE_COLS:
+                titles.append(value)
+            texts.append(value)
+    return book.sheet_names, "\n".join(titles), _clip("\n".join(texts))
 
 
 def _pdf_text(data: bytes) -> str:

@@ -15,7 +15,7 @@ import zipfile
 from pathlib import PurePosixPath
 
 KINDS: tuple[str, ...] = (
-    "zip", "xlsx", "docx", "pptx", "xls", "doc", "ppt", "msg", "tnef", "pdf", "lzh", "7z",
+    "zip", "xlsx", "xlsb", "ods", "docx", "pptx", "xls", "doc", "ppt", "msg", "tnef", "pdf", "lzh", "7z",
     "rar", "gzip", "png", "jpeg", "text", "office-encrypted", "unknown",
 )
 
@@ -32,13 +32,13 @@ _SIMPLE_MAGIC: tuple[tuple[bytes, str], ...] = (
 _LZH_METHOD = re.compile(rb"-(?:lh[0-9a-z]|lz[s45]|pm[0-2s])-")
 
 _EXTENSIONS: dict[str, str] = {
-    ".zip": "zip", ".xlsx": "xlsx", ".xlsm": "xlsx", ".docx": "docx", ".docm": "docx",
+    ".zip": "zip", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xlsb": "xlsb", ".ods": "ods", ".docx": "docx", ".docm": "docx",
     ".pptx": "pptx", ".pptm": "pptx", ".xls": "xls", ".doc": "doc", ".ppt": "ppt",
     ".msg": "msg", ".pdf": "pdf", ".lzh": "lzh", ".lha": "lzh", ".7z": "7z", ".rar": "rar",
     ".gz": "gzip", ".tgz": "gzip", ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg",
     ".txt": "text", ".csv": "text", ".tsv": "text",
 }
-_OOXML_KINDS = {"xlsx", "docx", "pptx"}
+_OOXML_KINDS = {"xlsx", "xlsb", "docx", "pptx", "ods"}
 # Looking into a zip's directory is cheap, but a directory with millions of entries is not:
 # past this many entries it is simply a zip (no Office file has that many parts).
 _SNIFF_MAX_ENTRIES = 5000
@@ -126,11 +126,18 @@ def _ooxml_kind(zf: zipfile.ZipFile) -> str | None:
     """An OOXML package has [Content_Types].xml; its part folders (word/, xl/, ppt/) or, for
     minimal packages without them, its declared main content type tell which kind."""
     infos = {i.filename.replace("\\", "/"): i for i in zf.infolist()}
+    if "mimetype" in infos and infos["mimetype"].file_size < 200:
+        # OpenDocument: the first entry names the type (LibreOffice's .ods)
+        with zf.open(infos["mimetype"]) as fh:
+            if b"opendocument.spreadsheet" in fh.read(200):
+                return "ods"
     if "[Content_Types].xml" not in infos:
         return None
     tops = {n.split("/", 1)[0] for n in infos if "/" in n}
     for top, kind in (("word", "docx"), ("xl", "xlsx"), ("ppt", "pptx")):
         if top in tops:
+            if kind == "xlsx" and "xl/workbook.bin" in infos:
+                return "xlsb"
             return kind
     # Bounded read: the content-types part of a hostile zip may be a deflate bomb.
     with zf.open(infos["[Content_Types].xml"]) as fh:

@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from datetime import date
 
 from parsers.documents import Recognised
-from parsers.forms import ApplicationFacts, FormProblem, where_ja
+from parsers.members import ApplicationFacts, where_ja
+from parsers.readresult import FormProblem
 from parsers.subject import consortium_key
+from rules.costs import check_cost_eligibility
 from rules.documents import check_documents
 from rules.eligibility import check_composition, check_corporate_numbers, check_sme_users
 from rules.findings import Finding, finding
 from rules.money import check_money, check_sums
 from rules.program import Program
 
-__all__ = ["check_application", "check_consortium_name", "check_sender_is_lead"]
+__all__ = ["check_application", "check_consortium_name", "check_project_period",
+           "check_sender_is_lead"]
 
 # Addresses at these domains say nothing about the company, so only the exact address counts.
 FREE_MAIL_DOMAINS = frozenset({
@@ -44,6 +48,8 @@ def check_application(
         found += check_composition(facts.members, program, lead_name=facts.lead_name)
         found += check_sme_users(facts.members, program)
         found += check_money(facts, program)
+        found += check_cost_eligibility(facts, program)
+        found += check_project_period(facts, program)
     found += check_corporate_numbers(facts.members)
     found += check_sums(facts)
     if sender_email:
@@ -51,6 +57,21 @@ def check_application(
     if whole_submission:
         found += check_documents(facts, present, program)
     return _unique(found)
+
+
+def check_project_period(facts: ApplicationFacts, program: Program) -> list[Finding]:
+    """The 事業完了予定日 falls within the 補助事業期間 (交付決定日〜project_end)."""
+    end = facts.dates.get("project_end")
+    if end is None or end <= program.project_end:
+        return []
+    return [finding(
+        "PROJECT_PERIOD",
+        f"事業計画書の事業完了予定日{_day(end)}が補助事業期間の終わり{_day(program.project_end)}"
+        "より後です。", document="application")]
+
+
+def _day(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _problem_finding(problem: FormProblem) -> Finding:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from parsers.documents import Recognised, normalise_text
-from parsers.forms import ApplicationFacts, Member, member_key
+from parsers.members import ApplicationFacts, Member, member_key
 from rules.eligibility import funded_members
 from rules.findings import Finding, finding
 from rules.program import Program, RequiredDocument

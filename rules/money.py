@@ -9,8 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
-from parsers.forms import CATEGORY_JA, ApplicationFacts, CostLine, Member, member_key
-from rules.eligibility import funded_members, is_large_enterprise
+from parsers.cellvalues import CATEGORY_JA
+from parsers.members import ApplicationFacts, CostLine, Member, member_key
+from rules.eligibility import (
+    declared_size_conflict,
+    funded_members,
+    is_large_enterprise,
+    judge_sme,
+)
 from rules.findings import Finding, finding
 from rules.program import Program
 
@@ -90,15 +96,36 @@ def _check_cap_and_rate(facts: ApplicationFacts, program: Program) -> list[Findi
     eligible = eligible_cost(facts)
     if eligible is not None:
         rate = subsidy_rate(facts.members, program)
+        if rate != program.subsidy_rate_large_vendor:
+            found += _undecided_vendors(facts.members, program)  # their size sets the rate
         if _over(requested, rate, eligible):
             why = "ITベンダに大企業が含まれるため、" if rate == program.subsidy_rate_large_vendor \
                 and rate != program.subsidy_rate else ""
+            conflicts = [c for m in facts.members if m.role == "vendor"
+                         if (c := declared_size_conflict(m, program))]
+            if conflicts:
+                why = f"{'。'.join(conflicts)}。{why}"
             limit = eligible * rate.numerator // rate.denominator
             found.append(finding(
                 "AMOUNT_OVER_CAP",
                 f"補助金交付申請額{_yen(requested)}は補助対象経費{_yen(eligible)}の"
                 f"{_share_text(rate)}({_yen(limit)})を超えています({why}補助率は"
                 f"{_share_text(rate)}以内です)。", document="application"))
+    return found
+
+
+def _undecided_vendors(members: Sequence[Member], program: Program) -> list[Finding]:
+    """Vendors whose size the numbers cannot tell, when that decides between 2/3 and 1/2."""
+    found = []
+    for m in members:
+        if m.role != "vendor":
+            continue
+        judgement = judge_sme(m, program)
+        if judgement.verdict == "unknown" and not (m.size and "大企業" in m.size):
+            found.append(finding(
+                "FORM_FIELD_MISSING",
+                f"{m.name}: {judgement.reason}。ITベンダが大企業かどうかで補助率(2/3か1/2)が変わるため、"
+                "業種・資本金・従業員数を記入してください。", member=m.name, document=m.document))
     return found
 
 
@@ -119,16 +146,18 @@ def _check_software_cloud(lines: Sequence[CostLine], program: Program) -> list[F
         "を超えています。", document="application")]
 
 
-def _roles(members: Sequence[Member]) -> dict[str, str | None]:
-    return {member_key(m.name): m.role for m in members}
+def _role(facts: ApplicationFacts, line: CostLine) -> str | None:
+    member = facts.member_named(line.member)
+    return member.role if member else None
 
 
 def _check_sme_personnel(facts: ApplicationFacts, program: Program) -> list[Finding]:
-    roles = _roles(facts.members)
-    lines = facts.cost_lines
+    lines = [x for x in facts.cost_lines if x.category != "hardware"]
     sme_personnel = _sum(x for x in lines if x.category == "personnel"
-                         and roles.get(member_key(x.member)) == "sme")
-    base = _sum(x for x in lines if x.category in ("personnel", "outsourcing"))
+                         and _role(facts, x) == "sme")
+    base = _sum(x for x in lines if x.category == "outsourcing" or (
+        x.category == "personnel" and (program.sme_personnel_base == "all"
+                                       or _role(facts, x) == "vendor")))
     share = program.sme_personnel_max_share
     if not sme_personnel or not _over(sme_personnel, share, base):
         return []
@@ -143,10 +172,22 @@ def _check_subcontracting(facts: ApplicationFacts, program: Program) -> list[Fin
     """Each vendor's 下請け発注 in 設計・開発〜システムテスト must stay UNDER 1/2 of its cost there."""
     found: list[Finding] = []
     share = program.subcontract_max_share
-    for vendor in (m for m in facts.members if m.role == "vendor"):
-        key = member_key(vendor.name)
+    if program.subcontract_scope == "step":
         for step in program.subcontract_steps:
-            own = [x for x in facts.cost_lines if member_key(x.member) == key and x.step == step]
+            own = [x for x in facts.cost_lines if x.step == step and x.category != "hardware"]
+            sub = _sum(x for x in own if _role(facts, x) == "vendor"
+                       and (x.subcontract or x.category == "outsourcing"))
+            if sub and sub * share.denominator >= _sum(own) * share.numerator:
+                found.append(finding(
+                    "SUBCONTRACT_OVER_HALF",
+                    f"STEP{step}のITベンダの下請け発注{_yen(sub)}が、当該工程の補助対象経費"
+                    f"{_yen(_sum(own))}の{_share_text(share)}以上です({_share_text(share)}未満が条件)。",
+                    document="application"))
+        return found
+    for vendor in (m for m in facts.members if m.role == "vendor"):
+        for step in program.subcontract_steps:
+            own = [x for x in facts.cost_lines if x.step == step
+                   and facts.member_named(x.member) is vendor and x.category != "hardware"]
             sub = _sum(x for x in own if x.subcontract or x.category == "outsourcing")
             step_cost = _sum(own)
             if sub and sub * share.denominator >= step_cost * share.numerator:
@@ -174,7 +215,9 @@ def check_sums(facts: ApplicationFacts) -> list[Finding]:
 
 
 def _sums_in_application(facts: ApplicationFacts) -> list[Finding]:
-    found: list[Finding] = []
+    found: list[Finding] = [_mismatch(
+        f"補助対象経費内訳書の小計{_yen(stated)}({cell})がその内訳の合計{_yen(actual)}と一致しません。",
+        "application") for cell, stated, actual in facts.wrong_subtotals]
     if not facts.cost_lines:
         return found
     lines_total = _sum(facts.cost_lines)
@@ -227,8 +270,10 @@ def _sums_across_forms(facts: ApplicationFacts) -> list[Finding]:
             f"補助金交付申請額{_yen(facts.requested)}と一致しません。", "member_info"))
     if facts.cost_lines:
         for row in facts.member_amounts:
+            member = facts.member_named(row.name)
             key = member_key(row.name)
-            actual = _sum(x for x in facts.cost_lines if member_key(x.member) == key)
+            actual = _sum(x for x in facts.cost_lines if member_key(x.member) == key or (
+                member is not None and facts.member_named(x.member) is member))
             if row.eligible is not None and row.eligible != actual:
                 found.append(_mismatch(
                     f"事業者情報入力シートの{row.name}の補助対象経費{_yen(row.eligible)}が"

@@ -49,20 +49,40 @@ class RequiredDocument:
 OKU = 100_000_000
 MAN = 10_000
 
+# Aliases place an industry as written on the page's table by the 日本標準産業分類 (JSIC) grouping
+# the 中小企業庁 uses for it: the longest alias found in the text wins (ゴム製品製造業 over 製造業,
+# 情報サービス業 over サービス業); a word found nowhere falls to ⑧ (unknown_industry).
 DEFAULT_SME_LINES: tuple[SmeLine, ...] = (
     SmeLine("manufacturing", "製造業、建設業、運輸業", 3 * OKU, 300,
-            ("製造業", "建設業", "運輸業")),
-    SmeLine("wholesale", "卸売業", 1 * OKU, 100, ("卸売業",)),
+            ("製造業", "製造", "メーカー", "建設業", "建設", "建築", "工務店", "土木", "工事業",
+             "設備工事", "電気工事", "運輸業", "運輸", "運送", "輸送", "物流", "倉庫", "貨物",
+             "鉄道", "海運", "印刷", "加工業")),
+    SmeLine("wholesale", "卸売業", 1 * OKU, 100, ("卸売業", "卸売", "卸業", "問屋", "商社")),
     SmeLine("service", "サービス業(ソフトウェア業又は情報処理サービス業、旅館業を除く)",
-            5000 * MAN, 100, ("サービス業",)),
-    SmeLine("retail", "小売業", 5000 * MAN, 50, ("小売業",)),
+            5000 * MAN, 100,
+            ("サービス業", "サービス", "医療業", "医療", "病院", "診療所", "クリニック", "歯科",
+             "福祉", "介護", "保育", "教育", "学習塾", "学習支援", "広告", "デザイン", "コンサル",
+             "士業", "税理士", "会計事務所", "法律事務所", "設計事務所", "研究", "専門・技術",
+             "人材派遣", "派遣業", "警備", "清掃", "ビルメンテナンス", "美容", "理容", "エステ",
+             "クリーニング", "冠婚葬祭", "娯楽", "フィットネス", "物品賃貸", "レンタル", "リース",
+             "駐車場", "放送", "映像制作", "映像", "出版物制作", "自動車整備", "修理")),
+    SmeLine("retail", "小売業", 5000 * MAN, 50,
+            ("小売業", "小売", "販売", "販売店", "商店", "スーパー", "ドラッグストア", "飲食店", "飲食業",
+             "飲食", "レストラン", "居酒屋", "カフェ", "喫茶", "食堂", "弁当", "飲食サービス")),
     SmeLine("rubber",
             "ゴム製品製造業(自動車又は航空機用タイヤ及びチューブ製造業並びに工業用ベルト製造業を除く)",
-            3 * OKU, 900, ("ゴム製品製造業",)),
+            3 * OKU, 900, ("ゴム製品製造業", "ゴム製品製造", "ゴム製品")),
     SmeLine("software", "ソフトウェア業又は情報処理サービス業", 3 * OKU, 300,
-            ("ソフトウェア業", "情報処理サービス業")),
-    SmeLine("ryokan", "旅館業", 5000 * MAN, 200, ("旅館業",)),
-    SmeLine("other", "その他の業種(上記以外)", 3 * OKU, 300, ("その他の業種", "その他")),
+            ("ソフトウェア業", "ソフトウェア", "ソフトウエア", "情報処理サービス業", "情報処理",
+             "情報サービス", "システム開発", "システムインテグレ", "SIer", "受託開発", "IT",
+             "データセンター", "クラウドサービス", "ITサービス", "ITコンサル", "ソフト開発",
+             "アプリ開発", "Web制作", "ウェブ制作", "情報システム")),
+    SmeLine("ryokan", "旅館業", 5000 * MAN, 200,
+            ("旅館業", "旅館", "ホテル", "宿泊業", "宿泊", "民宿", "ペンション")),
+    SmeLine("other", "その他の業種(上記以外)", 3 * OKU, 300,
+            ("その他の業種", "その他", "不動産", "不動産賃貸", "情報通信業", "通信業", "通信",
+             "インターネット", "金融", "保険", "農業", "林業", "漁業", "鉱業", "電気業", "ガス業",
+             "旅行業", "出版業", "新聞")),
     SmeLine("medical", "医療法人、社会福祉法人", None, 300, ("医療法人", "社会福祉法人")),
     SmeLine("school", "学校法人", None, 300, ("学校法人",)),
     SmeLine("chamber", "商工会・都道府県商工会連合会及び商工会議所", None, 100,
@@ -116,6 +136,22 @@ class Program:
     # ITベンダの下請け発注(委託費) < 当該工程の補助対象経費の1/2 (strictly under)
     subcontract_max_share: Fraction = Fraction(1, 2)
     subcontract_steps: tuple[int, ...] = (3,)
+    # Base of the SME-personnel third: "all" = 委託費 + 人件費 of every member; "vendor" = 委託費 +
+    # the ITベンダ's 人件費 (the page: 「ITベンダへの委託費及び人件費の1/3まで」)
+    sme_personnel_base: str = "all"
+    # Subcontracting < 1/2 judged "vendor_step" (each vendor's own cost in the STEP) or "step"
+    # (all vendors' subcontracting against the whole STEP)
+    subcontract_scope: str = "vendor_step"
+    # A vendor whose 企業規模 says 大企業 is large even with small numbers (みなし大企業)
+    declared_large_is_large: bool = True
+    # An industry word the table's aliases do not place is ⑧「その他の業種(上記以外)」
+    unknown_industry: str = "other"
+    # Which cost each role may claim in which STEP (人件費/委託費 rows of the page's table)
+    sme_personnel_steps: tuple[int, ...] = (2, 4)
+    vendor_personnel_steps: tuple[int, ...] = (3, 4)
+    vendor_outsourcing_steps: tuple[int, ...] = (3,)  # only as 下請け
+    # 委託 by an SME user in these STEPs only to an ITベンダ (not to an その他協力者)
+    vendor_only_outsourcing_steps: tuple[int, ...] = (3,)
     sme_lines: tuple[SmeLine, ...] = DEFAULT_SME_LINES
     documents: tuple[RequiredDocument, ...] = DEFAULT_DOCUMENTS
 
@@ -142,7 +178,12 @@ _INT_KEYS = {
     "min_sme_users", "min_vendors", "cap_base_members", "cap_base", "cap_step", "cap_max",
     "subsidy_minimum",
 }
-_STR_KEYS = {"year_label", "subsidy_name", "subject_suffix"}
+_STR_KEYS = {"year_label", "subsidy_name", "subject_suffix", "unknown_industry"}
+_CHOICE_KEYS = {"sme_personnel_base": ("all", "vendor"),
+                "subcontract_scope": ("vendor_step", "step")}
+_BOOL_KEYS = {"declared_large_is_large"}
+_STEP_KEYS = {"subcontract_steps", "sme_personnel_steps", "vendor_personnel_steps",
+              "vendor_outsourcing_steps", "vendor_only_outsourcing_steps"}
 
 
 def program_from_toml(table: Mapping[str, Any]) -> Program:
@@ -167,6 +208,14 @@ def _convert(key: str, raw: Any) -> Any:
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise ValueError(f"[program] {key} は整数で指定してください: {raw!r}")
         return raw
+    if key in _CHOICE_KEYS:
+        if raw not in _CHOICE_KEYS[key]:
+            raise ValueError(f"[program] {key} は {' / '.join(_CHOICE_KEYS[key])} のいずれかです: {raw!r}")
+        return raw
+    if key in _BOOL_KEYS:
+        if not isinstance(raw, bool):
+            raise ValueError(f"[program] {key} は true / false で指定してください: {raw!r}")
+        return raw
     if key in _STR_KEYS:
         if not isinstance(raw, str):
             raise ValueError(f"[program] {key} は文字列で指定してください: {raw!r}")
@@ -177,7 +226,7 @@ def _convert(key: str, raw: Any) -> Any:
         return _moment(key, raw, end_of_day=True)
     if key == "project_end":
         return _day(key, raw)
-    if key == "subcontract_steps":
+    if key in _STEP_KEYS:
         return tuple(int(step) for step in _list(key, raw))
     if key == "sme_lines":
         return tuple(_sme_line(item) for item in _list(key, raw))

@@ -9,6 +9,8 @@ need=()
 command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# A Japanese font, so the console screenshots the suite writes are readable (not tofu).
+[ -e /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || need+=(fonts-ipafont-gothic)
 if [ ${#need[@]} -gt 0 ]; then
     echo "== installing ${need[*]} with apt-get"
     sudo_cmd=""

@@ -37,7 +37,7 @@ def test_there_is_a_valid_form_and_a_broken_one_for_each_money_eligibility_and_f
             "SME_PERSONNEL_OVER_THIRD", "SUBCONTRACT_OVER_HALF", "SUM_MISMATCH",
             "CONSORTIUM_COMPOSITION", "SME_INELIGIBLE", "CORPORATE_NUMBER_INVALID",
             "FORM_FIELD_MISSING", "CONSORTIUM_NAME_MISMATCH", "DOCUMENT_MISSING",
-            "CHECKLIST_MISMATCH"} <= codes
+            "CHECKLIST_MISMATCH", "PROJECT_PERIOD", "COST_NOT_ELIGIBLE"} <= codes
     assert {p.name for p in EXAMPLES} >= {"valid-application.xlsx", "valid-member-info.xlsx",
                                           "valid-checklist.xlsx", "valid-submission.zip"}
 

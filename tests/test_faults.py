@@ -178,7 +178,7 @@ def test_smtp_dropped_during_data_is_never_resent_blindly(dovecot, smtp_server, 
     dovecot.deliver(raw)
     with FaultProxy(smtp_server.host, smtp_server.port) as proxy:
         config = write_crash_config(tmp_path, imap=dovecot, smtp=smtp_server,
-                                    smtp_port=proxy.port, timeout=5)
+                                    smtp_port=proxy.port, timeout=60)  # a drop closes at once; 60 s spares a busy box
         # EHLO, MAIL, RCPT and DATA take about 150 bytes up; 1500 is inside the mail itself.
         proxy.plan(Fault(drop_after=1500, direction="up"))
         first = run_cli(config, "poll", "--once")
@@ -222,7 +222,7 @@ def test_smtp_connection_dropped_at_greeting_retries_later(dovecot, smtp_server,
     dovecot.deliver(raw)
     with FaultProxy(smtp_server.host, smtp_server.port) as proxy:
         config = write_crash_config(tmp_path, imap=dovecot, smtp=smtp_server,
-                                    smtp_port=proxy.port, timeout=5)
+                                    smtp_port=proxy.port, timeout=60)  # a drop closes at once; 60 s spares a busy box
         proxy.plan(Fault(drop_after=0))
         first = run_cli(config, "poll", "--once")
         assert first.code == 0, first.stderr

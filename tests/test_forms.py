@@ -49,12 +49,15 @@ def workbook_bytes(book: openpyxl.Workbook) -> bytes:
     ("25,000,000 円", 25_000_000), ("4,400万円", 44_000_000), ("1.1億円", 110_000_000),
     ("5千万円", 50_000_000), ("4千4百万円", 44_000_000), ("3億5,000万円", 350_000_000),
     ("300万円", 3_000_000), ("１２０人", 120), ("45名", 45), (None, None), ("  ", None),
+    ("金18,000,000円", 18_000_000), ("￥18,000,000-", 18_000_000), ("18,000千円", 18_000_000),
+    ("280名（2022年8月1日現在）", 280), (20_000_000.67, 20_000_000), ("20,000,000.67円", 20_000_000),
+    ("1.5円", 1), ("－", None), ("なし（個人事業主）", None), ("―", None),
 ])
 def test_amounts_written_as_people_write_them(written: object, yen: int | None) -> None:
     assert parse_amount(written) == yen
 
 
-@pytest.mark.parametrize("written", ["未定", "abc", "1.5円", "-1,000", "約1億円ほど", True])
+@pytest.mark.parametrize("written", ["未定", "abc", "-1,000", "約1億円ほど", True])
 def test_text_that_is_not_an_amount(written: object) -> None:
     with pytest.raises(ValueError, match="読めません"):
         parse_amount(written)
@@ -66,7 +69,9 @@ def test_text_that_is_not_an_amount(written: object) -> None:
     ("２０２２－０８－１０", date(2022, 8, 10)), ("令和4年8月10日", date(2022, 8, 10)),
     ("令和４年８月１０日(水)", date(2022, 8, 10)), ("R4.8.10", date(2022, 8, 10)),
     ("令和元年5月1日", date(2019, 5, 1)), ("平成2年4月1日", date(1990, 4, 1)),
-    ("H31/4/30", date(2019, 4, 30)), ("", None),
+    ("H31/4/30", date(2019, 4, 30)), ("", None), (44923, date(2022, 12, 28)),
+    ("R4.12.28", date(2022, 12, 28)), ("令和5年(2023年)2月10日", date(2023, 2, 10)),
+    ("2023年2月末", date(2023, 2, 28)), ("2022/12/28 0:00:00", date(2022, 12, 28)),
 ])
 def test_dates_in_wareki_and_seireki(written: object, day: date | None) -> None:
     assert parse_date(written) == day
@@ -81,6 +86,8 @@ def test_text_that_is_not_a_date(written: str) -> None:
 @pytest.mark.parametrize(("written", "role"), [
     ("中小ユーザ企業", "sme"), ("ITベンダ", "vendor"), ("ＩＴベンダー", "vendor"),
     ("ITベンダ(中小企業)", "vendor"), ("その他協力者", "other"), ("未定", None),
+    ("その他協力者(中小企業診断士)", "other"), ("その他協力者（中小ユーザ企業の顧問）", "other"),
+    ("幹事社（中小ユーザ企業）", "sme"), ("ITベンダー（幹事）", "vendor"),
 ])
 def test_member_roles(written: str, role: str | None) -> None:
     assert parse_role(written) == role
@@ -89,6 +96,7 @@ def test_member_roles(written: str, role: str | None) -> None:
 @pytest.mark.parametrize(("written", "ticked"), [
     ("○", True), ("◯", True), ("✓", True), ("レ", True), ("☑", True), ("有", True), (True, True),
     ("×", False), ("無", False), ("□", False), ("", False), (None, False), ("ー", False),
+    ("−", False), ("‐", False), ("—", False), ("─", False), ("◎", True), ("幹事社", True),
 ])
 def test_checklist_ticks(written: object, ticked: bool) -> None:
     assert parse_tick(written) is ticked
@@ -165,7 +173,8 @@ def test_changed_form_map_follows_a_moved_field() -> None:
     assert any("コンソーシアム名" in p.detail for p in before.problems)
 
     text = DEFAULT_FORM_MAP.read_text(encoding="utf-8").replace(
-        '[forms.application.fields.consortium_name]\nlabels = ["コンソーシアム名"]',
+        '[forms.application.fields.consortium_name]\n'
+        'labels = ["コンソーシアム名", "コンソーシアムの名称", "コンソーシアム名称"]',
         '[forms.application.fields.consortium_name]\nlabels = ["共同体の名称"]\ndirection = "below"')
     moved_map = form_map_from_toml(tomllib.loads(text))
     after = read_form(data, "application", moved_map)

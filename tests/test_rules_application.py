@@ -19,8 +19,9 @@ def application(**kw: object) -> ApplicationFacts:
                corporate_number="7123456789012", email="tanaka@minato-seiki.example.jp"),
         Member("有限会社さくら商店", "sme", False, "小売業", capital=3_000_000, employees=18,
                email="info@sakura.example.jp"),
-        Member("ブルーリンク株式会社", "vendor", False, "ソフトウェア業", email="s@bluelink.example.jp"),
-        Member("クラウドブリッジ株式会社", "vendor", False, "情報処理サービス業"),
+        Member("ブルーリンク株式会社", "vendor", False, "ソフトウェア業", capital=80_000_000,
+               employees=150, email="s@bluelink.example.jp"),
+        Member("クラウドブリッジ株式会社", "vendor", False, "情報処理サービス業", employees=45),
     ]
     values: dict[str, object] = {
         "forms_read": ["application"], "consortium_names": {"application": NAME},

@@ -11,6 +11,7 @@ from rules.eligibility import (
     check_corporate_numbers,
     check_sme_users,
     find_sme_line,
+    is_large_enterprise,
     judge_sme,
 )
 from rules.program import Program, program_from_toml
@@ -150,10 +151,44 @@ def test_unknown_numbers_are_a_missing_field_not_ineligibility() -> None:
     assert [f.code for f in found] == ["FORM_FIELD_MISSING"]
 
 
-def test_industry_outside_the_table_is_reported() -> None:
-    found = check_sme_users([sme("宇宙開発業", 1, 1)], PROGRAM)
-    assert [f.code for f in found] == ["FORM_FIELD_MISSING"]
-    assert "宇宙開発業" in found[0].detail
+@pytest.mark.parametrize(("industry", "key"), [
+    ("宇宙開発業", "other"), ("不動産業", "other"), ("情報通信業", "other"), ("建設業", "manufacturing"),
+    ("建築業", "manufacturing"), ("宿泊業", "ryokan"), ("ホテル", "ryokan"), ("医療業", "service"),
+    ("飲食店", "retail"), ("ソフトウェア開発業", "software"), ("システム開発", "software"),
+    ("情報サービス業", "software"), ("サービス業(ソフトウェア開発)", "software"),
+    ("ゴム製品製造業", "rubber"), ("食品卸売業", "wholesale"), ("医療法人", "medical"),
+])
+def test_industries_fall_on_the_pages_table_by_jsic(industry: str, key: str) -> None:
+    """Any industry not in ①–⑦ is ⑧「その他の業種(上記以外)」; words place it by JSIC."""
+    line = find_sme_line(industry, PROGRAM)
+    assert line is not None and line.key == key
+
+
+def test_industry_outside_the_table_is_judged_on_the_other_line() -> None:
+    assert check_sme_users([sme("宇宙開発業", 1, 1)], PROGRAM) == []
+    found = check_sme_users([sme("宇宙開発業", 400_000_000, 400)], PROGRAM)
+    assert [f.code for f in found] == ["SME_INELIGIBLE"]
+
+
+def test_sole_proprietor_over_the_employee_line_is_not_an_sme() -> None:
+    member = sme("小売業", None, 80)
+    member.sole_proprietor = True
+    assert judge_sme(member, PROGRAM).verdict == "not_sme"
+
+
+@pytest.mark.parametrize(("capital", "employees", "size", "large"), [
+    (1_000_000_000, 3_000, None, True),  # over both lines
+    (1_000_000_000, 3_000, "中小企業", True),  # the declared size contradicts the numbers
+    (None, 5_000, None, False),  # undecided: reported as FORM_FIELD_MISSING by the money rule
+    (None, None, "大企業", True),
+    (20_000_000, 5_000, "大企業", True),  # a みなし大企業 says so itself
+    (20_000_000, 5_000, None, False),
+])
+def test_large_vendor_judged_from_its_numbers(capital: int | None, employees: int | None,
+                                              size: str | None, large: bool) -> None:
+    vendor = Member("ベンダ株式会社", "vendor", False, "不動産業", capital=capital,
+                    employees=employees, size=size)
+    assert is_large_enterprise(vendor, PROGRAM) is large
 
 
 def test_vendors_are_not_held_to_the_sme_line() -> None:

@@ -98,3 +98,14 @@ def test_rules_and_parsers_import_nothing_from_state_replies_or_ingest() -> None
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             for name in names:
                 assert name.split(".")[0] not in {"state", "replies", "ingest"}, (path, name)
+
+
+def test_interpretations_are_settings_with_checked_values() -> None:
+    program = program_from_toml({"sme_personnel_base": "vendor", "subcontract_scope": "step",
+                                 "declared_large_is_large": False, "sme_personnel_steps": [2]})
+    assert (program.sme_personnel_base, program.subcontract_scope) == ("vendor", "step")
+    assert program.declared_large_is_large is False and program.sme_personnel_steps == (2,)
+    with pytest.raises(ValueError, match="sme_personnel_base"):
+        program_from_toml({"sme_personnel_base": "some"})
+    with pytest.raises(ValueError, match="declared_large_is_large"):
+        program_from_toml({"declared_large_is_large": "yes"})
