@@ -25,7 +25,7 @@ from replies.outbox import SendReport, flag_overdue, send_due
 from replies.render import Renderer
 from state.blobs import BlobStore
 from state.labels import label
-from state.ledger import Ledger, LedgerError
+from state.ledger import Ledger, LedgerError, is_open
 
 log = logging.getLogger("renkei_intake")
 
@@ -102,7 +102,10 @@ def require_ledger(settings: Settings) -> None:
 def _refuse_foreign_file(path: Path) -> None:
     """A file that is not an SQLite database (a config, a CSV given as --ledger) is never
     opened as the ledger: SQLite would refuse it with an English message, or overwrite an
-    empty one."""
+    empty one. A ledger this process has open is one, and is not opened again as a plain file
+    (closing that would drop SQLite's locks on it)."""
+    if is_open(path):
+        return
     try:
         with path.open("rb") as handle:
             head = handle.read(16)

@@ -106,7 +106,7 @@ class Daemon:
         self.fetch_backoff.succeeded()
         self.ledger.db["heartbeat"].delete_where("name = ?",
                                                  [poll_error_beat(server)])
-        if report.new:
+        if report.new or report.submissions or report.replies:  # mail the watcher recorded too
             log.info("poll: %s", report.summary(),
                      extra={"ctx_event": "poll", "ctx_new": report.new})
 

@@ -7,6 +7,7 @@ import json
 import os
 import sqlite3
 import tempfile
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -77,6 +78,8 @@ class Ledger:
         self.path = path
         self.blobs = blobs
         self.actor = actor or _os_user()
+        self._open_key: str | None = _key(path)
+        _OPEN[self._open_key] += 1
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -102,6 +105,9 @@ class Ledger:
             raise
 
     def close(self) -> None:
+        if self._open_key is not None:
+            _OPEN[self._open_key] -= 1
+            self._open_key = None
         self.db.close()
 
     # --- events -------------------------------------------------------------------------------
@@ -207,6 +213,21 @@ class Ledger:
     def set_message_state(self, message: int, state: str, **fields: Any) -> None:
         self.db["messages"].update(message, {"state": state, **fields})
         self.event("message", message, state, fields.get("problem"))
+
+
+# Ledgers this process has open. A plain open()/close() of such a file would drop the POSIX
+# locks SQLite holds on it for those connections (close() releases every lock of the process on
+# that file): whoever wants to look at the file's bytes asks `is_open` first.
+_OPEN: Counter[str] = Counter()
+
+
+def _key(path: Path) -> str:
+    return str(path.resolve())
+
+
+def is_open(path: Path) -> bool:
+    """Whether this process holds an open Ledger on `path`."""
+    return _OPEN[_key(path)] > 0
 
 
 def _check_writable(path: Path) -> None:
