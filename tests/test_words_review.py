@@ -1,0 +1,172 @@
+"""Replies read as an applicant reads them, from mails built the way Japanese mailers write them.
+
+Each mail is written here by hand as raw bytes (ISO-2022-JP or UTF-8 base64 bodies, RFC 2047
+subjects, RFC 2231 or encoded-word file names, a `Received:` header for the arrival time),
+replayed through the command line, the deficiency notices approved, and every `.eml` the
+outbox holds decoded with Python's email package and with a plain RFC 2047 decoder.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from email.header import Header
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from ingest.cli import main
+from tests.mail_readers import read, rfc2047, shown_text
+
+REPO = Path(__file__).resolve().parents[1]
+FORMS = REPO / "examples/forms"
+CORE = "令和4年度「共創型サービスIT連携支援補助金」 応募書類送付"
+NAME = "みなとDX連携コンソーシアム"  # the consortium in the sample forms
+LEAD = "tanaka@minato-seiki.example.jp"  # the lead's address in the sample forms
+CODES = re.compile(r"None|null|awaiting|deficiency|receipt|needs_review|replied|queued|"
+                   r"[A-Z]{3,}_[A-Z_]+|\{\{|\ufffd")
+
+
+def _word(text: str, charset: str) -> str:
+    return Header(text, charset, maxlinelen=76).encode()
+
+
+def _attachment(path: Path, name: str, style: str) -> str:
+    data = base64.encodebytes(path.read_bytes()).decode()
+    if style == "rfc2231":  # Thunderbird, Gmail
+        disposition, ctype = f"attachment;\r\n filename*=UTF-8''{quote(name)}", ""
+    else:  # Outlook: an encoded word in quotes
+        word = _word(name, "utf-8")
+        disposition, ctype = f'attachment; filename="{word}"', f'; name="{word}"'
+    return (f"Content-Type: application/octet-stream{ctype}\r\n"
+            f"Content-Disposition: {disposition}\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            f"{data}")
+
+
+def raw_mail(n: int, *, sender: str, display: str, subject: str, received: str, body: str,
+             files: list[tuple[Path, str]], charset: str = "utf-8",
+             style: str = "rfc2231") -> bytes:
+    if charset == "iso-2022-jp":
+        text = ("Content-Type: text/plain; charset=ISO-2022-JP\r\n"
+                "Content-Transfer-Encoding: 7bit\r\n\r\n"
+                + body.replace("\n", "\r\n").encode("iso-2022-jp").decode("ascii"))
+    else:
+        text = ("Content-Type: text/plain; charset=\"UTF-8\"\r\n"
+                "Content-Transfer-Encoding: base64\r\n\r\n"
+                + base64.encodebytes(body.encode()).decode())
+    parts = [text] + [_attachment(p, name, style) for p, name in files]
+    boundary = f"----=_Part_{n}"
+    payload = "".join(f"--{boundary}\r\n{p}\r\n" for p in parts) + f"--{boundary}--\r\n"
+    head = (f"Received: from mail.example.jp by mx.example.go.jp; {received}\r\n"
+            f"From: {_word(display, charset)} <{sender}>\r\nTo: it-renkei@example.go.jp\r\n"
+            f"Subject: {_word(subject, charset)}\r\nDate: {received}\r\n"
+            f"Message-ID: <review{n}@example.jp>\r\nMIME-Version: 1.0\r\n"
+            f"Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n")
+    return (head + payload).encode("ascii")
+
+
+def signature(company: str, line: str, address: str, phone: str) -> str:
+    return f"\n\n--\n{company}\n{line}\nMail: {address}\nTEL: {phone}\n"
+
+
+ZIP = [(FORMS / "valid-submission.zip", f"応募書類_{NAME}.zip")]
+
+
+def mailbox(folder: Path, charset: str) -> None:
+    """Four applications: the lead's (accepted), then a member's and a department-only
+    signature, a ㈱ consortium name, and a mail after the deadline."""
+    for sub in ("cur", "new", "tmp"):
+        (folder / sub).mkdir(parents=True)
+    mails = [
+        raw_mail(1, sender=LEAD, display="田中 一郎", subject=f"<{NAME}>{CORE}",
+                 received="Wed, 17 Aug 2022 10:12:05 +0900",
+                 body="お世話になっております。\n応募書類を送付いたします。"
+                 + signature("株式会社みなと精機", "経営企画部 課長 田中 一郎", LEAD,
+                             "078-000-0001"), files=ZIP, style="outlook"),
+        # a member writes; its signature names a department and no title
+        raw_mail(2, sender="hokuriku@sakura-shoten.example.jp", display="北陸 太郎",
+                 subject=f"【{NAME}】{CORE}", received="Thu, 18 Aug 2022 15:40:02 +0900",
+                 body="いつもお世話になっております。\n書類一式を添付いたします。"
+                 + signature("有限会社さくら商店", "総務課 北陸 太郎",
+                             "hokuriku@sakura-shoten.example.jp", "03-0000-0002"),
+                 files=ZIP, charset=charset if charset == "iso-2022-jp" else "utf-8"),
+        raw_mail(3, sender="tanaka@cloudbridge.example.jp", display="田中 美咲",
+                 subject=f"<㈱クラウドブリッジ連合コンソーシアム>{CORE}",
+                 received="Thu, 25 Aug 2022 13:30:00 +0900",
+                 body="お世話になっております。" + signature(
+                     "㈱クラウドブリッジ", "開発部\n田中 美咲", "tanaka@cloudbridge.example.jp",
+                     "06-0000-0007"), files=ZIP, style="outlook"),
+        raw_mail(4, sender="minato@kobe-marine.example.jp", display="港 一郎",
+                 subject=f"<神戸港湾サービス連携コンソーシアム>{CORE}",
+                 received="Sat, 10 Sep 2022 00:03:10 +0900",
+                 body="締切間際で申し訳ございません。" + signature(
+                     "株式会社神戸マリン", "企画課 港 一郎", "minato@kobe-marine.example.jp",
+                     "078-000-0005"), files=ZIP),
+    ]
+    for n, raw in enumerate(mails, 1):
+        (folder / "cur" / f"16600000{n:02d}.M{n}P1.host:2,S").write_bytes(raw)
+
+
+@pytest.fixture(scope="module", params=["utf-8", "iso-2022-jp"])
+def replies(request, tmp_path_factory) -> dict[str, bytes]:
+    """Every reply of the mailbox as written to the outbox, by file name."""
+    base = tmp_path_factory.mktemp(request.param)
+    mailbox(base / "mail", request.param)
+    config = base / "config.toml"
+    config.write_text(f'[replies]\ncharset = "{request.param}"\nbusiness_hours_only = false\n'
+                      '[secretariat]\ninquiry_phone = "03-0000-0000"\n', encoding="utf-8")
+    assert main(["--config", str(config), "replay", str(base / "mail")]) == 0
+    ids = [str(i) for i in range(1, 5)]
+    main(["--config", str(config), "outbox", "approve", *ids, "--by", "qa"])
+    return {p.name: p.read_bytes() for p in sorted((base / "var/outbox").glob("*.eml"))}
+
+
+def text_of(replies: dict[str, bytes], kind: str, n: int) -> str:
+    name = next(k for k in replies if k.endswith(f"-{kind}.eml") and int(k[:5]) == n)
+    return shown_text(replies[name])
+
+
+def test_every_reply_reads_as_a_business_mail(replies):
+    assert len(replies) == 4
+    for name, raw in replies.items():
+        mail = read(raw)
+        assert rfc2047(mail.raw_headers["Subject"]) == mail.subject, name
+        assert mail.display_name == "令和4年度「共創型サービスIT連携支援補助金」事務局", name
+        assert mail.raw_headers["Date"].endswith("+0900"), name  # office time, as written
+        for text in mail.texts:
+            assert not CODES.search(text), (name, CODES.search(text))
+            assert "お世話になっております。" in text and "何卒よろしくお願いいたします。" in text
+            assert "■ コンソーシアム名: " in text
+            assert text.rstrip().splitlines()[-1].startswith("――"), name
+            assert "共創型サービスIT連携支援補助金」事務局\nお問い合わせ先" in text
+        if "out_of_period" in name:
+            assert "受付番号" not in shown_text(raw)
+
+
+def test_department_and_name_signature_is_the_addressee(replies):
+    # 総務課 北陸 太郎: the name is read, only the title is asked for
+    text = text_of(replies, "deficiency", 2)
+    assert text.startswith("有限会社さくら商店\n北陸 太郎 様\n")
+    assert "次の項目の記載が見当たりません: 役職\n" in text
+    # 開発部 on its own line, the name below it
+    assert "田中 美咲 様" in text_of(replies, "deficiency", 3)
+    assert "港 一郎 様" in text_of(replies, "out_of_period", 4)
+
+
+def test_sender_and_duplicate_findings_say_each_thing_once(replies):
+    text = text_of(replies, "deficiency", 2)
+    assert ("・送信者 hokuriku@sakura-shoten.example.jp(構成員「有限会社さくら商店」のアドレスです)"
+            "は、様式に記載の幹事社「株式会社みなと精機」の担当者") in text
+    line = next(ln for ln in text.splitlines() if "受付番号 1" in ln)
+    assert line.count("最新の提出を有効とします") == 1
+    assert line.endswith("以前のご提出は受付番号 1 です。")
+
+
+def test_consortium_with_circled_characters_reads_in_every_reader(replies):
+    name = next(k for k in replies if int(k[:5]) == 3)
+    mail = read(replies[name])
+    assert "<㈱クラウドブリッジ連合コンソーシアム>" in mail.subject
+    assert "■ コンソーシアム名: ㈱クラウドブリッジ連合コンソーシアム" in mail.texts[-1]
+    if len(mail.texts) == 2:  # ISO-2022-JP first, the original as a UTF-8 alternative
+        assert "■ コンソーシアム名: (株)クラウドブリッジ連合コンソーシアム" in mail.texts[0]
