@@ -45,7 +45,7 @@ def add_parser(verbs: Any) -> None:
     """Add the `ledger` verb and its questions to the CLI's subparsers action."""
     questions = add_group(
         verbs, "ledger", "台帳への問い合わせ(申請一覧・1件の詳細・全文検索・バックアップ)",
-        "renkei-intake ledger submissions --status deficient", "SUBCOMMAND")
+        "renkei-intake ledger submissions --status 不備あり", "SUBCOMMAND")
 
     def question(name: str, handler: Any, help_text: str, example: str) -> argparse.ArgumentParser:
         return add_verb(questions, name, handler, help_text, example)
@@ -56,8 +56,7 @@ def add_parser(verbs: Any) -> None:
     listing.add_argument(
         "--status", metavar="STATUS",
         help="一覧の「状態」(承認待ち、受付済・返信待ち、送信済、要確認 など)、結果 (不備なし、"
-             "不備あり、申請以外)、または処理状態のコード (open, checked, replied, needs_review, "
-             "complete, deficient, not_submission)")
+             "不備あり、申請以外)。スクリプト向けの英語のコードでも指定できます")
     listing.add_argument("--missing", metavar="DOC",
                          help="この書類が不足している申請(最新版のみ)。例: pledge, 誓約書, tax")
     listing.add_argument("--overdue", action="store_true",
@@ -115,7 +114,7 @@ def cmd_submissions(args: argparse.Namespace, settings: Settings) -> int:
             names = "、".join(dict.fromkeys(
                 [*(name for _, name in queries.status_choices()),
                  *labels.SUBMISSION_STATE.values()]))
-            print(f"renkei-intake: 状態 {args.status!r} はありません。使える状態: {names}",
+            print(f"renkei-intake: 状態「{args.status}」はありません。使える状態: {names}",
                   file=sys.stderr)
             return 2
     ledger = app.open_existing_ledger(settings)

@@ -170,3 +170,35 @@ def test_consortium_with_circled_characters_reads_in_every_reader(replies):
     assert "■ コンソーシアム名: ㈱クラウドブリッジ連合コンソーシアム" in mail.texts[-1]
     if len(mail.texts) == 2:  # ISO-2022-JP first, the original as a UTF-8 alternative
         assert "■ コンソーシアム名: (株)クラウドブリッジ連合コンソーシアム" in mail.texts[0]
+
+
+STATE_CODES = re.compile(r"\b(awaiting_approval|needs_review|replied|checked|queued|held|sent|"
+                         r"failed|bounced|written|deficient|not_submission|open|complete)\b")
+HELPS = [[v] for v in ("replay", "poll", "run", "export", "reprocess", "check", "findings",
+                       "status", "outbox", "ledger", "quarantine", "serve", "staff")] + [
+    ["outbox", s] for s in ("list", "show", "approve", "hold", "cancel", "send-due")] + [
+    ["ledger", s] for s in ("submissions", "show", "search")]
+
+
+@pytest.mark.parametrize("argv", HELPS, ids=" ".join)
+def test_help_names_states_in_japanese(argv, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main([*argv, "--help"])
+    assert stop.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("使い方: ") and "オプション:" in out
+    assert not STATE_CODES.search(out), STATE_CODES.search(out)
+
+
+@pytest.mark.parametrize("argv", [["outbox", "list"], ["ledger", "submissions"]], ids=" ".join)
+def test_unknown_status_lists_japanese_names(argv, tmp_path, capsys):
+    folder = tmp_path / "mail"
+    mailbox(folder, "utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    assert main(["--config", str(config), "replay", str(folder)]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(config), *argv, "--status", "謎"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("renkei-intake: 状態「謎」はありません。使える状態: ") and "承認待ち" in err
+    assert not STATE_CODES.search(err) and err.count("\n") == 1
