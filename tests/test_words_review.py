@@ -74,8 +74,8 @@ ZIP = [(FORMS / "valid-submission.zip", f"応募書類_{NAME}.zip")]
 
 
 def mailbox(folder: Path, charset: str) -> None:
-    """Four applications: the lead's (accepted), then a member's and a department-only
-    signature, a ㈱ consortium name, and a mail after the deadline."""
+    """Five applications: the lead's (accepted), then a member's and a department-only
+    signature, a ㈱ consortium name, a mail after the deadline, the lead's on the last evening."""
     for sub in ("cur", "new", "tmp"):
         (folder / sub).mkdir(parents=True)
     mails = [
@@ -103,6 +103,11 @@ def mailbox(folder: Path, charset: str) -> None:
                  body="締切間際で申し訳ございません。" + signature(
                      "株式会社神戸マリン", "企画課 港 一郎", "minato@kobe-marine.example.jp",
                      "078-000-0005"), files=ZIP),
+        # the lead again on the last evening: the receipt arrives after the deadline
+        raw_mail(5, sender=LEAD, display="田中 一郎", subject=f"<{NAME}>{CORE}",
+                 received="Fri, 09 Sep 2022 20:00:00 +0900",
+                 body="再提出いたします。" + signature("株式会社みなと精機", "経営企画部 課長 田中 一郎",
+                                               LEAD, "078-000-0001"), files=ZIP),
     ]
     for n, raw in enumerate(mails, 1):
         (folder / "cur" / f"16600000{n:02d}.M{n}P1.host:2,S").write_bytes(raw)
@@ -117,7 +122,7 @@ def replies(request, tmp_path_factory) -> dict[str, bytes]:
     config.write_text(f'[replies]\ncharset = "{request.param}"\nbusiness_hours_only = false\n'
                       '[secretariat]\ninquiry_phone = "03-0000-0000"\n', encoding="utf-8")
     assert main(["--config", str(config), "replay", str(base / "mail")]) == 0
-    ids = [str(i) for i in range(1, 5)]
+    ids = [str(i) for i in range(1, 6)]
     main(["--config", str(config), "outbox", "approve", *ids, "--by", "qa"])
     return {p.name: p.read_bytes() for p in sorted((base / "var/outbox").glob("*.eml"))}
 
@@ -128,7 +133,7 @@ def text_of(replies: dict[str, bytes], kind: str, n: int) -> str:
 
 
 def test_every_reply_reads_as_a_business_mail(replies):
-    assert len(replies) == 4
+    assert len(replies) == 5
     for name, raw in replies.items():
         mail = read(raw)
         assert rfc2047(mail.raw_headers["Subject"]) == mail.subject, name
@@ -151,7 +156,7 @@ def test_department_and_name_signature_is_the_addressee(replies):
     assert "次の項目の記載が見当たりません: 役職\n" in text
     # 開発部 on its own line, the name below it
     assert "田中 美咲 様" in text_of(replies, "deficiency", 3)
-    assert "港 一郎 様" in text_of(replies, "out_of_period", 4)
+    assert "港 一郎 様" in text_of(replies, "out_of_period", 5)
 
 
 def test_sender_and_duplicate_findings_say_each_thing_once(replies):
@@ -161,6 +166,13 @@ def test_sender_and_duplicate_findings_say_each_thing_once(replies):
     line = next(ln for ln in text.splitlines() if "受付番号 1" in ln)
     assert line.count("最新の提出を有効とします") == 1
     assert line.endswith("以前のご提出は受付番号 1 です。")
+
+
+def test_a_deadline_the_reply_may_miss_is_said_once(replies):
+    late = "本メールがお手元に届いた時点でこの期限を過ぎている場合は"
+    assert text_of(replies, "receipt", 4).count(late) == 1  # due on Monday, the deadline Friday
+    assert late not in text_of(replies, "receipt", 1)
+    assert late not in text_of(replies, "deficiency", 2)
 
 
 def test_consortium_with_circled_characters_reads_in_every_reader(replies):
