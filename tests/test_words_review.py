@@ -9,7 +9,10 @@ outbox holds decoded with Python's email package and with a plain RFC 2047 decod
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import re
+from datetime import datetime
 from email.header import Header
 from pathlib import Path
 from urllib.parse import quote
@@ -214,3 +217,30 @@ def test_unknown_status_lists_japanese_names(argv, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("renkei-intake: 状態「謎」はありません。使える状態: ") and "承認待ち" in err
     assert not STATE_CODES.search(err) and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp932"])
+def test_csv_reads_in_excel_on_japanese_windows(encoding, tmp_path, capsys):
+    folder = tmp_path / "mail"
+    mailbox(folder, "utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    assert main(["--config", str(config), "replay", str(folder)]) == 0
+    out = tmp_path / "s.csv"
+    assert main(["--config", str(config), "export", "submissions", "--format", "csv",
+                 "--encoding", encoding, "--output", str(out)]) == 0
+    raw = out.read_bytes()
+    # Excel takes a file with a BOM as UTF-8, any other as the system's code page (cp932)
+    text = raw[3:].decode("utf-8") if raw.startswith(b"\xef\xbb\xbf") else raw.decode("cp932")
+    assert encoding == "cp932" or raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert len(rows) == 5 and "コンソーシアム名" in rows[0]
+    for row in rows:
+        datetime.strptime(row["最初の受信日時(日本時間)"], "%Y/%m/%d %H:%M")
+        for key, value in row.items():
+            assert key == "指摘コード" or not STATE_CODES.search(value), (key, value)
+    waiting = [row for row in rows if row["状態"] == "承認待ち"]
+    assert len(waiting) == 2  # the two deficiency notices wait; their due time is a bare date
+    for row in waiting:
+        due = datetime.strptime(row["未送信の返信の期限(日本時間)"], "%Y/%m/%d %H:%M")
+        assert due.hour == 17 and due.minute == 30
