@@ -224,8 +224,10 @@ def backup(ledger: Ledger, dest: Path) -> Path:
     target = dest / _backup_name(datetime.now(UTC)) if dest.is_dir() else dest
     if target.resolve() == ledger.path.resolve():
         raise BackupError(f"バックアップ先 {target} は台帳そのものです。別の場所を指定してください")
+    if target.parent.exists() and not target.parent.is_dir():
+        raise BackupError(f"バックアップ先 {target.parent} はフォルダではなくファイルです。別の場所を指定してください")
     if not target.parent.is_dir():
-        raise BackupError(f"バックアップ先のディレクトリ {target.parent} がありません。作成してから再実行してください")
+        raise BackupError(f"バックアップ先のフォルダ {target.parent} がありません。作成してから再実行してください")
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     try:

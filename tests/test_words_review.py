@@ -244,3 +244,29 @@ def test_csv_reads_in_excel_on_japanese_windows(encoding, tmp_path, capsys):
     for row in waiting:
         due = datetime.strptime(row["未送信の返信の期限(日本時間)"], "%Y/%m/%d %H:%M")
         assert due.hour == 17 and due.minute == 30
+
+
+@pytest.mark.parametrize(("argv", "prog"), [
+    (["run", "--once"], "renkei-intake run"),
+    (["outbox", "list", "--bogus"], "renkei-intake outbox list"),
+    (["--bogus"], "renkei-intake"),
+])
+def test_unknown_argument_names_the_verbs_help(argv, prog, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err == f"{prog}: 不明な引数です: {argv[-1]}。使い方は {prog} --help で表示します\n"
+
+
+def test_backup_under_a_file_says_it_is_a_file(tmp_path, capsys):
+    folder = tmp_path / "mail"
+    mailbox(folder, "utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    assert main(["--config", str(config), "replay", str(folder)]) == 0
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["--config", str(config), "ledger", "backup", str(tmp_path / "afile/b.db")]) == 2
+    err = capsys.readouterr().err
+    assert "はフォルダではなくファイルです" in err and err.count("\n") == 1
