@@ -28,6 +28,7 @@ from ingest.screen import (  # noqa: F401  (table and display_width are used by 
 )
 from ingest.screen import jst as _jst
 from ingest.verbs import add_group, add_verb
+from rules.findings import short_label
 from state import labels, queries
 from state.ledger import Ledger, LedgerError
 
@@ -132,9 +133,14 @@ def cmd_submissions(args: argparse.Namespace, settings: Settings) -> int:
         [(r["id"], r["version"], labels.label("display_state", r["display_state"]),
           labels.label("outcome", r["outcome"]), _minute(r["first_received_jst"]),
           r["mails"], r["files"], r["deficiencies"], r["consortium"], r["lead_email"],
-          r["finding_codes"], replies_text(r["replies"])) for r in page.rows]))
+          _finding_words(r["finding_codes"]), replies_text(r["replies"])) for r in page.rows]))
     print(_shown(len(page.rows), page.total))
     return 0
+
+
+def _finding_words(codes: str | None) -> str:
+    """The short Japanese name of each finding, as the web console lists them (codes: --json)."""
+    return "・".join(short_label(code) for code in (codes or "").split(",") if code)
 
 
 def document_key(settings: Settings, text: str) -> str | None:

@@ -270,3 +270,22 @@ def test_backup_under_a_file_says_it_is_a_file(tmp_path, capsys):
     assert main(["--config", str(config), "ledger", "backup", str(tmp_path / "afile/b.db")]) == 2
     err = capsys.readouterr().err
     assert "はフォルダではなくファイルです" in err and err.count("\n") == 1
+
+
+def test_read_verbs_show_no_codes(tmp_path, capsys):
+    folder = tmp_path / "mail"
+    mailbox(folder, "utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text("", encoding="utf-8")
+    assert main(["--config", str(config), "replay", str(folder)]) == 0
+    capsys.readouterr()
+    for argv in (["status"], ["ledger", "submissions"], ["outbox", "list"]):
+        main(["--config", str(config), *argv])
+        out = capsys.readouterr().out
+        assert not re.search(r"[A-Z]{3,}_[A-Z_]+|None|null", out), (argv, out)
+        assert not STATE_CODES.search(out), (argv, STATE_CODES.search(out))
+    main(["--config", str(config), "ledger", "submissions"])
+    assert "幹事社以外から送信・再提出" in capsys.readouterr().out
+    main(["--config", str(config), "outbox", "show", "2"])
+    history = capsys.readouterr().out.split("履歴")[-1]
+    assert "返信を作成" in history and "送信待ちに登録" not in history
