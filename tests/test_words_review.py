@@ -150,6 +150,10 @@ def test_every_reply_reads_as_a_business_mail(replies):
             assert "共創型サービスIT連携支援補助金」事務局\nお問い合わせ先" in text
         if "out_of_period" in name:
             assert "受付番号" not in shown_text(raw)
+        if "deficiency" in name:  # the count said is the count of numbered items below it
+            text = shown_text(raw)
+            said = int(re.search(r"不備がございました\((\d+) 項目\)", text).group(1))
+            assert said == len(re.findall(r"^\d+\. ", text, re.MULTILINE)), name
 
 
 def test_department_and_name_signature_is_the_addressee(replies):
