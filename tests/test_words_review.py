@@ -293,3 +293,28 @@ def test_read_verbs_show_no_codes(tmp_path, capsys):
     main(["--config", str(config), "outbox", "show", "2"])
     history = capsys.readouterr().out.split("履歴")[-1]
     assert "返信を作成" in history and "送信待ちに登録" not in history
+
+
+@pytest.mark.parametrize(("toml", "said"), [
+    ('[paths]\nledger = 5\n', "[paths] ledger は文字列"),
+    ('[daemon]\nbackup_dir = 5\n', "[daemon] backup_dir は文字列"),
+    ('[forms]\nmap = 5\n', "[forms] map は文字列"),
+    ('[replies]\ntemplates_dir = 5\n', "[replies] templates_dir は文字列"),
+    ('[calendar]\nclosure_days = "2022-08-15"\n', "[calendar] closure_days は配列"),
+    ('[calendar]\nclosure_days = ["2022-8-15"]\n', "YYYY-MM-DD の日付の配列"),
+    ('[program]\nperiod_end = "2022-13-01"\n', "renkei-intake: [program] period_end の日時が読めません"),
+])
+def test_config_value_of_the_wrong_kind_is_one_sentence(toml, said, tmp_path, capsys):
+    config = tmp_path / "config.toml"
+    config.write_text(toml, encoding="utf-8")
+    assert main(["--config", str(config), "status"]) == 2
+    err = capsys.readouterr().err
+    assert said in err and err.count("\n") == 1 and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == [config]  # nothing created
+
+
+def test_config_saved_by_notepad_with_a_bom_is_read(tmp_path, capsys):
+    config = tmp_path / "config.toml"
+    config.write_bytes(b"\xef\xbb\xbf" + b'[replies]\ncharset = "utf-8"\n')
+    assert main(["--config", str(config), "status"]) == 2
+    assert capsys.readouterr().err.startswith("renkei-intake: 台帳がありません: ")
