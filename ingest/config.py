@@ -149,8 +149,8 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
         smtp=_server(smtp, "smtp", rel) if smtp else None,
         calendar=BusinessCalendar(
             closure_days=_closure_days(cal.typed("closure_days", list, [])),
-            open_at=_time(cal.typed("open", str, "09:30"), "calendar.open"),
-            close_at=_time(cal.typed("close", str, "17:30"), "calendar.close"),
+            open_at=_time(cal.typed("open", str, "09:30"), "[calendar] open"),
+            close_at=_time(cal.typed("close", str, "17:30"), "[calendar] close"),
         ),
         program=_program(program),
         source=source,
@@ -161,7 +161,7 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
     )
     tables.check_unknown()
     if settings.reply_charset.lower() not in ("utf-8", "iso-2022-jp"):
-        raise ConfigError("replies.charset は utf-8 か iso-2022-jp を指定してください")
+        raise ConfigError("[replies] charset は \"utf-8\" か \"iso-2022-jp\" を指定してください")
     _check_secretariat(settings)
     return settings
 
@@ -294,7 +294,8 @@ def _time(value: str, key: str) -> time:
     try:
         return time.fromisoformat(value)
     except ValueError:
-        raise ConfigError(f"{key}: 時刻は HH:MM で指定してください ({value!r})") from None
+        raise ConfigError(f"{key} は \"09:30\" のように HH:MM で指定してください"
+                          f"(書かれている値: {_toml_value(value)})") from None
 
 
 def _no_leftovers(name: str, table: dict[str, Any]) -> None:

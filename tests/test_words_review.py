@@ -303,6 +303,8 @@ def test_read_verbs_show_no_codes(tmp_path, capsys):
     ('[calendar]\nclosure_days = "2022-08-15"\n', "[calendar] closure_days は配列"),
     ('[calendar]\nclosure_days = ["2022-8-15"]\n', "YYYY-MM-DD の日付の配列"),
     ('[program]\nperiod_end = "2022-13-01"\n', "renkei-intake: [program] period_end の日時が読めません"),
+    ('[calendar]\nopen = "25:00"\n', '[calendar] open は "09:30" のように HH:MM'),
+    ('[replies]\ncharset = "sjis"\n', '[replies] charset は "utf-8" か "iso-2022-jp"'),
 ])
 def test_config_value_of_the_wrong_kind_is_one_sentence(toml, said, tmp_path, capsys):
     config = tmp_path / "config.toml"
