@@ -281,7 +281,11 @@ def _from_signature(lines: list[str]) -> dict[str, str]:
             rest = list(tokens)
             while rest and _DEPARTMENT.match(rest[0]):
                 rest.pop(0)
-            department = len(rest) < len(tokens)
+            # the line under the company: a name as family and given name (九州テック株式会社 / 伊藤 恵)
+            under_company = index > 0 and "company" in found and _CORP.search(
+                unicodedata.normalize("NFKC", block[index - 1])) is not None and len(tokens) == 2 \
+                and not any(t[-1] in "都道府県市区町村郡" for t in tokens)  # not an address
+            department = len(rest) < len(tokens) or under_company
             if department and not rest and index + 1 < len(block):  # 総務部 / 宮坂 俊
                 rest = unicodedata.normalize("NFKC", block[index + 1]).split()
             if department and (name := _looks_like_name(rest)):

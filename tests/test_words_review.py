@@ -320,3 +320,16 @@ def test_config_saved_by_notepad_with_a_bom_is_read(tmp_path, capsys):
     config.write_bytes(b"\xef\xbb\xbf" + b'[replies]\ncharset = "utf-8"\n')
     assert main(["--config", str(config), "status"]) == 2
     assert capsys.readouterr().err.startswith("renkei-intake: 台帳がありません: ")
+
+
+@pytest.mark.parametrize(("signature_text", "name"), [
+    ("北陸ロジ株式会社\n総務課 北陸 太郎\nMail: a@b.example.jp\nTEL: 076-000-0008", "北陸 太郎"),
+    ("株式会社信州ホテルズ\n総務部\n宮坂 俊\nTEL: 026-000-0004", "宮坂 俊"),
+    ("九州テック株式会社\n伊藤 恵\nMail: ito@kyushu.example.jp", "伊藤 恵"),
+    ("株式会社A 営業部\n鈴木 一郎\nTEL 03-1111-2222", "鈴木 一郎"),
+    ("株式会社A\n東京都 千代田区\nTEL 03-1111-2222", None),  # an address is not a name
+    ("株式会社A\n情報システム部\nTEL 03-1111-2222", None),
+])
+def test_signature_name_without_a_title(signature_text, name):
+    from parsers.sender import parse_sender_block
+    assert parse_sender_block(f"お世話になっております。\n\n--\n{signature_text}\n").name == name
