@@ -60,7 +60,7 @@ def made_up(kind: str) -> bytes:
     findings = {
         "receipt": [],
         "deficiency": [finding("SENDER_DETAILS_MISSING",
-                               "メール本文に次の差出人情報の記載がありません：役職、電話番号")],
+                               "メール本文に次の項目の記載が見当たりません: 役職、電話番号")],
         "password_request": [finding("ARCHIVE_PASSWORD_MISSING",
                                      "暗号化されたファイル 申請書類一式.zip のパスワードが届いていません")],
         "out_of_period": [finding("OUTSIDE_PERIOD", "締切後に受信しました")],

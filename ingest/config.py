@@ -86,8 +86,8 @@ def load_settings(path: Path | None) -> Settings:
         raise ConfigError(f"--config にフォルダが指定されました: {path}"
                           "(config.toml などの設定ファイルを指定してください)")
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        # utf-8-sig: Notepad's 「UTF-8 (BOM 付き)」 is UTF-8 too
+        data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
     except FileNotFoundError:
         raise ConfigError(f"設定ファイル {path} がありません") from None
     except OSError as exc:
@@ -123,9 +123,9 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
 
     defaults = Settings()
     settings = Settings(
-        ledger_path=rel(paths.pop("ledger", str(defaults.ledger_path))),
-        blobs_dir=rel(paths.pop("blobs", str(defaults.blobs_dir))),
-        outbox_dir=rel(paths.pop("outbox", str(defaults.outbox_dir))),
+        ledger_path=rel(paths.typed("ledger", str, str(defaults.ledger_path))),
+        blobs_dir=rel(paths.typed("blobs", str, str(defaults.blobs_dir))),
+        outbox_dir=rel(paths.typed("outbox", str, str(defaults.outbox_dir))),
         secretariat_address=secretariat.typed("address", str, defaults.secretariat_address),
         secretariat_name=secretariat.typed("name", str, ""),
         our_addresses=tuple(secretariat.typed("other_addresses", list, [])),
@@ -133,24 +133,24 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
         reply_to_sender_block=replies.typed("reply_to_sender_block", bool, False),
         max_replies_per_recipient_per_day=replies.typed("max_replies_per_recipient_per_day", int, 5),
         reply_charset=replies.typed("charset", str, "utf-8"),
-        templates_dir=rel(t) if (t := replies.pop("templates_dir", None)) else None,
+        templates_dir=rel(t) if (t := replies.typed("templates_dir", str, None)) else None,
         send_in_business_hours_only=replies.typed("business_hours_only", bool, True),
         poll_interval_seconds=daemon.typed("poll_interval_seconds", int, 60),
         stale_after=timedelta(minutes=daemon.typed("stale_after_minutes", float, 15)),
-        backup_dir=rel(b) if (b := daemon.pop("backup_dir", None)) else None,
+        backup_dir=rel(b) if (b := daemon.typed("backup_dir", str, None)) else None,
         backup_keep=daemon.typed("backup_keep", int, 14),
         backup_at=_time(daemon.typed("backup_at", str, "02:00"), "daemon.backup_at"),
         split_window=timedelta(hours=windows.typed("split_window_hours", float, 24)),
         password_window=timedelta(hours=windows.typed("password_window_hours", float, 48)),
         settle_after=timedelta(minutes=windows.typed("settle_minutes", float, 30)),
         limits=_limits(limits),
-        form_map=_form_map(rel(m) if (m := forms.pop("map", None)) else None),
+        form_map=_form_map(rel(m) if (m := forms.typed("map", str, None)) else None),
         imap=_server(imap, "imap", rel) if imap else None,
         smtp=_server(smtp, "smtp", rel) if smtp else None,
         calendar=BusinessCalendar(
-            closure_days=parse_days(cal.pop("closure_days", [])),
-            open_at=_time(cal.typed("open", str, "09:30"), "calendar.open"),
-            close_at=_time(cal.typed("close", str, "17:30"), "calendar.close"),
+            closure_days=_closure_days(cal.typed("closure_days", list, [])),
+            open_at=_time(cal.typed("open", str, "09:30"), "[calendar] open"),
+            close_at=_time(cal.typed("close", str, "17:30"), "[calendar] close"),
         ),
         program=_program(program),
         source=source,
@@ -161,7 +161,7 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
     )
     tables.check_unknown()
     if settings.reply_charset.lower() not in ("utf-8", "iso-2022-jp"):
-        raise ConfigError("replies.charset は utf-8 か iso-2022-jp を指定してください")
+        raise ConfigError("[replies] charset は \"utf-8\" か \"iso-2022-jp\" を指定してください")
     _check_secretariat(settings)
     return settings
 
@@ -286,14 +286,16 @@ def _program(table: dict[str, Any]) -> Program:
     try:
         return program_from_toml(table)
     except (ValueError, TypeError) as exc:
-        raise ConfigError(f"program: {exc}") from None
+        text = str(exc)
+        raise ConfigError(text if text.startswith("[program]") else f"[program] {text}") from None
 
 
 def _time(value: str, key: str) -> time:
     try:
         return time.fromisoformat(value)
     except ValueError:
-        raise ConfigError(f"{key}: 時刻は HH:MM で指定してください ({value!r})") from None
+        raise ConfigError(f"{key} は \"09:30\" のように HH:MM で指定してください"
+                          f"(書かれている値: {_toml_value(value)})") from None
 
 
 def _no_leftovers(name: str, table: dict[str, Any]) -> None:
@@ -407,6 +409,14 @@ _TOML_MESSAGES = (
     ("Expected newline or end of document after a statement", "1行に2つ以上の項目があります"),
     ("Invalid date or datetime", "日付・時刻が正しくありません"),
 )
+
+
+def _closure_days(values: list[Any]) -> frozenset:
+    try:
+        return parse_days(str(v) for v in values)
+    except ValueError:
+        raise ConfigError("[calendar] closure_days は [\"2022-08-15\"] のように YYYY-MM-DD の"
+                          f"日付の配列で指定してください(書かれている値: {_toml_value(values)})") from None
 
 
 def toml_error_text(exc: tomllib.TOMLDecodeError) -> str:

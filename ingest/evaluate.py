@@ -176,8 +176,7 @@ def _check_duplicate(ledger: Ledger, sub: dict, result: Evaluation) -> None:
     if earlier:
         result.add([finding(
             "DUPLICATE_SUBMISSION",
-            f"同じコンソーシアムの以前の提出(受付番号 {', '.join(map(str, earlier))})があります。"
-            "最新の提出を有効とします",
+            f"以前のご提出は受付番号 {'、'.join(map(str, earlier))} です。",
         )])
 
 

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from ingest.screen import os_reason, visible
 from rules.calendar import JST
 from state.labels import label
+from state.schema import REPLY_DONE_STATUSES
 
 CSV_COLUMNS = ("id", "consortium", "version", "lead_email", "status", "outcome", "kind",
                "received_at", "subject", "messages", "findings", "replies")
@@ -32,6 +33,7 @@ JAPANESE_COLUMNS = (
     ("種別", "kind"), ("最初の受信日時(日本時間)", "received_at"), ("件名", "subject"),
     ("メール数", "messages"), ("指摘コード", "findings"), ("返信(種類:状態)", "replies"),
     ("返信期限(日本時間)", "due"),
+    ("未送信の返信の期限(日本時間)", "pending_due"),  # a bare date Excel reads, for sorting
 )
 ENCODINGS = {"utf-8": ("utf-8-sig", "UTF-8 BOM付き"), "cp932": ("cp932", "Shift_JIS (cp932)")}
 
@@ -87,6 +89,9 @@ def write_japanese_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
                                 f"{label('reply_status', r['status'])}" for r in row["replies"]),
             "due": " ".join(f"{label('reply_kind', r['kind'])}:{excel_jst(r['due_at'])}"
                             for r in row["replies"] if r.get("due_at")),
+            "pending_due": excel_jst(min((r["due_at"] for r in row["replies"] if r.get("due_at")
+                                          and r["status"] not in REPLY_DONE_STATUSES),
+                                         default=None)),
         }
         writer.writerow([_safe(values[key]) if isinstance(values[key], str) else values[key]
                          for _, key in JAPANESE_COLUMNS])

@@ -89,6 +89,6 @@ def unfinished(settings: Settings, ledger: Ledger, now: datetime) -> list[str]:
     bounced = db.execute("SELECT count(*) FROM replies WHERE status = 'bounced'").fetchone()[0]
     if bounced:
         found.append(f"「{label('reply_status', 'bounced')}」の返信が {bounced} 通あります"
-                     "(outbox list --status bounced で宛先を確認してください)")
+                     f"(outbox list --status {label('reply_status', 'bounced')} で宛先を確認してください)")
     return found
 

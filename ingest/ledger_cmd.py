@@ -28,6 +28,7 @@ from ingest.screen import (  # noqa: F401  (table and display_width are used by 
 )
 from ingest.screen import jst as _jst
 from ingest.verbs import add_group, add_verb
+from rules.findings import short_label
 from state import labels, queries
 from state.ledger import Ledger, LedgerError
 
@@ -45,7 +46,7 @@ def add_parser(verbs: Any) -> None:
     """Add the `ledger` verb and its questions to the CLI's subparsers action."""
     questions = add_group(
         verbs, "ledger", "台帳への問い合わせ(申請一覧・1件の詳細・全文検索・バックアップ)",
-        "renkei-intake ledger submissions --status deficient", "SUBCOMMAND")
+        "renkei-intake ledger submissions --status 不備あり", "SUBCOMMAND")
 
     def question(name: str, handler: Any, help_text: str, example: str) -> argparse.ArgumentParser:
         return add_verb(questions, name, handler, help_text, example)
@@ -56,8 +57,7 @@ def add_parser(verbs: Any) -> None:
     listing.add_argument(
         "--status", metavar="STATUS",
         help="一覧の「状態」(承認待ち、受付済・返信待ち、送信済、要確認 など)、結果 (不備なし、"
-             "不備あり、申請以外)、または処理状態のコード (open, checked, replied, needs_review, "
-             "complete, deficient, not_submission)")
+             "不備あり、申請以外)。スクリプト向けの英語のコードでも指定できます")
     listing.add_argument("--missing", metavar="DOC",
                          help="この書類が不足している申請(最新版のみ)。例: pledge, 誓約書, tax")
     listing.add_argument("--overdue", action="store_true",
@@ -115,7 +115,7 @@ def cmd_submissions(args: argparse.Namespace, settings: Settings) -> int:
             names = "、".join(dict.fromkeys(
                 [*(name for _, name in queries.status_choices()),
                  *labels.SUBMISSION_STATE.values()]))
-            print(f"renkei-intake: 状態 {args.status!r} はありません。使える状態: {names}",
+            print(f"renkei-intake: 状態「{args.status}」はありません。使える状態: {names}",
                   file=sys.stderr)
             return 2
     ledger = app.open_existing_ledger(settings)
@@ -133,9 +133,14 @@ def cmd_submissions(args: argparse.Namespace, settings: Settings) -> int:
         [(r["id"], r["version"], labels.label("display_state", r["display_state"]),
           labels.label("outcome", r["outcome"]), _minute(r["first_received_jst"]),
           r["mails"], r["files"], r["deficiencies"], r["consortium"], r["lead_email"],
-          r["finding_codes"], replies_text(r["replies"])) for r in page.rows]))
+          _finding_words(r["finding_codes"]), replies_text(r["replies"])) for r in page.rows]))
     print(_shown(len(page.rows), page.total))
     return 0
+
+
+def _finding_words(codes: str | None) -> str:
+    """The short Japanese name of each finding, as the web console lists them (codes: --json)."""
+    return "・".join(short_label(code) for code in (codes or "").split(",") if code)
 
 
 def document_key(settings: Settings, text: str) -> str | None:
@@ -225,8 +230,10 @@ def backup(ledger: Ledger, dest: Path) -> Path:
     target = dest / _backup_name(datetime.now(UTC)) if dest.is_dir() else dest
     if target.resolve() == ledger.path.resolve():
         raise BackupError(f"バックアップ先 {target} は台帳そのものです。別の場所を指定してください")
+    if target.parent.exists() and not target.parent.is_dir():
+        raise BackupError(f"バックアップ先 {target.parent} はフォルダではなくファイルです。別の場所を指定してください")
     if not target.parent.is_dir():
-        raise BackupError(f"バックアップ先のディレクトリ {target.parent} がありません。作成してから再実行してください")
+        raise BackupError(f"バックアップ先のフォルダ {target.parent} がありません。作成してから再実行してください")
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     try:

@@ -29,7 +29,7 @@ def add_parser(verbs: Any) -> None:
     """Add the verb `outbox` with its subcommands to the CLI's subparsers (`verbs`)."""
     subs = add_group(
         verbs, "outbox", "返信の一覧・確認・承認・保留・取消・送信",
-        "renkei-intake outbox list --status awaiting_approval\n"
+        "renkei-intake outbox list --status 承認待ち\n"
         "    renkei-intake outbox show 12\n"
         "    renkei-intake outbox approve 12 13 --by yamada", "SUBCOMMAND",
         description="返信(受付確認・不備連絡など)を確認し、承認・保留・取消・送信します。")
@@ -37,10 +37,10 @@ def add_parser(verbs: Any) -> None:
     def sub(name: str, handler: Handler, help_text: str, example: str) -> argparse.ArgumentParser:
         return add_verb(subs, name, handler, help_text, example)
 
-    listing = sub("list", cmd_list, "返信の一覧(期限順)", "renkei-intake outbox list --status held")
+    listing = sub("list", cmd_list, "返信の一覧(期限順)", "renkei-intake outbox list --status 保留")
     listing.add_argument("--status", metavar="STATUS",
-                         help="この状態の返信だけを表示(awaiting_approval=承認待ち、held=保留、"
-                              "failed=送信失敗 など。日本語の名前でも指定できます)")
+                         help="この状態の返信だけを表示(承認待ち、保留、送信失敗 など。"
+                              "スクリプト向けの英語のコードでも指定できます)")
     listing.add_argument("--json", action="store_true", help="JSON Lines で出力する")
 
     show = sub("show", cmd_show, "返信メールの内容(件名・宛先・本文)と履歴を表示",
@@ -70,8 +70,8 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     if args.status:
         status = labels.code_for("reply_status", args.status)
         if status is None or status not in staff.STATUSES:
-            names = "、".join(f"{s}({labels.label('reply_status', s)})" for s in staff.STATUSES)
-            print(f"renkei-intake: 状態 {args.status!r} はありません。使える状態: {names}",
+            names = "、".join(labels.label("reply_status", s) for s in staff.STATUSES)
+            print(f"renkei-intake: 状態「{args.status}」はありません。使える状態: {names}",
                   file=sys.stderr)
             return 2
     rows = staff.rows(app.open_existing_ledger(settings), status)

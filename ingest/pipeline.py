@@ -461,6 +461,8 @@ def reply_context(
         "sender_salutation": salutation,
         "received_at": jst_text(received_at),
         "fix_by": jst_text(program.period_end),
+        # the reply may reach the applicant only after fix_by: a sentence then says what to do
+        "fix_by_may_pass": calendar.reply_due(received_at) > program.period_end,
         "period": f"{jst_text(program.period_start)}〜{jst_text(program.period_end)}",
         # where the receive time lies: "受付開始前" | "締切後" | None (inside the period)
         "timing": ("受付開始前" if received_at < program.period_start

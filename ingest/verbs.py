@@ -17,7 +17,7 @@ def add_verb(subparsers: Any, name: str, handler: Handler, help_text: str, examp
     parser = subparsers.add_parser(
         name, help=help_text, description=description or help_text, epilog=f"例: {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.set_defaults(handler=handler)
+    parser.set_defaults(handler=handler, verb_prog=parser.prog)  # whose help an error names
     return parser
 
 
@@ -49,7 +49,7 @@ class JapaneseHelpFormatter(argparse.RawDescriptionHelpFormatter):
 
 _ERRORS: tuple[tuple[str, str], ...] = (
     (r"the following arguments are required: (.+)", r"次の引数が必要です: \1"),
-    (r"unrecognized arguments: (.+)", r"知らない引数です: \1"),
+    (r"unrecognized arguments: (.+)", r"不明な引数です: \1"),
     (r"argument (\S+): invalid choice: '?(.*?)'? \(choose from (.+)\)",
      r"\1 に \2 は指定できません(指定できるもの: \3)"),
     (r"argument (\S+): invalid int value: '?(.*?)'?$", r"\1 には整数を指定してください(\2)"),
@@ -74,6 +74,15 @@ class JapaneseArgumentParser(argparse.ArgumentParser):
         self._optionals.title = "オプション"
         self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
                           help="このヘルプを表示して終了する")
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        """An unknown argument of a verb points to that verb's help, not the program's."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            prog = getattr(parsed, "verb_prog", self.prog)
+            self.exit(2, f"{prog}: 不明な引数です: {' '.join(extras)}。"
+                         f"使い方は {prog} --help で表示します\n")
+        return parsed
 
     def error(self, message: str) -> Any:  # type: ignore[override]
         """One Japanese sentence and the command that shows the help, exit status 2."""

@@ -224,6 +224,8 @@ _TITLE_RE = re.compile("|".join(re.escape(t) for t in sorted(_TITLES, key=len, r
 _SIGNATURE_RULE = re.compile(r"^[\s　]*(?:-- ?|[-=_*~━─＝ー・]{4,}.*)$")
 _NAME_TOKEN = re.compile(r"^[\u4e00-\u9fff\u3005\u3040-\u30ffA-Za-z]{1,8}$")
 _ADDRESSEE = re.compile(r"御中|様[\s　。、]*$")
+# a department word before the name on a signature line without a title: 総務課 北陸 太郎
+_DEPARTMENT = re.compile(r"^\S*(?:部|課|室|局|係|センター|グループ|チーム)$")
 
 
 def _signature_lines(lines: list[str]) -> list[str]:
@@ -273,6 +275,20 @@ def _from_signature(lines: list[str]) -> dict[str, str]:
                 nxt = unicodedata.normalize("NFKC", block[index + 1]).strip(" \t　")
                 name = _looks_like_name(nxt.split())
             if name and "name" not in found:
+                found["name"] = name
+        elif "name" not in found and not _CORP.search(text):
+            tokens = text.split()
+            rest = list(tokens)
+            while rest and _DEPARTMENT.match(rest[0]):
+                rest.pop(0)
+            # the line under the company: a name as family and given name (九州テック株式会社 / 伊藤 恵)
+            under_company = index > 0 and "company" in found and _CORP.search(
+                unicodedata.normalize("NFKC", block[index - 1])) is not None and len(tokens) == 2 \
+                and not any(t[-1] in "都道府県市区町村郡" for t in tokens)  # not an address
+            department = len(rest) < len(tokens) or under_company
+            if department and not rest and index + 1 < len(block):  # 総務部 / 宮坂 俊
+                rest = unicodedata.normalize("NFKC", block[index + 1]).split()
+            if department and (name := _looks_like_name(rest)):
                 found["name"] = name
     return found
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from email.message import Message
 from email.policy import compat32
 from email.utils import format_datetime, formataddr
+from zoneinfo import ZoneInfo
 
 from replies.charset import (
     JIS_LABEL,
@@ -26,6 +27,9 @@ from replies.charset import (
 # No automatic folding: compat32 would fold before the display name's encoded word, leaving
 # "From:" alone on its line. Headers are folded here, between whole words.
 _SMTP_COMPAT32 = compat32.clone(linesep="\r\n", max_line_length=0)
+
+
+_JST = ZoneInfo("Asia/Tokyo")
 
 
 def reply_message_id(submission_id: int, kind: str, secretariat_address: str) -> str:
@@ -61,7 +65,8 @@ def compose(
     msg["From"] = _from_header(from_name, from_addr, jis)
     msg["To"] = to_addr
     msg["Subject"] = _fold("Subject", header_words(subject, jis).split(" "))
-    msg["Date"] = format_datetime(date)
+    # +0900, as Japanese mailers write it: a reader showing the raw header shows office time
+    msg["Date"] = format_datetime(date.astimezone(_JST) if date.tzinfo else date)
     msg["Message-ID"] = message_id
     for name, value in _threading(_bare(in_reply_to or "") or None,
                                   tuple(filter(None, map(_bare, references)))):

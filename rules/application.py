@@ -127,5 +127,6 @@ def check_sender_is_lead(facts: ApplicationFacts, sender_email: str) -> list[Fin
     who = f"(構成員「{other}」のアドレスです)" if other else ""
     return [finding(
         "SENDER_NOT_LEAD",
-        f"送信者{sender}{who}は、様式に記載の幹事社{lead.name}の担当者({lead.email})ではありません。",
+        f"送信者 {sender}{who or ' '}は、様式に記載の幹事社「{lead.name}」の担当者"
+        f"({lead.email})ではありません。",
         member=lead.name, document="application")]

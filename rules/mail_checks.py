@@ -30,7 +30,7 @@ def check_sender(details: SenderDetails) -> list[Finding]:
     if not missing:
         return []
     return [finding("SENDER_DETAILS_MISSING",
-                    f"メール本文に次の差出人情報の記載がありません：{'、'.join(missing)}")]
+                    f"メール本文に次の項目の記載が見当たりません: {'、'.join(missing)}")]
 
 
 def _jst(moment: datetime) -> datetime:

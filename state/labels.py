@@ -102,7 +102,7 @@ EVENT: Mapping[str, str] = {
     "password_received": "パスワードを受信",
     "part_received": "続きのメールを受信",
     "bounce_of_reply": "返信の不達通知",
-    "queued": "送信待ちに登録",
+    "queued": "返信を作成",  # its first state (承認待ち, 送信待ち) is in the detail
     "requeued": "送信待ちに戻す",
     "held": "保留",
     "approved": "承認",

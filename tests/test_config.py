@@ -25,9 +25,9 @@ def test_the_example_config_loads_as_documented(monkeypatch):
     ('[paths]\nledgr = "x"\n', "ledgr"),
     ('[program]\ncap_maxx = 1\n', "cap_maxx"),
     ('[limits]\nmax_depht = 2\n', "[limits]"),
-    ('[calendar]\nopen = "9時"\n', "calendar.open"),
+    ('[calendar]\nopen = "9時"\n', "[calendar] open"),
     ('[imap]\nhost = "h"\ntls = "ssl"\n', "imap.tls"),
-    ('[replies]\ncharset = "shift_jis"\n', "replies.charset"),
+    ('[replies]\ncharset = "shift_jis"\n', "[replies] charset"),
     ('[nonsense]\n', "nonsense"),
 ])
 def test_a_wrong_key_or_value_is_named(tmp_path: Path, text: str, named: str):

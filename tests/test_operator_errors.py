@@ -175,7 +175,7 @@ def test_argument_mistakes_are_japanese(tmp_path):
     one_sentence(run(tmp_path, "ledger", "show", "abc"), "整数")
     one_sentence(run(tmp_path, "exportt"), "指定できません")
     one_sentence(run(tmp_path, "reprocess"), "どれか1つ")
-    one_sentence(run(tmp_path, "--bogus"), "知らない引数")
+    one_sentence(run(tmp_path, "--bogus"), "不明な引数")
     one_sentence(run(tmp_path, "serve", "--port", "99999"), "1〜65535")
 
 

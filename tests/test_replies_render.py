@@ -57,7 +57,7 @@ def test_deficiency_lists_each_finding_with_fix_and_deadline():
     ]
     subject, body = Renderer().render("deficiency", context(findings))
     assert subject.startswith(f"【不備連絡】<{NAME}>")
-    assert "不備がございました(3 件)" in body
+    assert "不備がございました(2 項目)" in body
     for f in findings:
         assert f.detail in body
     # one heading and one fix per code, each finding under it with its member and document
