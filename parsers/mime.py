@@ -66,9 +66,15 @@ def message_from_bytes(raw: bytes) -> Message:
 def parse_message(raw: bytes, *, max_parts: int | None = None) -> MessageRecord:
     """`max_parts`: read only the first that many MIME parts (a mail of 100,000 tiny parts
     costs the parser seconds and hundreds of MB); `parts_cut` says when the rest was left."""
+    head, sep, body = _split_head_sep(raw)
+    bounded = _bounded_head(head)
+    if bounded is not head:
+        raw = bounded + sep + body
     cut = _part_cut(raw, max_parts)
     msg = message_from_bytes(raw if cut is None else raw[:cut])
     problems: list[str] = [f"MIME: {type(d).__name__}" for d in msg.defects]
+    if bounded is not head:
+        problems.append(f"ヘッダー: {_HEAD_CUT}")
     if cut is not None:
         problems.append(f"MIME: パートが {max_parts} 個を超えるため、以降は読んでいません")
     headers: list[tuple[str, str]] = []
@@ -122,7 +128,7 @@ def _part_cut(raw: bytes, max_parts: int | None) -> int | None:
 
 def message_id_of(raw: bytes) -> str | None:
     """The Message-ID alone, cheaply, for recognising a mail before it is fully parsed."""
-    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    head = _bounded_head(_split_head(raw)[0])
     return _msgid(message_from_bytes(head + b"\n\n").get("Message-ID"))
 
 
@@ -138,6 +144,7 @@ class Envelope:
 
 def envelope(raw: bytes) -> Envelope:
     head, body = _split_head(raw)
+    head = _bounded_head(head)
     msg = message_from_bytes(head.replace(b"\r\n", b"\n") + b"\n\n")
     # What the sender wrote: the body and the sender's own identifying headers, line ends
     # normalised, without the trace headers each server adds on the way. The same mail read
@@ -161,12 +168,49 @@ def envelope(raw: bytes) -> Envelope:
 
 def _split_head(raw: bytes) -> tuple[bytes, bytes]:
     """The header block and the body, at the first empty line (CRLF or LF)."""
+    head, _, body = _split_head_sep(raw)
+    return head, body
+
+
+def _split_head_sep(raw: bytes) -> tuple[bytes, bytes, bytes]:
     crlf, lf = raw.find(b"\r\n\r\n"), raw.find(b"\n\n")
     if crlf != -1 and (lf == -1 or crlf < lf):
-        return raw[:crlf], raw[crlf + 4:]
+        return raw[:crlf], b"\r\n\r\n", raw[crlf + 4:]
     if lf != -1:
-        return raw[:lf], raw[lf + 2:]
-    return raw, b""
+        return raw[:lf], b"\n\n", raw[lf + 2:]
+    return raw, b"", b""
+
+
+# RFC 5322 allows 998 octets a line. The standard library's header parser copies a header
+# several times over as text (a 39 MB header line peaked at 360 MB), so a header block is read
+# (300,000 short fields: 170 MB) only up to these sizes; what lies beyond is left out and the mail notes it.
+_MAX_HEADER_LINE = 256 << 10
+_MAX_HEAD = 1 << 20
+_HEAD_CUT = (f"ヘッダーが大きすぎるため（1行 {_MAX_HEADER_LINE >> 10} KB、全体 {_MAX_HEAD >> 10} KB まで）、"
+             "超えた部分は読んでいません")
+
+
+def _bounded_head(head: bytes) -> bytes:
+    """The header block with each line cut at _MAX_HEADER_LINE and the block at _MAX_HEAD
+    (whole lines); the same object when nothing had to be cut."""
+    if len(head) <= _MAX_HEADER_LINE:
+        return head
+    out: list[bytes] = []
+    size = start = 0
+    cut = False
+    while start < len(head) and size < _MAX_HEAD:
+        end = head.find(b"\n", start)
+        end = len(head) if end == -1 else end + 1
+        line = head[start:min(end, start + _MAX_HEADER_LINE)]
+        if len(line) < end - start:
+            cut = True
+            line = line.rstrip(b"\r") + b"\n"
+        out.append(line)
+        size += len(line)
+        start = end
+    if not cut and start >= len(head):
+        return head
+    return b"".join(out).rstrip(b"\r\n")
 
 
 def content_key(raw: bytes) -> str:
