@@ -345,6 +345,28 @@ def long_japanese_name(length: int = 10_000) -> bytes:
     return _multipart("longname", [_attachment(name, VALID_ZIP.read_bytes())])
 
 
+def html_unclosed(size: int = 2 * MB) -> bytes:
+    """An HTML-only mail: the sender block, then tags that never close and scripts that never end."""
+    junk = (b"<" * (size // 4) + b"<script>" * (size // 32) + b"<a href=" * (size // 32)
+            + b"<br " * (size // 16))
+    html = b"<html><body><p>" + CRLF_BODY.replace(b"\r\n", b"<br>") + b"</p>" + junk
+    return hf.raw_mail("html", html, content_type=b"text/html; charset=utf-8")
+
+
+def text_one_line(size: int = 39 * MB) -> bytes:
+    """A plain-text body of one 39 MB line of labels and full-width colons."""
+    line = "会社名：氏名：パスワード：メールアドレス：".encode()
+    return hf.raw_mail("oneline", CRLF_BODY + line * (size // len(line)))
+
+
+def text_many_lines(size: int = 20 * MB) -> bytes:
+    """A plain-text body of 20 MB of short lines a sender block and password reader look at:
+    labels, quoted replies, Outlook headers and signature rules."""
+    block = ("会社名：株式会社試験\r\n> 氏名：引用\r\nFrom: a@b\r\n送信日時: 2022/08/10\r\n"
+             "パスワード：\r\n-- \r\n").encode()
+    return hf.raw_mail("manylines", CRLF_BODY + block * (size // len(block)))
+
+
 def unicode_traversal_mail() -> bytes:
     return hf.hostile("fwtrav", {"..／..／shinsei.zip": zip_unicode_traversal()})
 
@@ -381,4 +403,7 @@ CASES: dict[str, Callable[[], bytes | list[bytes]]] = {
     "subject-1mb-encoded-words": encoded_word_subject,
     "charset-10kb": long_charset,
     "filename-10000-japanese": long_japanese_name,
+    "html-unclosed-tags-2mb": html_unclosed,
+    "text-one-line-39mb": text_one_line,
+    "text-many-lines-20mb": text_many_lines,
 }

@@ -148,6 +148,12 @@ def _header_cut(run: Replay) -> None:
     assert any("ヘッダーが大きすぎる" in p for p in problems), problems
 
 
+def _text_cut(run: Replay) -> None:
+    problems = [m["problem"] or "" for m in run.query(
+        "SELECT problem FROM messages WHERE message_id_header IS NOT ?", (CANARY,))]
+    assert any("本文が大きすぎる" in p for p in problems), problems
+
+
 def _any(run: Replay) -> None:
     """Only the common checks: every mail judged, the canary answered."""
 
@@ -178,7 +184,11 @@ EXPECT: dict[str, Callable[[Replay], None]] = {
     "subject-1mb-encoded-words": _any,
     "charset-10kb": _any,
     "filename-10000-japanese": _finding("SENDER_NOT_LEAD"),
+    "html-unclosed-tags-2mb": _finding("DOCUMENT_MISSING"),
+    "text-one-line-39mb": _text_cut,
+    "text-many-lines-20mb": _finding("ATTACHMENT_UNREADABLE", "パートが多すぎる"),
 }
+
 
 
 @pytest.fixture(scope="module")
@@ -242,7 +252,10 @@ def test_all_hostile_mails_as_one_mbox_lose_none(replays: dict[str, Replay]) -> 
     run = replays[MBOX]
     check_ledger(run)
     assert f"{run.mails} 通を読み込み" in run.stdout, run.stdout
-    assert run.peak_mb < PER_MAIL_MB, run.peak_mb
+    # Memory follows the largest mail, not the mailbox: what each mail took alone, plus the mbox
+    # reader's copy of the mail in hand (each alone is held under PER_MAIL_MB above).
+    largest = max(r.peak_mb for name, r in replays.items() if name != MBOX)
+    assert run.peak_mb < largest + 40, (run.peak_mb, largest)
     assert run.seconds < GENEROUS_SECONDS * 4, run.seconds
 
 
