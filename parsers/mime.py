@@ -58,17 +58,36 @@ def message_from_bytes(raw: bytes) -> Message:
     made a 40 MB mail peak at over 400 MB; fed in pieces it never exists whole as text."""
     parser = BytesFeedParser(policy=compat32)
     view = memoryview(raw)
+    line = 0  # bytes since the last line break
     for start in range(0, len(view), _FEED_CHUNK):
-        parser.feed(bytes(view[start:start + _FEED_CHUNK]))
+        chunk = bytes(view[start:start + _FEED_CHUNK])
+        parser.feed(chunk)
+        last = chunk.rfind(b"\n")
+        line = line + len(chunk) if last == -1 else len(chunk) - last - 1
+        if line >= _MAX_LINE:
+            # The parser joins a line before splitting it, holding 8-bit text as str of two
+            # bytes a character several times over (a 39 MB line: ~390 MB). No mail line is
+            # that long (RFC 5322: 998 octets; base64 and quoted-printable wrap at 76).
+            parser.feed(b"\n")
+            line = 0
     return parser.close()
+
+
+_MAX_LINE = 1 << 20
 
 
 def parse_message(raw: bytes, *, max_parts: int | None = None) -> MessageRecord:
     """`max_parts`: read only the first that many MIME parts (a mail of 100,000 tiny parts
     costs the parser seconds and hundreds of MB); `parts_cut` says when the rest was left."""
+    head, sep, body = _split_head_sep(raw)
+    bounded = _bounded_head(head)
+    if bounded is not head:
+        raw = bounded + sep + body
     cut = _part_cut(raw, max_parts)
     msg = message_from_bytes(raw if cut is None else raw[:cut])
     problems: list[str] = [f"MIME: {type(d).__name__}" for d in msg.defects]
+    if bounded is not head:
+        problems.append(f"ヘッダー: {_HEAD_CUT}")
     if cut is not None:
         problems.append(f"MIME: パートが {max_parts} 個を超えるため、以降は読んでいません")
     headers: list[tuple[str, str]] = []
@@ -122,7 +141,7 @@ def _part_cut(raw: bytes, max_parts: int | None) -> int | None:
 
 def message_id_of(raw: bytes) -> str | None:
     """The Message-ID alone, cheaply, for recognising a mail before it is fully parsed."""
-    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    head = _bounded_head(_split_head(raw)[0])
     return _msgid(message_from_bytes(head + b"\n\n").get("Message-ID"))
 
 
@@ -138,6 +157,7 @@ class Envelope:
 
 def envelope(raw: bytes) -> Envelope:
     head, body = _split_head(raw)
+    head = _bounded_head(head)
     msg = message_from_bytes(head.replace(b"\r\n", b"\n") + b"\n\n")
     # What the sender wrote: the body and the sender's own identifying headers, line ends
     # normalised, without the trace headers each server adds on the way. The same mail read
@@ -161,12 +181,82 @@ def envelope(raw: bytes) -> Envelope:
 
 def _split_head(raw: bytes) -> tuple[bytes, bytes]:
     """The header block and the body, at the first empty line (CRLF or LF)."""
+    head, _, body = _split_head_sep(raw)
+    return head, body
+
+
+def _split_head_sep(raw: bytes) -> tuple[bytes, bytes, bytes]:
     crlf, lf = raw.find(b"\r\n\r\n"), raw.find(b"\n\n")
     if crlf != -1 and (lf == -1 or crlf < lf):
-        return raw[:crlf], raw[crlf + 4:]
+        return raw[:crlf], b"\r\n\r\n", raw[crlf + 4:]
     if lf != -1:
-        return raw[:lf], raw[lf + 2:]
-    return raw, b""
+        return raw[:lf], b"\n\n", raw[lf + 2:]
+    return raw, b"", b""
+
+
+# RFC 5322 allows 998 octets a line. The standard library's header parser copies a header
+# several times over as text (a 39 MB header line peaked at 360 MB; 300,000 short fields at
+# 170 MB), so a header block is read only within these bounds. Past them, only the first of each
+# field the program reads is kept (cut short), so that a mail padded with junk headers is still
+# read as the MIME structure it declares; the mail notes that the rest was left out.
+_MAX_FIELD = 1 << 20  # one field, its continuation lines included
+_MAX_HEAD = 2 << 20
+_MAX_FIELDS = 10_000
+_LATE_FIELD = 4096  # a field kept past the bounds is cut to this
+_READ_FIELDS = frozenset({
+    b"from", b"to", b"cc", b"subject", b"message-id", b"in-reply-to", b"references", b"date",
+    b"received", b"return-path", b"reply-to", b"sender", b"mime-version", b"content-type",
+    b"content-transfer-encoding", b"content-disposition", b"auto-submitted", b"x-loop",
+    b"precedence", b"authentication-results", b"x-autoreply", b"x-auto-response-suppress",
+})
+_HEAD_CUT = "ヘッダーが大きすぎるため、上限を超えた部分は読んでいません"
+
+
+_READ_FIELD_LINE = re.compile(
+    rb"^(" + b"|".join(re.escape(name) for name in sorted(_READ_FIELDS)) + rb")[ \t]*:[^\n]*",
+    re.IGNORECASE | re.MULTILINE)
+
+
+def _bounded_head(head: bytes) -> bytes:
+    """The header block within the bounds above; the same object when it already was."""
+    if len(head) <= _MAX_FIELD and head.count(b"\n") < _MAX_FIELDS:
+        return head
+    out: list[bytes] = []
+    size = fields = field_size = start = 0
+    keep = True
+    cut = False
+    while start < len(head):
+        end = head.find(b"\n", start)
+        end = len(head) if end == -1 else end + 1
+        line = head[start:end]
+        if line[:1] not in (b" ", b"\t"):  # a new field
+            if size >= _MAX_HEAD or fields >= _MAX_FIELDS:
+                break
+            fields += 1
+            field_size = 0
+            keep = True
+        start = end
+        if not keep:
+            continue
+        room = _MAX_FIELD - field_size
+        if len(line) > room:
+            line = line[:room].rstrip(b"\r\n") + b"\n"
+            keep = False
+            cut = True
+        out.append(line)
+        field_size += len(line)
+        size += len(line)
+    if start < len(head):  # past the bounds: the first of each field the program reads
+        cut = True
+        seen: set[bytes] = set()
+        for m in _READ_FIELD_LINE.finditer(head, start):
+            name = m.group(1).lower()
+            if name not in seen:
+                seen.add(name)
+                out.append(m.group(0)[:_LATE_FIELD].rstrip(b"\r") + b"\n")
+    if not cut:
+        return head
+    return b"".join(out).rstrip(b"\r\n")
 
 
 def content_key(raw: bytes) -> str:
@@ -197,6 +287,12 @@ def parse_date(value: object) -> datetime | None:
     return moment if moment.tzinfo else None  # a date with no zone cannot judge a deadline
 
 
+# A mail's own text is read this far: the sender block and the password sit at its top, and
+# decoding a 39 MB text part (with every guess of its charset) peaked at over 400 MB.
+_MAX_TEXT_PART = 4 << 20
+_TEXT_CUT = f"本文が大きすぎるため、先頭 {_MAX_TEXT_PART >> 20} MB だけを読んでいます"
+
+
 def _walk(msg: Message, problems: list[str]) -> tuple[str, list[Attachment]]:
     texts: list[str] = []
     html: list[str] = []
@@ -214,6 +310,9 @@ def _walk(msg: Message, problems: list[str]) -> tuple[str, list[Attachment]]:
             label = name.text if name is not None else f"(名前なし).{ctype.split('/')[-1]}"
             attachments.append(Attachment(label, ctype, payload))
             continue
+        if len(payload) > _MAX_TEXT_PART:
+            payload = payload[:_MAX_TEXT_PART]
+            problems.append(f"{ctype}: {_TEXT_CUT}")
         decoded = decode_bytes(payload, part.get_content_charset())
         if decoded.problem:
             problems.append(f"{ctype}: {decoded.problem}")
@@ -276,13 +375,26 @@ def _base64_whole_quanta(text: bytes) -> bytes:
     return base64.b64decode(clean[: len(clean) // 4 * 4])
 
 
+# Linear in the length of the text: a tag never spans another "<", and a script runs to its own
+# end tag (patterns such as `<[^>]+>` scan to the end of the text from every "<" that is never
+# closed: 40 KB of "<" took 2 s, a 1 MB HTML part hours).
+_SCRIPT_START = re.compile(r"(?i)<(script|style)\b")
+_SCRIPT_END = {"script": re.compile(r"(?i)</script\s*>"), "style": re.compile(r"(?i)</style\s*>")}
+_TAG = re.compile(r"<[^<>]*>")
+
+
 def _strip_html(text: str) -> str:
     import html
-    import re
 
-    text = re.sub(r"(?is)<(script|style).*?</\1>", "", text)
-    text = re.sub(r"(?i)<br\s*/?>|</p>|</div>", "\n", text)
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
+    kept: list[str] = []
+    pos = 0
+    while (start := _SCRIPT_START.search(text, pos)) is not None:
+        kept.append(text[pos:start.start()])
+        end = _SCRIPT_END[start.group(1).lower()].search(text, start.end())
+        pos = len(text) if end is None else end.end()
+    kept.append(text[pos:])
+    text = re.sub(r"(?i)<br\s*/?>|</p>|</div>", "\n", "".join(kept))
+    return html.unescape(_TAG.sub("", text))
 
 
 def _msgid(value: object) -> str | None:

@@ -70,6 +70,7 @@ def _find(lines: list[str]) -> str | None:
     for index, line in enumerate(lines):
         norm = nfkc_with_origin(line)
         folded = norm.text
+        next_line_tried = False  # the same for every label of the line: read it once
         for m in _LABEL.finditer(folded):
             end = m.end()
             remark = _REMARK.match(folded, end)
@@ -78,8 +79,9 @@ def _find(lines: list[str]) -> str | None:
             value = _value_on_line(line, norm, end)
             if value:
                 return value
-            if _ANNOUNCE.search(rest) and not _INTRO.search(rest):
+            if _ANNOUNCE.search(rest) and not _INTRO.search(rest) or next_line_tried:
                 continue
+            next_line_tried = True
             value = _value_on_next_line(lines, index)
             if value:
                 return value

@@ -15,6 +15,9 @@ import unicodedata
 from dataclasses import dataclass
 
 _MAX_BODY = 200_000  # a sender block is never further down than this
+# Nor is one of its lines longer than this: the label readers cost the square of a line's
+# length (one 100,000-character line took 90 s), so a longer line is read only this far.
+_MAX_LINE = 1000
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,8 @@ _QUOTE_CHARS = (">", "＞", "|")
 
 def own_text_lines(body: str) -> list[str]:
     """The lines the sender wrote: quoted lines dropped, cut at the first reply marker."""
-    lines = (body or "")[:_MAX_BODY].replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = [line[:_MAX_LINE] for line in
+             (body or "")[:_MAX_BODY].replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     kept: list[str] = []
     for index, line in enumerate(lines):
         if any(marker.search(line) for marker in _REPLY_MARKERS):
@@ -197,8 +201,23 @@ def _original_tail(line: str, folded: str, start: int) -> str:
     tail = folded[start:]
     if not tail:
         return ""
+    if folded == line:
+        return tail
     # NFKC changes lengths only for rare characters (㈱ -> (株)); find the tail by re-folding.
-    for offset in range(len(line), -1, -1):
+    # The folded length of line[offset:] never grows with the offset: search it by halving
+    # (re-folding every offset costs the square of the line's length), then try the offsets
+    # whose folding has the tail's length.
+    def folded_length(offset: int) -> int:
+        return len(unicodedata.normalize("NFKC", line[offset:]))
+
+    low, high = 0, len(line)  # folded_length(low) >= len(tail) > folded_length(high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if folded_length(middle) >= len(tail):
+            low = middle
+        else:
+            high = middle
+    for offset in range(low, max(-1, low - 8), -1):
         if unicodedata.normalize("NFKC", line[offset:]) == tail:
             return line[offset:]
     return tail
