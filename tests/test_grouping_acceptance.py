@@ -1,4 +1,4 @@
-"""Issue 3 as it will be judged: mails shaped like real applicants' (Microsoft-extended
+"""Grouping as applicants' mail will test it: mails shaped like real applicants' (Microsoft-extended
 ISO-2022-JP, a CP932-named AES zip with its password minutes later, a wrong password, a Fwd with
 fields missing, a three-part split, a bounce, a compression bomb), replayed and read through
 `export submissions --format jsonl`: each with exactly the right findings and grouping."""
