@@ -896,7 +896,7 @@ def bench_rss(results: Results, work: Path) -> None:
 def bench_queries(results: Results, work: Path, mails: int) -> None:
     try:
         import bench_queries as bq
-    except Exception as exc:  # noqa: BLE001 - another engineer's script: report, do not crash
+    except Exception as exc:  # noqa: BLE001 - a broken companion script is reported, not fatal
         results.add(Row("staff views and search", f"not run: bench_queries.py: {exc}", "-",
                         "< 100 ms each", None, load()))
         return

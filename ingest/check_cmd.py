@@ -31,12 +31,12 @@ from rules.application import check_application
 from rules.findings import CATALOG, Finding, finding, has_deficiency
 from rules.mail_checks import check_period, check_sender, check_subject
 from rules.program import Program
+from state.labels import label
 
 __all__ = ["CheckResult", "FileFacts", "FileInput", "check_bytes", "check_facts", "check_files",
            "print_catalog", "read_file", "run_check"]
 
 _ARCHIVE_KINDS = {"zip", "tnef", "msg"}
-_SEVERITY_JA = {"deficiency": "不備", "notice": "お知らせ"}
 
 
 @dataclass(frozen=True)
@@ -311,11 +311,11 @@ def _print_result(result: CheckResult, program: Program, out: TextIO) -> None:
     for item in result.findings:
         member = item.member or "-"
         document = program.document_title(item.document) if item.document else "-"
-        print(f"  {item.code}\t{_SEVERITY_JA[item.severity]}\t構成員: {member}\t"
+        print(f"  {item.code}\t{label('severity', item.severity)}\t構成員: {member}\t"
               f"書類: {document}\t{item.detail}", file=out)
 
 
 def print_catalog(out: TextIO) -> None:
     """Every finding code of SPEC §4 with its severity, meaning and what the applicant does."""
     for code, info in CATALOG.items():
-        print(f"{code}\t{_SEVERITY_JA[info.severity]}\t{info.meaning}\t対応: {info.fix}", file=out)
+        print(f"{code}\t{label('severity', info.severity)}\t{info.meaning}\t対応: {info.fix}", file=out)

@@ -237,7 +237,7 @@ def _member(
 
 
 def _mark_lead(facts: ApplicationFacts) -> None:
-    """No 幹事社 column ticked: the member named in 幹事社名 is the lead."""
+    """No 幹事社 column ticked: the member named in the 幹事社名 field is the 幹事社."""
     if any(m.is_lead for m in facts.members) or not facts.lead_name:
         return
     lead = facts.member_named(facts.lead_name)

@@ -205,11 +205,6 @@ class Ledger:
         sha = self.db["messages"].get(message)["sha256"]
         return self.blobs.get(sha)
 
-    def messages_in_state(self, state: str) -> list[int]:
-        return [r[0] for r in self.db.execute(
-            "SELECT id FROM messages WHERE state=? ORDER BY received_at, id", [state]
-        )]
-
     def set_message_state(self, message: int, state: str, **fields: Any) -> None:
         self.db["messages"].update(message, {"state": state, **fields})
         self.event("message", message, state, fields.get("problem"))
