@@ -11,14 +11,13 @@ import argparse
 import getpass
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ingest import app
 from ingest.config import Settings
+from ingest.screen import jst
 from ingest.verbs import add_group, add_verb
-from rules.calendar import JST
 from state import staff_accounts
 from state.staff_accounts import StaffAccountError
 
@@ -66,9 +65,9 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print("名前\t状態\t作成(JST)\t最終サインイン(JST)")
     for account in found:
-        state = "有効" if account.enabled else f"無効({_jst(account.disabled_at)}から)"
-        print(f"{account.name}\t{state}\t{_jst(account.created_at)}\t"
-              f"{_jst(account.last_login_at) or 'なし'}")
+        state = "有効" if account.enabled else f"無効({jst(account.disabled_at)}から)"
+        print(f"{account.name}\t{state}\t{jst(account.created_at)}\t"
+              f"{jst(account.last_login_at) or 'なし'}")
     return 0
 
 
@@ -96,9 +95,3 @@ def _read_password(path: Path | None) -> str:
     if getpass.getpass("もう一度: ") != first:
         raise StaffAccountError("2回入力したパスワードが一致しません。もう一度やり直してください")
     return first
-
-
-def _jst(value: str | None) -> str:
-    if not value:
-        return ""
-    return f"{datetime.fromisoformat(value).astimezone(JST):%Y-%m-%d %H:%M}"
