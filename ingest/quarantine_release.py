@@ -10,7 +10,7 @@ from typing import Any
 
 from ingest import app
 from ingest.config import Settings
-from parsers.textcodec import decode_header
+from parsers.headerdecode import decode_header
 from state.blobs import BlobDamaged
 from state.ledger import Ledger
 

@@ -42,8 +42,9 @@ import pyzipper
 from pyzipper import zipfile as pzf
 from pyzipper import zipfile_aes as pza
 
+from parsers.cyrillic import cyrillic_reading
 from parsers.filetypes import sniff, zip_directory_counts
-from parsers.textcodec import guess_cyrillic
+from parsers.japanese import reads_as_japanese
 
 UNREADABLE = "ATTACHMENT_UNREADABLE"
 PASSWORD_WRONG = "ARCHIVE_PASSWORD_WRONG"
@@ -590,7 +591,8 @@ def _legacy_name(raw: bytes) -> str:
         candidate = None
     if candidate is not None and reads_as_japanese(candidate):
         return candidate
-    return guess_cyrillic(raw) or raw.decode("cp437")  # Russian 7-Zip/WinRAR: CP866, KOI8-R
+    cyrillic = cyrillic_reading(raw)  # Russian 7-Zip/WinRAR: CP866, KOI8-R
+    return cyrillic[1] if cyrillic else raw.decode("cp437")
 
 
 def _unicode_path_extra(raw: bytes, extra: bytes) -> str | None:
@@ -610,46 +612,6 @@ def _unicode_path_extra(raw: bytes, extra: bytes) -> str | None:
         except UnicodeDecodeError:
             return None
     return None
-
-
-def reads_as_japanese(text: str) -> bool:
-    """Whether a CP932 decoding is real Japanese rather than another 8-bit code page.
-
-    KOI8-R, CP1250 and GBK bytes often decode "successfully" as CP932: into half-width
-    katakana (single bytes 0xA1-0xDF) or rare JIS level-2 kanji. Real names use kana,
-    level-1 kanji, full-width forms or circled digits; so: no control or private-use
-    characters, no half-width katakana mixed into or standing in for such text, and common
-    characters at least as frequent as rare ones.
-    """
-    common = rare = halfwidth = 0
-    for ch in text:
-        if ord(ch) < 0x80:
-            if ch.isprintable():
-                continue
-            return False
-        category = unicodedata.category(ch)
-        if category in ("Cc", "Co", "Cn", "Cs"):
-            return False
-        if "\uff61" <= ch <= "\uff9f":
-            halfwidth += 1
-        elif _is_common_japanese(ch):
-            common += 1
-        else:
-            rare += 1
-    if halfwidth:
-        return False
-    return common > 0 and common >= rare
-
-
-def _is_common_japanese(ch: str) -> bool:
-    if "\u3000" <= ch <= "\u30ff" or "\uff01" <= ch <= "\uff5e":
-        return True  # CJK punctuation, hiragana, katakana, full-width ASCII
-    try:
-        code = int.from_bytes(ch.encode("cp932"), "big")
-    except UnicodeEncodeError:
-        return False
-    # JIS level-1 kanji, and NEC row 13 (①, ㈱, Roman numerals) that Japanese offices use.
-    return 0x889F <= code <= 0x9872 or 0x8740 <= code <= 0x879C
 
 
 _DRIVE = re.compile(r"^[A-Za-z]:$")

@@ -1,7 +1,7 @@
 """Raw mail bytes into a MessageRecord: decoded headers, body text and attachments.
 
 Parsing uses the compat32 policy so that raw header values reach our own Japanese-aware
-decoders (parsers.textcodec) instead of the standard library's guesses.
+decoders (parsers.textcodec, headerdecode, partnames) instead of the standard library's guesses.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from email.feedparser import BytesFeedParser
 from email.message import Message
 from email.policy import compat32
 
-from parsers.textcodec import decode_bytes, decode_header, part_filename
+from parsers.headerdecode import decode_header
+from parsers.partnames import part_filename
+from parsers.textcodec import decode_bytes
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-import parsers.textcodec  # noqa: F401  (registers the iso2022_jp_ms codec)
-from parsers.textcodec import MS_JIS
+from parsers.jiscodecs import MS_JIS  # importing it registers the iso2022_jp_ms codec
 
 JIS_LABEL = "ISO-2022-JP"
 STRICT = "iso2022_jp"  # Python's codec: exactly what every reader decodes

@@ -23,10 +23,10 @@ from parsers.archives import (
     Limits,
     Unpacked,
     decode_member_name,
-    reads_as_japanese,
     unpack,
 )
 from parsers.filetypes import KINDS, sniff
+from parsers.japanese import reads_as_japanese
 from tests.archive_factory import (
     RAR_MAGIC,
     SEVEN_ZIP_MAGIC,

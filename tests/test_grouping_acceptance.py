@@ -16,7 +16,7 @@ from email.mime.text import MIMEText
 
 import pytest
 
-import parsers.textcodec  # noqa: F401 - registers the iso2022_jp_ms codec used below
+import parsers.jiscodecs  # noqa: F401 - registers the iso2022_jp_ms codec used below
 from ingest.cli import main
 from tests.archive_factory import Entry, build_aes_zip, build_zip, deflated_zeros
 from tests.mails import BODY_OK, CORE, LEAD, documents, mail

@@ -17,8 +17,10 @@ import zipfile
 import pytest
 
 from parsers.archives import unpack
+from parsers.charsetlabels import codec_for
+from parsers.headerdecode import decode_header
 from parsers.mime import parse_message
-from parsers.textcodec import codec_for, decode_bytes, decode_header
+from parsers.textcodec import decode_bytes
 from tests.conftest import REPO
 
 RUSSIAN = ["Заявка на участие", "Привет, коллеги", "Иванов Иван Петрович", "Смета расходов",

@@ -18,15 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parsers.textcodec import (
-    MS_EUC,
-    MS_JIS,
-    Decoded,
-    codec_for,
-    decode_bytes,
-    decode_header,
-    part_filename,
-)
+from parsers.charsetlabels import codec_for
+from parsers.headerdecode import decode_header
+from parsers.jiscodecs import MS_EUC, MS_JIS
+from parsers.partnames import part_filename
+from parsers.textcodec import Decoded, decode_bytes
 
 # --------------------------------------------------------------------------------------------
 # helpers
