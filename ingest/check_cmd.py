@@ -18,10 +18,11 @@ from typing import TextIO
 from ingest import sandbox
 from ingest.mailfile import looks_like_mail
 from ingest.screen import os_reason
-from parsers.archives import Limits, unpack
+from parsers.archives import unpack
 from parsers.documents import HOW_JA, Recognised, classify_text, recognise
 from parsers.filetypes import sniff
 from parsers.forms import FormMap, merge_forms, read_form, unreadable_detail
+from parsers.limits import Limits
 from parsers.mime import parse_message, received_time
 from parsers.sender import parse_sender_block
 from parsers.subject import parse_subject

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ingest.screen import os_reason
-from parsers.archives import Limits
 from parsers.forms import FormMap, FormMapError, load_form_map
+from parsers.limits import Limits
 from replies.connection import Secret, ServerConfig
 from replies.oauth2 import OAuth2Settings, token_url_problem
 from rules.calendar import BusinessCalendar, parse_days

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from ingest import sandbox
 from ingest.check_cmd import FileFacts, FileInput, read_file
-from parsers.archives import UNREADABLE, Limits, Problem, locked_members, unpack
+from parsers.archives import UNREADABLE, Problem, locked_members, unpack
 from parsers.forms import FormMap
+from parsers.limits import Limits
 from parsers.mime import Attachment
 from state.blobs import BlobStore
 

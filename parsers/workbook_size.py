@@ -13,7 +13,7 @@ import io
 import re
 import zipfile
 
-from parsers.archives import Limits
+from parsers.limits import Limits
 
 DEFAULT_LIMITS = Limits()
 SPREADSHEET_KINDS = frozenset({"xlsx", "xlsm", "ods"})

@@ -20,13 +20,13 @@ from hypothesis import strategies as st
 from parsers.archives import (
     PASSWORD_WRONG,
     UNREADABLE,
-    Limits,
     Unpacked,
-    decode_member_name,
     unpack,
 )
 from parsers.filetypes import KINDS, sniff
 from parsers.japanese import reads_as_japanese
+from parsers.limits import Limits
+from parsers.zipnames import decode_member_name
 from tests.archive_factory import (
     RAR_MAGIC,
     SEVEN_ZIP_MAGIC,

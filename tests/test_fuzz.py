@@ -23,7 +23,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ingest.cli import main
-from parsers.archives import Limits, unpack
+from parsers.archives import unpack
+from parsers.limits import Limits
 from parsers.mime import Attachment, MessageRecord, parse_message
 from tests import hostile_factory as hf
 from tests.archive_factory import Entry, build_aes_zip, build_zip, deflated_zeros

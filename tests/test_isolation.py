@@ -26,7 +26,7 @@ import pytest
 
 from ingest import sandbox
 from ingest.cli import main
-from parsers.archives import Limits
+from parsers.limits import Limits
 from tests import hostile_factory as hf
 from tests import isolation_factory as isf
 from tests.mails import LEAD, VALID_CONSORTIUM
