@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+# One character inside a Latin word: a DOS name's accented letter read as a CP932 lead byte
+# that swallowed the next letter (Müller -> M〕ler, Crème -> Cr確e). Japanese names rarely put
+# a lone kanji between two Latin letters (ITベンダA社 has three, and stays Japanese).
+_INSIDE_LATIN_WORD = re.compile(r"[A-Za-z][^\x00-\x7f][A-Za-z]")
 
 
 def japanese_score(text: str) -> int:
@@ -31,8 +37,10 @@ def reads_as_japanese(text: str) -> bool:
     katakana (single bytes 0xA1-0xDF) or rare JIS level-2 kanji. Real names use kana,
     level-1 kanji, full-width forms or circled digits; so: no control or private-use
     characters, no half-width katakana mixed into or standing in for such text, and common
-    characters at least as frequent as rare ones.
+    characters at least as frequent as rare ones, and none inside a Latin word.
     """
+    if _INSIDE_LATIN_WORD.search(text):
+        return False
     common = rare = halfwidth = 0
     for ch in text:
         if ord(ch) < 0x80:
@@ -64,3 +72,47 @@ def _is_common_japanese(ch: str) -> bool:
     except UnicodeEncodeError:
         return False
     return 0x8740 <= code <= 0x879C
+
+
+_DAKUTEN_BASES = frozenset("ｳｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾊﾋﾌﾍﾎ")
+_HANDAKUTEN_BASES = frozenset("ﾊﾋﾌﾍﾎ")
+_SMALL_VOWELS = frozenset("ｧｨｩｪｫｬｭｮ")  # after a full-size kana or a voicing mark: ｼﾞｮ ﾌｧ
+_AFTER_ANY_KANA = frozenset("ｯｰ")  # also after a small one: ﾁｪｯｸ ｼｮｰ
+
+
+def reads_as_halfwidth_japanese(text: str) -> bool:
+    """Whether a CP932 decoding holding half-width katakana is a Japanese name (ｼﾝｾｲｼｮ.xlsx,
+    as Explorer and 7-Zip on Japanese Windows write it) rather than another code page's bytes.
+
+    Asked after `reads_as_japanese` and after the Cyrillic guess (KOI8-R lowercase and CP1251
+    capitals fall on the same bytes). The kana must be well formed: a voicing mark only after a
+    kana that takes it, ｧｨｩｪｫｬｭｮ only after a full-size kana, ｯ and ｰ after any kana. And one
+    of them must come from bytes 0xA8-0xDF, which cp437 shows as symbols and box drawing, never
+    in a real name: a Western DOS name's accented letters (á í ó ú ñ Ñ ª º, bytes 0xA0-0xA7;
+    é ü ö ä at 0x80-0x9F are CP932 lead bytes) keep cp437. A GBK name whose bytes all fall in
+    0xA1-0xDF reads as half-width katakana here, as it does in Explorer on Japanese Windows.
+    """
+    if _INSIDE_LATIN_WORD.search(text):
+        return False
+    common = rare = 0
+    beyond_latin = False
+    previous = ""
+    for ch in text:
+        if ord(ch) < 0x80:
+            if not ch.isprintable():
+                return False
+        elif "\uff61" <= ch <= "\uff9f":
+            if ((ch == "ﾞ" and previous not in _DAKUTEN_BASES)
+                    or (ch == "ﾟ" and previous not in _HANDAKUTEN_BASES)
+                    or (ch in _SMALL_VOWELS and not "\uff71" <= previous <= "\uff9f")
+                    or (ch in _AFTER_ANY_KANA and not "\uff66" <= previous <= "\uff9f")):
+                return False
+            beyond_latin = beyond_latin or ch >= "\uff68"
+        elif unicodedata.category(ch) in ("Cc", "Co", "Cn", "Cs"):
+            return False
+        elif _is_common_japanese(ch):
+            common += 1
+        else:
+            rare += 1
+        previous = ch
+    return beyond_latin and rare <= common

@@ -7,7 +7,7 @@ import unicodedata
 import zlib
 
 from parsers.cyrillic import cyrillic_reading
-from parsers.japanese import reads_as_japanese
+from parsers.japanese import reads_as_halfwidth_japanese, reads_as_japanese
 
 
 def decode_member_name(raw: bytes, flag_bits: int = 0, extra: bytes = b"") -> str:
@@ -15,8 +15,9 @@ def decode_member_name(raw: bytes, flag_bits: int = 0, extra: bytes = b"") -> st
 
     UTF-8 when flag bit 11 is set; else the Info-ZIP Unicode Path extra field (0x7075) when
     its CRC matches; else UTF-8 when the bytes are valid UTF-8 (macOS Archive Utility writes
-    UTF-8 without the flag); else CP932 when it reads as Japanese; else CP866, KOI8-R, CP1251
-    or ISO-8859-5 when exactly one reads as Cyrillic words; else cp437.
+    UTF-8 without the flag); else CP932 when it reads as full-width Japanese; else CP866, KOI8-R,
+    CP1251 or ISO-8859-5 when exactly one reads as Cyrillic words; else CP932 when it reads as
+    half-width katakana; else cp437 (DOS tools, and the zip format's default).
     """
     if flag_bits & 0x800:
         return unicodedata.normalize("NFC", raw.decode("utf-8", "replace"))
@@ -35,7 +36,11 @@ def _legacy_name(raw: bytes) -> str:
     if candidate is not None and reads_as_japanese(candidate):
         return candidate
     cyrillic = cyrillic_reading(raw)  # Russian 7-Zip/WinRAR: CP866, KOI8-R
-    return cyrillic[1] if cyrillic else raw.decode("cp437")
+    if cyrillic:
+        return cyrillic[1]
+    if candidate is not None and reads_as_halfwidth_japanese(candidate):
+        return candidate  # half-width katakana from Japanese Windows
+    return raw.decode("cp437")
 
 
 def _unicode_path_extra(raw: bytes, extra: bytes) -> str | None:
