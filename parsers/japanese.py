@@ -74,9 +74,54 @@ def _is_common_japanese(ch: str) -> bool:
     return 0x8740 <= code <= 0x879C
 
 
+# The kanji of everyday Japanese text: those taught in the first four school years (学年別漢字
+# 配当表), and the common ones of names, places and business mail past them. A prior, as the
+# character-frequency tables of charset detectors are: EUC-JP text is kanji most often drawn
+# from here, the EUC-JP reading of other bytes falls here one time in four.
+_EVERYDAY_KANJI = frozenset(
+    # first school year
+    "一右雨円王音下火花貝学気九休玉金空月犬見五口校左三山子四糸字耳七車手十出女小上森人水正生"
+    "青夕石赤千川先早草足村大男竹中虫町天田土二日入年白八百文木本名目立力林六"
+    # second
+    "引羽雲園遠何科夏家歌画回会海絵外角楽活間丸岩顔汽記帰弓牛魚京強教近兄形計元言原戸古午後語"
+    "工公広交光考行高黄合谷国黒今才細作算止市矢姉思紙寺自時室社弱首秋週春書少場色食心新親図数"
+    "西声星晴切雪船線前組走多太体台地池知茶昼長鳥朝直通弟店点電刀冬当東答頭同道読内南肉馬売買"
+    "麦半番父風分聞米歩母方北毎妹万明鳴毛門夜野友用曜来里理話"
+    # third
+    "悪安暗医委意育員院飲運泳駅央横屋温化荷界開階寒感漢館岸起期客究急級宮球去橋業曲局銀区苦具"
+    "君係軽血決研県庫湖向幸港号根祭皿仕死使始指歯詩次事持式実写者主守取酒受州拾終習集住重宿所"
+    "暑助昭消商章勝乗植申身神真深進世整昔全相送想息速族他打対待代第題炭短談着注柱丁帳調追定庭"
+    "笛鉄転都度投豆島湯登等動童農波配倍箱畑発反坂板皮悲美鼻筆氷表秒病品負部服福物平返勉放味命"
+    "面問役薬由油有遊予羊洋葉陽様落流旅両緑礼列練路和"
+    # fourth
+    "愛案以衣位茨印英栄媛塩岡億加果貨課芽賀改械害街各覚潟完官管関観願岐希季旗器機議求泣給挙漁"
+    "共協鏡競極熊訓軍郡群径景芸欠結建健験固功好香候康佐差菜最埼材崎昨札刷察参産散残氏司試児治"
+    "滋辞鹿失借種周祝順初松笑唱焼照城縄臣信井成省清静席積折節説浅戦選然争倉巣束側続卒孫帯隊達"
+    "単置仲沖兆低底的典伝徒努灯働特徳栃奈梨熱念敗梅博阪飯飛必票標不夫付府阜富副兵別辺変便包法"
+    "望牧末満未民無約勇要養浴利陸良料量輪類令冷例連老労録"
+    # surnames and places
+    "藤鈴渡伊斎菊荒辻浜堀桑柴沢澤瀬浦江奥沼若須増黒織桜樋脇栗杉菅阿谷尾吉久保永秋星川宮"
+    # given names
+    "郎美恵優翔誠裕隆浩樹彦雄也介輔香沙結咲片"
+    # business mail
+    "請求提出確認承諾担務資格件証判届募応際義許可制規則状況態準備製造設営販輸職財政構技術統総"
+    "程査審因経済賃益損額余預株締報告契約税補助費領収支援携貴殿御拝啓敬具宛先送付添依頼"
+)
+
 _DAKUTEN_BASES = frozenset("ｳｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾊﾋﾌﾍﾎ")
 _HANDAKUTEN_BASES = frozenset("ﾊﾋﾌﾍﾎ")
-_SMALL_VOWELS = frozenset("ｧｨｩｪｫｬｭｮ")  # after a full-size kana or a voicing mark: ｼﾞｮ ﾌｧ
+# The syllables (kana, or kana and voicing mark) each small kana is written after.
+_I_ROW = "ｷ ｼ ﾁ ﾆ ﾋ ﾐ ﾘ ｷﾞ ｼﾞ ﾁﾞ ﾋﾞ ﾋﾟ ﾃﾞ ﾌ"
+_SMALL_AFTER = {
+    "ｧ": frozenset(["ﾌ", "ﾂ", "ｸ", "ｸﾞ", "ｳﾞ"]),
+    "ｨ": frozenset(["ﾃ", "ﾃﾞ", "ﾌ", "ｳ", "ﾂ", "ｽ", "ｽﾞ", "ｸ", "ｳﾞ"]),
+    "ｩ": frozenset(["ﾄ", "ﾄﾞ", "ﾌ", "ｳﾞ"]),
+    "ｪ": frozenset(["ｼ", "ｼﾞ", "ﾁ", "ﾌ", "ｳ", "ﾂ", "ｲ", "ｷ", "ﾆ", "ﾋ", "ｳﾞ"]),
+    "ｫ": frozenset(["ﾌ", "ｳ", "ﾂ", "ｸ", "ｳﾞ"]),
+    "ｬ": frozenset(_I_ROW.split()),
+    "ｭ": frozenset(_I_ROW.split()),
+    "ｮ": frozenset(_I_ROW.split()),
+}
 _AFTER_ANY_KANA = frozenset("ｯｰ")  # also after a small one: ﾁｪｯｸ ｼｮｰ
 
 
@@ -85,8 +130,7 @@ def reads_as_halfwidth_japanese(text: str) -> bool:
     as Explorer and 7-Zip on Japanese Windows write it) rather than another code page's bytes.
 
     Asked after `reads_as_japanese` and after the Cyrillic guess (KOI8-R lowercase and CP1251
-    capitals fall on the same bytes). The kana must be well formed: a voicing mark only after a
-    kana that takes it, ｧｨｩｪｫｬｭｮ only after a full-size kana, ｯ and ｰ after any kana. And one
+    capitals fall on the same bytes). The kana must be well formed (see `_halfwidth_ill_formed`). And one
     of them must come from bytes 0xA8-0xDF, which cp437 shows as symbols and box drawing, never
     in a real name: a Western DOS name's accented letters (á í ó ú ñ Ñ ª º, bytes 0xA0-0xA7;
     é ü ö ä at 0x80-0x9F are CP932 lead bytes) keep cp437. A GBK name whose bytes all fall in
@@ -94,19 +138,15 @@ def reads_as_halfwidth_japanese(text: str) -> bool:
     """
     if _INSIDE_LATIN_WORD.search(text):
         return False
+    if _halfwidth_ill_formed(text):
+        return False
     common = rare = 0
     beyond_latin = False
-    previous = ""
     for ch in text:
         if ord(ch) < 0x80:
             if not ch.isprintable():
                 return False
-        elif "\uff61" <= ch <= "\uff9f":
-            if ((ch == "ﾞ" and previous not in _DAKUTEN_BASES)
-                    or (ch == "ﾟ" and previous not in _HANDAKUTEN_BASES)
-                    or (ch in _SMALL_VOWELS and not "\uff71" <= previous <= "\uff9f")
-                    or (ch in _AFTER_ANY_KANA and not "\uff66" <= previous <= "\uff9f")):
-                return False
+        elif _is_halfwidth(ch):
             beyond_latin = beyond_latin or ch >= "\uff68"
         elif unicodedata.category(ch) in ("Cc", "Co", "Cn", "Cs"):
             return False
@@ -114,5 +154,81 @@ def reads_as_halfwidth_japanese(text: str) -> bool:
             common += 1
         else:
             rare += 1
-        previous = ch
     return beyond_latin and rare <= common
+
+
+def misread_as_cp932(text: str) -> bool:
+    """Whether a CP932 reading bears the marks of EUC-JP bytes: half-width katakana touching a
+    kanji or full-width character, or ill-formed (a voicing mark or small kana after a kana
+    that takes none). CP932 text that is also valid EUC-JP has no hiragana and no level-1
+    kanji (their lead bytes 0x81-0x9F are not EUC-JP), so what is left in contest is
+    half-width katakana among ASCII, which this leaves to CP932."""
+    if _halfwidth_ill_formed(text):
+        return True
+    return any((_is_halfwidth(a) and _is_wide(b)) or (_is_wide(a) and _is_halfwidth(b))
+               for a, b in zip(text, text[1:], strict=False))
+
+
+def jis_x0208_only(text: str) -> bool:
+    """Whether every non-ASCII character is a JIS X 0208 one (kanji of level 1 or 2, kana,
+    full-width forms): what EUC-JP text reads as, with no half-width katakana."""
+    for ch in text:
+        if ord(ch) < 0x80:
+            continue
+        if _is_halfwidth(ch):
+            return False
+        try:
+            if len(ch.encode("cp932")) != 2:
+                return False
+        except UnicodeEncodeError:
+            return False
+    return True
+
+
+def _is_halfwidth(ch: str) -> bool:
+    return "\uff61" <= ch <= "\uff9f"
+
+
+def _is_wide(ch: str) -> bool:
+    return ch >= "\x80" and not _is_halfwidth(ch)
+
+
+def _halfwidth_ill_formed(text: str) -> bool:
+    """Half-width katakana no Japanese writer produces: a voicing mark after a kana that takes
+    none, a small kana after a syllable it never follows (ﾌｧ ｼｮ ﾃｨ are fine, ﾄｪ ｶｮ are not),
+    ｯ or ｰ not after a kana, a ｣ with no ｢ before it or a ｢ never closed."""
+    open_quotes = 0
+    for i, ch in enumerate(text):
+        previous = text[i - 1] if i else ""
+        if ch == "ﾞ":
+            bad = previous not in _DAKUTEN_BASES
+        elif ch == "ﾟ":
+            bad = previous not in _HANDAKUTEN_BASES
+        elif ch in _SMALL_AFTER:
+            syllable = text[max(0, i - 2) : i] if previous in "ﾞﾟ" else previous
+            bad = syllable not in _SMALL_AFTER[ch]
+        elif ch in _AFTER_ANY_KANA:
+            bad = not "\uff66" <= previous <= "\uff9f"
+        elif ch == "｣":
+            open_quotes -= 1
+            bad = open_quotes < 0
+        else:
+            open_quotes += ch == "｢"
+            bad = False
+        if bad:
+            return True
+    return open_quotes > 0
+
+
+def everyday_kanji_only(text: str) -> bool:
+    """Whether a reading has kanji and all of them are everyday ones (the list above). EUC-JP
+    bytes of real kanji text read so; the EUC-JP reading of half-width katakana falls on
+    kanji spread evenly over JIS level 1 and 2, three in four of them outside the list."""
+    kanji = [ch for ch in text if ord(ch) >= 0x80]
+    return bool(kanji) and all(ch in _EVERYDAY_KANJI for ch in kanji)
+
+
+def voiced_kana(text: str) -> bool:
+    """Whether a reading has a half-width voicing mark (ﾀﾞ ﾊﾟ): the sign of a half-width
+    katakana writer, since EUC-JP puts those bytes only at the end of a row's kanji."""
+    return "ﾞ" in text or "ﾟ" in text

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 
 from parsers.charsetlabels import charset_label, codec_for
 from parsers.cyrillic import cyrillic_reading
-from parsers.japanese import everyday_kanji, japanese_score
+from parsers.japanese import (
+    everyday_kanji,
+    everyday_kanji_only,
+    japanese_score,
+    jis_x0208_only,
+    misread_as_cp932,
+    voiced_kana,
+)
 from parsers.jiscodecs import JIS_ESCAPE, MS_EUC, MS_JIS
 
 
@@ -82,10 +89,18 @@ class _Attempts:
 
     def japanese_order(self) -> tuple[str, ...]:
         """CP932 first, unless EUC-JP reads as clearly more Japanese: EUC-JP bytes read as
-        CP932 turn into half-width katakana and stray kanji, never hiragana."""
+        CP932 turn into half-width katakana and stray kanji, never hiragana. Kanji alone (no
+        kana to count) are EUC-JP when that reading is plain JIS X 0208 and the CP932 one has
+        half-width katakana glued to kanji or ill-formed, or when the EUC-JP kanji are all
+        everyday ones and the CP932 reading has no voicing mark: the well-formed half-width
+        katakana CP932 makes of 山田 (ｻｳﾅﾄ) is rarer than 山田, while ﾀﾞ (折 in EUC-JP) is
+        a half-width writer's."""
         as_sjis, as_euc = self.text("cp932"), self.text(MS_EUC)
-        if (as_sjis is not None and as_euc is not None
-                and japanese_score(as_euc) > japanese_score(as_sjis)):
+        if as_sjis is not None and as_euc is not None and (
+                japanese_score(as_euc) > japanese_score(as_sjis)
+                or (jis_x0208_only(as_euc)
+                    and (misread_as_cp932(as_sjis) or (everyday_kanji_only(as_euc)
+                                                        and not voiced_kana(as_sjis))))):
             return (MS_EUC, "cp932")
         return ("cp932", MS_EUC)
 
