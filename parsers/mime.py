@@ -22,6 +22,7 @@ from email.policy import compat32
 from parsers.headerdecode import decode_header
 from parsers.partnames import part_filename
 from parsers.textcodec import decode_bytes
+from parsers.uuencode import split_uuencoded
 
 
 @dataclass(frozen=True)
@@ -312,6 +313,8 @@ def _walk(msg: Message, problems: list[str]) -> tuple[str, list[Attachment]]:
             label = name.text if name is not None else f"(名前なし).{ctype.split('/')[-1]}"
             attachments.append(Attachment(label, ctype, payload))
             continue
+        if ctype == "text/plain":
+            payload = _uuencoded(payload, part.get_content_charset(), attachments, problems)
         if len(payload) > _MAX_TEXT_PART:
             payload = payload[:_MAX_TEXT_PART]
             problems.append(f"{ctype}: {_TEXT_CUT}")
@@ -322,6 +325,22 @@ def _walk(msg: Message, problems: list[str]) -> tuple[str, list[Attachment]]:
     body = "\n".join(texts) if texts else _strip_html("\n".join(html))
     # A NUL is never text: some broken mailers pad with them, and they hide the labels.
     return body.replace("\r\n", "\n").replace("\x00", ""), attachments
+
+
+def _uuencoded(payload: bytes, charset: str | None, attachments: list[Attachment],
+               problems: list[str]) -> bytes:
+    """Files uuencoded in the text (old Japanese mailers) become attachments like MIME ones;
+    the text is left without them."""
+    text, files, note = split_uuencoded(payload)
+    for index, uu in enumerate(files):
+        name = decode_bytes(uu.name, charset).text.strip() or f"(名前なし){index + 1}.dat"
+        # uuencode carries no type; the readers sniff the bytes, as for any attachment.
+        attachments.append(Attachment(name, "application/octet-stream", uu.data))
+        if uu.problem:
+            problems.append(f"uuencode: 「{name}」{uu.problem}")
+    if note:
+        problems.append(f"uuencode: {note}")
+    return text
 
 
 def _payload(part: Message, problems: list[str]) -> bytes:
