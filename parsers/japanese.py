@@ -232,3 +232,14 @@ def voiced_kana(text: str) -> bool:
     """Whether a reading has a half-width voicing mark (ﾀﾞ ﾊﾟ): the sign of a half-width
     katakana writer, since EUC-JP puts those bytes only at the end of a row's kanji."""
     return "ﾞ" in text or "ﾟ" in text
+
+
+_KANA_BY_LATIN = re.compile(r"[A-Za-z][\uff61-\uff9f]|[\uff61-\uff9f][A-Za-z]")
+
+
+def halfwidth_katakana_text(text: str) -> bool:
+    """Whether every non-ASCII character is half-width katakana, well formed, and none of it
+    touching a Latin letter (niño and über in UTF-8 read as niﾃｱo and ﾃｼber in CP932)."""
+    wide = [ch for ch in text if ord(ch) >= 0x80]
+    return (bool(wide) and all(_is_halfwidth(ch) for ch in wide)
+            and not _halfwidth_ill_formed(text) and not _KANA_BY_LATIN.search(text))

@@ -10,6 +10,7 @@ from parsers.cyrillic import cyrillic_reading
 from parsers.japanese import (
     everyday_kanji,
     everyday_kanji_only,
+    halfwidth_katakana_text,
     japanese_score,
     jis_x0208_only,
     misread_as_cp932,
@@ -87,6 +88,18 @@ class _Attempts:
                    or all(ch.isascii() or everyday_kanji(ch) for ch in t)
                    for t in (self.text("cp932"), self.text(MS_EUC)) if t)
 
+    def halfwidth_katakana(self) -> bool:
+        """Whether the CP932 reading is well-formed half-width katakana among ASCII, and the
+        UTF-8 one (whole or damaged) no more than two-byte characters: ｵﾈｶﾞｲ is also "valid"
+        UTF-8 (Greek, Thaana), but no Japanese writer sends that."""
+        as_sjis = self.text("cp932")
+        as_utf8 = self.data.decode("utf-8", "replace")
+        wide = [ch for ch in as_utf8 if ch >= "\x80"]
+        # One lone character (½, ±) is too little to overrule a clean UTF-8 reading.
+        return (as_sjis is not None and halfwidth_katakana_text(as_sjis)
+                and all(ch < "\u0800" or ch == "\ufffd" for ch in wide)
+                and (len(wide) >= 2 or "\ufffd" in wide))
+
     def japanese_order(self) -> tuple[str, ...]:
         """CP932 first, unless EUC-JP reads as clearly more Japanese: EUC-JP bytes read as
         CP932 turn into half-width katakana and stray kanji, never hiragana. Kanji alone (no
@@ -116,12 +129,12 @@ def _decode_bytes(data: bytes, declared: str | None) -> Decoded:
         if text is not None:
             return Decoded(text, codec, None)
     found = attempts.first_clean(_strong_guesses(codec, attempts.has_escapes))
-    if found:
+    if found and not (found.charset == "utf-8" and attempts.halfwidth_katakana()):
         return found
     if attempts.has_escapes:  # JIS with an unmapped character (carrier emoji): keep JIS
         return attempts.doubtful or _lenient(data, declared, codec)
     return (
-        _damaged_utf8(data, declared)
+        (None if attempts.halfwidth_katakana() else _damaged_utf8(data, declared))
         or (None if attempts.clearly_japanese() else _cyrillic(data, declared, codec))
         or attempts.first_clean(attempts.japanese_order())
         or _western(data, declared, codec)

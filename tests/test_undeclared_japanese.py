@@ -25,6 +25,8 @@ CP932_SHORT = [
     "ﾃｽﾄ", "ｱﾝｹｰﾄ", "ｲｹﾀﾞ", "ﾏﾂﾀﾞ", "ﾃﾞｰﾀ", "ｼﾝｾｲｼｮ", "ﾀﾅｶ ﾀﾛｳ", "ｶﾌﾞｼｷｶﾞｲｼｬ ﾐﾅﾄ", "ｶﾀｶﾅ",
     "ｱｲｳｴ", "ﾁｪｯｸ", "ｼｮｳﾋﾝ", "ﾃﾞｰﾀ送付", "申請書", "テスト", "山田太郎", "交付申請書",
     "株式会社みなと精機", "①誓約書（㈱テスト）",
+    # Also "valid" UTF-8 (Thaana, Greek, combining marks) or UTF-8 with one broken byte.
+    "ﾔﾏｻﾞｷ", "ﾌｼﾞｲ", "ｵﾈｶﾞｲ",
 ]
 
 
@@ -73,3 +75,9 @@ def test_short_cp932_texts_stay_cp932(text: str) -> None:
 def test_euc_jp_with_kana_still_reads_as_euc_jp() -> None:
     for text in ("申請書類の送付", "株式会社みなと精機", "テストです"):
         assert decode_bytes(iconv(text, "EUC-JP"), None).text == text
+
+
+@pytest.mark.parametrize("text", ["niño", "über", "São Paulo", "Ελλάδα", "Привет", "±5", "25°C",
+                                  "¡Hola!", "café crème"])
+def test_undeclared_utf8_of_other_languages_stays_utf8(text: str) -> None:
+    assert decode_bytes(text.encode("utf-8"), None).text == text
