@@ -117,3 +117,14 @@ def test_a_begin_line_that_starts_no_block_stays_text() -> None:
     record = parse_message(becky_mail(LETTER + body))
     assert record.attachments == ()
     assert "begin 644 の件について" in record.body and "begin 2024 plans" in record.body
+
+
+def test_libarchives_uuencoded_test_archive_pasted_into_a_mail(corpus_dir: Path) -> None:
+    """A .uu file made by another project's uuencode, pasted into the text as old mailers did."""
+    uu = (corpus_dir / "libarchive+libarchive" / "libarchive" / "test"
+          / "test_read_format_zip_filename_cp932.zip.uu").read_bytes()
+    record = parse_message(becky_mail(LETTER + uu.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")))
+    [attachment] = record.attachments
+    assert attachment.name == "test_read_format_zip_filename_cp932.zip"
+    assert attachment.data.startswith(b"PK\x03\x04")
+    assert not [p for p in record.problems if "uuencode" in p]
