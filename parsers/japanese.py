@@ -21,8 +21,8 @@ def japanese_score(text: str) -> int:
     )
 
 
-def everyday_kanji(ch: str) -> bool:
-    """A kanji of JIS X 0208 level 1, the ones everyday Japanese is written with."""
+def jis_level1_kanji(ch: str) -> bool:
+    """A kanji of JIS X 0208 level 1 (the 2,965 common ones; level 2 holds the rarer)."""
     try:
         code = int.from_bytes(ch.encode("cp932"), "big")
     except UnicodeEncodeError:
@@ -65,7 +65,7 @@ def _is_common_japanese(ch: str) -> bool:
     if "\u3000" <= ch <= "\u30ff" or "\uff01" <= ch <= "\uff5e":
         return True  # CJK punctuation, hiragana, katakana, full-width ASCII
     # JIS level-1 kanji, and NEC row 13 (①, ㈱, Roman numerals) that Japanese offices use.
-    if everyday_kanji(ch):
+    if jis_level1_kanji(ch):
         return True
     try:
         code = int.from_bytes(ch.encode("cp932"), "big")
@@ -130,9 +130,9 @@ def reads_as_halfwidth_japanese(text: str) -> bool:
     as Explorer and 7-Zip on Japanese Windows write it) rather than another code page's bytes.
 
     Asked after `reads_as_japanese` and after the Cyrillic guess (KOI8-R lowercase and CP1251
-    capitals fall on the same bytes). The kana must be well formed (see `_halfwidth_ill_formed`). And one
-    of them must come from bytes 0xA8-0xDF, which cp437 shows as symbols and box drawing, never
-    in a real name: a Western DOS name's accented letters (á í ó ú ñ Ñ ª º, bytes 0xA0-0xA7;
+    capitals fall on the same bytes). The kana must be well formed (`_halfwidth_ill_formed`), and
+    one of them must come from bytes 0xA8-0xDF, which cp437 shows as symbols and box drawing,
+    never in a real name: a Western DOS name's accented letters (á í ó ú ñ Ñ ª º, bytes 0xA0-0xA7;
     é ü ö ä at 0x80-0x9F are CP932 lead bytes) keep cp437. A GBK name whose bytes all fall in
     0xA1-0xDF reads as half-width katakana here, as it does in Explorer on Japanese Windows.
     """

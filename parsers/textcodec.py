@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from parsers.charsetlabels import charset_label, codec_for
 from parsers.cyrillic import cyrillic_reading
 from parsers.japanese import (
-    everyday_kanji,
     everyday_kanji_only,
     halfwidth_katakana_text,
     japanese_score,
+    jis_level1_kanji,
     jis_x0208_only,
     misread_as_cp932,
     voiced_kana,
@@ -85,7 +85,7 @@ class _Attempts:
         """A CP932 or EUC-JP reading with kana or CJK punctuation, or made only of everyday
         kanji (JIS level 1): Japanese comes first, whatever else the bytes could be."""
         return any(any("\u3000" <= ch <= "\u30ff" for ch in t)
-                   or all(ch.isascii() or everyday_kanji(ch) for ch in t)
+                   or all(ch.isascii() or jis_level1_kanji(ch) for ch in t)
                    for t in (self.text("cp932"), self.text(MS_EUC)) if t)
 
     def halfwidth_katakana(self) -> bool:
