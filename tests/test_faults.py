@@ -263,7 +263,7 @@ def test_locked_ledger_is_waited_for_then_a_clear_error(dovecot, tmp_path):
     out; one longer than the ledger's busy timeout (30 s) is a one-line error, and nothing of
     the mailbox is lost: the next run records it."""
     config = write_crash_config(tmp_path, imap=dovecot)
-    assert run_cli(config, "poll", "--once").code == 0  # the ledger exists
+    assert in_process(config, "poll", "--once").code == 0  # the ledger exists
     mails = small_mails("lock", 3)
     dovecot.deliver(mails[0][1])
     with ledger_write_lock(tmp_path / "ledger.db", "EXCLUSIVE"):
@@ -283,7 +283,7 @@ def test_locked_ledger_is_waited_for_then_a_clear_error(dovecot, tmp_path):
     error = one_line_error(blocked.stderr)
     assert "台帳" in error and "ロック" in error
     assert ledger_ids(tmp_path) == [mails[0][0]]
-    assert run_cli(config, "poll", "--once").code == 0
+    assert in_process(config, "poll", "--once").code == 0
     assert sorted(ledger_ids(tmp_path)) == sorted(m for m, _ in mails)
 
 
