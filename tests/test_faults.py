@@ -5,16 +5,20 @@ clear error line (exit status 2) or a retry, and nothing is lost or recorded twi
 
 from __future__ import annotations
 
+import io
 import os
 import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
 
+from ingest.cli import main
 from tests.crash_helpers import (
+    Run,
     finish,
     ledger_write_lock,
     read_ledger,
@@ -24,6 +28,16 @@ from tests.crash_helpers import (
 )
 from tests.faultproxy import Fault, FaultProxy
 from tests.mails import CORE, mail
+
+
+def in_process(config: Path, *args: str) -> Run:
+    """The CLI's own `main` in this process: the SMTP faults are about what a pass records, and
+    an interpreter start per pass would only add time. The CLI as a process (exit status, one
+    error line on stderr) is what the IMAP, lock and disk cases here run."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(["--config", str(config), *args])
+    return Run(code, out.getvalue(), err.getvalue())
 
 
 def small_mails(tag: str, n: int) -> list[tuple[str, bytes]]:
@@ -128,7 +142,7 @@ def test_smtp_transient_answer_is_retried_later(dovecot, smtp_server, tmp_path, 
         dovecot.deliver(raw)
     config = write_crash_config(tmp_path, imap=dovecot, smtp=smtp_server)
     smtp_server.fail_next(code, "4.3.0 Try again later")
-    first = run_cli(config, "poll", "--once")
+    first = in_process(config, "poll", "--once")
     assert first.code == 0, first.stderr
     rows = reply_rows(tmp_path)
     assert [r["status"] for r in rows] == ["queued", "queued" if code == 421 else "sent"]
@@ -138,10 +152,10 @@ def test_smtp_transient_answer_is_retried_later(dovecot, smtp_server, tmp_path, 
         assert rows[1]["attempts"] == 0 and rows[1]["next_attempt_at"] is None
     assert "再試行待ち 1" in first.stdout
     # Not due yet: the next pass leaves the retried row alone (and sends what never was tried).
-    assert run_cli(config, "poll", "--once").code == 0
+    assert in_process(config, "poll", "--once").code == 0
     assert reply_rows(tmp_path)[0]["status"] == "queued"
     make_due(tmp_path)
-    assert run_cli(config, "poll", "--once").code == 0
+    assert in_process(config, "poll", "--once").code == 0
     rows = reply_rows(tmp_path)
     assert [r["status"] for r in rows] == ["sent", "sent"]
     assert rows[0]["attempts"] == 2
@@ -154,13 +168,13 @@ def test_smtp_permanent_answer_fails_with_the_answer_recorded(dovecot, smtp_serv
     dovecot.deliver(raw)
     config = write_crash_config(tmp_path, imap=dovecot, smtp=smtp_server)
     smtp_server.fail_next(550, "5.1.1 User unknown")
-    first = run_cli(config, "poll", "--once")
+    first = in_process(config, "poll", "--once")
     assert first.code == 0, first.stderr
     assert "失敗 1" in first.stdout
     row, = reply_rows(tmp_path)
     assert row["status"] == "failed" and row["smtp_response"] == "550 5.1.1 User unknown"
     make_due(tmp_path)
-    assert run_cli(config, "poll", "--once").code == 0
+    assert in_process(config, "poll", "--once").code == 0
     assert reply_rows(tmp_path)[0]["status"] == "failed"  # waits for staff, never resent
     assert smtp_server.messages == []
 
@@ -181,17 +195,17 @@ def test_smtp_dropped_during_data_is_never_resent_blindly(dovecot, smtp_server, 
                                     smtp_port=proxy.port, timeout=60)  # a drop closes at once; 60 s spares a busy box
         # EHLO, MAIL, RCPT and DATA take about 150 bytes up; 1500 is inside the mail itself.
         proxy.plan(Fault(drop_after=1500, direction="up"))
-        first = run_cli(config, "poll", "--once")
+        first = in_process(config, "poll", "--once")
         assert proxy.reached.is_set()
         assert first.code == 0, first.stderr
         row, = reply_rows(tmp_path)
         assert row["status"] == "sending" and row["attempts"] == 1
         assert events(tmp_path, row["id"])[-1] == "outcome_unknown"
-        second = run_cli(config, "poll", "--once")
+        second = in_process(config, "poll", "--once")
         assert second.code == 0, second.stderr
         row, = reply_rows(tmp_path)
         assert row["status"] == "unknown"  # staff decide; never sent twice blindly
-        assert run_cli(config, "poll", "--once").code == 0
+        assert in_process(config, "poll", "--once").code == 0
         assert reply_rows(tmp_path)[0]["status"] == "unknown"
         assert smtp_server.messages == []
 
@@ -202,15 +216,15 @@ def test_smtp_dropped_during_data_is_never_resent_blindly(dovecot, smtp_server, 
         config.write_text(config.read_text().replace("batch_size = 20",
                                                      'batch_size = 20\nsent_folder = "Sent"'))
         proxy.plan(Fault(drop_after=1500, direction="up"))
-        assert run_cli(config, "poll", "--once").code == 0
+        assert in_process(config, "poll", "--once").code == 0
         assert reply_rows(tmp_path)[0]["status"] == "sending"
-        assert run_cli(config, "poll", "--once").code == 0
+        assert in_process(config, "poll", "--once").code == 0
         assert reply_rows(tmp_path)[0]["status"] == "unknown"
         assert smtp_server.messages == []
         # Staff decide to send it: it goes out once.
         row, = reply_rows(tmp_path)
-        assert run_cli(config, "outbox", "approve", str(row["id"]), "--by", "tanaka").code == 0
-        assert run_cli(config, "poll", "--once").code == 0
+        assert in_process(config, "outbox", "approve", str(row["id"]), "--by", "tanaka").code == 0
+        assert in_process(config, "poll", "--once").code == 0
     row, = reply_rows(tmp_path)
     assert row["status"] == "sent"
     assert [str(m.message["Message-ID"]) for m in smtp_server.messages] == \
@@ -224,14 +238,14 @@ def test_smtp_connection_dropped_at_greeting_retries_later(dovecot, smtp_server,
         config = write_crash_config(tmp_path, imap=dovecot, smtp=smtp_server,
                                     smtp_port=proxy.port, timeout=60)  # a drop closes at once; 60 s spares a busy box
         proxy.plan(Fault(drop_after=0))
-        first = run_cli(config, "poll", "--once")
+        first = in_process(config, "poll", "--once")
         assert first.code == 0, first.stderr
         assert "再試行待ち 1" in first.stdout
         row, = reply_rows(tmp_path)
         assert row["status"] == "queued" and row["next_attempt_at"] is not None
         assert "接続できません" in row["smtp_response"]
         make_due(tmp_path)
-        assert run_cli(config, "poll", "--once").code == 0
+        assert in_process(config, "poll", "--once").code == 0
     row, = reply_rows(tmp_path)
     assert row["status"] == "sent"
     assert len(smtp_server.messages) == 1
@@ -249,7 +263,7 @@ def test_locked_ledger_is_waited_for_then_a_clear_error(dovecot, tmp_path):
     out; one longer than the ledger's busy timeout (30 s) is a one-line error, and nothing of
     the mailbox is lost: the next run records it."""
     config = write_crash_config(tmp_path, imap=dovecot)
-    assert run_cli(config, "poll", "--once").code == 0  # the ledger exists
+    assert in_process(config, "poll", "--once").code == 0  # the ledger exists
     mails = small_mails("lock", 3)
     dovecot.deliver(mails[0][1])
     with ledger_write_lock(tmp_path / "ledger.db", "EXCLUSIVE"):
@@ -269,7 +283,7 @@ def test_locked_ledger_is_waited_for_then_a_clear_error(dovecot, tmp_path):
     error = one_line_error(blocked.stderr)
     assert "台帳" in error and "ロック" in error
     assert ledger_ids(tmp_path) == [mails[0][0]]
-    assert run_cli(config, "poll", "--once").code == 0
+    assert in_process(config, "poll", "--once").code == 0
     assert sorted(ledger_ids(tmp_path)) == sorted(m for m, _ in mails)
 
 
@@ -324,7 +338,7 @@ def test_smtp_server_that_never_greets_times_out_and_retries_later(dovecot, smtp
                                     smtp_port=proxy.port, timeout=2)
         proxy.plan(Fault(stall_after=0))  # connected, but not a byte of greeting
         started = time.monotonic()
-        first = run_cli(config, "poll", "--once")
+        first = in_process(config, "poll", "--once")
         assert proxy.reached.is_set()
         assert first.code == 0, first.stderr
         assert time.monotonic() - started < 15  # the 2 s timeout, not a hang
@@ -333,7 +347,7 @@ def test_smtp_server_that_never_greets_times_out_and_retries_later(dovecot, smtp
         assert "timed out" in row["smtp_response"]
         proxy.release()
         make_due(tmp_path)
-        assert run_cli(config, "poll", "--once").code == 0
+        assert in_process(config, "poll", "--once").code == 0
     assert reply_rows(tmp_path)[0]["status"] == "sent"
     assert [str(m.message["Message-ID"]) for m in smtp_server.messages] == \
         [reply_rows(tmp_path)[0]["message_id_header"]]

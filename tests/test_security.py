@@ -163,15 +163,33 @@ def run_cli(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 12
                           capture_output=True, timeout=timeout, check=False)
 
 
-def run_daemon(config: Path, env: dict[str, str], seconds: float) -> bytes:
-    """`renkei-intake run` for a few seconds, stopped with SIGTERM; returns its log (stderr)."""
-    proc = subprocess.Popen([sys.executable, "-m", "ingest.cli", "--config", str(config), "run"],
-                            cwd=config.parent, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    time.sleep(seconds)
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=60)
-    return out + err
+def run_daemon(config: Path, env: dict[str, str], beat: str) -> bytes:
+    """`renkei-intake run` until it writes the ledger's heartbeat `beat` (a poll done, or a poll
+    failed), then stopped with SIGTERM; returns what it wrote (its log)."""
+    out, err = config.parent / "daemon.out", config.parent / "daemon.err"
+    ledger = config.parent / "ledger.db"
+    with sqlite3.connect(ledger) as db:  # the beat of an earlier run is not this run's
+        db.execute("DELETE FROM heartbeat WHERE name LIKE ?", (beat + "%",))
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ingest.cli", "--config", str(config), "run"],
+            cwd=config.parent, env=env, stdout=stdout, stderr=stderr)
+    try:
+        deadline = time.monotonic() + 120  # only a hung daemon takes this long
+        while not beaten(ledger, beat):
+            assert proc.poll() is None, err.read_bytes()[-2000:]
+            assert time.monotonic() < deadline, err.read_bytes()[-2000:]
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    return out.read_bytes() + err.read_bytes()
+
+
+def beaten(ledger: Path, prefix: str) -> bool:
+    with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True) as db:
+        return bool(db.execute("SELECT 1 FROM heartbeat WHERE name LIKE ?",
+                               (prefix + "%",)).fetchone())
 
 
 def test_passwords_never_appear_anywhere(dovecot, smtp_secret_server, tmp_path):
@@ -215,8 +233,8 @@ def test_passwords_never_appear_anywhere(dovecot, smtp_secret_server, tmp_path):
                  ["export", "submissions", "--format", "jsonl"], ["outbox", "list", "--json"]):
         done = run_cli(cfg + args, root, good)
         outputs.extend([done.stdout, done.stderr])
-    outputs.append(run_daemon(config, good, 4))
-    outputs.append(run_daemon(config, wrong_imap, 3))  # login errors logged and retried
+    outputs.append(run_daemon(config, good, "poll:"))
+    outputs.append(run_daemon(config, wrong_imap, "poll-error:"))  # a login error logged
 
     # Exception messages raised in-process by the connection code.
     settings = load_settings(config)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 import subprocess
 import sys
+from contextlib import redirect_stdout
 from pathlib import Path
 
+from ingest.cli import main
 from state import staff_accounts
 from tests.conftest import REPO
 from tests.test_staff_queries import open_ledger, write_config
@@ -19,9 +22,17 @@ def cli(config: Path, *argv: str, stdin: str = "") -> subprocess.CompletedProces
                           check=False)
 
 
+def staff_list(config: Path, *argv: str) -> str:
+    """`staff list` through the CLI's `main` in this process (the writing verbs run as processes)."""
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["--config", str(config), "staff", "list", *argv]) == 0
+    return out.getvalue()
+
+
 def test_staff_add_list_disable_through_the_cli(tmp_path):
     config = write_config(tmp_path)
-    assert cli(config, "staff", "list").stdout.startswith("職員アカウントはありません")
+    assert staff_list(config).startswith("職員アカウントはありません")
     done = cli(config, "staff", "add", "yamada", stdin="correct horse battery\n")
     assert done.returncode == 0, done.stderr
     pw = tmp_path / "pw.txt"
@@ -32,7 +43,7 @@ def test_staff_add_list_disable_through_the_cli(tmp_path):
     short = cli(config, "staff", "add", "tanaka", stdin="short\n")
     assert short.returncode == 2 and "10文字以上" in short.stderr
 
-    listed = [json.loads(line) for line in cli(config, "staff", "list", "--json").stdout.splitlines()]
+    listed = [json.loads(line) for line in staff_list(config, "--json").splitlines()]
     assert [(a["name"], a["enabled"]) for a in listed] == [("suzuki", True), ("yamada", True)]
 
     ledger = open_ledger(config)
@@ -44,16 +55,17 @@ def test_staff_add_list_disable_through_the_cli(tmp_path):
     assert cli(config, "staff", "disable", "yamada").returncode == 0
     assert staff_accounts.authenticate(ledger, "yamada", "correct horse battery") is None
     assert not staff_accounts.is_active(ledger, "yamada")
-    text = cli(config, "staff", "list").stdout
+    text = staff_list(config)
     assert "yamada\t無効" in text and "suzuki\t有効" in text
     missing = cli(config, "staff", "disable", "nobody")
     assert missing.returncode == 2 and "ありません" in missing.stderr
 
 
-def test_only_a_salted_scrypt_hash_is_stored(tmp_path):
+def test_only_a_salted_scrypt_hash_is_stored(tmp_path, monkeypatch):
     config = write_config(tmp_path)
-    assert cli(config, "staff", "add", "a1", stdin="same password 123\n").returncode == 0
-    assert cli(config, "staff", "add", "a2", stdin="same password 123\n").returncode == 0
+    for name in ("a1", "a2"):  # the CLI's `main` in this process, the password on stdin
+        monkeypatch.setattr(sys, "stdin", io.StringIO("same password 123\n"))
+        assert main(["--config", str(config), "staff", "add", name]) == 0
     conn = sqlite3.connect(tmp_path / "ledger.db")
     hashes = [r[0] for r in conn.execute("SELECT password_hash FROM staff_accounts")]
     assert len(set(hashes)) == 2  # a salt of its own each

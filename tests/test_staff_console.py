@@ -82,6 +82,16 @@ def run(config: Path, *argv: str, stdin: str = "") -> subprocess.CompletedProces
                           check=False)
 
 
+def read(config: Path, *argv: str) -> str:
+    """A read verb's stdout, through the CLI's own `main` in this process (no interpreter start
+    per query; the CLI's process handling is tested by `run` above and tests/test_operator_errors)."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = cli.main(["--config", str(config), *argv])
+    assert code == 0, err.getvalue()
+    return out.getvalue()
+
+
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     """A replayed ledger with deficiency notices awaiting approval, one staff account made by
@@ -96,10 +106,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, st
         "approve_deficiencies = false", "approve_deficiencies = true"), encoding="utf-8")
     with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
         assert cli.main(["--config", str(config), "replay", str(folder)]) == 0
-    added = run(config, "staff", "add", STAFF, stdin=PASSWORD + "\n")
-    assert added.returncode == 0, added.stderr
     quarantine_unparsable(config)
-    with serving(config, free_port()) as base:
+    with serving(config, free_port()) as base:  # which makes the account with `staff add`
         yield config, base
 
 
@@ -169,14 +177,14 @@ def test_staff_sign_in_find_by_a_japanese_word_open_and_approve(chromium, consol
         assert re.search(rf"承認\s+{re.escape(STAFF)}", history)
         shot(page, "05-approved")
 
-    listed = [json.loads(line) for line in run(config, "outbox", "list", "--json").stdout.splitlines()]
+    listed = [json.loads(line) for line in read(config, "outbox", "list", "--json").splitlines()]
     row = next(r for r in listed if r["id"] == reply)
     assert (row["status"], row["decided_by"], row["decision"]) == ("queued", STAFF, "approved")
     events = open_ledger(config).db.execute(
         "SELECT event, actor FROM events WHERE entity = 'reply' AND entity_id = ? ORDER BY id",
         [reply]).fetchall()
     assert ("approved", STAFF) in events
-    shown = run(config, "outbox", "show", str(reply)).stdout
+    shown = read(config, "outbox", "show", str(reply))
     assert f"承認  {STAFF}" in shown
 
 
@@ -199,7 +207,7 @@ def test_approvals_page_holds_with_a_reason_and_shows_the_notice_beside_its_find
     row = open_ledger(config).db["replies"].get(reply)
     assert (row["status"], row["held_reason"]) == ("held", "電話で確認中のため")
     listed = {json.loads(line)["id"]: json.loads(line)
-              for line in run(config, "outbox", "list", "--json").stdout.splitlines()}
+              for line in read(config, "outbox", "list", "--json").splitlines()}
     assert (listed[reply]["decided_by"], listed[reply]["decision"]) == (STAFF, "held")
 
 
@@ -372,8 +380,8 @@ def test_list_filters_and_search_answer_like_the_cli(console):
         return set(re.findall(r'<td><a href="/submissions/(\d+)">\1</a></td>', page))
 
     def cli_ids(*flags: str) -> set[str]:
-        done = run(config, "ledger", "submissions", *flags, "--json")
-        return {str(row["id"]) for row in json.loads(done.stdout)["rows"]}
+        done = read(config, "ledger", "submissions", *flags, "--json")
+        return {str(row["id"]) for row in json.loads(done)["rows"]}
 
     assert listed("") == cli_ids() and len(listed("")) >= 5
     assert listed("status=needs_review") == cli_ids("--status", "needs_review") != set()
@@ -391,10 +399,10 @@ def test_list_filters_and_search_answer_like_the_cli(console):
     row = re.search(rf'<tr>\s*<td><a href="/submissions/{waiting}">.*?</tr>',
                     fetch(opener, f"{base}/").text, re.S)
     assert row and "<td>承認待ち</td>" in row.group(0)
-    table = run(config, "ledger", "submissions", "--status", "承認待ち").stdout.splitlines()
+    table = read(config, "ledger", "submissions", "--status", "承認待ち").splitlines()
     assert any(line.split()[:1] == [waiting] and "承認待ち" in line for line in table[1:])
     page = fetch(opener, f"{base}/?q=" + urllib.parse.quote("ひかり")).text
-    search = json.loads(run(config, "ledger", "search", "ひかり", "--json").stdout)["rows"]
+    search = json.loads(read(config, "ledger", "search", "ひかり", "--json"))["rows"]
     hits = {str(row["submission_id"]) for row in search}
     assert hits and set(re.findall(r'href="/submissions/(\d+)"', page)) == hits
     # The matched word is highlighted, and only our <mark> is markup in the snippet.
@@ -403,6 +411,6 @@ def test_list_filters_and_search_answer_like_the_cli(console):
     assert all("<mark>ひかり</mark>" in cell for cell in snippets)
     assert all(re.sub(r"</?mark>", "", cell).count("<") == 0 for cell in snippets)
     answer = fetch(opener, f"{base}/?q=" + urllib.parse.quote("ひ")).text  # one character
-    search = json.loads(run(config, "ledger", "search", "ひ", "--json").stdout)["rows"]
+    search = json.loads(read(config, "ledger", "search", "ひ", "--json"))["rows"]
     hits = {str(row["submission_id"]) for row in search}
     assert hits and set(re.findall(r'href="/submissions/(\d+)"', answer)) == hits

@@ -63,7 +63,7 @@ def serving(config: Path, port: int) -> Iterator[str]:
         cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # only a broken serve takes this long, however busy
         while True:
             try:
                 with urllib.request.urlopen(f"{base}/-/versions.json", timeout=2):
