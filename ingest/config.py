@@ -14,6 +14,7 @@ from typing import Any
 from ingest.screen import os_reason
 from parsers.archives import Limits
 from parsers.forms import FormMap, FormMapError, load_form_map
+from replies.address import is_address
 from replies.connection import Secret, ServerConfig
 from replies.oauth2 import OAuth2Settings, token_url_problem
 from rules.calendar import BusinessCalendar, parse_days
@@ -366,7 +367,6 @@ class _Table(dict[str, Any]):
 # A check of a value of the right type: None when it is fine, else what is expected, as the
 # end of 「KEY は…」.
 Check = Callable[[Any], str | None]
-_ADDRESS_FORM = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\".]+")
 
 
 def _at_least(low: int) -> Check:
@@ -395,7 +395,7 @@ def _NOT_EMPTY(value: str) -> str | None:  # noqa: N802
 
 
 def _ADDRESS(value: str) -> str | None:  # noqa: N802
-    return None if _ADDRESS_FORM.fullmatch(value) else \
+    return None if is_address(value) else \
         " it-renkei@example.go.jp のようなメールアドレスで指定してください"
 
 
