@@ -90,6 +90,7 @@ def _tables() -> dict[str, Any]:
         "message_search_terms": {"hidden": True},
         "message_search_source": {"hidden": True},
         "_sqlite_migrations": {"hidden": True},
+        "console_sessions": {"hidden": True},
     }
 
 
