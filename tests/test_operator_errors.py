@@ -234,6 +234,8 @@ def season(tmp_path_factory) -> Path:
     (["ledger", "submissions", "--limit", "-1"], "0 以上"),
     (["ledger", "search", "山田", "--limit", "-5"], "0 以上"),
     (["outbox", "list", "--status", "どこにもない"], "どこにもない"),
+    (["serve", "--idle-minutes", "-5"], "0 より大きく"),
+    (["serve", "--idle-minutes", "nan"], "0 より大きく"),
 ])
 def test_an_unknown_id_or_value_is_one_sentence_and_exit_2(season, argv, named):
     before = run(season, "outbox", "list", "--json").stdout
