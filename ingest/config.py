@@ -189,9 +189,7 @@ def _server(table: _Table, name: str, rel: Any) -> ServerConfig | None:
             f"[{name}] password: パスワードを設定ファイルに書かないでください。"
             f"[{name}] password_env(環境変数名)か password_file を使ってください"
         )
-    tls = table.typed("tls", str, "implicit", _one_of("implicit", "starttls", "none"))
-    if tls not in ("implicit", "starttls", "none"):
-        tls = "implicit"
+    tls = table.typed("tls", str, "implicit", _one_of("implicit", "starttls", "none")).lower()
     default_port = {"imap": {"implicit": 993, "starttls": 143, "none": 143},
                     "smtp": {"implicit": 465, "starttls": 587, "none": 25}}[name][tls]
     host = table.typed("host", str, None, _NOT_EMPTY)
@@ -220,7 +218,7 @@ def _server(table: _Table, name: str, rel: Any) -> ServerConfig | None:
 
 def _oauth2(table: _Table, name: str, rel: Any) -> OAuth2Settings | None:
     """`auth = "oauth2"`: XOAUTH2 with a token refreshed from `oauth2_refresh_token_file`."""
-    auth = table.typed("auth", str, "password", _one_of("password", "oauth2"))
+    auth = table.typed("auth", str, "password", _one_of("password", "oauth2")).lower()
     if auth != "oauth2":
         if auth == "password" and (extra := sorted(k for k in table if k.startswith("oauth2_"))):
             for key in extra:
