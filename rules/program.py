@@ -384,12 +384,17 @@ def _sme_line(item: Any) -> SmeLine:
     row = _table("sme_lines", item, allowed)
     if "key" not in row or "label" not in row:
         raise ValueError("[program] sme_lines の各要素には key と label が必要です")
+    _texts("sme_lines", row, "key", "label")
+    aliases = _list("sme_lines の aliases", row.get("aliases", []))
+    if not all(isinstance(a, str) and a.strip() for a in aliases):
+        raise ValueError("[program] sme_lines の aliases は業種名(文字列)の配列で指定してください"
+                         f"(書かれている値: {_shown(aliases)})")
     return SmeLine(
-        key=str(row["key"]),
-        label=str(row["label"]),
+        key=row["key"],
+        label=row["label"],
         capital_max=_optional_int("sme_lines", row, "capital_max"),
         employees_max=_optional_int("sme_lines", row, "employees_max"),
-        aliases=tuple(str(a) for a in _list("sme_lines の aliases", row.get("aliases", []))),
+        aliases=tuple(aliases),
     )
 
 
@@ -401,4 +406,12 @@ def _document(item: Any) -> RequiredDocument:
     if scope not in ("consortium", "member", "corporate_member"):
         raise ValueError("[program] documents の scope は consortium / member / corporate_member "
                          f"のどれかを指定してください(書かれている値: {_shown(scope)})")
-    return RequiredDocument(str(row["key"]), str(row["title"]), scope)
+    _texts("documents", row, "key", "title")
+    return RequiredDocument(row["key"], row["title"], scope)
+
+
+def _texts(kind: str, row: Mapping[str, Any], *keys: str) -> None:
+    for key in keys:
+        if not isinstance(row[key], str) or not row[key].strip():
+            raise ValueError(f"[program] {kind} の {key} は空でない文字列で指定してください"
+                             f"(書かれている値: {_shown(row[key])})")

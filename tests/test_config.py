@@ -59,6 +59,8 @@ def test_parse_limits_are_read_and_must_be_positive(tmp_path):
     ('[program]\nsme_personnel_steps = [9]\n', "1〜4"),
     ('[program]\nperiod_start = 2022-09-10\nperiod_end = 2022-08-01\n', "period_start は period_end"),
     ('[program]\nsme_lines = [{key = "x", label = "X", capital_max = -5}]\n', "capital_max は 1 以上"),
+    ('[program]\nsme_lines = [{key = "x", label = "X", aliases = [3]}]\n', "aliases は業種名"),
+    ('[program]\ndocuments = [{key = 7, title = "誓約書"}]\n', "documents の key は空でない文字列"),
     ('[replies]\nmax_replies_per_recipient_per_day = 0\n', "1 以上の整数"),
     ('[daemon]\npoll_interval_seconds = -5\n', "[daemon] poll_interval_seconds は 1 以上"),
     ('[daemon]\nbackup_keep = 0\n', "[daemon] backup_keep は 1 以上"),
