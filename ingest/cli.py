@@ -140,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = verb("check", cmd_check, "様式・zip・.eml を台帳なしで規則に照らして確認する(不備があれば終了コード 1)",
                  "renkei-intake check examples/forms/*.xlsx")
-    check.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    check.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                       help="確認するファイル。フォルダを指定するとその中のファイルを1つずつ確認します")
     check.add_argument("--json", action="store_true",
                        help="1ファイル1行の JSON で出力する(file, codes, findings)")
 
