@@ -376,8 +376,10 @@ def _between(low: int, high: int) -> Check:
 
 
 def _one_of(*choices: str) -> Check:
-    words = " / ".join(f'"{c}"' for c in choices)
-    return lambda v: None if v.lower() in choices else f" {words} のどれかを指定してください"
+    quoted = [f'"{c}"' for c in choices]
+    words = f"{quoted[0]} か {quoted[1]} を" if len(quoted) == 2 else \
+        f"{' / '.join(quoted)} のどれかを"
+    return lambda v: None if v.lower() in choices else f" {words}指定してください"
 
 
 def _POSITIVE(value: float) -> str | None:  # noqa: N802 - used like the constants beside it
