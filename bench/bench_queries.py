@@ -247,7 +247,7 @@ def console_cases(ledger: Ledger, directory: Path) -> tuple[list[tuple[str, Call
     staff_accounts.add(ledger, "bench", "bench-password-0001")
     datasette = make_console(load_settings(config))
     client = DatasetteClient(datasette)  # on the app `serve` runs: console routes and guard
-    token = datasette.renkei_console.sessions.start("bench")
+    token = datasette.renkei_console.sessions.start(ledger, "bench")
     loop = asyncio.new_event_loop()
 
     def page(path: str) -> Callable[[], object]:

@@ -10,6 +10,7 @@ Exit status: 0 no deficiency, 1 a deficiency was found, 2 a file could not be re
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -176,32 +177,63 @@ def run_check(
 ) -> int:
     """Check each FILE on its own (read in the sandbox, under `limits`); 0 no deficiency,
     1 a deficiency, 2 a file that could not be read or identified (never reported as 不備なし).
-    `as_json`: one JSON object per line."""
+    A folder stands for the files in it. Text: a block per file ending in its result line, then
+    a count of each result; `as_json`: one JSON object per file and nothing else."""
     status = 0
-    for path in paths:
-        if not as_json:
-            print(f"■ {path}", file=out)
+    tally: Counter[str] = Counter()
+    for path, empty in _files_of(paths):
         try:
-            data = path.read_bytes()
+            data = b"" if empty else path.read_bytes()
         except OSError as exc:
-            error = f"読み込めません: {os_reason(exc)}"
+            empty = os_reason(exc)
+        if empty:
+            error = f"読み込めません: {empty}"
             if as_json:
                 print(json.dumps({"file": str(path), "codes": [], "findings": [],
                                   "error": error}, ensure_ascii=False), file=out)
             else:
-                print(f"  {error}", file=out)
+                print(f"■ {path}\n  結果: {label('outcome', 'error')}: {error}", file=out)
+            tally["error"] += 1
             status = 2
             continue
         result = _check_bounded(path.name, data, program, form_map, passwords, limits)
         if as_json:
             print(json.dumps(_as_json(str(path), result), ensure_ascii=False), file=out)
         else:
+            print(f"■ {path}", file=out)
             _print_result(result, program, out)
+        tally[_outcome(result)] += 1
         if result.unread:
             status = 2
         elif has_deficiency(result.findings) and status == 0:
             status = 1
+    if not as_json and sum(tally.values()) > 1:
+        counts = "、".join(f"{label('outcome', key)} {tally[key]}"
+                          for key in ("complete", "deficient", "error") if tally[key])
+        print(f"{sum(tally.values())} 件を確認しました: {counts}", file=out)
     return status
+
+
+def _files_of(paths: Sequence[Path]) -> list[tuple[Path, str]]:
+    """Each FILE argument, a folder replaced by the files under it (hidden ones left out);
+    a folder with no file is reported with why ("" for a file to read) rather than dropped."""
+    found: list[tuple[Path, str]] = []
+    for path in paths:
+        if not path.is_dir():
+            found.append((path, ""))
+            continue
+        inside = sorted(p for p in path.rglob("*") if p.is_file()
+                        and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        found += [(p, "") for p in inside]
+        if not inside:
+            found.append((path, "フォルダの中にファイルがありません"))
+    return found
+
+
+def _outcome(result: CheckResult) -> str:
+    if result.unread:
+        return "error"
+    return "deficient" if has_deficiency(result.findings) else "complete"
 
 
 def _check_bounded(
@@ -298,22 +330,30 @@ def _check_mail(
 
 
 def _print_result(result: CheckResult, program: Program, out: TextIO) -> None:
+    """The documents recognised, each finding, and one line with the file's result."""
     for path, found in (*result.recognised, *result.also):
         if found.key:
             what = f"{program.document_title(found.key)}({HOW_JA[found.how]}: {found.evidence})"
+        elif result.unread:
+            continue  # the result line says the file could not be identified
         else:
             what = "書類の種類を判別できません"
         print(f"  書類: {path} → {what}", file=out)
-    for why in result.unread:
-        print(f"  確認できません: {why}", file=out)
-    if not result.findings and not result.unread:
-        print("  不備なし", file=out)
-        return
     for item in result.findings:
         member = item.member or "-"
         document = program.document_title(item.document) if item.document else "-"
         print(f"  {item.code}\t{label('severity', item.severity)}\t構成員: {member}\t"
               f"書類: {document}\t{item.detail}", file=out)
+    outcome = _outcome(result)
+    line = f"  結果: {label('outcome', outcome)}"
+    if outcome == "error":
+        if not any(f.code == "ATTACHMENT_UNREADABLE" for f in result.findings):
+            line += ": " + "。".join(result.unread)  # said nowhere above
+    elif outcome == "deficient":
+        line += f"(不備 {sum(1 for f in result.findings if f.severity == 'deficiency')} 件)"
+    elif result.findings:
+        line += f"(お知らせ {len(result.findings)} 件)"
+    print(line, file=out)
 
 
 def print_catalog(out: TextIO) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from ingest import app, health, ledger_cmd, outbox_cmd, quarantine_cmd, serve, staff_cmd
 from ingest.check_cmd import run_check
 from ingest.config import ConfigError, Settings, load_settings
+from ingest.errors import OperatorError
 from ingest.export import ExportError, csv_bytes, write_atomically, write_jsonl
 from ingest.export_xlsx import write_xlsx
 from ingest.imap_source import MailboxError, server_from_url
@@ -30,11 +31,12 @@ from state import queries
 from state.blobs import BlobStoreError
 from state.labels import VOCABULARIES, label
 from state.ledger import LedgerError
+from state.staff_accounts import StaffAccountError
 
 # Errors an operator can act on: printed as one sentence, exit status 2, no traceback.
 OPERATOR_ERRORS = (ConfigError, SourceError, MailboxError, LedgerError, SecretError,
                    TemplateProblem, app.BusyError, ServerUnavailable, BlobStoreError,
-                   ExportError)
+                   ExportError, OperatorError, StaffAccountError)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = verb("check", cmd_check, "様式・zip・.eml を台帳なしで規則に照らして確認する(不備があれば終了コード 1)",
                  "renkei-intake check examples/forms/*.xlsx")
-    check.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    check.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                       help="確認するファイル。フォルダを指定するとその中のファイルを1つずつ確認します")
     check.add_argument("--json", action="store_true",
                        help="1ファイル1行の JSON で出力する(file, codes, findings)")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,11 @@ from typing import Any
 from ingest.screen import os_reason
 from parsers.forms import FormMap, FormMapError, load_form_map
 from parsers.limits import Limits
+from replies.address import is_address
 from replies.connection import Secret, ServerConfig
 from replies.oauth2 import OAuth2Settings, token_url_problem
 from rules.calendar import BusinessCalendar, parse_days
-from rules.program import Program, program_from_toml
+from rules.program import Program, ProgramSettingsError, program_from_toml
 
 
 class ConfigError(Exception):
@@ -123,186 +125,191 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
 
     defaults = Settings()
     settings = Settings(
-        ledger_path=rel(paths.typed("ledger", str, str(defaults.ledger_path))),
-        blobs_dir=rel(paths.typed("blobs", str, str(defaults.blobs_dir))),
-        outbox_dir=rel(paths.typed("outbox", str, str(defaults.outbox_dir))),
-        secretariat_address=secretariat.typed("address", str, defaults.secretariat_address),
+        ledger_path=rel(paths.typed("ledger", str, str(defaults.ledger_path), _NOT_EMPTY)),
+        blobs_dir=rel(paths.typed("blobs", str, str(defaults.blobs_dir), _NOT_EMPTY)),
+        outbox_dir=rel(paths.typed("outbox", str, str(defaults.outbox_dir), _NOT_EMPTY)),
+        secretariat_address=secretariat.typed("address", str, defaults.secretariat_address,
+                                              _ADDRESS),
         secretariat_name=secretariat.typed("name", str, ""),
-        our_addresses=tuple(secretariat.typed("other_addresses", list, [])),
+        our_addresses=tuple(secretariat.typed("other_addresses", list, [], _ADDRESSES)),
         approve_deficiencies=replies.typed("approve_deficiencies", bool, True),
         reply_to_sender_block=replies.typed("reply_to_sender_block", bool, False),
-        max_replies_per_recipient_per_day=replies.typed("max_replies_per_recipient_per_day", int, 5),
-        reply_charset=replies.typed("charset", str, "utf-8"),
-        templates_dir=rel(t) if (t := replies.typed("templates_dir", str, None)) else None,
+        max_replies_per_recipient_per_day=replies.typed("max_replies_per_recipient_per_day", int, 5,
+                                                        _at_least(1)),
+        reply_charset=replies.typed("charset", str, "utf-8", _one_of("utf-8", "iso-2022-jp")),
+        templates_dir=rel(t) if (t := replies.typed("templates_dir", str, None, _NOT_EMPTY)) else None,
         send_in_business_hours_only=replies.typed("business_hours_only", bool, True),
-        poll_interval_seconds=daemon.typed("poll_interval_seconds", int, 60),
-        stale_after=timedelta(minutes=daemon.typed("stale_after_minutes", float, 15)),
-        backup_dir=rel(b) if (b := daemon.typed("backup_dir", str, None)) else None,
-        backup_keep=daemon.typed("backup_keep", int, 14),
-        backup_at=_time(daemon.typed("backup_at", str, "02:00"), "daemon.backup_at"),
-        split_window=timedelta(hours=windows.typed("split_window_hours", float, 24)),
-        password_window=timedelta(hours=windows.typed("password_window_hours", float, 48)),
-        settle_after=timedelta(minutes=windows.typed("settle_minutes", float, 30)),
+        poll_interval_seconds=daemon.typed("poll_interval_seconds", int, 60, _at_least(1)),
+        stale_after=timedelta(minutes=daemon.typed("stale_after_minutes", float, 15, _POSITIVE)),
+        backup_dir=rel(b) if (b := daemon.typed("backup_dir", str, None, _NOT_EMPTY)) else None,
+        backup_keep=daemon.typed("backup_keep", int, 14, _at_least(1)),
+        backup_at=_time(daemon, "backup_at", "02:00"),
+        split_window=timedelta(hours=windows.typed("split_window_hours", float, 24, _POSITIVE)),
+        password_window=timedelta(hours=windows.typed("password_window_hours", float, 48,
+                                                      _POSITIVE)),
+        settle_after=timedelta(minutes=windows.typed("settle_minutes", float, 30, _NOT_NEGATIVE)),
         limits=_limits(limits),
-        form_map=_form_map(rel(m) if (m := forms.typed("map", str, None)) else None),
+        form_map=_form_map(rel(m) if (m := forms.typed("map", str, None, _NOT_EMPTY)) else None,
+                           tables),
         imap=_server(imap, "imap", rel) if imap else None,
         smtp=_server(smtp, "smtp", rel) if smtp else None,
-        calendar=BusinessCalendar(
-            closure_days=_closure_days(cal.typed("closure_days", list, [])),
-            open_at=_time(cal.typed("open", str, "09:30"), "[calendar] open"),
-            close_at=_time(cal.typed("close", str, "17:30"), "[calendar] close"),
-        ),
+        calendar=_calendar(cal),
         program=_program(program),
         source=source,
-        inquiry_email=secretariat.typed("inquiry_email", str, ""),
-        inquiry_phone=secretariat.typed("inquiry_phone", str, None),
+        inquiry_email=secretariat.typed("inquiry_email", str, "", _ADDRESS),
+        inquiry_phone=secretariat.typed("inquiry_phone", str, None, _NOT_EMPTY),
         authserv_id=(secretariat.typed("authserv_id", str, "") or "").strip() or None,
         paths_given=paths_given,
     )
+    if not tables.problems:  # the name is compared only once its parts are known to be right
+        _check_secretariat(settings, tables)
     tables.check_unknown()
-    if settings.reply_charset.lower() not in ("utf-8", "iso-2022-jp"):
-        raise ConfigError("[replies] charset は \"utf-8\" か \"iso-2022-jp\" を指定してください")
-    _check_secretariat(settings)
     return settings
 
 
-def _check_secretariat(settings: Settings) -> None:
+def _check_secretariat(settings: Settings, tables: _Tables) -> None:
     """The signature must name the program as [program] does, so a reply never calls it by
-    two names; and applicants must have an address to ask at."""
+    two names."""
     subsidy = settings.program.subsidy_name
     if subsidy not in settings.secretariat_name:
-        raise ConfigError(
-            f"secretariat.name「{settings.secretariat_name}」に補助金の名称「{subsidy}」"
-            "(program.subsidy_name)がありません。返信の署名と差出人名には同じ名称を使います。"
-            "secretariat.name を消すと program から「"
+        tables.problems.append(
+            f"[secretariat] name「{settings.secretariat_name}」に補助金の名称「{subsidy}」"
+            "([program] subsidy_name)がありません。返信の署名と差出人名には同じ名称を使います。"
+            "[secretariat] name を消すと [program] から「"
             f"{settings.program.year_label}「{subsidy}」事務局」になります"
         )
-    if "@" not in settings.inquiry_email or any(c.isspace() for c in settings.inquiry_email):
-        raise ConfigError(
-            f"secretariat.inquiry_email「{settings.inquiry_email}」はメールアドレスではありません"
-        )
 
 
-def _server(table: dict[str, Any], name: str, rel: Any) -> ServerConfig:
+def _server(table: _Table, name: str, rel: Any) -> ServerConfig | None:
+    """[imap] / [smtp]. Every problem of the table is noted; None when there is one."""
+    before = len(table.problems)
     if "password" in table:
-        raise ConfigError(
-            f"{name}.password: パスワードを設定ファイルに書かないでください。"
-            f"{name}.password_env(環境変数名)か {name}.password_file を使ってください"
+        table.pop("password")
+        table.problems.append(
+            f"[{name}] password: パスワードを設定ファイルに書かないでください。"
+            f"[{name}] password_env(環境変数名)か password_file を使ってください"
         )
-    try:
-        tls = table.pop("tls", "implicit")
-        if tls not in ("implicit", "starttls", "none"):
-            raise ConfigError(f"{name}.tls は implicit / starttls / none のいずれかです")
-        default_port = {"imap": {"implicit": 993, "starttls": 143, "none": 143},
-                        "smtp": {"implicit": 465, "starttls": 587, "none": 25}}[name][tls]
-        secret = Secret(
-            env=table.pop("password_env", None),
-            file=rel(f) if (f := table.pop("password_file", None)) else None,
-        )
-        oauth2 = _oauth2(table, name, rel)
-        server = ServerConfig(
-            host=table.typed("host", str, None) or table.pop("host"),
-            port=table.typed("port", int, default_port),
-            tls=tls,
-            user=table.pop("user", ""),
-            password=secret,
-            verify_tls=table.typed("verify_tls", bool, True),
-            ca_file=rel(c) if (c := table.pop("ca_file", None)) else None,
-            timeout=table.typed("timeout_seconds", float, 60),
-            folder=table.pop("folder", "INBOX"),
-            sent_folder=table.pop("sent_folder", None),
-            batch_size=table.typed("batch_size", int, 50),
-            max_message_bytes=table.typed("max_message_bytes", int, 40 * 1024 * 1024),
-            oauth2=oauth2,
-        )
-    except KeyError as exc:
-        raise ConfigError(f"{name}.{exc.args[0]} がありません") from None
-    return server
+    tls = table.typed("tls", str, "implicit", _one_of("implicit", "starttls", "none")).lower()
+    default_port = {"imap": {"implicit": 993, "starttls": 143, "none": 143},
+                    "smtp": {"implicit": 465, "starttls": 587, "none": 25}}[name][tls]
+    host = table.typed("host", str, None, _NOT_EMPTY)
+    if host is None:
+        table.problems.append(f"[{name}] host がありません(サーバーの名前を指定してください)")
+    secret = Secret(
+        env=table.typed("password_env", str, None, _NOT_EMPTY),
+        file=rel(f) if (f := table.typed("password_file", str, None, _NOT_EMPTY)) else None,
+    )
+    oauth2 = _oauth2(table, name, rel)
+    values = dict(
+        port=table.typed("port", int, default_port, _between(1, 65535)),
+        user=table.typed("user", str, ""),
+        verify_tls=table.typed("verify_tls", bool, True),
+        ca_file=rel(c) if (c := table.typed("ca_file", str, None, _NOT_EMPTY)) else None,
+        timeout=table.typed("timeout_seconds", float, 60, _POSITIVE),
+        folder=table.typed("folder", str, "INBOX", _NOT_EMPTY),
+        sent_folder=table.typed("sent_folder", str, None, _NOT_EMPTY),
+        batch_size=table.typed("batch_size", int, 50, _at_least(1)),
+        max_message_bytes=table.typed("max_message_bytes", int, 40 * 1024 * 1024, _at_least(1)),
+    )
+    if len(table.problems) > before:
+        return None
+    return ServerConfig(host=host, tls=tls, password=secret, oauth2=oauth2, **values)
 
 
-def _oauth2(table: dict[str, Any], name: str, rel: Any) -> OAuth2Settings | None:
+def _oauth2(table: _Table, name: str, rel: Any) -> OAuth2Settings | None:
     """`auth = "oauth2"`: XOAUTH2 with a token refreshed from `oauth2_refresh_token_file`."""
-    auth = table.pop("auth", "password")
-    if auth not in ("password", "oauth2"):
-        raise ConfigError(f"{name}.auth は password か oauth2 です")
-    if auth == "password":
-        if extra := sorted(k for k in table if k.startswith("oauth2_")):
-            raise ConfigError(f"{name}.{extra[0]} は {name}.auth = \"oauth2\" のときだけ使います")
+    auth = table.typed("auth", str, "password", _one_of("password", "oauth2")).lower()
+    if auth != "oauth2":
+        if auth == "password" and (extra := sorted(k for k in table if k.startswith("oauth2_"))):
+            for key in extra:
+                table.pop(key)
+            table.problems.append(f"[{name}] {'、'.join(extra)} は [{name}] auth = \"oauth2\" "
+                                  "のときだけ使います")
         return None
     if not table.get("user"):
-        raise ConfigError(f"{name}.user がありません(OAuth2 ではメールアドレスを指定します)")
+        table.problems.append(f"[{name}] user がありません(OAuth2 ではメールアドレスを指定します)")
     if "oauth2_client_secret" in table:
-        raise ConfigError(
-            f"{name}.oauth2_client_secret: シークレットを設定ファイルに書かないでください。"
-            f"{name}.oauth2_client_secret_env か {name}.oauth2_client_secret_file を使ってください"
+        table.pop("oauth2_client_secret")
+        table.problems.append(
+            f"[{name}] oauth2_client_secret: シークレットを設定ファイルに書かないでください。"
+            f"[{name}] oauth2_client_secret_env か oauth2_client_secret_file を使ってください"
         )
-    env = table.pop("oauth2_client_secret_env", None)
-    secret_file = table.pop("oauth2_client_secret_file", None)
-    token_url = str(table.pop("oauth2_token_url"))
-    if problem := token_url_problem(token_url):
-        raise ConfigError(f"{name}.oauth2_token_url: {problem}")
+    env = table.typed("oauth2_client_secret_env", str, None, _NOT_EMPTY)
+    secret_file = table.typed("oauth2_client_secret_file", str, None, _NOT_EMPTY)
+    required = {key: table.typed(key, str, None, _NOT_EMPTY) for key in (
+        "oauth2_token_url", "oauth2_client_id", "oauth2_scope", "oauth2_refresh_token_file")}
+    for key, value in required.items():
+        if value is None and key in table.asked:
+            table.problems.append(f"[{name}] {key} がありません(auth = \"oauth2\" では必要です)")
+    token_url = required["oauth2_token_url"]
+    if token_url is not None and (problem := token_url_problem(token_url)):
+        table.problems.append(f"[{name}] oauth2_token_url: {problem}")
+    if any(value is None for value in required.values()):
+        return None
     return OAuth2Settings(
-        token_url=token_url,
-        client_id=str(table.pop("oauth2_client_id")),
-        scope=str(table.pop("oauth2_scope")),
-        refresh_token_file=rel(table.pop("oauth2_refresh_token_file")),
+        token_url=str(token_url),
+        client_id=str(required["oauth2_client_id"]),
+        scope=str(required["oauth2_scope"]),
+        refresh_token_file=rel(str(required["oauth2_refresh_token_file"])),
         client_secret=(Secret(env=env, file=rel(secret_file) if secret_file else None)
                        if env or secret_file else None),
     )
 
 
-def _form_map(path: Path | None) -> FormMap:
+def _form_map(path: Path | None, tables: _Tables) -> FormMap:
     try:
         return load_form_map(path)
     except (FormMapError, OSError) as exc:
-        raise ConfigError(f"forms.map: 様式マップを読めません: {exc}") from None
+        why = os_reason(exc) if isinstance(exc, OSError) else str(exc)
+        tables.problems.append(f"[forms] map: 様式マップ {path} を読めません({why})")
+        return load_form_map()
 
 
-def _limits(table: dict[str, Any]) -> Limits:
-    if isinstance(table, _Table):
-        table = table.known_only([f.name for f in fields(Limits)])
+def _limits(table: _Table) -> Limits:
+    known = {f.name: f for f in fields(Limits)}
+    values = table.known_only(list(known))
     defaults = Limits()
-    for key, value in table.items():
+    checked: dict[str, Any] = {}
+    for key in values:
         kind = type(getattr(defaults, key))
-        if kind in (int, float) and (isinstance(value, bool)
-                                     or not isinstance(value, int if kind is int else int | float)):
-            raise ConfigError(f"[limits] {key} は{_TYPE_NAMES[kind]}で指定してください"
-                              f"(書かれている値: {_toml_value(value)})")
+        value = table.typed(key, kind, None, _POSITIVE if kind is float else _at_least(1))
+        if value is not None and value > 0:
+            checked[key] = value
+    return replace(defaults, **checked)
+
+
+def _program(table: _Table) -> Program:
     try:
-        limits = Limits(**table)
-    except TypeError:
-        known = ", ".join(f.name for f in fields(Limits))
-        raise ConfigError(f"[limits] のキーは {known} です") from None
-    for item in fields(Limits):
-        value = getattr(limits, item.name)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise ConfigError(f"[limits] {item.name} は正の数で指定してください ({value!r})")
-    return limits
+        return program_from_toml(table.known_only([f.name for f in fields(Program)]))
+    except ProgramSettingsError as exc:
+        table.problems.extend(exc.problems)
+        return Program()
 
 
-def _program(table: dict[str, Any]) -> Program:
-    if isinstance(table, _Table):
-        table = table.known_only([f.name for f in fields(Program)])
+def _calendar(table: _Table) -> BusinessCalendar:
+    days = table.typed("closure_days", list, [])
     try:
-        return program_from_toml(table)
-    except (ValueError, TypeError) as exc:
-        text = str(exc)
-        raise ConfigError(text if text.startswith("[program]") else f"[program] {text}") from None
+        closure = parse_days(str(v) for v in days)
+    except ValueError:
+        closure = frozenset()
+        table.problems.append(
+            "[calendar] closure_days は [\"2022-08-15\"] のように YYYY-MM-DD の日付の配列で"
+            f"指定してください(書かれている値: {_toml_value(days)})")
+    open_at, close_at = _time(table, "open", "09:30"), _time(table, "close", "17:30")
+    if open_at >= close_at:
+        table.problems.append(f"[calendar] open({open_at:%H:%M})は close({close_at:%H:%M})より"
+                              "前の時刻にしてください")
+    return BusinessCalendar(closure_days=closure, open_at=open_at, close_at=close_at)
 
 
-def _time(value: str, key: str) -> time:
+def _time(table: _Table, key: str, default: str) -> time:
+    value = table.typed(key, str, default)
     try:
         return time.fromisoformat(value)
     except ValueError:
-        raise ConfigError(f"{key} は \"09:30\" のように HH:MM で指定してください"
-                          f"(書かれている値: {_toml_value(value)})") from None
-
-
-def _no_leftovers(name: str, table: dict[str, Any]) -> None:
-    """Refuse the keys left in a table nobody read (settings_from_toml reports them all at
-    once through _Tables.check_unknown; this is for a reader that checks its own table)."""
-    if table:
-        raise ConfigError(f"[{name}] に不明なキーがあります: {', '.join(sorted(table))}")
+        table.problems.append(f"[{table.name}] {key} は \"09:30\" のように HH:MM で指定してください"
+                              f"(書かれている値: {_toml_value(value)})")
+        return time.fromisoformat(default)
 
 
 class _Table(dict[str, Any]):
@@ -310,11 +317,13 @@ class _Table(dict[str, Any]):
     nobody asked for can be reported with the nearest real one ("approve_deficiency" →
     "approve_deficiencies")."""
 
-    def __init__(self, name: str, data: dict[str, Any], unknown: list[str] | None = None) -> None:
+    def __init__(self, name: str, data: dict[str, Any], unknown: list[str] | None = None,
+                 problems: list[str] | None = None) -> None:
         super().__init__(data)
         self.name = name
         self.asked: set[str] = set()
         self.unknown = unknown if unknown is not None else []  # shared by all tables of a file
+        self.problems = problems if problems is not None else []  # wrong values, likewise
         self.whole = False  # read as a whole by its own reader (known_only), checked there
 
     def known_only(self, known: list[str]) -> dict[str, Any]:
@@ -333,19 +342,69 @@ class _Table(dict[str, Any]):
         self.asked.add(key)
         return super().get(key, default)
 
-    def typed(self, key: str, kind: type, default: Any) -> Any:
-        """The value of `key`, refused with its key and the expected type when it has another
-        (`approve_deficiencies = "yes"`); an integer is taken where a number is expected."""
+    def typed(self, key: str, kind: type, default: Any, check: Check | None = None) -> Any:
+        """The value of `key`, or `default` with the problem noted (key, the expected type or
+        range, the value written) when it has another type (`approve_deficiencies = "yes"`) or
+        fails `check`; an integer is taken where a number is expected."""
         value = self.pop(key, default)
         if value is None or value is default:
             return value
         ok = (isinstance(value, int | float) and not isinstance(value, bool) if kind is float
               else isinstance(value, int) and not isinstance(value, bool) if kind is int
               else isinstance(value, kind))
-        if not ok:
-            raise ConfigError(f"[{self.name}] {key} は{_TYPE_NAMES[kind]}で指定してください"
-                              f"(書かれている値: {_toml_value(value)})")
+        wanted = None if ok else f"{_TYPE_NAMES[kind]}で指定してください"
+        if ok and check is not None:
+            wanted = check(value)
+        if wanted:
+            self.problems.append(f"[{self.name}] {key} は{wanted}"
+                                 f"(書かれている値: {_toml_value(value)})")
+            return default
         return float(value) if kind is float else value
+
+
+# A check of a value of the right type: None when it is fine, else what is expected, as the
+# end of 「KEY は…」.
+Check = Callable[[Any], str | None]
+
+
+def _at_least(low: int) -> Check:
+    return lambda v: None if v >= low else f" {low} 以上の整数で指定してください"
+
+
+def _between(low: int, high: int) -> Check:
+    return lambda v: None if low <= v <= high else f" {low}〜{high} の整数で指定してください"
+
+
+def _one_of(*choices: str) -> Check:
+    quoted = [f'"{c}"' for c in choices]
+    words = f"{quoted[0]} か {quoted[1]} を" if len(quoted) == 2 else \
+        f"{' / '.join(quoted)} のどれかを"
+    return lambda v: None if v.lower() in choices else f" {words}指定してください"
+
+
+def _POSITIVE(value: float) -> str | None:  # noqa: N802 - used like the constants beside it
+    return None if value > 0 else " 0 より大きい数で指定してください"
+
+
+def _NOT_NEGATIVE(value: float) -> str | None:  # noqa: N802
+    return None if value >= 0 else " 0 以上の数で指定してください"
+
+
+def _NOT_EMPTY(value: str) -> str | None:  # noqa: N802
+    return None if value.strip() else "空にできません(使わないときは行ごと消してください)"
+
+
+def _ADDRESS(value: str) -> str | None:  # noqa: N802
+    return None if is_address(value) else \
+        " it-renkei@example.go.jp のようなメールアドレスで指定してください"
+
+
+def _ADDRESSES(values: list[Any]) -> str | None:  # noqa: N802
+    wrong = [v for v in values if not isinstance(v, str) or _ADDRESS(v)]
+    if not wrong:
+        return None
+    return (" [\"soumu@example.go.jp\"] のようなメールアドレス(文字列)の配列で指定してください。"
+            f"アドレスでない要素: {'、'.join(_toml_value(v) for v in wrong)}")
 
 
 _TYPE_NAMES = {bool: " true か false(引用符なし)", int: "整数", float: "数値", str: "文字列(\"…\")",
@@ -357,6 +416,8 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return f'"{value}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     return str(value)
 
 
@@ -370,12 +431,15 @@ class _Tables:
         self.data = dict(data)
         self.taken: list[_Table] = []
         self.unknown: list[str] = []
+        self.problems: list[str] = []
 
     def take(self, name: str) -> _Table:
         value = self.data.pop(name, {})
         if not isinstance(value, dict):
-            raise ConfigError(f"[{name}] は表(テーブル)でなければなりません")
-        table = _Table(name, value, self.unknown)
+            self.problems.append(f"[{name}] は表(テーブル)で書いてください([{name}] の行の下に"
+                                 f"キー = 値 を並べます。書かれている値: {_toml_value(value)})")
+            value = {}
+        table = _Table(name, value, self.unknown, self.problems)
         self.taken.append(table)
         return table
 
@@ -391,8 +455,14 @@ class _Tables:
                 continue
             for key in sorted(table):
                 self.unknown.append(f"[{table.name}] {key}{_suggest(key, table.asked)}")
+        problems = list(self.problems)
         if self.unknown:
-            raise ConfigError(f"不明な設定項目があります: {'、'.join(self.unknown)}")
+            problems.append(f"不明な設定項目があります: {'、'.join(self.unknown)}")
+        if len(problems) == 1:
+            raise ConfigError(problems[0])
+        if problems:
+            raise ConfigError(f"設定に {len(problems)} 件の誤りがあります: "
+                              + "。".join(p.rstrip("。") for p in problems))
 
 
 _TOML_MESSAGES = (
@@ -409,14 +479,6 @@ _TOML_MESSAGES = (
     ("Expected newline or end of document after a statement", "1行に2つ以上の項目があります"),
     ("Invalid date or datetime", "日付・時刻が正しくありません"),
 )
-
-
-def _closure_days(values: list[Any]) -> frozenset:
-    try:
-        return parse_days(str(v) for v in values)
-    except ValueError:
-        raise ConfigError("[calendar] closure_days は [\"2022-08-15\"] のように YYYY-MM-DD の"
-                          f"日付の配列で指定してください(書かれている値: {_toml_value(values)})") from None
 
 
 def toml_error_text(exc: tomllib.TOMLDecodeError) -> str:

@@ -39,25 +39,23 @@ async def login(datasette: Any, request: Any) -> Response:
     password = form.get("password") or ""
     target = safe_next(form.get("next"))
     client = (request.scope.get("client") or ("?", 0))[0]
-    keys_user, keys_client = f"user:{name}", f"client:{client}"
-    wait = max(console.user_throttle.wait_for(keys_user),
-               console.client_throttle.wait_for(keys_client))
+    wait = console.throttle.wait_for(name, client)
     if wait > 0:
         return await render(datasette, request, "login.html", {
             "next": target, "error": f"サインインの失敗が続いたため、{int(wait) + 1} 秒ほど"
                                      "待ってからもう一度お試しください。"}, status=429)
     account = await console.run(staff_accounts.authenticate, name, password) if name else None
     if account is None:
-        console.user_throttle.failed(keys_user)
-        console.client_throttle.failed(keys_client)
+        console.throttle.failed(name, client)
         return await render(datasette, request, "login.html", {
             "next": target, "error": "アカウント名またはパスワードが違います。"}, status=401)
-    console.user_throttle.succeeded(keys_user)
-    console.client_throttle.succeeded(keys_client)
-    console.sessions.end(cookie(request.scope, SESSION_COOKIE))  # never keep a planted token
+    console.throttle.succeeded(name, client)
+    # never keep a token planted before sign-in
+    await console.run(console.sessions.end, cookie(request.scope, SESSION_COOKIE))
     response = Response.redirect(target)
     response.status = 303
-    response.set_cookie(SESSION_COOKIE, console.sessions.start(account.name), httponly=True,
+    token = await console.run(console.sessions.start, account.name)
+    response.set_cookie(SESSION_COOKIE, token, httponly=True,
                         samesite="lax", secure=request.scope.get("scheme") == "https")
     return response
 
@@ -65,7 +63,7 @@ async def login(datasette: Any, request: Any) -> Response:
 async def logout(datasette: Any, request: Any) -> Response:
     console = console_of(datasette)
     assert console is not None
-    console.sessions.end(cookie(request.scope, SESSION_COOKIE))
+    await console.run(console.sessions.end, cookie(request.scope, SESSION_COOKIE))
     response = Response.redirect("/login")
     response.status = 303
     response.set_cookie(SESSION_COOKIE, "", max_age=0, httponly=True, samesite="lax")

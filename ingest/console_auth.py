@@ -1,106 +1,102 @@
-"""Who is signed in to the web console: server-side sessions with an idle timeout, and the
-slowing down of repeated failed sign-ins.
+"""Who is signed in to the web console, and the slowing down of repeated failed sign-ins.
 
-Sessions live in the serving process only: the cookie holds a random token and nothing else,
-so signing out (or restarting `serve`) really ends a session, and a disabled account is shut
-out at its next request. Failed sign-ins are counted per account name and per client address;
-past a few failures each further try must wait, doubling up to a quarter of an hour.
+Sessions are kept in the ledger (state.console_sessions: only a hash of each token), so a
+restart of `serve` signs nobody out, while signing out, the idle time and disabling an account
+still end a session at its next request.
+
+Failed sign-ins are counted per account *and client address* and per client address alone:
+someone guessing from one address waits longer and longer (doubling up to a quarter of an hour)
+for that account and, past a few more failures, for every account, while the account's owner
+signing in from their own machine is not held back by a stranger's failures.
 """
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+
+from state import console_sessions
+from state.ledger import Ledger
 
 SESSION_COOKIE = "renkei_session"
-MAX_SESSION = 12 * 3600.0  # a working day; then sign in again even if active
-
-
-@dataclass
-class Session:
-    name: str
-    started: float
-    seen: float
 
 
 class Sessions:
-    def __init__(self, idle_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    """The console's sessions in the ledger, with its idle time and clock (wall time: a session
+    outlives the process)."""
+
+    def __init__(self, idle_seconds: float, clock: Callable[[], float] = time.time) -> None:
         self.idle = idle_seconds
         self.clock = clock
-        self._by_token: dict[str, Session] = {}
-        self._lock = threading.Lock()
 
-    def start(self, name: str) -> str:
-        token = secrets.token_urlsafe(32)
-        now = self.clock()
-        with self._lock:
-            self._expire(now)
-            self._by_token[token] = Session(name, now, now)
-        return token
+    def start(self, ledger: Ledger, name: str) -> str:
+        return console_sessions.start(ledger, name, now=self.clock(), idle=self.idle)
 
-    def touch(self, token: str | None) -> str | None:
-        """The account name of a live session (its idle time restarts), else None."""
-        if not token:
-            return None
-        now = self.clock()
-        with self._lock:
-            session = self._by_token.get(token)
-            if session is None:
-                return None
-            if now - session.seen > self.idle or now - session.started > MAX_SESSION:
-                del self._by_token[token]
-                return None
-            session.seen = now
-            return session.name
+    def touch(self, ledger: Ledger, token: str | None) -> str | None:
+        """The account name of a live session of an enabled account, else None."""
+        return console_sessions.touch(ledger, token, now=self.clock(), idle=self.idle)
 
-    def end(self, token: str | None) -> None:
-        with self._lock:
-            self._by_token.pop(token or "", None)
-
-    def end_all(self, name: str) -> None:
-        with self._lock:
-            for token in [t for t, s in self._by_token.items() if s.name == name]:
-                del self._by_token[token]
-
-    def _expire(self, now: float) -> None:
-        for token in [t for t, s in self._by_token.items() if now - s.seen > self.idle]:
-            del self._by_token[token]
+    def end(self, ledger: Ledger, token: str | None) -> None:
+        console_sessions.end(ledger, token)
 
 
 class LoginThrottle:
-    """Failed sign-ins per key ("user:NAME", "client:ADDRESS"): after `free` failures, the next
-    try is refused until a wait that doubles with each further failure."""
+    """Failed sign-ins per key: after `free` failures, the next try is refused until a wait that
+    doubles with each further failure, up to `max_wait`. Failures older than `forget_after`
+    seconds are forgotten (and their keys dropped, so a flood of names cannot fill memory)."""
 
     def __init__(self, *, free: int = 4, first_wait: float = 30.0, max_wait: float = 900.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 forget_after: float = 3600.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.free, self.first_wait, self.max_wait = free, first_wait, max_wait
+        self.forget_after = max(forget_after, max_wait)
         self.clock = clock
-        self._failures: dict[str, tuple[int, float]] = {}
+        self._failures: dict[Hashable, tuple[int, float]] = {}
         self._lock = threading.Lock()
 
-    def wait_for(self, *keys: str) -> float:
+    def wait_for(self, *keys: Hashable) -> float:
         """Seconds before any of `keys` may try again (0: now)."""
         now = self.clock()
         with self._lock:
-            return max([0.0, *(self._until(k) - now for k in keys)])
+            return max([0.0, *(self._until(k, now) - now for k in keys)])
 
-    def failed(self, *keys: str) -> None:
+    def failed(self, *keys: Hashable) -> None:
         now = self.clock()
         with self._lock:
+            for key in [k for k, (_, last) in self._failures.items()
+                        if now - last > self.forget_after]:
+                del self._failures[key]
             for key in keys:
                 count, _ = self._failures.get(key, (0, now))
                 self._failures[key] = (count + 1, now)
 
-    def succeeded(self, *keys: str) -> None:
+    def succeeded(self, *keys: Hashable) -> None:
         with self._lock:
             for key in keys:
                 self._failures.pop(key, None)
 
-    def _until(self, key: str) -> float:
+    def _until(self, key: Hashable, now: float) -> float:
         count, last = self._failures.get(key, (0, 0.0))
-        if count < self.free:
+        if count < self.free or now - last > self.forget_after:
             return 0.0
         return last + min(self.first_wait * 2 ** (count - self.free), self.max_wait)
+
+
+class SignInThrottle:
+    """The two throttles of the sign-in form: (account, client address) and client address."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.pair = LoginThrottle(free=4, clock=clock)
+        self.client = LoginThrottle(free=10, clock=clock)
+
+    def wait_for(self, name: str, client: str) -> float:
+        return max(self.pair.wait_for((name, client)), self.client.wait_for(client))
+
+    def failed(self, name: str, client: str) -> None:
+        self.pair.failed((name, client))
+        self.client.failed(client)
+
+    def succeeded(self, name: str, client: str) -> None:
+        # The address's own count stays: signing in to one's own account must not buy an
+        # insider fresh guesses at the others.
+        self.pair.succeeded((name, client))

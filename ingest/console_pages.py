@@ -5,9 +5,9 @@ Datasette's environment, which escapes every value."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from datasette.utils.asgi import Response
+from datasette.utils.asgi import Request, Response
 
 from ingest import console_text as text
 from ingest import screen
@@ -146,6 +146,20 @@ async def login_page(datasette: Any, request: Any) -> Response:
         return await login(datasette, request)
     return await render(datasette, request, "login.html", {
         "next": safe_next(request.args.get("next")), "error": None})
+
+
+async def form_expired_page(datasette: Any, scope: dict[str, Any]) -> str:
+    """The page for a POST whose form is no longer valid (its CSRF cookie expired): links back
+    to the page the form was on (from the Referer, a path on this site only) and to sign-in."""
+    referer = next((v.decode("latin-1") for k, v in scope.get("headers", [])
+                    if k == b"referer"), "")
+    where = urlsplit(referer)
+    back = safe_next(where.path + (f"?{where.query}" if where.query else ""))
+    sign_in = back if back.startswith("/login") else "/login?next=" + quote(back)
+    return await datasette.render_template(
+        "console/form_expired.html",
+        {"back": back, "sign_in": sign_in, "staff": None, "page": "form_expired"},
+        request=Request({**scope, "csrftoken": lambda: ""}, None))  # outside the CSRF layer
 
 
 def safe_next(value: str | None) -> str:

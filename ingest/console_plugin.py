@@ -4,7 +4,8 @@ ASGI layer in front of everything Datasette serves.
 That layer lets no request through without a live session except the sign-in page and the
 stylesheet (a GET is sent to /login, anything else gets 403 and changes nothing), and puts a
 Content-Security-Policy and the other protective headers on every response, Datasette's own
-pages included. Datasette's CSRF protection (asgi-csrf) checks every POST behind it.
+pages included. Datasette's CSRF protection (asgi-csrf) checks every POST behind it; its English
+refusal is answered with a Japanese page that leads back to the form.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+import asgi_csrf
 from datasette import hookimpl
 
 from ingest import app
 from ingest.config import Settings
-from ingest.console_auth import SESSION_COOKIE, LoginThrottle, Sessions
-from state import staff_accounts
+from ingest.console_auth import SESSION_COOKIE, Sessions, SignInThrottle
 from state.ledger import Ledger
 
 T = TypeVar("T")
@@ -47,8 +48,7 @@ class Console:
 
     settings: Settings
     sessions: Sessions
-    user_throttle: LoginThrottle = field(default_factory=LoginThrottle)
-    client_throttle: LoginThrottle = field(default_factory=lambda: LoginThrottle(free=10))
+    throttle: SignInThrottle = field(default_factory=SignInThrottle)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     _ledger: Ledger | None = None
@@ -82,17 +82,15 @@ def cookie(scope: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def guard(asgi: Any, console: Console) -> Any:
+def guard(asgi: Any, console: Console, datasette: Any) -> Any:
     async def guarded(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await asgi(scope, receive, send)
             return
         path = scope.get("path", "")
         token = cookie(scope, SESSION_COOKIE)
-        staff = console.sessions.touch(token)
-        if staff is not None and not await console.run(staff_accounts.is_active, staff):
-            console.sessions.end_all(staff)  # disabled while signed in
-            staff = None
+        # None for no session, an ended one, or one whose account was disabled meanwhile
+        staff = await console.run(console.sessions.touch, token) if token else None
         method = scope.get("method", "GET")
         if staff is None and path not in PUBLIC:
             if method in ("GET", "HEAD"):
@@ -105,11 +103,25 @@ def guard(asgi: Any, console: Console) -> Any:
             return
         if method == "POST" and not any(k == b"cookie" for k, _ in scope.get("headers", [])):
             # asgi-csrf lets a POST without any cookie through; none of ours comes without one.
-            await _plain(send, 403, "フォームの有効期限が切れました。ページを開き直してください")
+            await _form_expired(datasette, scope, send)
             return
         scope = {**scope, "renkei_staff": staff}
+        refused: list[dict[str, Any]] = []  # a 403 held back until its body says whose it is
 
         async def secured(event: dict[str, Any]) -> None:
+            if refused:  # asgi-csrf's own refusal is one English sentence: say it in Japanese
+                start = refused.pop()
+                if event.get("body", b"").decode("utf-8", "replace") in CSRF_REFUSALS \
+                        and not event.get("more_body"):
+                    await _form_expired(datasette, scope, send)
+                    return
+                await secured_send(start)
+            elif event["type"] == "http.response.start" and event.get("status") == 403:
+                refused.append(event)
+                return
+            await secured_send(event)
+
+        async def secured_send(event: dict[str, Any]) -> None:
             if event["type"] == "http.response.start":
                 headers = [(k, v) for k, v in event.get("headers", [])
                            if k.lower() not in {h for h, _ in SAFE_HEADERS}]
@@ -124,6 +136,24 @@ def guard(asgi: Any, console: Console) -> Any:
 
         await asgi(scope, receive, secured)
     return guarded
+
+
+# What asgi-csrf answers when the form's token does not match its cookie (the cookie expired,
+# or the form came from elsewhere).
+CSRF_REFUSALS = frozenset({*asgi_csrf.error_messages.values(), "CSRF validation failed"})
+
+
+async def _form_expired(datasette: Any, scope: dict[str, Any], send: Any) -> None:
+    """The refusal of a POST whose form is no longer valid: a Japanese page with the ways back
+    (open the form again, sign in again). Nothing was changed."""
+    from ingest.console_pages import form_expired_page
+
+    body = await form_expired_page(datasette, scope)
+    await send({"type": "http.response.start", "status": 403, "headers": [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"content-security-policy", CONSOLE_CSP.encode("ascii")), *SAFE_HEADERS,
+        (b"cache-control", b"no-store")]})
+    await send({"type": "http.response.body", "body": body.encode("utf-8")})
 
 
 async def _plain(send: Any, status: int, text: str,
@@ -157,7 +187,7 @@ def actor_from_request(datasette: Any, request: Any) -> dict[str, str] | None:
 @hookimpl
 def asgi_wrapper(datasette: Any) -> Callable[[Any], Any]:
     console = console_of(datasette)
-    return (lambda asgi: guard(asgi, console)) if console else (lambda asgi: asgi)
+    return (lambda asgi: guard(asgi, console, datasette)) if console else (lambda asgi: asgi)
 
 
 @hookimpl

@@ -14,12 +14,10 @@ import os
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from ingest.screen import os_reason, visible
-from rules.calendar import JST
+from ingest.screen import jst, os_reason, visible
 from state.labels import label
 from state.schema import REPLY_DONE_STATUSES
 
@@ -35,6 +33,7 @@ JAPANESE_COLUMNS = (
     ("返信期限(日本時間)", "due"),
     ("未送信の返信の期限(日本時間)", "pending_due"),  # a bare date Excel reads, for sorting
 )
+EXCEL_TIME = "%Y/%m/%d %H:%M"  # what Excel on Japanese Windows reads as a date and time
 ENCODINGS = {"utf-8": ("utf-8-sig", "UTF-8 BOM付き"), "cp932": ("cp932", "Shift_JIS (cp932)")}
 
 
@@ -83,15 +82,15 @@ def write_japanese_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
             "display_state": label("display_state", row["display_state"]),
             "outcome": label("outcome", row["outcome"]),
             "kind": label("submission_kind", row["kind"]),
-            "received_at": excel_jst(row["received_at"]),
+            "received_at": jst(row["received_at"], EXCEL_TIME),
             "findings": " ".join(row["findings"]),
             "replies": " ".join(f"{label('reply_kind', r['kind'])}:"
                                 f"{label('reply_status', r['status'])}" for r in row["replies"]),
-            "due": " ".join(f"{label('reply_kind', r['kind'])}:{excel_jst(r['due_at'])}"
+            "due": " ".join(f"{label('reply_kind', r['kind'])}:{jst(r['due_at'], EXCEL_TIME)}"
                             for r in row["replies"] if r.get("due_at")),
-            "pending_due": excel_jst(min((r["due_at"] for r in row["replies"] if r.get("due_at")
-                                          and r["status"] not in REPLY_DONE_STATUSES),
-                                         default=None)),
+            "pending_due": jst(min((r["due_at"] for r in row["replies"] if r.get("due_at")
+                                    and r["status"] not in REPLY_DONE_STATUSES), default=None),
+                               EXCEL_TIME),
         }
         writer.writerow([_safe(values[key]) if isinstance(values[key], str) else values[key]
                          for _, key in JAPANESE_COLUMNS])
@@ -154,19 +153,6 @@ def write_atomically(path: Path, content: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-
-
-def excel_jst(value: str | None) -> str:
-    """A ledger time (ISO, UTC) as JST in the form Excel reads as a date: 2022/08/20 10:15."""
-    if not value:
-        return ""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(JST)
-    return moment.strftime("%Y/%m/%d %H:%M")
 
 
 def _safe(text: str) -> str:

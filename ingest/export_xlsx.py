@@ -24,8 +24,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from ingest.export import check_output, write_atomically
-from ingest.screen import reason, replies_text, visible
+from ingest.export import EXCEL_TIME, check_output, write_atomically
+from ingest.screen import jst, reason, replies_text, visible
 from rules.calendar import JST
 from rules.findings import CATALOG
 from rules.program import Program
@@ -195,9 +195,7 @@ def _dues(text: str | None) -> str | None:
     parts = text.split()
     out = []
     for kind, due in zip(parts[::2], parts[1::2], strict=False):
-        moment = excel_time(due)
-        shown = moment.strftime("%Y/%m/%d %H:%M") if isinstance(moment, datetime) else due
-        out.append(f"{label('reply_kind', kind)} {shown}")
+        out.append(f"{label('reply_kind', kind)} {jst(due, EXCEL_TIME)}")
     return "; ".join(out)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ingest import app
 from ingest.config import Settings
+from ingest.errors import OperatorError
 from ingest.screen import (  # noqa: F401  (table and display_width are used by other verbs)
     cell,
     clip,
@@ -91,9 +92,19 @@ def add_parser(verbs: Any) -> None:
 
 
 def _common(parser: argparse.ArgumentParser, *, limit: int) -> None:
-    parser.add_argument("--limit", type=int, default=limit, metavar="N",
+    parser.add_argument("--limit", type=_count, default=limit, metavar="N",
                         help=f"表示する最大件数(既定 {limit}、0 で全件)")
     parser.add_argument("--json", action="store_true", help="JSON で出力する")
+
+
+def _count(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"0 以上の整数を指定してください(0 で全件): {value}")
+    return number
 
 
 # --- handlers -------------------------------------------------------------------------------
@@ -161,9 +172,8 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     ledger = app.open_existing_ledger(settings)
     detail = queries.submission_detail(ledger, args.id)
     if detail is None:
-        print(f"renkei-intake: 申請 ID {args.id} は台帳にありません"
-              "(ledger submissions で ID を確認してください)", file=sys.stderr)
-        return 1
+        raise OperatorError(f"申請 ID {args.id} は台帳にありません"
+                            "(ledger submissions で ID を確認してください)")
     if args.json:
         _print_json(detail)
         return 0

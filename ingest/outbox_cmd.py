@@ -15,6 +15,7 @@ from typing import Any
 
 from ingest import app
 from ingest.config import Settings
+from ingest.errors import OperatorError
 from ingest.screen import cell, event_detail, event_name, jst, reason, table, visible
 from ingest.verbs import Handler, add_group, add_verb
 from parsers.mime import parse_message
@@ -104,8 +105,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     ledger = app.open_existing_ledger(settings)
     row = staff.row(ledger, args.id)
     if row is None:
-        print(f"renkei-intake: 返信 {args.id} はありません", file=sys.stderr)
-        return 1
+        raise OperatorError(f"返信 {args.id} はありません(outbox list で ID を確認してください)")
     print(describe(ledger, row))
     return 0
 
@@ -148,9 +148,16 @@ def describe(ledger: Ledger, row: dict[str, Any]) -> str:
 
 def cmd_action(args: argparse.Namespace, settings: Settings) -> int:
     ledger = app.open_existing_ledger(settings)
+    unknown = [str(i) for i in dict.fromkeys(args.ids) if staff.row(ledger, i) is None]
+    if unknown:  # a mistyped ID: nothing is done, so the command can simply be run again
+        raise OperatorError(f"返信 {'、'.join(unknown)} はありません(outbox list で ID を確認"
+                            "してください。どの返信も変更していません)")
     results = staff.act(ledger, args.action, args.ids, args.by, getattr(args, "reason", None))
     for result in results:
-        print(result.message, file=sys.stdout if result.done else sys.stderr)
+        if result.done:
+            print(result.message)
+        else:  # in a state where the action makes no sense (already sent, cancelled…)
+            print(f"renkei-intake: {result.message}", file=sys.stderr)
     approved = [r.reply_id for r in results if r.done and args.action == "approve"]
     if approved:
         print(next_step(settings, ledger, approved))

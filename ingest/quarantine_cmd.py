@@ -15,16 +15,17 @@ from typing import Any
 
 from ingest import app
 from ingest.config import Settings
+from ingest.errors import OperatorError
 from ingest.quarantine_release import (
     HEADERS_ONLY_MARK,
-    ReleaseRefused,
     headline,
     release,
     release_and_process,
 )
-from ingest.screen import cell, event_detail, event_name, reason, table
+from ingest.screen import cell, event_detail, event_name, os_reason, reason, table
 from ingest.verbs import add_group, add_verb
 from state import labels, queries
+from state.blobs import BlobDamaged
 from state.ledger import Ledger
 
 __all__ = ["HEADERS_ONLY_MARK", "headline", "release"]  # kept importable from here for scripts
@@ -73,8 +74,6 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     ledger = app.open_existing_ledger(settings)
     row = _message(ledger, args.id)
-    if row is None:
-        return 1
     if args.raw:
         if sys.stdout.isatty():
             # The raw bytes may hold escape sequences meant for a terminal: only to a file.
@@ -84,9 +83,9 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         try:
             raw = ledger.raw(args.id)
-        except OSError as exc:
-            print(f"renkei-intake: メール {args.id} の元データを読めません: {exc}", file=sys.stderr)
-            return 1
+        except (OSError, BlobDamaged) as exc:
+            why = os_reason(exc) if isinstance(exc, OSError) else str(exc)
+            raise OperatorError(f"メール {args.id} の元データを読めません: {why}") from None
         sys.stdout.buffer.write(raw)
         sys.stdout.flush()
         return 0
@@ -116,11 +115,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
     app.require_ledger(settings)  # nothing to do on a ledger that is not there
-    try:
-        done = release_and_process(settings, args.id, actor=_os_user(), force=args.force)
-    except ReleaseRefused as exc:
-        print(f"renkei-intake: {exc}", file=sys.stderr)
-        return 1
+    done = release_and_process(settings, args.id, actor=_os_user(), force=args.force)
     if done.state == "quarantined":
         print(f"メール {args.id} は再び隔離されました: {cell(reason(done.problem))}")
         return 1
@@ -130,14 +125,13 @@ def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _message(ledger: Ledger, message: int) -> dict[str, Any] | None:
+def _message(ledger: Ledger, message: int) -> dict[str, Any]:
     rows = list(ledger.db.query(
         "SELECT *, datetime(received_at, '+9 hours') AS received_jst FROM messages WHERE id = ?",
         [message]))
     if not rows:
-        print(f"renkei-intake: メール ID {message} は台帳にありません"
-              "(quarantine list で ID を確認してください)", file=sys.stderr)
-        return None
+        raise OperatorError(f"メール ID {message} は台帳にありません"
+                            "(quarantine list で ID を確認してください)")
     return rows[0]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from ingest import app
 from ingest.config import Settings
+from ingest.errors import OperatorError
 from parsers.headerdecode import decode_header
 from state.blobs import BlobDamaged
 from state.ledger import Ledger
@@ -19,7 +20,7 @@ from state.ledger import Ledger
 HEADERS_ONLY_MARK = "サイズ上限超過"
 
 
-class ReleaseRefused(Exception):
+class ReleaseRefused(OperatorError):
     """The mail cannot be released as asked; the message says why and what to do (Japanese)."""
 
 

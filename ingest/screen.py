@@ -122,17 +122,18 @@ def os_error_sentence(exc: OSError) -> str:
     return f"{path}: {os_reason(exc)}" if path else os_reason(exc)
 
 
-def jst(utc_iso: str | None) -> str:
-    """A ledger time (ISO, UTC) as JST to the minute; unreadable text is shown as it is."""
+def jst(utc_iso: str | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """A ledger time (ISO, UTC) as JST to the minute, written with `pattern` (the CSV passes
+    Excel's "%Y/%m/%d %H:%M"); unreadable text is shown as it is, on one line."""
     if not utc_iso:
         return ""
     try:
         moment = datetime.fromisoformat(utc_iso)
     except ValueError:
         return cell(utc_iso)
-    if moment.tzinfo is None:
-        return moment.strftime("%Y-%m-%d %H:%M")
-    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(JST)
+    return moment.strftime(pattern)
 
 
 def event_name(event: str | None) -> str:

@@ -90,6 +90,7 @@ def _tables() -> dict[str, Any]:
         "message_search_terms": {"hidden": True},
         "message_search_source": {"hidden": True},
         "_sqlite_migrations": {"hidden": True},
+        "console_sessions": {"hidden": True},
     }
 
 
@@ -186,9 +187,19 @@ def add_parser(verbs: Any) -> None:
     serve.add_argument("--allow-remote", action="store_true",
                        help="127.0.0.1 以外のアドレスで待ち受けることを許す(TLS のリバースプロキシの"
                             "内側でだけ使ってください。README 参照)")
-    serve.add_argument("--idle-minutes", type=float, default=IDLE_MINUTES,
+    serve.add_argument("--idle-minutes", type=_minutes, default=IDLE_MINUTES, metavar="MINUTES",
                        help=f"操作がないままこの分数が過ぎたらサインアウトする(既定 {IDLE_MINUTES})")
     serve.set_defaults(handler=cmd_serve)
+
+
+def _minutes(value: str) -> float:
+    try:
+        minutes = float(value)
+    except ValueError:
+        minutes = 0.0
+    if not 0 < minutes <= 24 * 60:  # nan fails too
+        raise argparse.ArgumentTypeError(f"分数は 0 より大きく 1440 以下で指定してください: {value}")
+    return minutes
 
 
 def _port(value: str) -> int:

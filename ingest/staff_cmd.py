@@ -16,7 +16,7 @@ from typing import Any
 
 from ingest import app
 from ingest.config import Settings
-from ingest.screen import jst
+from ingest.screen import jst, os_reason
 from ingest.verbs import add_group, add_verb
 from state import staff_accounts
 from state.staff_accounts import StaffAccountError
@@ -85,8 +85,10 @@ def _read_password(path: Path | None) -> str:
     if path is not None:
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise StaffAccountError(f"パスワードファイル {path} を読めません: {exc}") from exc
+        except OSError as exc:
+            raise StaffAccountError(f"パスワードファイル {path} を読めません({os_reason(exc)})") from exc
+        except UnicodeDecodeError:
+            raise StaffAccountError(f"パスワードファイル {path} を読めません(UTF-8 で保存してください)") from None
         return lines[0] if lines else ""
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")

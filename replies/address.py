@@ -28,10 +28,9 @@ def clean_address(value: str | None) -> str | None:
     return address if _ADDRESS.match(address) else None
 
 
-def reply_recipient(from_addr: str | None, sender_block_email: str | None, *,
-                    prefer_sender_block: bool = False) -> str | None:
-    return choose_recipient(from_addr, sender_block_email,
-                            prefer_sender_block=prefer_sender_block)[0]
+def is_address(text: str) -> bool:
+    """A plain address as written (no display name, no full-width letters): for settings."""
+    return bool(_ADDRESS.match(text))
 
 
 def choose_recipient(from_addr: str | None, sender_block_email: str | None, *,

@@ -186,19 +186,79 @@ _STEP_KEYS = {"subcontract_steps", "sme_personnel_steps", "vendor_personnel_step
               "vendor_outsourcing_steps", "vendor_only_outsourcing_steps"}
 
 
+class ProgramSettingsError(ValueError):
+    """Every problem of a `[program]` table at once, each a Japanese sentence naming its key."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("。".join(problems))
+        self.problems = problems
+
+
 def program_from_toml(table: Mapping[str, Any]) -> Program:
     """Build a Program from a `[program]` TOML table; unset keys keep the program page's defaults.
 
-    Unknown keys raise ValueError naming the key, so a typo in config.toml never silently falls
-    back to a default.
+    Unknown keys, values of the wrong type and values out of their range are all reported in one
+    ProgramSettingsError, so a typo in config.toml never silently falls back to a default.
     """
     known = {f.name for f in fields(Program)}
     values: dict[str, Any] = {}
+    problems: list[str] = []
     for key, raw in table.items():
         if key not in known:
-            raise ValueError(f"[program] に不明な設定項目があります: {key}")
-        values[key] = _convert(key, raw)
-    return Program(**values)
+            problems.append(f"[program] に不明な設定項目があります: {key}")
+            continue
+        try:
+            values[key] = _convert(key, raw)
+        except ValueError as exc:
+            problems.append(str(exc))
+            continue
+        if problem := _out_of_range(key, values[key]):
+            problems.append(f"[program] {key} は{problem}(書かれている値: {_shown(raw)})")
+    if not problems:
+        program = Program(**values)
+        problems += _inconsistent(program, set(values))
+    if problems:
+        raise ProgramSettingsError(problems)
+    return program
+
+
+# The least each count or amount may be: a consortium needs at least one of each role, a cap
+# of nothing would refuse every application.
+_INT_MINIMUM = {"min_sme_users": 1, "min_vendors": 1, "cap_base_members": 1, "cap_base": 1,
+                "cap_step": 0, "cap_max": 1, "subsidy_minimum": 0}
+STEPS = (1, 2, 3, 4)
+
+
+def _out_of_range(key: str, value: Any) -> str | None:
+    if key in _INT_MINIMUM and value < _INT_MINIMUM[key]:
+        return f" {_INT_MINIMUM[key]} 以上の整数で指定してください"
+    if key in _FRACTION_KEYS and not 0 < value <= 1:
+        return " 0 より大きく 1 以下の割合(\"2/3\" など)で指定してください"
+    if key in _STEP_KEYS and any(step not in STEPS for step in value):
+        return " STEP の番号(1〜4)の配列で指定してください"
+    if key in _STR_KEYS and not value.strip():
+        return "空にできません(使わないときは行ごと消してください)"
+    if key == "documents" and len({d.key for d in value}) != len(value):
+        return "同じ key の書類を2回書かないでください"
+    if key == "sme_lines" and len({line.key for line in value}) != len(value):
+        return "同じ key の行を2回書かないでください"
+    return None
+
+
+def _inconsistent(program: Program, given: set[str]) -> list[str]:
+    """Settings that are each fine but contradict one another (of those `given`: a table of
+    lines without the default's key simply has no line for an unplaced industry)."""
+    problems = []
+    if program.period_start >= program.period_end:
+        problems.append("[program] period_start は period_end より前にしてください")
+    if program.cap_base > program.cap_max:
+        problems.append("[program] cap_base は cap_max 以下にしてください")
+    if "unknown_industry" in given and \
+            program.unknown_industry not in {line.key for line in program.sme_lines}:
+        keys = "、".join(line.key for line in program.sme_lines)
+        problems.append(f"[program] unknown_industry は sme_lines の key のどれか({keys})に"
+                        f"してください(書かれている値: {_shown(program.unknown_industry)})")
+    return problems
 
 
 def _convert(key: str, raw: Any) -> Any:
@@ -206,19 +266,20 @@ def _convert(key: str, raw: Any) -> Any:
         return _fraction(key, raw)
     if key in _INT_KEYS:
         if isinstance(raw, bool) or not isinstance(raw, int):
-            raise ValueError(f"[program] {key} は整数で指定してください: {raw!r}")
+            raise ValueError(f"[program] {key} は整数で指定してください(書かれている値: {_shown(raw)})")
         return raw
     if key in _CHOICE_KEYS:
         if raw not in _CHOICE_KEYS[key]:
-            raise ValueError(f"[program] {key} は {' / '.join(_CHOICE_KEYS[key])} のいずれかです: {raw!r}")
+            raise ValueError(f"[program] {key} は {' / '.join(_CHOICE_KEYS[key])} のいずれかです"
+                             f"(書かれている値: {_shown(raw)})")
         return raw
     if key in _BOOL_KEYS:
         if not isinstance(raw, bool):
-            raise ValueError(f"[program] {key} は true / false で指定してください: {raw!r}")
+            raise ValueError(f"[program] {key} は true / false で指定してください(書かれている値: {_shown(raw)})")
         return raw
     if key in _STR_KEYS:
         if not isinstance(raw, str):
-            raise ValueError(f"[program] {key} は文字列で指定してください: {raw!r}")
+            raise ValueError(f"[program] {key} は文字列で指定してください(書かれている値: {_shown(raw)})")
         return raw
     if key == "period_start":
         return _moment(key, raw, end_of_day=False)
@@ -227,12 +288,29 @@ def _convert(key: str, raw: Any) -> Any:
     if key == "project_end":
         return _day(key, raw)
     if key in _STEP_KEYS:
-        return tuple(int(step) for step in _list(key, raw))
+        steps = _list(key, raw)
+        if any(isinstance(step, bool) or not isinstance(step, int) for step in steps):
+            raise ValueError(f"[program] {key} は STEP の番号(整数)の配列で指定してください"
+                             f"(書かれている値: {_shown(raw)})")
+        return tuple(steps)
     if key == "sme_lines":
         return tuple(_sme_line(item) for item in _list(key, raw))
     if key == "documents":
         return tuple(_document(item) for item in _list(key, raw))
     raise ValueError(f"[program] {key} は設定できません")
+
+
+def _shown(raw: Any) -> str:
+    """A value as it is written in config.toml ("3/2", true, [1, "a"])."""
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, str):
+        return f'"{raw}"'
+    if isinstance(raw, list | tuple):
+        return "[" + ", ".join(_shown(v) for v in raw) + "]"
+    if isinstance(raw, Mapping):
+        return "{" + ", ".join(f"{k} = {_shown(v)}" for k, v in raw.items()) + "}"
+    return str(raw)
 
 
 def _fraction(key: str, raw: Any) -> Fraction:
@@ -244,7 +322,7 @@ def _fraction(key: str, raw: Any) -> Fraction:
             return Fraction(raw).limit_denominator(1000)
     except (ValueError, ZeroDivisionError):
         pass
-    raise ValueError(f"[program] {key} は \"2/3\" のような分数か数値で指定してください: {raw!r}")
+    raise ValueError(f"[program] {key} は \"2/3\" のような分数か数値で指定してください(書かれている値: {_shown(raw)})")
 
 
 def _moment(key: str, raw: Any, *, end_of_day: bool) -> datetime:
@@ -254,13 +332,13 @@ def _moment(key: str, raw: Any, *, end_of_day: bool) -> datetime:
         try:
             raw = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
         except ValueError as exc:
-            raise ValueError(f"[program] {key} の日時が読めません: {raw!r}") from exc
+            raise ValueError(f"[program] {key} の日時が読めません(書かれている値: {_shown(raw)})") from exc
     if isinstance(raw, datetime):
         return raw if raw.tzinfo else raw.replace(tzinfo=JST)
     if isinstance(raw, date):
         clock = time(23, 59, 59) if end_of_day else time(0, 0)
         return datetime.combine(raw, clock, tzinfo=JST)
-    raise ValueError(f"[program] {key} は日時で指定してください: {raw!r}")
+    raise ValueError(f"[program] {key} は日時で指定してください(書かれている値: {_shown(raw)})")
 
 
 def _day(key: str, raw: Any) -> date:
@@ -272,8 +350,8 @@ def _day(key: str, raw: Any) -> date:
         try:
             return date.fromisoformat(raw.strip())
         except ValueError as exc:
-            raise ValueError(f"[program] {key} の日付が読めません: {raw!r}") from exc
-    raise ValueError(f"[program] {key} は日付で指定してください: {raw!r}")
+            raise ValueError(f"[program] {key} の日付が読めません(書かれている値: {_shown(raw)})") from exc
+    raise ValueError(f"[program] {key} は日付で指定してください(書かれている値: {_shown(raw)})")
 
 
 def _list(key: str, raw: Any) -> list[Any]:
@@ -284,7 +362,7 @@ def _list(key: str, raw: Any) -> list[Any]:
 
 def _table(kind: str, item: Any, allowed: set[str]) -> Mapping[str, Any]:
     if not isinstance(item, Mapping):
-        raise ValueError(f"[program] {kind} の各要素はテーブルで指定してください: {item!r}")
+        raise ValueError(f"[program] {kind} の各要素はテーブルで指定してください(書かれている値: {_shown(item)})")
     for key in item:
         if key not in allowed:
             raise ValueError(f"[program] {kind} に不明な設定項目があります: {key}")
@@ -295,8 +373,9 @@ def _optional_int(kind: str, item: Mapping[str, Any], key: str) -> int | None:
     value = item.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"[program] {kind}.{key} は整数で指定してください: {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"[program] {kind} の {key} は 1 以上の整数で指定してください"
+                         f"(書かれている値: {_shown(value)})")
     return value
 
 
@@ -305,12 +384,17 @@ def _sme_line(item: Any) -> SmeLine:
     row = _table("sme_lines", item, allowed)
     if "key" not in row or "label" not in row:
         raise ValueError("[program] sme_lines の各要素には key と label が必要です")
+    _texts("sme_lines", row, "key", "label")
+    aliases = _list("sme_lines の aliases", row.get("aliases", []))
+    if not all(isinstance(a, str) and a.strip() for a in aliases):
+        raise ValueError("[program] sme_lines の aliases は業種名(文字列)の配列で指定してください"
+                         f"(書かれている値: {_shown(aliases)})")
     return SmeLine(
-        key=str(row["key"]),
-        label=str(row["label"]),
+        key=row["key"],
+        label=row["label"],
         capital_max=_optional_int("sme_lines", row, "capital_max"),
         employees_max=_optional_int("sme_lines", row, "employees_max"),
-        aliases=tuple(str(a) for a in row.get("aliases", ())),
+        aliases=tuple(aliases),
     )
 
 
@@ -320,5 +404,14 @@ def _document(item: Any) -> RequiredDocument:
         raise ValueError("[program] documents の各要素には key と title が必要です")
     scope = row.get("scope", "consortium")
     if scope not in ("consortium", "member", "corporate_member"):
-        raise ValueError(f"[program] documents.scope が不正です: {scope!r}")
-    return RequiredDocument(str(row["key"]), str(row["title"]), scope)
+        raise ValueError("[program] documents の scope は consortium / member / corporate_member "
+                         f"のどれかを指定してください(書かれている値: {_shown(scope)})")
+    _texts("documents", row, "key", "title")
+    return RequiredDocument(row["key"], row["title"], scope)
+
+
+def _texts(kind: str, row: Mapping[str, Any], *keys: str) -> None:
+    for key in keys:
+        if not isinstance(row[key], str) or not row[key].strip():
+            raise ValueError(f"[program] {kind} の {key} は空でない文字列で指定してください"
+                             f"(書かれている値: {_shown(row[key])})")

@@ -463,3 +463,21 @@ def m0011_staff_accounts(db: Database) -> None:
         )
         """,
     )
+
+
+@migrations(name="0012_console_sessions")
+def m0012_console_sessions(db: Database) -> None:
+    # Signed-in sessions of the web console, so a restart of `serve` signs nobody out. Only the
+    # SHA-256 of each session token is kept: the ledger (or a backup of it) cannot sign anyone in.
+    _run(
+        db,
+        """
+        CREATE TABLE console_sessions (
+            token_sha256 TEXT PRIMARY KEY,
+            name TEXT NOT NULL,                 -- staff_accounts.name
+            started_at REAL NOT NULL,           -- seconds since the epoch (UTC)
+            seen_at REAL NOT NULL               -- last request, written at most once a minute
+        );
+        CREATE INDEX console_sessions_name ON console_sessions(name);
+        """,
+    )

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from state import console_sessions
 from state.ledger import Ledger, utcnow
 
 # N=2**15, r=8: about 32 MiB and a tenth of a second per try; a guessed password costs the same.
@@ -105,6 +106,7 @@ def disable(ledger: Ledger, name: str, *, actor: str | None = None) -> Account:
     if account.enabled:
         with ledger.transaction():
             ledger.db["staff_accounts"].update(account.id, {"disabled_at": utcnow()})
+            console_sessions.end_all(ledger, account.name)  # signed out at once, everywhere
             ledger.event("staff", account.id, "staff_disabled", {"name": account.name}, actor=actor)
     found = find(ledger, account.name)
     assert found is not None

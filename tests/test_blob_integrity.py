@@ -133,7 +133,7 @@ def test_release_refuses_a_quarantined_mail_whose_blob_was_replaced(tmp_path, ca
     capsys.readouterr()
     code = main(["--config", str(config), "quarantine", "release", str(recorded.message)])
     err = capsys.readouterr().err
-    assert code == 1 and "再処理できません" in err and "改変" in err
+    assert code == 2 and "再処理できません" in err and "改変" in err
     row = ledger.db["messages"].get(recorded.message)
     assert row["state"] == "quarantined" and row["submission_id"] is None
     assert ledger.db["submissions"].count == 1  # nothing was filed from the replaced bytes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from email.message import EmailMessage
 from pathlib import Path
@@ -144,3 +145,48 @@ def test_mail_after_the_deadline() -> None:
     raw = mail(received="10 Sep 2022 00:00:01")
     codes = {f.code for f in check_bytes("mail.eml", raw, PROGRAM, FORM_MAP).findings}
     assert codes == {"OUTSIDE_PERIOD"}
+
+
+def _blocks(text: str) -> dict[str, list[str]]:
+    """`■ PATH` opens a file's block; the lines under it up to the next one belong to it."""
+    blocks: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("■ "):
+            current = blocks.setdefault(line[2:], [])
+        elif line.startswith("  "):
+            current.append(line.strip())
+    return blocks
+
+
+def test_a_folder_is_checked_file_by_file_with_one_result_each_and_a_summary(tmp_path: Path) -> None:
+    folder = tmp_path / "届いたファイル"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "valid-application.xlsx").write_bytes((FORMS / "valid-application.xlsx").read_bytes())
+    (folder / "sub" / "sum.xlsx").write_bytes((FORMS / "broken-SUM_MISMATCH.xlsx").read_bytes())
+    (folder / "メモ.txt").write_text("明日送ります", encoding="utf-8")
+    (folder / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")  # what a Mac leaves in a folder
+    (tmp_path / "空").mkdir()
+    out = io.StringIO()
+    assert run_check([folder, tmp_path / "空"], PROGRAM, FORM_MAP, out) == 2
+    text = out.getvalue()
+    blocks = _blocks(text)
+    assert sorted(Path(p).name for p in blocks) == ["sum.xlsx", "valid-application.xlsx",
+                                                      "メモ.txt", "空"]
+    for path, lines in blocks.items():
+        results = [line for line in lines if line.startswith("結果: ")]
+        assert len(results) == 1 and lines[-1] == results[0], (path, lines)
+    memo = blocks[str(folder / "メモ.txt")]
+    assert memo == [line for line in memo if line.startswith("結果: 確認できず")]  # said once
+    assert "書類の種類を判別できません" in memo[0]
+    assert blocks[str(folder / "valid-application.xlsx")][-1] == "結果: 不備なし"
+    assert blocks[str(folder / "sub" / "sum.xlsx")][-1] == "結果: 不備あり(不備 1 件)"
+    assert "フォルダの中にファイルがありません" in blocks[str(tmp_path / "空")][0]
+    assert text.splitlines()[-1] == "4 件を確認しました: 不備なし 1、不備あり 1、確認できず(要確認) 2"
+
+    out = io.StringIO()
+    run_check([folder], PROGRAM, FORM_MAP, out, as_json=True)
+    objects = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert sorted(Path(o["file"]).name for o in objects) == ["sum.xlsx", "valid-application.xlsx",
+                                                            "メモ.txt"]
+    assert all(set(o) >= {"file", "codes", "findings"} for o in objects)  # one object per file

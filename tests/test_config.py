@@ -26,7 +26,7 @@ def test_the_example_config_loads_as_documented(monkeypatch):
     ('[program]\ncap_maxx = 1\n', "cap_maxx"),
     ('[limits]\nmax_depht = 2\n', "[limits]"),
     ('[calendar]\nopen = "9時"\n', "[calendar] open"),
-    ('[imap]\nhost = "h"\ntls = "ssl"\n', "imap.tls"),
+    ('[imap]\nhost = "h"\ntls = "ssl"\n', "[imap] tls"),
     ('[replies]\ncharset = "shift_jis"\n', "[replies] charset"),
     ('[nonsense]\n', "nonsense"),
 ])
@@ -46,3 +46,62 @@ def test_parse_limits_are_read_and_must_be_positive(tmp_path):
     path.write_text("[limits]\nmax_parse_seconds = 0\n")
     with pytest.raises(ConfigError, match="max_parse_seconds"):
         load_settings(path)
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ('[secretariat]\nother_addresses = ["a", 5]\n', '[secretariat] other_addresses'),
+    ('[secretariat]\nother_addresses = "soumu@example.go.jp"\n', "配列"),
+    ('[secretariat]\naddress = "事務局"\n', "[secretariat] address"),
+    ('[program]\nmin_vendors = -1\n', "[program] min_vendors は 1 以上"),
+    ('[program]\nmin_sme_users = 0\n', "[program] min_sme_users は 1 以上"),
+    ('[program]\nsubsidy_rate = "3/2"\n', "[program] subsidy_rate は 0 より大きく 1 以下"),
+    ('[program]\nsubcontract_steps = ["3"]\n', "[program] subcontract_steps"),
+    ('[program]\nsme_personnel_steps = [9]\n', "1〜4"),
+    ('[program]\nperiod_start = 2022-09-10\nperiod_end = 2022-08-01\n', "period_start は period_end"),
+    ('[program]\nsme_lines = [{key = "x", label = "X", capital_max = -5}]\n', "capital_max は 1 以上"),
+    ('[program]\nsme_lines = [{key = "x", label = "X", aliases = [3]}]\n', "aliases は業種名"),
+    ('[program]\ndocuments = [{key = 7, title = "誓約書"}]\n', "documents の key は空でない文字列"),
+    ('[replies]\nmax_replies_per_recipient_per_day = 0\n', "1 以上の整数"),
+    ('[daemon]\npoll_interval_seconds = -5\n', "[daemon] poll_interval_seconds は 1 以上"),
+    ('[daemon]\nbackup_keep = 0\n', "[daemon] backup_keep は 1 以上"),
+    ('[daemon]\nstale_after_minutes = 0\n', "0 より大きい数"),
+    ('[submissions]\nsplit_window_hours = -1\n', "[submissions] split_window_hours"),
+    ('[submissions]\nsettle_minutes = -30\n', "0 以上の数"),
+    ('[limits]\nmax_depth = 0\n', "[limits] max_depth は 1 以上"),
+    ('[limits]\nmax_ratio = -2.5\n', "[limits] max_ratio は 0 より大きい"),
+    ('[paths]\nledger = ""\n', "[paths] ledger は空にできません"),
+    ('[calendar]\nopen = "18:00"\n', "[calendar] open(18:00)は close(17:30)より前"),
+    ('[calendar]\nclosure_days = ["8月15日"]\n', "[calendar] closure_days"),
+    ('[imap]\nhost = "h"\npassword_env = "X"\nport = 0\n', "[imap] port は 1〜65535"),
+    ('[imap]\nhost = "h"\npassword_env = "X"\nbatch_size = 0\n', "[imap] batch_size は 1 以上"),
+    ('[smtp]\nhost = "h"\ntls = "ssl"\n', '[smtp] tls は "implicit" / "starttls" / "none"'),
+    ('[smtp]\npassword_env = "X"\n', "[smtp] host がありません"),
+    ('[smtp]\nhost = "h"\npassword = "secret"\n', "[smtp] password"),
+    ('paths = "var"\n', "[paths] は表"),
+])
+def test_a_value_of_the_right_type_out_of_its_range_is_refused(tmp_path: Path, text: str,
+                                                                named: str):
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+    assert named in str(error.value)
+    assert "書かれている値" in str(error.value) or "がありません" in str(error.value) \
+        or "より前" in str(error.value) or "書かないで" in str(error.value)
+    assert "." + named.split("] ")[-1].split(" ")[0] not in str(error.value)  # no imap.tls form
+
+
+def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path):
+    path = tmp_path / "config.toml"
+    path.write_text('[secretariat]\nother_addresses = ["a", 5]\n'
+                    '[program]\nmin_vendors = -1\n'
+                    '[imap]\nhost = "h"\ntls = "ssl"\npassword_env = "X"\n'
+                    '[replies]\napprove_deficiency = true\ncharset = "sjis"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+    text = str(error.value)
+    assert text.startswith("設定に 5 件の誤りがあります")
+    for named in ('"a"、5', "[program] min_vendors", "[imap] tls", '[replies] charset',
+                  "approve_deficiencies のことですか"):
+        assert named in text, (named, text)
+    assert "\n" not in text

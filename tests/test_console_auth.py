@@ -1,10 +1,20 @@
-"""Sessions and the sign-in throttle of the web console, on a clock the test moves."""
+"""Sessions (in a real ledger file) and the sign-in throttle of the web console, on a clock
+the test moves."""
 
 from __future__ import annotations
 
-from ingest.console_auth import MAX_SESSION, LoginThrottle, Sessions
+import hashlib
+import json
+
+import pytest
+
+from ingest.console_auth import LoginThrottle, Sessions, SignInThrottle
 from ingest.console_pages import safe_next
 from ingest.serve import is_loopback
+from state import staff_accounts
+from state.blobs import BlobStore
+from state.console_sessions import MAX_SESSION
+from state.ledger import Ledger
 
 
 class Clock:
@@ -15,37 +25,68 @@ class Clock:
         return self.now
 
 
-def test_a_session_ends_after_the_idle_time_and_activity_keeps_it_alive():
+@pytest.fixture
+def ledger(tmp_path):
+    """A real ledger file with two staff accounts."""
+    opened = Ledger(tmp_path / "ledger.db", BlobStore(tmp_path / "blobs"))
+    for name in ("yamada", "sato"):
+        staff_accounts.add(opened, name, f"{name}-long-password")
+    yield opened
+    opened.close()
+
+
+def test_a_session_ends_after_the_idle_time_and_activity_keeps_it_alive(ledger):
     clock = Clock()
     sessions = Sessions(idle_seconds=1800, clock=clock)
-    token = sessions.start("yamada")
+    token = sessions.start(ledger, "yamada")
     for _ in range(5):  # active every 25 minutes: still signed in after two hours
         clock.now += 1500
-        assert sessions.touch(token) == "yamada"
+        assert sessions.touch(ledger, token) == "yamada"
     clock.now += 1801
-    assert sessions.touch(token) is None
-    assert sessions.touch(token) is None  # gone for good, not revived
-    assert sessions.touch(None) is None and sessions.touch("forged-token") is None
+    assert sessions.touch(ledger, token) is None
+    assert sessions.touch(ledger, token) is None  # gone for good, not revived
+    assert sessions.touch(ledger, None) is None and sessions.touch(ledger, "forged-token") is None
+    assert ledger.db["console_sessions"].count == 0
 
 
-def test_a_session_ends_after_a_working_day_even_when_active():
+def test_a_session_ends_after_a_working_day_even_when_active(ledger):
     clock = Clock()
     sessions = Sessions(idle_seconds=1800, clock=clock)
-    token = sessions.start("yamada")
+    token = sessions.start(ledger, "yamada")
     while clock.now - 1000.0 < MAX_SESSION - 1000:
         clock.now += 1000
-        assert sessions.touch(token) == "yamada"
+        assert sessions.touch(ledger, token) == "yamada"
     clock.now += 1000
-    assert sessions.touch(token) is None
+    assert sessions.touch(ledger, token) is None
 
 
-def test_signing_out_and_disabling_end_sessions():
+def test_signing_out_and_disabling_end_sessions(ledger):
     sessions = Sessions(idle_seconds=1800, clock=Clock())
-    first, second, other = sessions.start("yamada"), sessions.start("yamada"), sessions.start("sato")
-    sessions.end(first)
-    assert sessions.touch(first) is None and sessions.touch(second) == "yamada"
-    sessions.end_all("yamada")
-    assert sessions.touch(second) is None and sessions.touch(other) == "sato"
+    first, second = sessions.start(ledger, "yamada"), sessions.start(ledger, "yamada")
+    other = sessions.start(ledger, "sato")
+    sessions.end(ledger, first)
+    assert sessions.touch(ledger, first) is None and sessions.touch(ledger, second) == "yamada"
+    staff_accounts.disable(ledger, "yamada")
+    assert sessions.touch(ledger, second) is None and sessions.touch(ledger, other) == "sato"
+    assert [r["name"] for r in ledger.db["console_sessions"].rows] == ["sato"]
+
+
+def test_a_session_outlives_the_serving_process_and_the_ledger_keeps_only_a_hash(ledger, tmp_path):
+    clock = Clock()
+    token = Sessions(idle_seconds=1800, clock=clock).start(ledger, "yamada")
+    ledger.close()
+    # another process (serve restarted) opens the same file with a fresh Sessions
+    again = Ledger(tmp_path / "ledger.db", BlobStore(tmp_path / "blobs"))
+    try:
+        clock.now += 600
+        assert Sessions(idle_seconds=1800, clock=clock).touch(again, token) == "yamada"
+        (row,) = again.db["console_sessions"].rows
+        assert token not in json.dumps(row)
+        assert row["token_sha256"] == hashlib.sha256(token.encode()).hexdigest()
+        dump = "\n".join(again.db.conn.iterdump())
+        assert token not in dump
+    finally:
+        again.close()
 
 
 def test_failed_sign_ins_make_the_next_try_wait_longer_each_time():
@@ -65,6 +106,40 @@ def test_failed_sign_ins_make_the_next_try_wait_longer_each_time():
     assert throttle.wait_for("user:yamada") == 900  # capped at a quarter of an hour
     throttle.succeeded("user:yamada")
     assert throttle.wait_for("user:yamada") == 0
+
+
+def test_a_stranger_guessing_from_one_address_does_not_hold_the_owner_back_elsewhere():
+    clock = Clock()
+    throttle = SignInThrottle(clock=clock)
+    for _ in range(30):  # far past every limit, from one address
+        throttle.failed("yamada", "203.0.113.5")
+    assert throttle.wait_for("yamada", "203.0.113.5") == 900  # the guesser waits
+    assert throttle.wait_for("sato", "203.0.113.5") == 900  # for every account from there
+    assert throttle.wait_for("yamada", "192.168.10.21") == 0  # the owner at their desk does not
+    # the owner's own mistakes slow only the owner's address
+    for _ in range(4):
+        throttle.failed("yamada", "192.168.10.21")
+    assert throttle.wait_for("yamada", "192.168.10.21") == 30
+    assert throttle.wait_for("yamada", "192.168.10.22") == 0
+    throttle.succeeded("yamada", "192.168.10.21")
+    assert throttle.wait_for("yamada", "192.168.10.21") == 0
+    # a guesser spreading tries over accounts is slowed by the address's own count
+    for name in ("a", "b", "c", "d", "e", "f", "g", "h", "i", "j"):
+        throttle.failed(name, "198.51.100.9")
+    assert throttle.wait_for("k", "198.51.100.9") == 30
+
+
+def test_old_failures_are_forgotten():
+    clock = Clock()
+    throttle = LoginThrottle(free=4, first_wait=30, max_wait=900, forget_after=3600, clock=clock)
+    for _ in range(6):
+        throttle.failed("key")
+    assert throttle.wait_for("key") > 0
+    clock.now += 3601
+    assert throttle.wait_for("key") == 0
+    throttle.failed("other")  # the stale key is dropped, not kept for ever
+    throttle.failed("key")
+    assert throttle.wait_for("key") == 0  # counting starts again
 
 
 def test_after_sign_in_only_a_path_on_this_site_is_followed():

@@ -78,6 +78,8 @@ def corpus_output(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         if line.startswith("■ "):
             current = owner.get(line[2:].strip())
             sections.setdefault(current or "", "")
+        elif not line.startswith("  "):
+            current = None  # the closing count of results belongs to no file
         if current:
             sections[current] += line
     return sections

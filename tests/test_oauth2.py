@@ -424,18 +424,18 @@ def test_config_reads_oauth2_settings(tmp_path):
 
 
 @pytest.mark.parametrize(("table", "named"), [
-    (oauth2_table(oauth2_client_id=None), "imap.oauth2_client_id"),
-    (oauth2_table(oauth2_scope=None), "imap.oauth2_scope"),
-    (oauth2_table(oauth2_refresh_token_file=None), "imap.oauth2_refresh_token_file"),
-    (oauth2_table(oauth2_token_url=None), "imap.oauth2_token_url"),
+    (oauth2_table(oauth2_client_id=None), "[imap] oauth2_client_id"),
+    (oauth2_table(oauth2_scope=None), "[imap] oauth2_scope"),
+    (oauth2_table(oauth2_refresh_token_file=None), "[imap] oauth2_refresh_token_file"),
+    (oauth2_table(oauth2_token_url=None), "[imap] oauth2_token_url"),
     (oauth2_table(oauth2_token_url="http://login.example.com/token"), "https://"),
     (oauth2_table(oauth2_client_secret="x"), "oauth2_client_secret_env"),
-    (oauth2_table(user=None), "imap.user"),
-    (oauth2_table(auth="token"), "imap.auth"),
-    (oauth2_table(auth="password"), "imap.oauth2_"),
+    (oauth2_table(user=None), "[imap] user"),
+    (oauth2_table(auth="token"), "[imap] auth"),
+    (oauth2_table(auth="password"), "[imap] oauth2_"),
 ])
 def test_config_errors_name_the_key(tmp_path, table, named):
-    with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
+    with pytest.raises(ConfigError, match=re.escape(named)):
         settings_from_toml({"imap": table}, base=tmp_path, source=None)
 
 

@@ -204,3 +204,55 @@ def test_check_reads_a_maildir_file_as_a_mail_and_says_why_a_file_cannot_be_read
     assert missing.returncode == 2
     assert "ファイルまたはフォルダがありません" in missing.stdout
     assert "No such file" not in missing.stdout
+
+
+# --- IDs and values that are not there ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def season(tmp_path_factory) -> Path:
+    """A ledger of the example mailbox, shared by the cases that only read or are refused."""
+    where = tmp_path_factory.mktemp("season")
+    assert run(where, "replay", str(MAILBOX)).returncode == 0
+    return where
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["outbox", "approve", "99999"], "返信 99999"),
+    (["outbox", "hold", "99999", "--reason", "確認中"], "返信 99999"),
+    (["outbox", "cancel", "99998", "99999"], "99998、99999"),
+    (["outbox", "approve", "0"], "返信 0"),
+    (["outbox", "show", "99999"], "返信 99999"),
+    (["quarantine", "release", "99999"], "メール ID 99999"),
+    (["quarantine", "release", "1"], "隔離されていません"),
+    (["quarantine", "show", "99999"], "メール ID 99999"),
+    (["ledger", "show", "99999"], "申請 ID 99999"),
+    (["ledger", "show", "99999", "--json"], "申請 ID 99999"),
+    (["reprocess", "--submission", "99999"], "申請 99999"),
+    (["staff", "disable", "nobody"], "nobody"),
+    (["staff", "add", "yamada", "--password-file", "no-such-file"], "ファイルまたはフォルダがありません"),
+    (["ledger", "submissions", "--limit", "-1"], "0 以上"),
+    (["ledger", "search", "山田", "--limit", "-5"], "0 以上"),
+    (["outbox", "list", "--status", "どこにもない"], "どこにもない"),
+    (["serve", "--idle-minutes", "-5"], "0 より大きく"),
+    (["serve", "--idle-minutes", "nan"], "0 より大きく"),
+])
+def test_an_unknown_id_or_value_is_one_sentence_and_exit_2(season, argv, named):
+    before = run(season, "outbox", "list", "--json").stdout
+    one_sentence(run(season, *argv), named)
+    assert run(season, "outbox", "list", "--json").stdout == before  # nothing was changed
+
+
+def test_a_known_id_among_unknown_ones_is_left_alone(tmp_path):
+    assert run(tmp_path, "replay", str(MAILBOX)).returncode == 0
+    waiting = [line for line in run(tmp_path, "outbox", "list", "--json").stdout.splitlines()
+               if '"awaiting_approval"' in line]
+    reply = waiting[0].split('"id": ')[1].split(",")[0]
+    one_sentence(run(tmp_path, "outbox", "approve", reply, "99999"), "99999", "変更していません")
+    assert '"awaiting_approval"' in next(
+        line for line in run(tmp_path, "outbox", "list", "--json").stdout.splitlines()
+        if f'"id": {reply},' in line)
+    # in a state where approving makes no sense: said with the prefix, exit 1 (nothing to fix)
+    assert run(tmp_path, "outbox", "approve", reply).returncode == 0
+    again = run(tmp_path, "outbox", "approve", reply)
+    assert again.returncode == 1 and again.stderr.startswith("renkei-intake: ")

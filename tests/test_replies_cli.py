@@ -141,8 +141,8 @@ def test_hold_then_approve_releases_and_cancel_never_sends(tmp_path, smtp_server
 def test_unknown_reply_id_is_an_error(tmp_path, capsys):
     config = write_config(tmp_path)
     replay(tmp_path, config, {})
-    assert outbox(config, "show", "99") == 1
-    assert outbox(config, "cancel", "99") == 1
+    assert main(["--config", str(config), "outbox", "show", "99"]) == 2
+    assert main(["--config", str(config), "outbox", "cancel", "99"]) == 2
     assert "返信 99 はありません" in capsys.readouterr().err
 
 

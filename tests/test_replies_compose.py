@@ -11,7 +11,7 @@ from email.policy import default
 import pytest
 
 from parsers.mime import parse_message
-from replies.address import choose_recipient, clean_address, refusal, reply_recipient
+from replies.address import choose_recipient, clean_address, refusal
 from replies.charset import choose, jis_safe
 from replies.compose import compose, reply_message_id
 from rules.calendar import BusinessCalendar
@@ -145,12 +145,12 @@ def test_message_id_is_deterministic_per_submission_and_kind():
 
 
 def test_recipient_is_the_sender_unless_config_prefers_the_sender_block():
-    assert reply_recipient("Lead@Example.jp", "tanto@example.jp") == "Lead@Example.jp"
-    assert reply_recipient("lead@example.jp", "ｔａｎｔｏ＠ｅｘａｍｐｌｅ．ｊｐ",
-                           prefer_sender_block=True) == "tanto@example.jp"
+    assert choose_recipient("Lead@Example.jp", "tanto@example.jp") == ("Lead@Example.jp", None)
+    assert choose_recipient("lead@example.jp", "ｔａｎｔｏ＠ｅｘａｍｐｌｅ．ｊｐ",
+                            prefer_sender_block=True) == ("tanto@example.jp", None)
     # an unreadable block address never replaces a good sender
-    assert reply_recipient("lead@example.jp", "電話でお願いします",
-                           prefer_sender_block=True) == "lead@example.jp"
+    assert choose_recipient("lead@example.jp", "電話でお願いします",
+                            prefer_sender_block=True) == ("lead@example.jp", None)
     assert clean_address("mailto:a.b@example.co.jp") == "a.b@example.co.jp"
 
 

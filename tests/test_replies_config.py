@@ -40,7 +40,7 @@ def test_the_example_config_names_the_program_once():
 def test_a_secretariat_name_that_calls_the_program_otherwise_is_refused(tmp_path):
     with pytest.raises(ConfigError) as error:
         settings_from(tmp_path, '[secretariat]\nname = "令和4年度「共創型サービスIT連携支援事業」事務局"\n')
-    assert "secretariat.name" in str(error.value)
+    assert "[secretariat] name" in str(error.value)
     assert "共創型サービスIT連携支援補助金" in str(error.value)
 
 
@@ -49,7 +49,7 @@ def test_the_refusal_is_one_sentence_and_exit_2(tmp_path, capsys):
     path.write_text('[secretariat]\nname = "支援事業事務局"\n', encoding="utf-8")
     assert main(["--config", str(path), "replay", str(tmp_path), "--dry-run"]) == 2
     err = capsys.readouterr().err
-    assert "secretariat.name" in err and "Traceback" not in err
+    assert "[secretariat] name" in err and "Traceback" not in err
 
 
 def test_a_name_that_contains_the_program_name_is_kept(tmp_path):
@@ -74,7 +74,7 @@ def test_without_a_phone_no_phone_line(tmp_path):
 
 
 def test_an_inquiry_address_that_is_not_an_address_is_refused(tmp_path):
-    with pytest.raises(ConfigError, match="secretariat.inquiry_email"):
+    with pytest.raises(ConfigError, match=r"\[secretariat\] inquiry_email"):
         settings_from(tmp_path, '[secretariat]\ninquiry_email = "電話でお問い合わせください"\n')
 
 

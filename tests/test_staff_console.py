@@ -96,9 +96,15 @@ def read(config: Path, *argv: str) -> str:
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     """A replayed ledger with deficiency notices awaiting approval, one staff account made by
     `staff add`, a quarantined mail, and `serve` answering on a free port."""
-    tmp = tmp_path_factory.mktemp("console")
+    config = season_ledger(tmp_path_factory.mktemp("console"))
+    with serving(config, free_port()) as base:
+        yield config, base
+
+
+def season_ledger(tmp: Path) -> Path:
+    """The console's ledger (see `console`), its config file returned; `serve` not started."""
     folder = tmp / "mails"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     for name, raw in {**MAILS, "05-asahi.eml": HOSTILE, "06-html.eml": html_only_mail()}.items():
         (folder / name).write_bytes(raw)
     config = write_config(tmp)
@@ -107,8 +113,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, st
     with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
         assert cli.main(["--config", str(config), "replay", str(folder)]) == 0
     quarantine_unparsable(config)
-    with serving(config, free_port()) as base:  # which makes the account with `staff add`
-        yield config, base
+    return config
 
 
 def sign_in(page: Browser, base: str, name: str = STAFF, password: str = PASSWORD) -> str:
@@ -414,3 +419,91 @@ def test_list_filters_and_search_answer_like_the_cli(console):
     search = json.loads(read(config, "ledger", "search", "ひ", "--json"))["rows"]
     hits = {str(row["submission_id"]) for row in search}
     assert hits and set(re.findall(r'href="/submissions/(\d+)"', answer)) == hits
+
+
+def test_a_restart_of_serve_keeps_staff_signed_in_and_a_stale_form_says_so_in_japanese(
+        chromium, tmp_path):
+    config = season_ledger(tmp_path / "season")
+    reply = reply_of(config, "みなと連携コンソーシアム")
+    port = free_port()
+    with browser(chromium, tmp_path / "profile") as page:
+        with serving(config, port) as base:
+            sign_in(page, base)
+            page.open(f"{base}/approvals")
+            assert "承認待ちの返信" in page.text()
+            assert page.js(f"!!document.querySelector(\"form[action='/replies/{reply}/approve']\")")
+        # `serve` stopped and started again (a new process, a new CSRF secret), same address
+        with serving(config, port) as base:
+            # the form on the page opened before the restart no longer matches its cookie
+            refused = page.click(f"form[action='/replies/{reply}/approve'] button")
+            text = page.text()
+            assert "フォームの有効期限が切れています" in text and "何も変更していません" in text
+            assert "CSRF" not in text and "did not match" not in text
+            assert refused.endswith(f"/replies/{reply}/approve")
+            assert page.js("document.querySelector('#sign-in').getAttribute('href')") == \
+                "/login?next=/approvals"
+            shot(page, "10-form-expired")
+            assert open_ledger(config).db["replies"].get(reply)["status"] == "awaiting_approval"
+            # the way back: the page opens again without a new sign-in, and the action works
+            assert page.click("#reopen") == f"{base}/approvals"
+            assert f"{STAFF} さん" in page.text()
+            page.click(f"form[action='/replies/{reply}/approve'] button")
+            assert f"返信 {reply} を承認しました" in page.text()
+    assert open_ledger(config).db["replies"].get(reply)["status"] == "queued"
+    stored = open_ledger(config).db.execute("SELECT token_sha256 FROM console_sessions").fetchall()
+    assert stored and all(len(digest) == 64 for (digest,) in stored)
+
+
+def test_a_form_whose_csrf_cookie_expired_gets_a_japanese_page_with_a_way_back(chromium, console,
+                                                                              tmp_path):
+    config, base = console
+    with browser(chromium, tmp_path / "profile") as page:
+        sign_in(page, base)
+        page.open(f"{base}/quarantine")
+        # the browser dropped the form's cookie (it lives only as long as the browser session)
+        page.call("Network.deleteCookies", name="ds_csrftoken", url=base)
+        page.click("form.who button[type=submit]")  # サインアウト
+        text = page.text()
+        assert "フォームの有効期限が切れています" in text and "画面を開き直す" in text
+        assert_japanese_only(page)
+        assert page.click("#reopen") == f"{base}/quarantine"
+        assert f"{STAFF} さん" in page.text()  # still signed in: nothing was done
+        # the sign-in form itself, left open until its cookie expired
+        page.click("form.who button[type=submit]")
+        assert "/login" in page.url
+        page.call("Network.deleteCookies", name="ds_csrftoken", url=base)
+        page.fill("input[name=username]", STAFF)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form[action='/login'] button[type=submit]")
+        assert "フォームの有効期限が切れています" in page.text()
+        assert page.click("#sign-in").split("?")[0] == f"{base}/login"
+        assert sign_in(page, base) == f"{base}/"
+
+
+def test_a_stranger_guessing_from_one_address_does_not_lock_the_owner_out(chromium, console,
+                                                                         tmp_path):
+    config, base = console
+    name, password = "kato.yumi", "kato-yumi-password-7"
+    assert run(config, "staff", "add", name, stdin=password + "\n").returncode == 0
+    jar = http.cookiejar.CookieJar()
+    stranger = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
+
+    def guess(secret: str, account: str = name) -> Answer:
+        form = csrf_form(stranger, f"{base}/login")
+        form.update(username=account, password=secret)
+        # from another machine, as the TLS reverse proxy on this host reports it
+        request = urllib.request.Request(f"{base}/login", data=urllib.parse.urlencode(form).encode(),
+                                         headers={"X-Forwarded-For": "203.0.113.77"})
+        return fetch(stranger, request)
+
+    answers = [guess(f"wrong guess {n}", account=name if n < 6 else f"someone{n}")
+               for n in range(13)]
+    # four tries at the account, then it waits; ten at any account from there, then all wait
+    assert [a.status for a in answers] == [401] * 4 + [429] * 2 + [401] * 6 + [429]
+    assert "待ってから" in answers[-1].text
+    assert guess(password).status == 429  # the right password does not help the guesser now
+    assert not any(c.name == "renkei_session" for c in jar)
+    # the owner, at their own machine, signs in as usual
+    with browser(chromium, tmp_path / "profile") as page:
+        assert sign_in(page, base, name, password) == f"{base}/"
+        assert f"{name} さん" in page.text()

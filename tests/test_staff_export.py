@@ -219,3 +219,16 @@ def test_backup_of_a_submission_detail_matches(replayed, tmp_path):
     copy = Ledger(copy_path, BlobStore(replayed.parent / "blobs"))
     sid = submission_of(ledger, "<tanaka-1@hikari.example.jp>")
     assert queries.submission_detail(copy, sid) == queries.submission_detail(ledger, sid)
+
+
+def test_one_jst_formatter_serves_screens_and_spreadsheets():
+    from ingest import export, screen
+    from replies import address
+
+    utc = "2022-08-20T16:15:00+00:00"  # the next day in Japan
+    assert screen.jst(utc) == "2022-08-21 01:15"
+    assert screen.jst(utc, export.EXCEL_TIME) == "2022/08/21 01:15"
+    assert screen.jst("昨日\x1b[2J") == "昨日\\x1b[2J"  # unreadable: shown as it is, made visible
+    assert screen.jst(None, export.EXCEL_TIME) == ""
+    # one formatter and one recipient rule: the old twins are gone
+    assert not hasattr(export, "excel_jst") and not hasattr(address, "reply_recipient")

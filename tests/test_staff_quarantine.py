@@ -100,7 +100,7 @@ def test_show_gives_details_history_and_the_raw_mail(config):
                                   "--raw"])
     assert code == 0 and raw == BROKEN  # byte for byte, to open in a mail program
     code, _, err = run_cli(["--config", str(config), "quarantine", "show", "4242"])
-    assert code == 1 and "4242" in err
+    assert code == 2 and "4242" in err
 
 
 def test_release_runs_the_mail_through_again(config):
@@ -123,13 +123,13 @@ def test_release_runs_the_mail_through_again(config):
     assert [e for e, _ in events].index("released") < len(events) - 1  # processing followed
     # Once released it is no longer in quarantine: a second release is refused.
     code, _, err = run_cli(["--config", str(config), "quarantine", "release", str(broken)])
-    assert code == 1 and "隔離されていません" in err
+    assert code == 2 and "隔離されていません" in err
 
 
 def test_release_refuses_a_headers_only_mail_unless_forced(config):
     big = quarantine_headers_only(config)
     code, _, err = run_cli(["--config", str(config), "quarantine", "release", str(big)])
-    assert code == 1 and "ヘッダーのみ" in err
+    assert code == 2 and "ヘッダーのみ" in err
     assert open_ledger(config).db["messages"].get(big)["state"] == "quarantined"
     code, out, _ = run_cli(["--config", str(config), "quarantine", "release", str(big),
                             "--force"])
@@ -142,7 +142,7 @@ def test_release_refuses_when_the_raw_mail_is_gone(config):
     blob = ledger.blobs.path(ledger.db["messages"].get(broken)["sha256"])
     shutil.move(blob, blob.with_suffix(".moved"))
     code, _, err = run_cli(["--config", str(config), "quarantine", "release", str(broken)])
-    assert code == 1 and "元データ" in err
+    assert code == 2 and "元データ" in err
     assert ledger.db["messages"].get(broken)["state"] == "quarantined"
 
 

@@ -366,7 +366,7 @@ def test_ledger_show_verb_tells_everything_about_one_submission(replayed):
     assert [m["message_id_header"] for m in detail["mails"]] == ["<tanaka-1@hikari.example.jp>"]
     assert {e["event"] for e in detail["events"]} >= {"received"}
     code, _, err = run_cli(["--config", str(replayed), "ledger", "show", "99999"])
-    assert code == 1 and "99999" in err
+    assert code == 2 and "99999" in err
 
 
 def test_ledger_search_verb(replayed):
