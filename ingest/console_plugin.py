@@ -11,6 +11,7 @@ refusal is answered with a Japanese page that leads back to the form.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable
@@ -188,6 +189,25 @@ def actor_from_request(datasette: Any, request: Any) -> dict[str, str] | None:
 def asgi_wrapper(datasette: Any) -> Callable[[Any], Any]:
     console = console_of(datasette)
     return (lambda asgi: guard(asgi, console, datasette)) if console else (lambda asgi: asgi)
+
+
+# Columns that give a way in if read: staff password hashes and session token hashes. The
+# explorer's ad-hoc SQL reads them as NULL (the console checks them on its own connection).
+SECRET_COLUMNS = frozenset({("staff_accounts", "password_hash"),
+                            ("console_sessions", "token_sha256")})
+
+
+def _hide_secret_columns(action: int, table: str | None, column: str | None,
+                         _db: str | None, _trigger: str | None) -> int:
+    if action == sqlite3.SQLITE_READ and (table, column) in SECRET_COLUMNS:
+        return sqlite3.SQLITE_IGNORE
+    return sqlite3.SQLITE_OK
+
+
+@hookimpl
+def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) -> None:
+    if console_of(datasette):
+        conn.set_authorizer(_hide_secret_columns)
 
 
 @hookimpl

@@ -376,6 +376,20 @@ def test_serve_refuses_a_non_loopback_address_without_allow_remote(tmp_path):
     assert done.returncode == 2 and "--allow-remote" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_the_explorers_sql_reads_no_password_or_session_hash(console):
+    config, base = console
+    _, opener = signed_in_opener(base)
+    sql = urllib.parse.quote("SELECT name, password_hash FROM staff_accounts")
+    rows = json.loads(fetch(opener, f"{base}/ledger.json?sql={sql}&_shape=array").text)
+    assert STAFF in {row["name"] for row in rows}
+    assert all(row["password_hash"] is None for row in rows)
+    sql = urllib.parse.quote("SELECT token_sha256, name FROM console_sessions")
+    rows = json.loads(fetch(opener, f"{base}/ledger.json?sql={sql}&_shape=array").text)
+    assert rows and all(row["token_sha256"] is None for row in rows)
+    stored = open_ledger(config).db.execute("SELECT password_hash FROM staff_accounts").fetchone()
+    assert stored[0]  # the hash is there; only the explorer does not see it
+
+
 def test_list_filters_and_search_answer_like_the_cli(console):
     config, base = console
     _, opener = signed_in_opener(base)
