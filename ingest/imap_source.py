@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
@@ -74,41 +75,71 @@ def _new_batches(
     # only the mails over the size limit need telling apart, and one SEARCH does it.
     relink = ledger.has_unlinked(server.account, folder, validity)
     over = set() if relink else set(client.search(["LARGER", str(server.max_message_bytes)]))
+    batches = [todo[i:i + server.batch_size] for i in range(0, len(todo), server.batch_size)]
     done = 0
-    for start in range(0, len(todo), server.batch_size):
-        batch = todo[start:start + server.batch_size]
-        to_fetch, mails = [], []
-        if relink:
+    if relink:
+        for batch in batches:
+            mails: list[RawMail] = []
             to_fetch = _relink(client, server, ledger, validity, batch, mails)
             done += len(batch) - len(to_fetch) - len(mails)
-        else:
-            for uid in batch:
-                if uid in over:
-                    mails.append(_headers_only(client, server, ImapRef(
-                        server.account, folder, validity, uid)))
-                else:
-                    to_fetch.append(uid)
-        if to_fetch:
-            bodies = client.fetch(to_fetch, ["BODY.PEEK[]", "INTERNALDATE"])
-            for uid in to_fetch:
-                data = bodies.get(uid)
-                if not data or b"BODY[]" not in data:
-                    continue  # expunged meanwhile: the next pass will not see it either
-                raw = data[b"BODY[]"]
-                internal = data.get(b"INTERNALDATE")
-                received = internal if isinstance(internal, datetime) else None
-                ref = ImapRef(server.account, folder, validity, uid)
-                head = envelope(raw)  # one pass over the header block
-                mails.append(RawMail(raw, Arrival(
-                    "imap", _ref_text(server, ref), received or datetime.now(UTC),
-                    "internaldate" if received else "fetch", head.message_id, ref,
-                    head.content_key,
-                )))
-        if mails:
-            yield mails
-            done += len(mails)
-        if progress:
-            progress(done, len(todo))
+            mails += _read(client, server, validity, to_fetch, over)
+            if mails:
+                yield mails
+                done += len(mails)
+            if progress:
+                progress(done, len(todo))
+        return
+    # The next batch comes down while the caller records this one (its blobs' fsyncs, its
+    # rows): the connection and the disk work at the same time. Only IMAP is done ahead, on
+    # the one connection, never two commands at once; the ledger stays with the caller.
+    pool: ThreadPoolExecutor | None = None
+    ahead: Future[list[RawMail]] | None = None
+    try:
+        for index, batch in enumerate(batches):
+            mails = ahead.result() if ahead else _read(client, server, validity, batch, over)
+            ahead = None
+            # Read ahead only beside a batch of modest size: a batch of large mails is not
+            # held in memory twice over.
+            if index + 1 < len(batches) and sum(len(m.raw) for m in mails) <= _AHEAD_BYTES:
+                pool = pool or ThreadPoolExecutor(1, thread_name_prefix="imap-ahead")
+                ahead = pool.submit(_read, client, server, validity, batches[index + 1], over)
+            if mails:
+                yield mails
+                done += len(mails)
+            if progress:
+                progress(done, len(todo))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)  # the connection is free again before the caller goes on
+
+
+_AHEAD_BYTES = 32 << 20
+
+
+def _read(client: IMAPClient, server: ServerConfig, validity: int, uids: list[int],
+          over: set[int]) -> list[RawMail]:
+    """The mails of `uids` from IMAP alone (no ledger): the headers of those in `over` (over
+    the size limit), the whole of the others."""
+    mails = [_headers_only(client, server, ImapRef(server.account, server.folder, validity, uid))
+             for uid in uids if uid in over]
+    to_fetch = [uid for uid in uids if uid not in over]
+    if not to_fetch:
+        return mails
+    bodies = client.fetch(to_fetch, ["BODY.PEEK[]", "INTERNALDATE"])
+    for uid in to_fetch:
+        data = bodies.get(uid)
+        if not data or b"BODY[]" not in data:
+            continue  # expunged meanwhile: the next pass will not see it either
+        raw = data[b"BODY[]"]
+        internal = data.get(b"INTERNALDATE")
+        received = internal if isinstance(internal, datetime) else None
+        ref = ImapRef(server.account, server.folder, validity, uid)
+        head = envelope(raw)  # one pass over the header block
+        mails.append(RawMail(raw, Arrival(
+            "imap", _ref_text(server, ref), received or datetime.now(UTC),
+            "internaldate" if received else "fetch", head.message_id, ref, head.content_key,
+        )))
+    return mails
 
 
 def _relink(client: IMAPClient, server: ServerConfig, ledger: Ledger, validity: int,
