@@ -87,7 +87,8 @@ def worker_fetch_stage(stage: str, config: str) -> dict[str, Any]:
     """One slice of `worker_fetch`, to see where its time goes (--explain):
 
     - `imapclient`: the same UID FETCH batches through imapclient, nothing kept;
-    - `new_batches`: `new_batches` (both FETCH steps, Message-ID and content keys), nothing kept;
+    - `new_batches`: `new_batches` (the body FETCH, the next batch read while this one is
+      handled, Message-ID and content keys), nothing kept;
     - `no_fsync`: the whole fetch + record with fsync a no-op and SQLite synchronous=OFF.
     """
     from ingest.config import load_settings
@@ -106,7 +107,7 @@ def worker_fetch_stage(stage: str, config: str) -> dict[str, Any]:
         uids = sorted(client.search(["ALL"]))
         for first in range(0, len(uids), server.batch_size):
             count += len(client.fetch(uids[first:first + server.batch_size],
-                                      ["BODY.PEEK[]", "INTERNALDATE", "RFC822.SIZE"]))
+                                      ["BODY.PEEK[]", "INTERNALDATE"]))
     else:
         if stage == "no_fsync":
             os.fsync = lambda fd: None  # this throwaway process only

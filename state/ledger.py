@@ -138,6 +138,17 @@ class Ledger:
         )
         return {row[0] for row in rows}
 
+    def has_unlinked(self, account: str, folder: str, uidvalidity: int) -> bool:
+        """Whether some mail of the ledger has no UID of this folder and UIDVALIDITY (the
+        folder was recreated, or the mail came from a replayed folder): only then can a new
+        UID be a mail the ledger already holds under another name."""
+        total = self.db.execute("SELECT count(*) FROM messages").fetchone()[0]
+        linked = self.db.execute(
+            "SELECT count(DISTINCT message) FROM imap_seen "
+            "WHERE account=? AND folder=? AND uidvalidity=?",
+            [account, folder, uidvalidity]).fetchone()[0]
+        return linked < total
+
     def find_same_mail(self, message_id: str | None, *, content_sha256: str | None = None,
                        size: int | None = None) -> int | None:
         """A known mail with this Message-ID that is also the same content (or, when only the
