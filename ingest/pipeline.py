@@ -23,9 +23,9 @@ from ingest.correlate import (
     renumber_versions,
     submission_awaiting_password,
 )
-from ingest.evaluate import evaluate
+from ingest.evaluate import evaluate, record_evaluation
 from ingest.progress import Progress
-from ingest.reading import locked_attachments
+from ingest.reading import MailRead, ReadCache, locked_attachments, read_part
 from ingest.sources import RawMail
 from parsers.authresults import trusted_results
 from parsers.mime import MessageRecord, parse_message
@@ -44,6 +44,10 @@ from rules.mail_checks import automatic_reason, sender_auth_failure
 from state.blobs import BlobDamaged
 from state.labels import label
 from state.ledger import Ledger, Recorded, iso, utcnow
+
+# What the reads of one pass may keep between filing and evaluation (bytes as they came from
+# the sandbox); past it, the evaluation reads a mail again.
+READ_CACHE_BYTES = 128 * 1024 * 1024
 
 
 @dataclass
@@ -90,6 +94,8 @@ class Pipeline:
     dry_run: bool = False
     report: PassReport = field(default_factory=PassReport)
     created: set[int] = field(default_factory=set)  # submissions this run started
+    # A part's attachments, read when it is filed, wait here for its evaluation in this pass.
+    reads: ReadCache = field(default_factory=lambda: ReadCache(READ_CACHE_BYTES))
 
     # --- entry points -------------------------------------------------------------------------
 
@@ -195,8 +201,10 @@ class Pipeline:
             record = parse_message(raw, max_parts=self.settings.limits.max_parts)
             kind = self.classify(record)
             ours = bounced_reply(raw) if kind.role == "automatic" else None
-            facts = _facts(record, kind,
-                           locked_attachments(record.attachments, self.settings.limits))
+            read = self._read_part(record) if kind.role == "part" else None
+            locked = read.locked if read is not None else \
+                locked_attachments(record.attachments, self.settings.limits)
+            facts = _facts(record, kind, locked)
             forged = sender_auth_failure(
                 trusted_results(record.headers, self.settings.authserv_id), record.from_addr)
             if forged:  # judged with the rest, but no reply leaves before staff look at it
@@ -227,6 +235,21 @@ class Pipeline:
                               {"role": kind.role, "submission": submission})
             # Versions count in receive order: this mail may have come before others filed.
             renumber_versions(self.ledger, kind.subject.consortium_key)
+        if read is not None:
+            self.reads.keep(message, read)
+
+    def _read_part(self, record: MessageRecord) -> MailRead | None:
+        """A part's attachments, read whole now (in the sandbox, under the mail's limits): the
+        check for encrypted archives that filing needs, and everything its evaluation needs.
+        Read without passwords: the few mails with an encrypted file are read again then."""
+        if not record.attachments:
+            return None
+        limits = self.settings.limits
+        try:
+            return read_part(record.attachments, record.parts_cut, limits=limits, passwords=(),
+                             form_map=self.settings.form_map, blobs=self.ledger.blobs.root)
+        except Exception:  # noqa: BLE001 - a fault in the reader is reported by the evaluation
+            return None
 
     def classify(self, record: MessageRecord) -> Classified:
         settings = self.settings
@@ -349,21 +372,12 @@ class Pipeline:
             [iso(now)])]
 
     def evaluate_and_answer(self, submission: int, now: datetime, *, answer: bool = True) -> None:
-        result = evaluate(self.ledger, self.settings, submission, now)
+        result = evaluate(self.ledger, self.settings, submission, now, self.reads)
         deficient = any(f.severity == "deficiency" for f in result.findings)
         # awaiting_parts / awaiting_password / awaiting_settle until it can be answered
         outcome = f"awaiting_{result.waiting_for}" if result.waiting_for \
             else "deficient" if deficient else "complete"
-        with self.ledger.transaction():
-            self.ledger.db.execute("DELETE FROM findings WHERE submission_id = ?", [submission])
-            self.ledger.db["findings"].insert_all(
-                {**asdict(f), "submission_id": submission} for f in result.findings)
-            self.ledger.db["submissions"].update(submission, {
-                "outcome": outcome, "updated_at": utcnow(),
-                "evaluate_after": iso(result.wake_at) if result.wake_at else None})
-            self.ledger.event("submission", submission, "evaluated", {
-                "findings": [f.code for f in result.findings], "waiting_for": result.waiting_for,
-            })
+        record_evaluation(self.ledger, submission, result, outcome)
         if answer and result.waiting_for is None:
             self.answer(submission, result.findings)
 
@@ -409,21 +423,22 @@ class Pipeline:
                 self.settings.outbox_dir / "dry-run", f"{submission:05d}-{kind}.eml", raw))
             self._count(kind)
             return
-        queued = queue(self.ledger, QueuedReply(
-            submission_id=submission, kind=kind, to_addr=to_addr, subject=subject,
-            message_id=message_id, raw=raw, due_at=self.settings.calendar.reply_due(received_at),
-            needs_approval=kind == "deficiency" and self.settings.approve_deficiencies,
-            charset=self.settings.reply_charset, hold_reason=_auth_hold(findings),
-        ), own_addresses=self.settings.own_addresses,
-           max_per_recipient_per_day=self.settings.max_replies_per_recipient_per_day)
-        if queued is not None:
-            self._count(kind)
-        with self.ledger.transaction():
+        with self.ledger.transaction():  # the reply and the submission's state together
+            queued = queue(self.ledger, QueuedReply(
+                submission_id=submission, kind=kind, to_addr=to_addr, subject=subject,
+                message_id=message_id, raw=raw,
+                due_at=self.settings.calendar.reply_due(received_at),
+                needs_approval=kind == "deficiency" and self.settings.approve_deficiencies,
+                charset=self.settings.reply_charset, hold_reason=_auth_hold(findings),
+            ), own_addresses=self.settings.own_addresses,
+               max_per_recipient_per_day=self.settings.max_replies_per_recipient_per_day)
             # A forged-looking sender: staff release the held reply (`outbox approve`).
             state = "needs_review" if _auth_hold(findings) else "replied"
             self.ledger.db["submissions"].update(submission, {"state": state,
                                                               "updated_at": utcnow()})
             mark_superseded(self.ledger, sub["consortium_key"])  # the latest complete one wins
+        if queued is not None:
+            self._count(kind)
         if submission not in self.created:
             self.report.resumed += 1
 

@@ -1,7 +1,8 @@
 """Read the attachments of one mail in the sandbox, within the mail's budget.
 
 Each attachment is one task in the worker process: unpack it, store every file it holds in the
-blob store, recognise each and read its form. The parent gets back facts only (paths, sha256,
+blob store, recognise each and read its form, and say whether it is itself an encrypted archive
+or Office file (what filing needs to match a later password mail). The parent gets back facts only (paths, sha256,
 recognition, form fields, problems), never the contents. One mail shares one budget: the bytes
 extracted from all its archives, their entries, the CPU seconds and the wall time; an attachment
 that breaches a limit, or comes after the budget is spent, becomes ATTACHMENT_UNREADABLE and the
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from ingest import sandbox
 from ingest.check_cmd import FileFacts, FileInput, read_file
-from parsers.archives import UNREADABLE, Limits, Problem, locked_members, unpack
+from parsers.archives import PASSWORD_WRONG, UNREADABLE, Limits, Problem, locked_members, unpack
 from parsers.forms import FormMap
 from parsers.mime import Attachment
 from state.blobs import BlobStore
@@ -49,6 +50,10 @@ class AttachmentRead:
     problems: list[Problem] = field(default_factory=list)
     inflated: int = 0
     members: int = 0
+    # The attachment itself is an encrypted archive or Office file (locked_members); None when
+    # it was not read (a breach).
+    locked_itself: bool | None = None
+    wire_bytes: int = 0  # what the result took to cross from the sandbox (the cache's measure)
 
 
 def read_attachment(name: str, data: bytes, limits: Limits, passwords: Sequence[str],
@@ -57,7 +62,7 @@ def read_attachment(name: str, data: bytes, limits: Limits, passwords: Sequence[
     unpacked = unpack(name, data, limits=limits, passwords=passwords)
     store = BlobStore(blobs) if blobs is not None else None
     out = AttachmentRead(problems=list(unpacked.problems), inflated=unpacked.inflated,
-                         members=unpacked.members)
+                         members=unpacked.members, locked_itself=bool(locked_members(name, data)))
     # Written, not yet durable: read_mail syncs the whole mail's files at once, in the parent.
     shas: list[str | None] = (store.put_all([f.data for f in unpacked.files]
                                             + [f.data for f in unpacked.encrypted], durable=False)
@@ -92,6 +97,7 @@ def read_mail(attachments: Sequence[tuple[str, bytes]], *, limits: Limits,
             results.append(_breached(name, outcome.breach or sandbox.CRASH, limits))
             continue
         read: AttachmentRead = outcome.value
+        read.wire_bytes = outcome.size
         left = replace(left, max_total_bytes=max(0, left.max_total_bytes - read.inflated),
                        max_members=max(0, left.max_members - read.members))
         results.append(read)
@@ -99,6 +105,67 @@ def read_mail(attachments: Sequence[tuple[str, bytes]], *, limits: Limits,
         BlobStore(blobs).sync(f.sha256 for read in results for f in (*read.files, *read.locked)
                               if f.sha256)
     return results
+
+
+@dataclass(frozen=True)
+class MailRead:
+    """A submission mail's attachments read once, when it is filed, for its evaluation in the
+    same pass: no second crossing to the sandbox and no second MIME parse."""
+
+    reads: list[AttachmentRead]
+    locked: list[str]  # attachments that are themselves encrypted archives or Office files
+    parts_cut: int | None  # MessageRecord.parts_cut
+    passwords: tuple[str, ...]  # the passwords it was read with
+
+    @property
+    def size(self) -> int:
+        return sum(read.wire_bytes for read in self.reads)
+
+    def serves(self, passwords: Sequence[str]) -> bool:
+        """Whether reading again with `passwords` would give the same: yes when they are the
+        same, or when nothing in the mail is encrypted (a password opens nothing then)."""
+        if tuple(passwords) == self.passwords:
+            return True
+        return not self.locked and not any(
+            read.locked or any(p.code == PASSWORD_WRONG for p in read.problems)
+            for read in self.reads)
+
+
+def read_part(attachments: Sequence[Attachment], parts_cut: int | None, *, limits: Limits,
+              passwords: Sequence[str], form_map: FormMap, blobs: Path | None) -> MailRead:
+    """`read_mail`, and which attachments are locked (as `locked_attachments` tells)."""
+    pairs = [(a.name, a.data) for a in attachments]
+    reads = read_mail(pairs, limits=limits, passwords=passwords, form_map=form_map, blobs=blobs)
+    locked = [name for (name, _), read in zip(pairs, reads, strict=True) if read.locked_itself]
+    unread = [a for a, read in zip(attachments, reads, strict=True) if read.locked_itself is None]
+    if unread:  # breached while read whole: the cheap look at its directory may still tell
+        names = set(locked_attachments(unread, limits))
+        locked = [a.name for a, read in zip(attachments, reads, strict=True)
+                  if read.locked_itself or (read.locked_itself is None and a.name in names)]
+    return MailRead(reads, locked, parts_cut, tuple(passwords))
+
+
+class ReadCache:
+    """Mails read at filing, each kept until its evaluation takes it, within `max_bytes` (a mail
+    that does not fit is simply read again when it is evaluated)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._kept: dict[int, MailRead] = {}
+        self._bytes = 0
+
+    def keep(self, message: int, read: MailRead) -> None:
+        self.take(message, read.passwords)
+        if self._bytes + read.size <= self.max_bytes:
+            self._kept[message] = read
+            self._bytes += read.size
+
+    def take(self, message: int, passwords: Sequence[str]) -> MailRead | None:
+        read = self._kept.pop(message, None)
+        if read is None:
+            return None
+        self._bytes -= read.size
+        return read if read.serves(passwords) else None
 
 
 def locked_attachments(attachments: Sequence[Attachment], limits: Limits) -> list[str]:
