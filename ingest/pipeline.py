@@ -92,7 +92,10 @@ class Pipeline:
     report: PassReport = field(default_factory=PassReport)
     created: set[int] = field(default_factory=set)  # submissions this run started
     # A part's attachments, read when it is filed, wait here for its evaluation in this pass.
-    reads: ReadCache = field(default_factory=lambda: ReadCache(READ_CACHE_BYTES))
+    reads: ReadCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reads = ReadCache(READ_CACHE_BYTES, self.ledger.blobs)
 
     # --- entry points -------------------------------------------------------------------------
 
@@ -147,6 +150,7 @@ class Pipeline:
                 shown.step()
         if shown:
             shown.close()
+        self.reads.sync()  # the files read while filing, durable before rows point at them
         due = self._open_submissions(now)
         shown = Progress(len(due), "件", "判定済み") if progress and due else None
         for submission in due:
@@ -235,7 +239,7 @@ class Pipeline:
             # Versions count in receive order: this mail may have come before others filed.
             renumber_versions(self.ledger, kind.subject.consortium_key)
         if read is not None:
-            self.reads.keep(message, read)
+            self.reads.keep(message, read, durable=False)
 
     def _read_part(self, record: MessageRecord) -> MailRead | None:
         """A part's attachments, read whole now (in the sandbox, under the mail's limits): the
@@ -246,7 +250,8 @@ class Pipeline:
         limits = self.settings.limits
         try:
             return read_part(record.attachments, record.parts_cut, limits=limits, passwords=(),
-                             form_map=self.settings.form_map, blobs=self.ledger.blobs.root)
+                             form_map=self.settings.form_map, blobs=self.ledger.blobs.root,
+                             durable=False)
         except Exception:  # noqa: BLE001 - a fault in the reader is reported by the evaluation
             return None
 

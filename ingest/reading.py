@@ -77,9 +77,10 @@ def read_attachment(name: str, data: bytes, limits: Limits, passwords: Sequence[
 
 def read_mail(attachments: Sequence[tuple[str, bytes]], *, limits: Limits,
               passwords: Sequence[str], form_map: FormMap,
-              blobs: Path | None) -> list[AttachmentRead]:
+              blobs: Path | None, durable: bool = True) -> list[AttachmentRead]:
     """Every attachment of one mail, in order, each in the sandbox under the mail's budget;
-    with `blobs`, their files are durable in the store when this returns."""
+    with `blobs`, their files are in the store when this returns (durable, unless the caller
+    syncs them later: `durable=False`)."""
     box = sandbox.shared(limits.max_parse_memory)
     left = replace(limits)
     cpu_left = limits.max_parse_seconds
@@ -101,9 +102,8 @@ def read_mail(attachments: Sequence[tuple[str, bytes]], *, limits: Limits,
         left = replace(left, max_total_bytes=max(0, left.max_total_bytes - read.inflated),
                        max_members=max(0, left.max_members - read.members))
         results.append(read)
-    if blobs is not None:  # durable before the caller's rows point at them
-        BlobStore(blobs).sync(f.sha256 for read in results for f in (*read.files, *read.locked)
-                              if f.sha256)
+    if blobs is not None and durable:  # durable before the caller's rows point at them
+        BlobStore(blobs).sync(_digests(results))
     return results
 
 
@@ -116,6 +116,10 @@ class MailRead:
     locked: list[str]  # attachments that are themselves encrypted archives or Office files
     parts_cut: int | None  # MessageRecord.parts_cut
     passwords: tuple[str, ...]  # the passwords it was read with
+
+    @property
+    def digests(self) -> list[str]:
+        return _digests(self.reads)
 
     @property
     def size(self) -> int:
@@ -132,10 +136,12 @@ class MailRead:
 
 
 def read_part(attachments: Sequence[Attachment], parts_cut: int | None, *, limits: Limits,
-              passwords: Sequence[str], form_map: FormMap, blobs: Path | None) -> MailRead:
+              passwords: Sequence[str], form_map: FormMap, blobs: Path | None,
+              durable: bool = True) -> MailRead:
     """`read_mail`, and which attachments are locked (as `locked_attachments` tells)."""
     pairs = [(a.name, a.data) for a in attachments]
-    reads = read_mail(pairs, limits=limits, passwords=passwords, form_map=form_map, blobs=blobs)
+    reads = read_mail(pairs, limits=limits, passwords=passwords, form_map=form_map, blobs=blobs,
+                      durable=durable)
     locked = [name for (name, _), read in zip(pairs, reads, strict=True) if read.locked_itself]
     unread = [a for a, read in zip(attachments, reads, strict=True) if read.locked_itself is None]
     if unread:  # breached while read whole: the cheap look at its directory may still tell
@@ -147,25 +153,48 @@ def read_part(attachments: Sequence[Attachment], parts_cut: int | None, *, limit
 
 class ReadCache:
     """Mails read at filing, each kept until its evaluation takes it, within `max_bytes` (a mail
-    that does not fit is simply read again when it is evaluated)."""
+    that does not fit is simply read again when it is evaluated).
 
-    def __init__(self, max_bytes: int) -> None:
+    Their files may be kept not yet durable: no row points at them before the evaluation, and
+    `sync` makes the files of every mail filed so far durable at once (fsyncs issued together
+    share the filesystem's journal commits); `take` syncs a mail's files if that has not
+    happened yet."""
+
+    SYNC_BATCH = 512  # files per sync: bounded open descriptors
+
+    def __init__(self, max_bytes: int, blobs: BlobStore) -> None:
         self.max_bytes = max_bytes
+        self.blobs = blobs
         self._kept: dict[int, MailRead] = {}
+        self._unsynced: set[int] = set()
         self._bytes = 0
 
-    def keep(self, message: int, read: MailRead) -> None:
-        self.take(message, read.passwords)
+    def keep(self, message: int, read: MailRead, *, durable: bool) -> None:
+        self._drop(message)
         if self._bytes + read.size <= self.max_bytes:
             self._kept[message] = read
             self._bytes += read.size
+            if not durable:
+                self._unsynced.add(message)
+
+    def sync(self) -> None:
+        digests = sorted({d for m in self._unsynced for d in self._kept[m].digests})
+        for start in range(0, len(digests), self.SYNC_BATCH):
+            self.blobs.sync(digests[start:start + self.SYNC_BATCH])
+        self._unsynced.clear()
 
     def take(self, message: int, passwords: Sequence[str]) -> MailRead | None:
+        if message in self._unsynced:
+            self.blobs.sync(self._kept[message].digests)
+        read = self._drop(message)
+        return read if read is not None and read.serves(passwords) else None
+
+    def _drop(self, message: int) -> MailRead | None:
         read = self._kept.pop(message, None)
-        if read is None:
-            return None
-        self._bytes -= read.size
-        return read if read.serves(passwords) else None
+        self._unsynced.discard(message)
+        if read is not None:
+            self._bytes -= read.size
+        return read
 
 
 def locked_attachments(attachments: Sequence[Attachment], limits: Limits) -> list[str]:
@@ -184,6 +213,10 @@ def locked_attachments(attachments: Sequence[Attachment], limits: Limits) -> lis
 
 def _locked_names(attachments: list[tuple[str, bytes]]) -> list[str]:
     return [name for name, data in attachments if locked_members(name, data)]
+
+
+def _digests(reads: Sequence[AttachmentRead]) -> list[str]:
+    return [f.sha256 for read in reads for f in (*read.files, *read.locked) if f.sha256]
 
 
 def _breached(name: str, breach: str, limits: Limits, *, spent: bool = False) -> AttachmentRead:
