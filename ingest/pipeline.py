@@ -42,8 +42,8 @@ from state.blobs import BlobDamaged
 from state.labels import label
 from state.ledger import Ledger, Recorded, iso, utcnow
 
-# What the reads of one pass may keep between filing and evaluation (bytes as they came from
-# the sandbox); past it, the evaluation reads a mail again.
+# What the reads of one pass may keep between filing and evaluation (pickled bytes); past
+# it, the evaluation reads a mail again.
 READ_CACHE_BYTES = 128 * 1024 * 1024
 
 

@@ -12,6 +12,7 @@ nothing is retried in a loop.
 
 from __future__ import annotations
 
+import pickle
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -53,7 +54,6 @@ class AttachmentRead:
     # The attachment itself is an encrypted archive or Office file (locked_members); None when
     # it was not read (a breach).
     locked_itself: bool | None = None
-    wire_bytes: int = 0  # what the result took to cross from the sandbox (the cache's measure)
 
 
 def read_attachment(name: str, data: bytes, limits: Limits, passwords: Sequence[str],
@@ -98,7 +98,6 @@ def read_mail(attachments: Sequence[tuple[str, bytes]], *, limits: Limits,
             results.append(_breached(name, outcome.breach or sandbox.CRASH, limits))
             continue
         read: AttachmentRead = outcome.value
-        read.wire_bytes = outcome.size
         left = replace(left, max_total_bytes=max(0, left.max_total_bytes - read.inflated),
                        max_members=max(0, left.max_members - read.members))
         results.append(read)
@@ -120,10 +119,6 @@ class MailRead:
     @property
     def digests(self) -> list[str]:
         return _digests(self.reads)
-
-    @property
-    def size(self) -> int:
-        return sum(read.wire_bytes for read in self.reads)
 
     def serves(self, passwords: Sequence[str]) -> bool:
         """Whether reading again with `passwords` would give the same: yes when they are the
@@ -155,6 +150,9 @@ class ReadCache:
     """Mails read at filing, each kept until its evaluation takes it, within `max_bytes` (a mail
     that does not fit is simply read again when it is evaluated).
 
+    Each is kept pickled (about a third of its size as objects), so `max_bytes` bounds the
+    memory it takes.
+
     Their files may be kept not yet durable: no row points at them before the evaluation, and
     `sync` makes the files of every mail filed so far durable at once (fsyncs issued together
     share the filesystem's journal commits); `take` syncs a mail's files if that has not
@@ -165,36 +163,42 @@ class ReadCache:
     def __init__(self, max_bytes: int, blobs: BlobStore) -> None:
         self.max_bytes = max_bytes
         self.blobs = blobs
-        self._kept: dict[int, MailRead] = {}
+        self._kept: dict[int, tuple[bytes, tuple[str, ...]]] = {}  # (pickled, digests)
         self._unsynced: set[int] = set()
         self._bytes = 0
 
     def keep(self, message: int, read: MailRead, *, durable: bool) -> None:
         self._drop(message)
-        if self._bytes + read.size <= self.max_bytes:
-            self._kept[message] = read
-            self._bytes += read.size
-            if not durable:
-                self._unsynced.add(message)
+        kept = pickle.dumps(read, protocol=pickle.HIGHEST_PROTOCOL)
+        if self._bytes + len(kept) > self.max_bytes:
+            return
+        self._kept[message] = (kept, tuple(read.digests))
+        self._bytes += len(kept)
+        if not durable:
+            self._unsynced.add(message)
 
     def sync(self) -> None:
-        digests = sorted({d for m in self._unsynced for d in self._kept[m].digests})
+        digests = sorted({d for m in self._unsynced for d in self._kept[m][1]})
         for start in range(0, len(digests), self.SYNC_BATCH):
             self.blobs.sync(digests[start:start + self.SYNC_BATCH])
         self._unsynced.clear()
 
     def take(self, message: int, passwords: Sequence[str]) -> MailRead | None:
         if message in self._unsynced:
-            self.blobs.sync(self._kept[message].digests)
-        read = self._drop(message)
-        return read if read is not None and read.serves(passwords) else None
+            self.blobs.sync(self._kept[message][1])
+        kept = self._drop(message)
+        if kept is None:
+            return None
+        read: MailRead = pickle.loads(kept)  # noqa: S301 - pickled by this process
+        return read if read.serves(passwords) else None
 
-    def _drop(self, message: int) -> MailRead | None:
-        read = self._kept.pop(message, None)
+    def _drop(self, message: int) -> bytes | None:
+        kept = self._kept.pop(message, None)
         self._unsynced.discard(message)
-        if read is not None:
-            self._bytes -= read.size
-        return read
+        if kept is None:
+            return None
+        self._bytes -= len(kept[0])
+        return kept[0]
 
 
 def locked_attachments(attachments: Sequence[Attachment], limits: Limits) -> list[str]:

@@ -20,7 +20,6 @@ import atexit
 import contextlib
 import math
 import os
-import pickle
 import resource
 import signal
 import traceback
@@ -51,7 +50,6 @@ class Outcome:
     value: Any = None
     breach: str | None = None  # TIME | MEMORY | CRASH when the task did not finish
     cpu_seconds: float = 0.0  # CPU time the task used in the worker
-    size: int = 0  # bytes the value took on the pipe: what keeping it would cost, roughly
 
     @property
     def ok(self) -> bool:
@@ -80,19 +78,18 @@ class Sandbox:
             self.close()
             return Outcome(breach=TIME, cpu_seconds=cpu_seconds)
         try:
-            payload = conn.recv_bytes()
+            status, value, used = conn.recv()
         except (EOFError, ConnectionResetError):
             breach = self._reap_breach()
             # Killed at its CPU limit it used the whole budget; a crash is charged nothing (the
             # caller's wall-time deadline still bounds a mail of many crashing files).
             return Outcome(breach=breach, cpu_seconds=cpu_seconds if breach == TIME else 0.0)
-        status, value, used = pickle.loads(payload)
         if status == "error":
             raise SandboxError(value)
         if status != "ok":  # the worker exits after it: its state is no longer trusted
             self.close()
             return Outcome(breach=status, cpu_seconds=used)
-        return Outcome(value, cpu_seconds=used, size=len(payload))
+        return Outcome(value, cpu_seconds=used)
 
     def close(self) -> None:
         """Stop the worker (if any) and reap it."""
