@@ -29,9 +29,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from ingest.answering import reply_context  # noqa: E402
 from ingest.cli import main  # noqa: E402
 from ingest.config import Settings  # noqa: E402
-from ingest.pipeline import reply_context  # noqa: E402
 from replies.compose import compose, reply_message_id  # noqa: E402
 from replies.render import KINDS, Renderer  # noqa: E402
 from rules.calendar import JST  # noqa: E402

@@ -13,13 +13,14 @@ from pathlib import Path
 from types import FrameType
 
 from ingest import health
+from ingest.answering import sample_context
 from ingest.config import Settings
 from ingest.health import poll_beat
 from ingest.imap_source import MailboxError, connect, new_batches
-from ingest.pipeline import PassReport, Pipeline, sample_context
+from ingest.pipeline import PassReport, Pipeline
 from ingest.progress import Progress
 from ingest.screen import os_error_sentence
-from ingest.sources import MailSource
+from ingest.sources import MailSource, RawMail
 from replies.connection import ServerConfig
 from replies.outbox import SendReport, flag_overdue, send_due
 from replies.render import Renderer
@@ -150,11 +151,27 @@ def exclusive(ledger_path: Path) -> Iterator[None]:
         yield
 
 
+# A replayed folder is recorded in batches like an IMAP FETCH: every raw mail of the batch
+# durable, then their rows in one transaction (a crash in between leaves only blobs; the next
+# run records those mails again and recognises them by sha256).
+REPLAY_BATCH_MAILS = 50
+REPLAY_BATCH_BYTES = 32 * 1024 * 1024
+
+
 def replay(pipeline: Pipeline, source: MailSource) -> PassReport:
     progress = Progress(source.count(), "通", "記録済み")
+    batch: list[RawMail] = []
+    size = 0
     for mail in source.mails():
-        pipeline.take(mail)
-        progress.step()
+        batch.append(mail)
+        size += len(mail.raw)
+        if len(batch) >= REPLAY_BATCH_MAILS or size >= REPLAY_BATCH_BYTES:
+            pipeline.take_batch(batch)
+            progress.update(progress.done + len(batch), progress.total)
+            batch, size = [], 0
+    if batch:
+        pipeline.take_batch(batch)
+        progress.update(progress.done + len(batch), progress.total)
     progress.close()
     pipeline.advance(progress=True)  # file, evaluate and answer, with what a stopped run left
     return pipeline.report

@@ -14,16 +14,18 @@ from datetime import datetime
 from ingest.check_cmd import FileFacts, check_facts
 from ingest.config import Settings
 from ingest.correlate import earlier_complete
-from ingest.reading import read_mail
+from ingest.reading import ReadCache, read_part
 from parsers.mime import parse_message
 from parsers.sender import SenderDetails
 from parsers.subject import parse_subject
 from rules.findings import Finding, finding
 from rules.mail_checks import check_period, check_sender, check_sender_auth, check_subject
-from state.ledger import Ledger
+from state.ledger import Ledger, iso, utcnow
 from state.schema import search_rebuilt_once
 
 SENDER_FIELDS = tuple(f.name for f in fields(SenderDetails))
+ATTACHMENT_COLUMNS = ("message", "submission_id", "path", "name", "kind", "size", "sha256",
+                      "document", "encrypted", "problem")
 
 
 @dataclass
@@ -33,6 +35,7 @@ class Evaluation:
     files: list[tuple[str, FileFacts]] = field(default_factory=list)  # (path, what it says)
     locked: list[str] = field(default_factory=list)  # archives still without a working password
     wake_at: datetime | None = None  # while waiting: when evaluating again can change anything
+    attachments: list[dict] = field(default_factory=list)  # its `attachments` rows, to write
 
     def wait(self, reason: str, until: datetime) -> None:
         self.waiting_for = self.waiting_for or reason
@@ -44,7 +47,8 @@ class Evaluation:
                 self.findings.append(item)
 
 
-def evaluate(ledger: Ledger, settings: Settings, submission: int, now: datetime) -> Evaluation:
+def evaluate(ledger: Ledger, settings: Settings, submission: int, now: datetime,
+             reads: ReadCache | None = None) -> Evaluation:
     result = Evaluation()
     sub = ledger.db["submissions"].get(submission)
     rows = list(ledger.db.query(
@@ -55,26 +59,49 @@ def evaluate(ledger: Ledger, settings: Settings, submission: int, now: datetime)
     passwords = [r[0] for r in ledger.db.execute(
         "SELECT password FROM archive_passwords WHERE submission_id = ? ORDER BY id", [submission]
     )]
-    files = _unpack_parts(ledger, settings, submission, parts, passwords, result)
-    # The slow unpacking is done; the lock is held only to write.
-    with ledger.transaction(), search_rebuilt_once(ledger.db):
-        ledger.db.execute("DELETE FROM attachments WHERE submission_id = ?", [submission])
-        ledger.db["attachments"].insert_all(files)
+    result.attachments = _unpack_parts(ledger, settings, submission, parts, passwords, result,
+                                       reads)
     _check_mails(settings, parts, result)
     _check_split(settings, parts, now, result)
     _check_password(settings, parts, passwords, now, result)
     if parts and not result.locked:  # a locked archive hides the documents: judge them later
-        _check_documents(ledger, settings, sub, parts, result)
+        _check_documents(settings, sub, parts, result)
     _check_duplicate(ledger, sub, result)
     if parts and now < _time(parts[-1]) + settings.settle_after:
         result.wait("settle", _time(parts[-1]) + settings.settle_after)
     return result
 
 
+def record_evaluation(ledger: Ledger, submission: int, result: Evaluation, outcome: str) -> None:
+    """What one evaluation found, written in one transaction: its files (with the document
+    each was recognised as), its findings and the submission's outcome."""
+    with ledger.transaction():
+        with search_rebuilt_once(ledger.db):
+            ledger.db.execute("DELETE FROM attachments WHERE submission_id = ?", [submission])
+            ledger.db.conn.executemany(
+                f"INSERT INTO attachments ({', '.join(ATTACHMENT_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(ATTACHMENT_COLUMNS))})",
+                [[row[c] for c in ATTACHMENT_COLUMNS] for row in result.attachments])
+        ledger.db.execute("DELETE FROM findings WHERE submission_id = ?", [submission])
+        ledger.db.conn.executemany(
+            "INSERT INTO findings (submission_id, code, severity, detail, member, document) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [[submission, f.code, f.severity, f.detail, f.member, f.document]
+             for f in result.findings])
+        ledger.db.execute(
+            "UPDATE submissions SET outcome = ?, updated_at = ?, evaluate_after = ? WHERE id = ?",
+            [outcome, utcnow(), iso(result.wake_at) if result.wake_at else None, submission])
+        ledger.event("submission", submission, "evaluated", {
+            "findings": [f.code for f in result.findings], "waiting_for": result.waiting_for,
+        })
+
+
 def _unpack_parts(ledger: Ledger, settings: Settings, submission: int, parts: list[dict],
-                  passwords: list[str], result: Evaluation) -> list[dict]:
-    """Read every attachment of the submission's mails (in the sandbox, one budget per mail);
-    return their `attachments` rows (contents already durable in the blob store)."""
+                  passwords: list[str], result: Evaluation,
+                  reads: ReadCache | None) -> list[dict]:
+    """Read every attachment of the submission's mails (in the sandbox, one budget per mail),
+    or take what filing read in this pass; return their `attachments` rows (contents already
+    durable in the blob store)."""
     rows: list[dict] = []
     limits = settings.limits
 
@@ -82,20 +109,22 @@ def _unpack_parts(ledger: Ledger, settings: Settings, submission: int, parts: li
             encrypted: bool = False, problem: str | None = None) -> None:
         rows.append({
             "message": message, "submission_id": submission, "path": path, "name": name,
-            "kind": kind, "size": size, "sha256": sha256, "encrypted": int(encrypted),
-            "problem": problem,
+            "kind": kind, "size": size, "sha256": sha256, "document": None,
+            "encrypted": int(encrypted), "problem": problem,
         })
 
     for part in parts:
-        record = parse_message(ledger.raw(part["id"]), max_parts=limits.max_parts)
-        if record.parts_cut is not None:
+        mail = reads.take(part["id"], passwords) if reads is not None else None
+        if mail is None:
+            record = parse_message(ledger.raw(part["id"]), max_parts=limits.max_parts)
+            mail = read_part(record.attachments, record.parts_cut, limits=limits,
+                             passwords=passwords, form_map=settings.form_map,
+                             blobs=ledger.blobs.root)
+        if mail.parts_cut is not None:
             result.add([finding("ATTACHMENT_UNREADABLE", (
-                f"添付ファイル等のパートが多すぎるため（上限 {record.parts_cut} 個）、以降は読んでいません。"
+                f"添付ファイル等のパートが多すぎるため（上限 {mail.parts_cut} 個）、以降は読んでいません。"
                 "必要な書類だけを添付して送付してください。"))])
-        reads = read_mail([(a.name, a.data) for a in record.attachments], limits=limits,
-                          passwords=passwords, form_map=settings.form_map,
-                          blobs=ledger.blobs.root)
-        for read in reads:
+        for read in mail.reads:
             for file in read.files:
                 row(part["id"], file.path, file.name, file.kind, file.size, file.sha256)
                 result.files.append((file.path, file.facts))
@@ -124,7 +153,7 @@ def _check_mails(settings: Settings, parts: list[dict], result: Evaluation) -> N
         result.add(check_sender(SenderDetails(**merged)))
 
 
-def _check_documents(ledger: Ledger, settings: Settings, sub: dict, parts: list[dict],
+def _check_documents(settings: Settings, sub: dict, parts: list[dict],
                      result: Evaluation) -> None:
     checked = check_facts(
         result.files, settings.program, settings.form_map,
@@ -132,12 +161,10 @@ def _check_documents(ledger: Ledger, settings: Settings, sub: dict, parts: list[
         sender_email=sub["lead_email"],
     )
     result.add(checked.findings)
-    with ledger.transaction():
-        for path, recognised in checked.recognised:
-            if recognised.key:
-                ledger.db.execute(
-                    "UPDATE attachments SET document = ? WHERE submission_id = ? AND path = ?",
-                    [recognised.key, sub["id"], path])
+    documents = {path: recognised.key for path, recognised in checked.recognised
+                 if recognised.key}
+    for row in result.attachments:
+        row["document"] = documents.get(row["path"], row["document"])
 
 
 def _check_split(settings: Settings, parts: list[dict], now: datetime,

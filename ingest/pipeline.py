@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ingest.answering import auth_hold, draft_reply
 from ingest.config import Settings
-from ingest.consortium_name import consortium_for_reply, printable
 from ingest.correlate import (
     FIRST_RECEIVED,
     claim_passwords,
@@ -23,27 +23,28 @@ from ingest.correlate import (
     renumber_versions,
     submission_awaiting_password,
 )
-from ingest.evaluate import evaluate
+from ingest.evaluate import evaluate, record_evaluation
 from ingest.progress import Progress
-from ingest.reading import locked_attachments
+from ingest.reading import MailRead, ReadCache, locked_attachments, read_part
 from ingest.sources import RawMail
 from parsers.authresults import trusted_results
 from parsers.mime import MessageRecord, parse_message
 from parsers.password import find_password
 from parsers.sender import SenderDetails, parse_sender_block
 from parsers.subject import SubjectInfo, parse_subject
-from replies.address import choose_recipient
 from replies.bounces import bounced_reply
-from replies.compose import compose, reply_message_id
 from replies.connection import ServerConfig
-from replies.outbox import QueuedReply, queue, record_bounce, reply_kind, write_eml, write_files
+from replies.outbox import QueuedReply, queue, record_bounce, write_eml, write_files
 from replies.render import Renderer, TemplateProblem
-from rules.calendar import JST
-from rules.findings import CATALOG, Finding, finding
+from rules.findings import Finding, finding
 from rules.mail_checks import automatic_reason, sender_auth_failure
 from state.blobs import BlobDamaged
 from state.labels import label
 from state.ledger import Ledger, Recorded, iso, utcnow
+
+# What the reads of one pass may keep between filing and evaluation (pickled bytes); past
+# it, the evaluation reads a mail again.
+READ_CACHE_BYTES = 128 * 1024 * 1024
 
 
 @dataclass
@@ -90,6 +91,11 @@ class Pipeline:
     dry_run: bool = False
     report: PassReport = field(default_factory=PassReport)
     created: set[int] = field(default_factory=set)  # submissions this run started
+    # A part's attachments, read when it is filed, wait here for its evaluation in this pass.
+    reads: ReadCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reads = ReadCache(READ_CACHE_BYTES, self.ledger.blobs)
 
     # --- entry points -------------------------------------------------------------------------
 
@@ -144,6 +150,7 @@ class Pipeline:
                 shown.step()
         if shown:
             shown.close()
+        self.reads.sync()  # the files read while filing, durable before rows point at them
         due = self._open_submissions(now)
         shown = Progress(len(due), "件", "判定済み") if progress and due else None
         for submission in due:
@@ -195,8 +202,10 @@ class Pipeline:
             record = parse_message(raw, max_parts=self.settings.limits.max_parts)
             kind = self.classify(record)
             ours = bounced_reply(raw) if kind.role == "automatic" else None
-            facts = _facts(record, kind,
-                           locked_attachments(record.attachments, self.settings.limits))
+            read = self._read_part(record) if kind.role == "part" else None
+            locked = read.locked if read is not None else \
+                locked_attachments(record.attachments, self.settings.limits)
+            facts = _facts(record, kind, locked)
             forged = sender_auth_failure(
                 trusted_results(record.headers, self.settings.authserv_id), record.from_addr)
             if forged:  # judged with the rest, but no reply leaves before staff look at it
@@ -209,24 +218,42 @@ class Pipeline:
             self.ledger.set_message_state(message, "quarantined", problem=reason)
             self.report.quarantined += 1
             return
-        row = self.ledger.db["messages"].get(message)
-        received_at = datetime.fromisoformat(row["received_at"])
+        received, source = self.ledger.db.execute(
+            "SELECT received_at, received_at_source FROM messages WHERE id = ?",
+            [message]).fetchone()
+        received_at = datetime.fromisoformat(received)
         with self.ledger.transaction():
             submission = self._file(message, record, kind, received_at,
                                     locked=bool(facts["locked"]))
-            self.ledger.db["messages"].update(message, {
-                "state": "checked" if kind.role in ("part", "password")
-                and not facts.get("sender_auth_failed") else "needs_review",
-                "subject": record.subject, "from_addr": record.from_addr,
-                "from_name": record.from_name, "date_header": record.date_header,
-                "submission_id": submission, "body_text": record.body,
-                "facts": json.dumps(facts, ensure_ascii=False),
-                "problem": "; ".join(_notes(record, row, facts)) or None,
-            })
+            self.ledger.db.execute(
+                "UPDATE messages SET state = ?, subject = ?, from_addr = ?, from_name = ?, "
+                "date_header = ?, submission_id = ?, body_text = ?, facts = ?, problem = ? "
+                "WHERE id = ?",
+                ["checked" if kind.role in ("part", "password")
+                 and not facts.get("sender_auth_failed") else "needs_review",
+                 record.subject, record.from_addr, record.from_name, record.date_header,
+                 submission, record.body, json.dumps(facts, ensure_ascii=False),
+                 "; ".join(_notes(record, source, facts)) or None, message])
             self.ledger.event("message", message, "filed",
                               {"role": kind.role, "submission": submission})
             # Versions count in receive order: this mail may have come before others filed.
             renumber_versions(self.ledger, kind.subject.consortium_key)
+        if read is not None:
+            self.reads.keep(message, read, durable=False)
+
+    def _read_part(self, record: MessageRecord) -> MailRead | None:
+        """A part's attachments, read whole now (in the sandbox, under the mail's limits): the
+        check for encrypted archives that filing needs, and everything its evaluation needs.
+        Read without passwords: the few mails with an encrypted file are read again then."""
+        if not record.attachments:
+            return None
+        limits = self.settings.limits
+        try:
+            return read_part(record.attachments, record.parts_cut, limits=limits, passwords=(),
+                             form_map=self.settings.form_map, blobs=self.ledger.blobs.root,
+                             durable=False)
+        except Exception:  # noqa: BLE001 - a fault in the reader is reported by the evaluation
+            return None
 
     def classify(self, record: MessageRecord) -> Classified:
         settings = self.settings
@@ -308,14 +335,13 @@ class Pipeline:
         now = utcnow()
         is_part = kind.role == "part"
         key = kind.subject.consortium_key if is_part else None
-        submission = self.ledger.db["submissions"].insert({
-            "consortium": kind.subject.consortium if is_part else None, "consortium_key": key,
-            "version": 1, "lead_email": record.from_addr,
-            "kind": "submission" if is_part else "not_submission",
-            "state": "open" if is_part else "needs_review",
-            "outcome": "pending" if is_part else "not_submission",
-            "created_at": now, "updated_at": now,
-        }).last_pk
+        submission = self.ledger.db.execute(
+            "INSERT INTO submissions (consortium, consortium_key, version, lead_email, kind, "
+            "state, outcome, created_at, updated_at) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)",
+            [kind.subject.consortium if is_part else None, key, record.from_addr,
+             "submission" if is_part else "not_submission",
+             "open" if is_part else "needs_review",
+             "pending" if is_part else "not_submission", now, now]).lastrowid
         if not is_part:
             self.ledger.db["findings"].insert(
                 {**asdict(finding("NOT_A_SUBMISSION", kind.reason or "")),
@@ -335,8 +361,9 @@ class Pipeline:
                               {"error": f"{type(exc).__name__}: {exc}"[:2000]})
 
     def _reopen(self, submission: int, why: str) -> None:
-        self.ledger.db["submissions"].update(
-            submission, {"state": "open", "evaluate_after": None, "updated_at": utcnow()})
+        self.ledger.db.execute(
+            "UPDATE submissions SET state = 'open', evaluate_after = NULL, updated_at = ? "
+            "WHERE id = ?", [utcnow(), submission])
         self.ledger.event("submission", submission, why)
 
     def _open_submissions(self, now: datetime) -> list[int]:
@@ -349,21 +376,12 @@ class Pipeline:
             [iso(now)])]
 
     def evaluate_and_answer(self, submission: int, now: datetime, *, answer: bool = True) -> None:
-        result = evaluate(self.ledger, self.settings, submission, now)
+        result = evaluate(self.ledger, self.settings, submission, now, self.reads)
         deficient = any(f.severity == "deficiency" for f in result.findings)
         # awaiting_parts / awaiting_password / awaiting_settle until it can be answered
         outcome = f"awaiting_{result.waiting_for}" if result.waiting_for \
             else "deficient" if deficient else "complete"
-        with self.ledger.transaction():
-            self.ledger.db.execute("DELETE FROM findings WHERE submission_id = ?", [submission])
-            self.ledger.db["findings"].insert_all(
-                {**asdict(f), "submission_id": submission} for f in result.findings)
-            self.ledger.db["submissions"].update(submission, {
-                "outcome": outcome, "updated_at": utcnow(),
-                "evaluate_after": iso(result.wake_at) if result.wake_at else None})
-            self.ledger.event("submission", submission, "evaluated", {
-                "findings": [f.code for f in result.findings], "waiting_for": result.waiting_for,
-            })
+        record_evaluation(self.ledger, submission, result, outcome)
         if answer and result.waiting_for is None:
             self.answer(submission, result.findings)
 
@@ -374,56 +392,36 @@ class Pipeline:
 
     def answer(self, submission: int, findings: list[Finding]) -> None:
         """Render and queue the reply of an evaluated submission (or only render it, dry-run)."""
-        kind = reply_kind(findings)
-        if kind is None:
+        draft = draft_reply(self.ledger, self.settings, self.renderer, submission, findings)
+        if draft is None:
             return
-        sub = self.ledger.db["submissions"].get(submission)
-        # The first part answers for the submission (a password mail sent ahead of its archive
-        # is not what the applicant submitted).
-        message = next(self.ledger.db["messages"].rows_where(
-            "submission_id = ?", [submission],
-            order_by="json_extract(facts, '$.role') IS NOT 'part', received_at, id", limit=1))
-        facts = json.loads(message["facts"] or "{}")
-        received_at = datetime.fromisoformat(message["received_at"])
-        files = [r[0] for r in self.ledger.db.execute(
-            "SELECT path FROM attachments WHERE submission_id = ? ORDER BY id", [submission])]
-        consortium, where = consortium_for_reply(self.ledger, self.settings, sub)
-        subject, body = self.renderer.render(kind, reply_context(
-            self.settings, {**sub, "consortium": consortium}, findings, facts, received_at,
-            files, consortium_from=where))
-        message_id = reply_message_id(submission, kind, self.settings.secretariat_address)
-        to_addr, note = choose_recipient(
-            sub["lead_email"], facts.get("sender", {}).get("email"),
-            prefer_sender_block=self.settings.reply_to_sender_block)
-        to_addr = to_addr or (sub["lead_email"] or "")
-        if note and not self.dry_run:
-            self.ledger.event("submission", submission, "reply_to_sender", {"note": note})
-        raw = compose(
-            from_addr=self.settings.secretariat_address, from_name=self.settings.secretariat_name,
-            to_addr=to_addr, subject=subject, body=body, message_id=message_id,
-            in_reply_to=facts.get("message_id"), references=tuple(facts.get("references", ())),
-            date=datetime.now(UTC), charset=self.settings.reply_charset,
-        )
         if self.dry_run:
             self.report.files.append(write_eml(
-                self.settings.outbox_dir / "dry-run", f"{submission:05d}-{kind}.eml", raw))
-            self._count(kind)
+                self.settings.outbox_dir / "dry-run", f"{submission:05d}-{draft.kind}.eml",
+                draft.raw))
+            self._count(draft.kind)
             return
-        queued = queue(self.ledger, QueuedReply(
-            submission_id=submission, kind=kind, to_addr=to_addr, subject=subject,
-            message_id=message_id, raw=raw, due_at=self.settings.calendar.reply_due(received_at),
-            needs_approval=kind == "deficiency" and self.settings.approve_deficiencies,
-            charset=self.settings.reply_charset, hold_reason=_auth_hold(findings),
-        ), own_addresses=self.settings.own_addresses,
-           max_per_recipient_per_day=self.settings.max_replies_per_recipient_per_day)
-        if queued is not None:
-            self._count(kind)
-        with self.ledger.transaction():
+        settings = self.settings
+        hold = auth_hold(findings)
+        with self.ledger.transaction():  # the reply and the submission's state together
+            if draft.recipient_note:
+                self.ledger.event("submission", submission, "reply_to_sender",
+                                  {"note": draft.recipient_note})
+            queued = queue(self.ledger, QueuedReply(
+                submission_id=submission, kind=draft.kind, to_addr=draft.to_addr,
+                subject=draft.subject, message_id=draft.message_id, raw=draft.raw,
+                due_at=settings.calendar.reply_due(draft.received_at),
+                needs_approval=draft.kind == "deficiency" and settings.approve_deficiencies,
+                charset=settings.reply_charset, hold_reason=hold,
+            ), own_addresses=settings.own_addresses,
+               max_per_recipient_per_day=settings.max_replies_per_recipient_per_day)
             # A forged-looking sender: staff release the held reply (`outbox approve`).
-            state = "needs_review" if _auth_hold(findings) else "replied"
-            self.ledger.db["submissions"].update(submission, {"state": state,
-                                                              "updated_at": utcnow()})
-            mark_superseded(self.ledger, sub["consortium_key"])  # the latest complete one wins
+            self.ledger.db.execute(
+                "UPDATE submissions SET state = ?, updated_at = ? WHERE id = ?",
+                ["needs_review" if hold else "replied", utcnow(), submission])
+            mark_superseded(self.ledger, draft.consortium_key)  # the latest complete one wins
+        if queued is not None:
+            self._count(draft.kind)
         if submission not in self.created:
             self.report.resumed += 1
 
@@ -431,83 +429,13 @@ class Pipeline:
         self.report.replies[kind] = self.report.replies.get(kind, 0) + 1
 
 
-def reply_context(
-    settings: Settings, submission: dict[str, Any], findings: list[Finding],
-    facts: dict[str, Any], received_at: datetime, files: list[str],
-    consortium_from: str | None = "subject",
-) -> dict[str, Any]:
-    program = settings.program
-    sender = facts.get("sender", {})
-    company, name = printable(sender.get("company")), printable(sender.get("name"))
-    salutation = "\n".join(x for x in (company, f"{name} 様" if name else "ご担当者 様") if x)
-    consortium = printable(submission["consortium"])
-    calendar = settings.calendar
-
-    def item(f: Finding) -> dict[str, Any]:
-        info = CATALOG[f.code]
-        return {"code": f.code, "meaning": info.meaning, "fix": info.fix, "detail": f.detail,
-                "member": f.member, "document": f.document}
-
-    return {
-        # consortium: from the subject, else the forms, else the file names (consortium_from)
-        "submission": {"id": submission["id"], "consortium": consortium,
-                       "consortium_from": consortium_from if consortium else None},
-        "program": program,
-        "secretariat_name": settings.secretariat_name,
-        "secretariat_address": settings.secretariat_address,
-        "contact": {"email": settings.inquiry_email, "phone": settings.inquiry_phone,
-                    "hours": f"平日 {calendar.open_at.hour}:{calendar.open_at.minute:02d}〜"
-                             f"{calendar.close_at.hour}:{calendar.close_at.minute:02d}"},
-        "sender_salutation": salutation,
-        "received_at": jst_text(received_at),
-        "fix_by": jst_text(program.period_end),
-        # the reply may reach the applicant only after fix_by: a sentence then says what to do
-        "fix_by_may_pass": calendar.reply_due(received_at) > program.period_end,
-        "period": f"{jst_text(program.period_start)}〜{jst_text(program.period_end)}",
-        # where the receive time lies: "受付開始前" | "締切後" | None (inside the period)
-        "timing": ("受付開始前" if received_at < program.period_start
-                   else "締切後" if received_at > program.period_end else None),
-        # deficiency codes, each once: templates make a sentence depend on them
-        "codes": list(dict.fromkeys(f.code for f in findings if f.severity == "deficiency")),
-        "files": [printable(f) or "" for f in files],
-        "deficiencies": [item(f) for f in findings if f.severity == "deficiency"],
-        "notices": [item(f) for f in findings if f.severity == "notice"],
-    }
-
-
-def sample_context(settings: Settings) -> dict[str, Any]:
-    """A context with every variable filled, for checking templates at start-up."""
-    sample = [finding("SENDER_DETAILS_MISSING", "電話番号", member="例", document="例"),
-              finding("DUPLICATE_SUBMISSION", "例")]
-    return reply_context(settings, {"id": 1, "consortium": "例"}, sample,
-                         {"sender": {"company": "例", "name": "例"}}, datetime.now(UTC),
-                         ["例.xlsx"])
-
-
-_WEEKDAYS = "月火水木金土日"
-
-
-def jst_text(moment: datetime) -> str:
-    """「2022年9月9日(金) 23:59」: the one way replies write a time (JST)."""
-    local = moment.astimezone(JST)
-    return (f"{local.year}年{local.month}月{local.day}日({_WEEKDAYS[local.weekday()]}) "
-            f"{local.hour}:{local.minute:02d}")
-
-
-def _auth_hold(findings: list[Finding]) -> str | None:
-    if any(f.code == "SENDER_AUTH_FAILED" for f in findings):
-        return ("差出人ドメインの送信ドメイン認証に失敗したため(なりすましの可能性)、"
-                "事務局が確認するまで送信を保留しました")
-    return None
-
-
-def _notes(record: MessageRecord, row: dict[str, Any], facts: dict[str, Any]) -> list[str]:
+def _notes(record: MessageRecord, received_at_source: str, facts: dict[str, Any]) -> list[str]:
     notes = list(record.problems)
     if facts.get("sender_auth_failed"):
         notes.append(facts["sender_auth_failed"])
-    if row["received_at_source"] in ("date", "fetch"):
+    if received_at_source in ("date", "fetch"):
         # No server receive time came with this mail: the period was judged on a weaker time.
-        notes.append(f"受信時刻の記録がないため {row['received_at_source']} の時刻で期間を判定")
+        notes.append(f"受信時刻の記録がないため {received_at_source} の時刻で期間を判定")
     return notes
 
 

@@ -10,6 +10,7 @@ means. A cell holding only a dash or なし means "none" (an empty value), never
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
@@ -38,6 +39,12 @@ def is_dash(value: object) -> bool:
     """A cell holding only dashes (or a slash): the Excel way of writing "no" / "none"."""
     if not isinstance(value, str):
         return False
+    # Asked of every cell of every table row: the short texts forms hold are cached.
+    return _is_dash(value) if len(value) <= 200 else _is_dash.__wrapped__(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_dash(value: str) -> bool:
     text = "".join(_nfkc(value).split())
     return bool(text) and all(c in _DASHES or c in "/／" for c in text)
 

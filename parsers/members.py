@@ -8,6 +8,7 @@ and a 法人番号 written differently on the two forms is checked on both witho
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -345,11 +346,23 @@ _CORPORATE_WORDS = ("株式会社", "有限会社", "合同会社", "合資会�
                     "特定非営利活動法人", "医療法人", "社会福祉法人", "学校法人", "NPO法人")
 
 
+_CORPORATE_KEYS = tuple(normalise_text(word) for word in _CORPORATE_WORDS)
+
+
 def member_key(name: str) -> str:
     """A member name for matching across forms and files: no 株式会社/㈱, spaces or case."""
+    # The same few names are compared hundreds of times per submission: short ones are cached.
+    return _member_key(name) if len(name) <= _CACHED_LENGTH else _member_key.__wrapped__(name)
+
+
+_CACHED_LENGTH = 200
+
+
+@functools.lru_cache(maxsize=4096)
+def _member_key(name: str) -> str:
     key = normalise_text(name)
-    for word in _CORPORATE_WORDS:
-        key = key.replace(normalise_text(word), "")
+    for word in _CORPORATE_KEYS:
+        key = key.replace(word, "")
     key = re.sub(r"\([^()]*\)|【[^【】]*】|\[[^\[\]]*\]", "", key)  # (幹事社), (屋号 …)
     key = re.sub(r"[・･.,、。\-]", "", key)
     return key or normalise_text(name)

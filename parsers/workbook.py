@@ -7,6 +7,7 @@ reading. One `Book` serves both recognising the document and reading its fields.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import unicodedata
@@ -40,6 +41,15 @@ def label_key(text: str) -> str:
     【コンソーシアム名】, １．コンソーシアム名, (1)コンソーシアム名, ①コンソーシアム名 ※必須 and
     コンソーシアム名： are all コンソーシアム名; 資本金(円) is 資本金.
     """
+    # Every cell is compared with every label of a table head: short texts are cached.
+    return _label_key(text) if len(text) <= _CACHED_LENGTH else _label_key.__wrapped__(text)
+
+
+_CACHED_LENGTH = 200
+
+
+@functools.lru_cache(maxsize=8192)
+def _label_key(text: str) -> str:
     text = re.sub(r"^[\s①-⑳㉑-㉟㊱-㊿❶-❿➀-➉⑴-⒇⒈-⒛]+", "", text)  # NFKC would make ① a bare 1
     key = "".join(unicodedata.normalize("NFKC", text).split()).casefold()
     whole = re.fullmatch(r"[【\[<(「『〔]([^【】\[\]<>()「」『』〔〕]+)[】\]>)」』〕]", key)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Collection, Iterable
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from email import message_from_bytes
@@ -146,7 +146,7 @@ def write_files(ledger: Ledger, outbox_dir: Path) -> list[Path]:
     Rows waiting for approval or held are not written: a file in the outbox is a mail staff
     may send as it is, so it must have passed the same gate as an SMTP send.
     """
-    written = []
+    written: list[tuple[int, Path]] = []
     rows = list(ledger.db.query(
         "SELECT id, submission_id, kind, raw_sha256 FROM replies WHERE status='queued' ORDER BY id"
     ))
@@ -154,13 +154,17 @@ def write_files(ledger: Ledger, outbox_dir: Path) -> list[Path]:
         raw = _verified(ledger, row["id"], row["raw_sha256"], from_status="queued")
         if raw is None:
             continue
-        path = write_eml(outbox_dir, f"{row['submission_id']:05d}-{row['kind']}.eml", raw)
-        with ledger.transaction():
-            ledger.db["replies"].update(row["id"], {"status": "written", "eml_path": str(path),
-                                                    "updated_at": utcnow()})
-            ledger.event("reply", row["id"], "written", {"path": str(path)}, actor=SYSTEM)
-        written.append(path)
-    return written
+        written.append((row["id"], write_eml(
+            outbox_dir, f"{row['submission_id']:05d}-{row['kind']}.eml", raw)))
+    # Marked together once the files are there: a crash before leaves them `queued`, and the
+    # next run writes the same files again under the same names.
+    with ledger.transaction() if written else nullcontext():
+        for row_id, path in written:
+            ledger.db.execute(
+                "UPDATE replies SET status = 'written', eml_path = ?, updated_at = ? WHERE id = ?",
+                [str(path), utcnow(), row_id])
+            ledger.event("reply", row_id, "written", {"path": str(path)}, actor=SYSTEM)
+    return [path for _, path in written]
 
 
 def _verified(ledger: Ledger, row_id: int, sha256: str, *, from_status: str) -> bytes | None:

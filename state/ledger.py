@@ -213,8 +213,10 @@ class Ledger:
         return Recorded(message, new=True)
 
     def raw(self, message: int) -> bytes:
-        sha = self.db["messages"].get(message)["sha256"]
-        return self.blobs.get(sha)
+        row = self.db.execute("SELECT sha256 FROM messages WHERE id = ?", [message]).fetchone()
+        if row is None:
+            raise KeyError(message)
+        return self.blobs.get(row[0])
 
     def set_message_state(self, message: int, state: str, **fields: Any) -> None:
         self.db["messages"].update(message, {"state": state, **fields})

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from ingest.answering import reply_context, sample_context
 from ingest.cli import main
 from ingest.config import ConfigError, load_settings
-from ingest.pipeline import reply_context, sample_context
 from replies.render import Renderer
 from tests.conftest import REPO
 

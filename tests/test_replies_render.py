@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from ingest.answering import reply_context, sample_context
 from ingest.config import Settings
-from ingest.pipeline import reply_context, sample_context
 from replies.render import KINDS, Renderer, TemplateProblem
 from rules.calendar import JST
 from rules.findings import CATALOG, Finding, finding

@@ -13,8 +13,8 @@ from datetime import datetime
 
 import pytest
 
+from ingest.answering import reply_context
 from ingest.config import Settings
-from ingest.pipeline import reply_context
 from replies.outbox import reply_kind
 from replies.render import Renderer
 from rules.calendar import JST

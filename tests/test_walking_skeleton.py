@@ -158,10 +158,10 @@ def test_a_submission_the_checks_fail_on_is_set_aside_and_the_rest_answered(
 
     real = ingest.pipeline.evaluate
 
-    def failing_for_one(ledger, settings, submission, now):
+    def failing_for_one(ledger, settings, submission, now, *args):
         if ledger.db["submissions"].get(submission)["lead_email"] == "broken@example.jp":
             raise RuntimeError("form reader fell over")
-        return real(ledger, settings, submission, now)
+        return real(ledger, settings, submission, now, *args)
 
     monkeypatch.setattr(ingest.pipeline, "evaluate", failing_for_one)
     folder = tmp_path / "mails"
