@@ -19,11 +19,11 @@ from ingest.correlate import (
     FIRST_RECEIVED,
     claim_passwords,
     mark_superseded,
-    open_submission_for_part,
     renumber_versions,
     submission_awaiting_password,
 )
 from ingest.evaluate import evaluate
+from ingest.grouping import submission_for_part
 from ingest.progress import Progress
 from ingest.reading import locked_attachments
 from ingest.sources import RawMail
@@ -269,9 +269,9 @@ class Pipeline:
                               "(後から届いた場合は自動で照合します)")
         target = None
         if kind.role == "part":
-            target = open_submission_for_part(
-                ledger, key=key, sender=sender, received_at=received_at,
-                window=settings.split_window)
+            target = submission_for_part(
+                ledger, settings, key=key, sender=sender, received_at=received_at,
+                subject=kind.subject, attachments=record.attachments)
             if target is not None:
                 self._reopen(target, "part_received")
         submission = target if target is not None else \

@@ -1,0 +1,138 @@
+"""Whether a mail with attachments joins a submission of its consortium or starts a new version.
+
+Decided from the mails themselves (receive times, subjects, attachment contents), never from how
+far the earlier mails have been judged or answered: the daemon, a replay, and a replay in any
+order group alike. Who sent the mail does not decide it (a colleague, or another member
+company, may send a part); the consortium name in the subject does. Without a readable name,
+only mails from the same address are put together.
+
+For a mail of a consortium that already has a submission with a mail within the split window
+(the latest-begun such submission first):
+
+1. The same files again (every attachment byte for byte one the submission already has): a
+   resend, the same version.
+2. A split marker ((2/3), その2, 2通目): joins the submission that lacks that part, an unmarked
+   mail counting as part 1.
+3. No marker, and every required document in this mail by itself: a new version (latest wins).
+   An encrypted archive whose password has not come yet is taken for a full set.
+4. No marker, not complete by itself: it completes the latest submission if that one still lacks
+   documents (or parts, or cannot be opened yet); otherwise it is a new version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from ingest.check_cmd import check_facts
+from ingest.config import Settings
+from ingest.reading import read_mail
+from parsers.mime import Attachment, parse_message
+from parsers.subject import SubjectInfo
+from state.ledger import Ledger, iso
+
+
+def submission_for_part(
+    ledger: Ledger, settings: Settings, *, key: str | None, sender: str | None,
+    received_at: datetime, subject: SubjectInfo, attachments: Sequence[Attachment],
+) -> int | None:
+    """The submission this mail is a further part of, or None when it begins a new one."""
+    candidates = _candidates(ledger, key=key, sender=sender, received_at=received_at,
+                             window=settings.split_window)
+    if not candidates:
+        return None
+    mine = {_sha(a.data) for a in attachments}
+    for submission in candidates:  # rule 1: a resend
+        if mine and mine <= _attachment_hashes(ledger, settings, submission):
+            return submission
+    if subject.part is not None:  # rule 2: a marked part of a split
+        for submission in candidates:
+            have, total = _parts(ledger, submission)
+            if subject.part not in have and (
+                    total is None or subject.parts_total is None or total == subject.parts_total):
+                return submission
+        return None
+    if _complete(settings, [list(attachments)], passwords=[]) is not False:
+        return None  # rule 3: a full set of its own
+    latest = candidates[0]
+    # rule 4: the documents an incomplete submission lacked
+    return latest if _submission_complete(ledger, settings, latest) is not True else None
+
+
+def _candidates(ledger: Ledger, *, key: str | None, sender: str | None, received_at: datetime,
+                window: timedelta) -> list[int]:
+    if not key and not sender:
+        return []
+    return [r[0] for r in ledger.db.execute(
+        """
+        SELECT s.id FROM submissions s JOIN messages m ON m.submission_id = s.id
+        WHERE s.kind = 'submission'
+          AND (s.consortium_key = ? OR (? IS NULL AND s.lead_email = ?))
+        GROUP BY s.id HAVING max(m.received_at) >= ? AND min(m.received_at) <= ?
+        ORDER BY min(m.received_at) DESC, s.id DESC
+        """,
+        [key, key, sender, iso(received_at - window), iso(received_at + window)],
+    )]
+
+
+def _part_rows(ledger: Ledger, submission: int) -> list[tuple[int, dict]]:
+    rows = ledger.db.execute(
+        "SELECT id, facts FROM messages WHERE submission_id = ? ORDER BY received_at, id",
+        [submission]).fetchall()
+    facts = [(message, json.loads(text or "{}")) for message, text in rows]
+    return [(message, f) for message, f in facts if f.get("role") == "part"]
+
+
+def _parts(ledger: Ledger, submission: int) -> tuple[set[int], int | None]:
+    """The part numbers a submission has (an unmarked mail is part 1) and its announced total."""
+    have: set[int] = set()
+    totals = set()
+    for _message, facts in _part_rows(ledger, submission):
+        have.add(facts.get("part") or 1)
+        if facts.get("parts_total"):
+            totals.add(facts["parts_total"])
+    return have, max(totals) if totals else None
+
+
+def _attachment_hashes(ledger: Ledger, settings: Settings, submission: int) -> set[str]:
+    hashes: set[str] = set()
+    for message, _facts in _part_rows(ledger, submission):
+        record = parse_message(ledger.raw(message), max_parts=settings.limits.max_parts)
+        hashes |= {_sha(a.data) for a in record.attachments}
+    return hashes
+
+
+def _submission_complete(ledger: Ledger, settings: Settings, submission: int) -> bool | None:
+    """Whether the submission's mails so far hold every required document and every announced
+    part; None when an archive in it cannot be opened yet."""
+    have, total = _parts(ledger, submission)
+    if total and set(range(1, total + 1)) - have:
+        return False
+    parts = _part_rows(ledger, submission)
+    passwords = [r[0] for r in ledger.db.execute(
+        "SELECT password FROM archive_passwords WHERE submission_id = ? ORDER BY id",
+        [submission])]
+    mails = [parse_message(ledger.raw(message), max_parts=settings.limits.max_parts).attachments
+             for message, _facts in parts]
+    return _complete(settings, mails, passwords=passwords)
+
+
+def _complete(settings: Settings, mails: Sequence[Sequence[Attachment]], *,
+              passwords: Sequence[str]) -> bool | None:
+    """Whether these mails' attachments hold every required document (read in the sandbox,
+    nothing stored); None when an encrypted archive hides what they hold."""
+    files = []
+    for attachments in mails:
+        for read in read_mail([(a.name, a.data) for a in attachments], limits=settings.limits,
+                              passwords=passwords, form_map=settings.form_map, blobs=None):
+            if read.locked or any(p.code == "ARCHIVE_PASSWORD_WRONG" for p in read.problems):
+                return None
+            files += [(file.path, file.facts) for file in read.files]
+    checked = check_facts(files, settings.program, settings.form_map)
+    return not any(f.code == "DOCUMENT_MISSING" for f in checked.findings)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
