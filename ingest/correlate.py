@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from replies.outbox import transition
 from rules.application import FREE_MAIL_DOMAINS
 from state.ledger import Ledger, iso
 
@@ -122,7 +123,8 @@ def earlier_complete(ledger: Ledger, key: str | None, submission: int) -> list[i
 
 
 def mark_superseded(ledger: Ledger, key: str | None) -> None:
-    """The latest complete version (by receive time) wins: every earlier one points at it."""
+    """The latest complete version (by receive time) wins: every earlier one points at it, and
+    what an earlier one still owed its sender (a deficiency notice not yet sent) is withdrawn."""
     if not key:
         return
     first = FIRST_RECEIVED.format(s="s")
@@ -140,3 +142,24 @@ def mark_superseded(ledger: Ledger, key: str | None) -> None:
     ledger.db.execute(
         "UPDATE submissions SET superseded_by = NULL WHERE id = ? OR (consortium_key = ? "
         "AND superseded_by IS NOT NULL AND superseded_by != ?)", [winner, key, winner])
+    _withdraw_notices(ledger, winner)
+
+
+# What a superseded version may still owe its sender: a request to fix or to send a password.
+_WITHDRAWN_KINDS = ("deficiency", "password_request")
+_NOT_YET_SENT = ("awaiting_approval", "queued", "held", "failed")
+
+
+def _withdraw_notices(ledger: Ledger, winner: int) -> None:
+    """A notice not yet sent for a version that a later complete one replaced is cancelled: the
+    applicant has already sent what it would ask for (a receipt of an earlier version stays)."""
+    marks = ",".join("?" * len(_NOT_YET_SENT))
+    kinds = ",".join("?" * len(_WITHDRAWN_KINDS))
+    rows = ledger.db.execute(
+        f"SELECT r.id FROM replies r JOIN submissions s ON s.id = r.submission_id "
+        f"WHERE s.superseded_by = ? AND r.kind IN ({kinds}) AND r.status IN ({marks})",
+        [winner, *_WITHDRAWN_KINDS, *_NOT_YET_SENT]).fetchall()
+    for (reply,) in rows:
+        transition(ledger, reply, "cancelled", "cancelled",
+                   {"reason": f"後から届いた受付番号 {winner} の応募書類一式で置き換わったため"},
+                   from_status=_NOT_YET_SENT)
