@@ -15,8 +15,8 @@ For a mail of a consortium that already has a submission with a mail within the 
    mail counting as part 1.
 3. No marker, and every required document in this mail by itself: a new version (latest wins).
    An encrypted archive whose password has not come yet is taken for a full set.
-4. No marker, not complete by itself: it completes the latest submission if that one still lacks
-   documents (or parts, or cannot be opened yet); otherwise it is a new version.
+4. No marker, not complete by itself (documents forgotten, a document replaced, one added): it
+   joins the latest submission, which is judged again with it.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from ingest.check_cmd import check_facts
 from ingest.config import Settings
 from ingest.reading import read_mail
-from parsers.mime import Attachment, parse_message
+from parsers.mime import Attachment
 from parsers.subject import SubjectInfo
 from state.ledger import Ledger, iso
 
@@ -43,9 +43,9 @@ def submission_for_part(
                              window=settings.split_window)
     if not candidates:
         return None
-    mine = {_sha(a.data) for a in attachments}
+    mine = set(attachment_sha256(attachments))
     for submission in candidates:  # rule 1: a resend
-        if mine and mine <= _attachment_hashes(ledger, settings, submission):
+        if mine and mine <= _attachment_hashes(ledger, submission):
             return submission
     if subject.part is not None:  # rule 2: a marked part of a split
         for submission in candidates:
@@ -54,11 +54,9 @@ def submission_for_part(
                     total is None or subject.parts_total is None or total == subject.parts_total):
                 return submission
         return None
-    if _complete(settings, [list(attachments)], passwords=[]) is not False:
+    if _complete(settings, attachments) is not False:
         return None  # rule 3: a full set of its own
-    latest = candidates[0]
-    # rule 4: the documents an incomplete submission lacked
-    return latest if _submission_complete(ledger, settings, latest) is not True else None
+    return candidates[0]  # rule 4: documents added to the latest version
 
 
 def _candidates(ledger: Ledger, *, key: str | None, sender: str | None, received_at: datetime,
@@ -96,43 +94,24 @@ def _parts(ledger: Ledger, submission: int) -> tuple[set[int], int | None]:
     return have, max(totals) if totals else None
 
 
-def _attachment_hashes(ledger: Ledger, settings: Settings, submission: int) -> set[str]:
-    hashes: set[str] = set()
-    for message, _facts in _part_rows(ledger, submission):
-        record = parse_message(ledger.raw(message), max_parts=settings.limits.max_parts)
-        hashes |= {_sha(a.data) for a in record.attachments}
-    return hashes
+def _attachment_hashes(ledger: Ledger, submission: int) -> set[str]:
+    return {sha for _message, facts in _part_rows(ledger, submission)
+            for sha in facts.get("attachment_sha256", ())}
 
 
-def _submission_complete(ledger: Ledger, settings: Settings, submission: int) -> bool | None:
-    """Whether the submission's mails so far hold every required document and every announced
-    part; None when an archive in it cannot be opened yet."""
-    have, total = _parts(ledger, submission)
-    if total and set(range(1, total + 1)) - have:
-        return False
-    parts = _part_rows(ledger, submission)
-    passwords = [r[0] for r in ledger.db.execute(
-        "SELECT password FROM archive_passwords WHERE submission_id = ? ORDER BY id",
-        [submission])]
-    mails = [parse_message(ledger.raw(message), max_parts=settings.limits.max_parts).attachments
-             for message, _facts in parts]
-    return _complete(settings, mails, passwords=passwords)
-
-
-def _complete(settings: Settings, mails: Sequence[Sequence[Attachment]], *,
-              passwords: Sequence[str]) -> bool | None:
-    """Whether these mails' attachments hold every required document (read in the sandbox,
-    nothing stored); None when an encrypted archive hides what they hold."""
+def _complete(settings: Settings, attachments: Sequence[Attachment]) -> bool | None:
+    """Whether one mail's attachments hold every required document (read in the sandbox, nothing
+    stored); None when an encrypted archive hides what they hold."""
     files = []
-    for attachments in mails:
-        for read in read_mail([(a.name, a.data) for a in attachments], limits=settings.limits,
-                              passwords=passwords, form_map=settings.form_map, blobs=None):
-            if read.locked or any(p.code == "ARCHIVE_PASSWORD_WRONG" for p in read.problems):
-                return None
-            files += [(file.path, file.facts) for file in read.files]
+    for read in read_mail([(a.name, a.data) for a in attachments], limits=settings.limits,
+                          passwords=(), form_map=settings.form_map, blobs=None):
+        if read.locked or any(p.code == "ARCHIVE_PASSWORD_WRONG" for p in read.problems):
+            return None
+        files += [(file.path, file.facts) for file in read.files]
     checked = check_facts(files, settings.program, settings.form_map)
     return not any(f.code == "DOCUMENT_MISSING" for f in checked.findings)
 
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def attachment_sha256(attachments: Sequence[Attachment]) -> list[str]:
+    """Each attachment's content hash, kept in the mail's facts when it is filed."""
+    return [hashlib.sha256(a.data).hexdigest() for a in attachments]

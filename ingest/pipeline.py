@@ -23,7 +23,7 @@ from ingest.correlate import (
     submission_awaiting_password,
 )
 from ingest.evaluate import evaluate
-from ingest.grouping import submission_for_part
+from ingest.grouping import attachment_sha256, submission_for_part
 from ingest.progress import Progress
 from ingest.reading import locked_attachments
 from ingest.sources import RawMail
@@ -525,6 +525,8 @@ def _facts(record: MessageRecord, kind: Classified, locked: list[str]) -> dict[s
         "date": record.date.isoformat() if record.date else None,
         "sender": asdict(sender),
         "attachments": [a.name for a in record.attachments],
+        # What each attachment is, byte for byte: the same files sent again are one version.
+        "attachment_sha256": attachment_sha256(record.attachments),
         # Encrypted archives, found now so that a later password mail can find its submission.
         "locked": locked,
     }
