@@ -156,6 +156,21 @@ def season(start: datetime) -> dict[str, list[bytes]]:
     files = documents(name)
     mails[name] = [outlook(subject(name), TANAKA, files, at(40), "twice-1"),
                    outlook(subject(name), SATO, files, at(44), "twice-2")]
+    # A full set; an hour later the colleague replaces one document.
+    name = "差し替えコンソーシアム"
+    files = documents(name)
+    summary = next(n for n in files if n.startswith("5_"))
+    mails[name] = [outlook(subject(name), TANAKA, files, at(50), "swap-1"),
+                   thunderbird("Re: " + subject(name), SATO,
+                               "補助事業概要書を差し替えさせてください。\n\n" + body(SATO), at(110),
+                               "swap-2", {summary: files[summary] + b"% revised\n"})]
+    # The colleague sends the password before the archive goes out.
+    name = "先行同僚パスワードコンソーシアム"
+    archive = build_aes_zip([(f"申請書類/{n}".encode("cp932"), d)
+                             for n, d in documents(name).items()], b"Early#0818")
+    mails[name] = [thunderbird("【パスワード】申請書類.zip", SATO, "パスワード：Early#0818\n", at(60),
+                               "early-pw"),
+                   outlook(subject(name), TANAKA, {"申請書類.zip": archive}, at(62), "early")]
     return mails
 
 
@@ -214,6 +229,9 @@ def assert_grouping(ledger: Path) -> None:
     assert got["同僚パスワードコンソーシアム"] == [
         (1, ("locked", "locked-pw"), "complete", [], None)]
     assert got["二重送信コンソーシアム"] == [(1, ("twice-1", "twice-2"), "complete", [], None)]
+    assert got["差し替えコンソーシアム"] == [(1, ("swap-1", "swap-2"), "complete", [], None)]
+    assert got["先行同僚パスワードコンソーシアム"] == [
+        (1, ("early", "early-pw"), "complete", [], None)]
 
 
 def assert_replies(ledger: Path, done: str) -> None:
@@ -223,7 +241,8 @@ def assert_replies(ledger: Path, done: str) -> None:
     assert got["別アドレス再提出コンソーシアム"] == [(1, "receipt", TANAKA, done),
                                             (2, "receipt", SATO, done)]
     for name in ("同僚分割コンソーシアム", "続き送付コンソーシアム", "追送コンソーシアム",
-                 "同僚パスワードコンソーシアム", "二重送信コンソーシアム"):
+                 "同僚パスワードコンソーシアム", "二重送信コンソーシアム", "差し替えコンソーシアム",
+                 "先行同僚パスワードコンソーシアム"):
         assert got[name] == [(1, "receipt", TANAKA, done)], (name, got[name])
     assert got["一式再送コンソーシアム"] == [(1, "deficiency", TANAKA, "cancelled"),
                                       (2, "receipt", SATO, done)]
@@ -265,7 +284,7 @@ def test_a_maildir_replay_groups_as_the_secretariat_expects(maildir_ledger):
     assert_grouping(maildir_ledger)
     assert_replies(maildir_ledger, "written")
     files = sorted(p.name for p in (maildir_ledger.parent / "outbox").glob("*.eml"))
-    assert len(files) == 8 and not any("deficiency" in f for f in files), files
+    assert len(files) == 10 and not any("deficiency" in f for f in files), files
 
 
 def test_the_later_version_is_answered_to_its_own_sender(maildir_ledger):
