@@ -37,16 +37,17 @@ from state.ledger import Ledger, iso
 def submission_for_part(
     ledger: Ledger, settings: Settings, *, key: str | None, sender: str | None,
     received_at: datetime, subject: SubjectInfo, attachments: Sequence[Attachment],
+    full_set: bool | None = None,
 ) -> int | None:
-    """The submission this mail is a further part of, or None when it begins a new one."""
+    """The submission this mail is a further part of, or None when it begins a new one.
+    `full_set` is what `full_set_alone` said before the write lock was taken (read here if None)."""
     candidates = _candidates(ledger, key=key, sender=sender, received_at=received_at,
                              window=settings.split_window)
     if not candidates:
         return None
-    mine = set(attachment_sha256(attachments))
-    for submission in candidates:  # rule 1: a resend
-        if mine and mine <= _attachment_hashes(ledger, submission):
-            return submission
+    resent = _resent_to(ledger, candidates, attachments)
+    if resent is not None:  # rule 1
+        return resent
     if subject.part is not None:  # rule 2: a marked part of a split
         for submission in candidates:
             have, total = _parts(ledger, submission)
@@ -54,9 +55,34 @@ def submission_for_part(
                     total is None or subject.parts_total is None or total == subject.parts_total):
                 return submission
         return None
-    if _complete(settings, attachments) is not False:
+    if full_set is None:
+        full_set = _complete(settings, attachments) is not False
+    if full_set:
         return None  # rule 3: a full set of its own
     return candidates[0]  # rule 4: documents added to the latest version
+
+
+def full_set_alone(
+    ledger: Ledger, settings: Settings, *, key: str | None, sender: str | None,
+    received_at: datetime, subject: SubjectInfo, attachments: Sequence[Attachment],
+) -> bool | None:
+    """Whether this mail alone holds every required document (an archive not yet opened counts
+    as a full set), read in the sandbox; None when the grouping will not ask (no earlier mail of
+    the consortium in the window, a split marker, the same files again)."""
+    if subject.part is not None:
+        return None
+    candidates = _candidates(ledger, key=key, sender=sender, received_at=received_at,
+                             window=settings.split_window)
+    if not candidates or _resent_to(ledger, candidates, attachments) is not None:
+        return None
+    return _complete(settings, attachments) is not False
+
+
+def _resent_to(ledger: Ledger, candidates: list[int],
+               attachments: Sequence[Attachment]) -> int | None:
+    """The submission that already has every one of these files, byte for byte."""
+    mine = set(attachment_sha256(attachments))
+    return next((s for s in candidates if mine and mine <= _attachment_hashes(ledger, s)), None)
 
 
 def _candidates(ledger: Ledger, *, key: str | None, sender: str | None, received_at: datetime,
@@ -108,7 +134,10 @@ def _complete(settings: Settings, attachments: Sequence[Attachment]) -> bool | N
         if read.locked or any(p.code == "ARCHIVE_PASSWORD_WRONG" for p in read.problems):
             return None
         files += [(file.path, file.facts) for file in read.files]
-    checked = check_facts(files, settings.program, settings.form_map)
+    try:
+        checked = check_facts(files, settings.program, settings.form_map)
+    except Exception:  # noqa: BLE001 - judged on its own then, where the evaluation reports it
+        return None
     return not any(f.code == "DOCUMENT_MISSING" for f in checked.findings)
 
 

@@ -23,7 +23,7 @@ from ingest.correlate import (
     submission_awaiting_password,
 )
 from ingest.evaluate import evaluate
-from ingest.grouping import attachment_sha256, submission_for_part
+from ingest.grouping import attachment_sha256, full_set_alone, submission_for_part
 from ingest.progress import Progress
 from ingest.reading import locked_attachments
 from ingest.sources import RawMail
@@ -211,9 +211,14 @@ class Pipeline:
             return
         row = self.ledger.db["messages"].get(message)
         received_at = datetime.fromisoformat(row["received_at"])
+        # Read before the write lock is taken, and only when the grouping will ask.
+        full = full_set_alone(
+            self.ledger, self.settings, key=kind.subject.consortium_key, sender=record.from_addr,
+            received_at=received_at, subject=kind.subject, attachments=record.attachments,
+        ) if kind.role == "part" else None
         with self.ledger.transaction():
             submission = self._file(message, record, kind, received_at,
-                                    locked=bool(facts["locked"]))
+                                    locked=bool(facts["locked"]), full_set=full)
             self.ledger.db["messages"].update(message, {
                 "state": "checked" if kind.role in ("part", "password")
                 and not facts.get("sender_auth_failed") else "needs_review",
@@ -248,7 +253,7 @@ class Pipeline:
         return Classified("part", subject, sender)
 
     def _file(self, message: int, record: MessageRecord, kind: Classified,
-              received_at: datetime, *, locked: bool) -> int:
+              received_at: datetime, *, locked: bool, full_set: bool | None = None) -> int:
         """Attach the mail to its submission (an existing one, or a new one) and return its id."""
         settings, ledger = self.settings, self.ledger
         key, sender = kind.subject.consortium_key, record.from_addr
@@ -271,7 +276,7 @@ class Pipeline:
         if kind.role == "part":
             target = submission_for_part(
                 ledger, settings, key=key, sender=sender, received_at=received_at,
-                subject=kind.subject, attachments=record.attachments)
+                subject=kind.subject, attachments=record.attachments, full_set=full_set)
             if target is not None:
                 self._reopen(target, "part_received")
         submission = target if target is not None else \
