@@ -37,10 +37,11 @@ def submission_awaiting_password(
 ) -> int | None:
     """The submission a password mail is for: one from the same sender (or for the same
     consortium) that came with an encrypted archive within `window` of it (before it, or after
-    it when that archive was processed first though received later); failing that, one a
-    colleague at the same organisation sent that has no password yet. When there are several,
-    the one the password mail names by consortium wins, then one whose archive is still closed,
-    then the sender's own, then the latest."""
+    it when that archive was processed first though received later); failing that, when the
+    password mail names no consortium, one a colleague at the same organisation sent that has no
+    password yet (a password naming its consortium waits for that consortium's archive). When
+    there are several, the one the password mail names by consortium wins, then one whose
+    archive is still closed, then the sender's own, then the latest."""
     org = organisation(sender)
     row = ledger.db.execute(
         f"""
@@ -49,7 +50,7 @@ def submission_awaiting_password(
           AND EXISTS (SELECT 1 FROM messages p WHERE p.submission_id = s.id
                       AND json_array_length(p.facts, '$.locked') > 0)
           AND (s.lead_email = ? OR (? IS NOT NULL AND s.consortium_key = ?)
-               OR (? IS NOT NULL AND {_DOMAIN.format(a='s.lead_email')} = ?
+               OR (? IS NULL AND ? IS NOT NULL AND {_DOMAIN.format(a='s.lead_email')} = ?
                    AND NOT EXISTS (SELECT 1 FROM archive_passwords w WHERE w.submission_id = s.id)))
         GROUP BY s.id HAVING min(m.received_at) >= ? AND min(m.received_at) <= ?
         ORDER BY s.consortium_key IS ? DESC,
@@ -60,8 +61,8 @@ def submission_awaiting_password(
                  min(m.received_at) <= ? DESC, min(m.received_at) DESC
         LIMIT 1
         """,
-        [sender, key, key, org, org, iso(received_at - window), iso(received_at + window), key,
-         sender, key, iso(received_at)],
+        [sender, key, key, key, org, org, iso(received_at - window), iso(received_at + window),
+         key, sender, key, iso(received_at)],
     ).fetchone()
     return row[0] if row else None
 
@@ -69,10 +70,10 @@ def submission_awaiting_password(
 def claim_passwords(ledger: Ledger, submission: int, *, sender: str | None,
                     received_at: datetime, window: timedelta) -> list[int]:
     """Passwords from the same sender (or, when there is none, from colleagues at the same
-    organisation) that are still unassigned and came within `window` after the archive's mail
-    (processed earlier because they were read first) or before it (sent ahead of the archive):
-    they are given to the submission the archive just started, and their mails join it.
-    Returns the password mails' ids."""
+    organisation, in mails that name no consortium) that are still unassigned and came within
+    `window` after the archive's mail (processed earlier because they were read first) or before
+    it (sent ahead of the archive): they are given to the submission the archive just started,
+    and their mails join it. Returns the password mails' ids."""
     if not sender:
         return []
     org = organisation(sender)
@@ -80,7 +81,8 @@ def claim_passwords(ledger: Ledger, submission: int, *, sender: str | None,
         f"""
         SELECT p.id, p.message, m.from_addr FROM archive_passwords p JOIN messages m ON m.id = p.message
         WHERE p.submission_id IS NULL
-          AND (m.from_addr = ? OR (? IS NOT NULL AND {_DOMAIN.format(a='m.from_addr')} = ?))
+          AND (m.from_addr = ? OR (? IS NOT NULL AND {_DOMAIN.format(a='m.from_addr')} = ?
+                                   AND json_extract(m.facts, '$.consortium') IS NULL))
           AND m.received_at >= ? AND m.received_at <= ?
         ORDER BY m.from_addr IS ? DESC
         """,
