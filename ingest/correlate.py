@@ -39,8 +39,9 @@ def submission_awaiting_password(
     consortium) that came with an encrypted archive within `window` of it (before it, or after
     it when that archive was processed first though received later); failing that, when the
     password mail names no consortium, one a colleague at the same organisation sent that has no
-    password yet (a password naming its consortium waits for that consortium's archive). When
-    there are several, the one the password mail names by consortium wins, then one whose
+    password yet. A password naming its consortium is not given to an archive of another
+    consortium that already has its password: it waits for its own archive. When there are
+    several, the one the password mail names by consortium wins, then one whose
     archive is still closed, then the sender's own, then the latest."""
     org = organisation(sender)
     row = ledger.db.execute(
@@ -49,7 +50,11 @@ def submission_awaiting_password(
         WHERE s.kind = 'submission'
           AND EXISTS (SELECT 1 FROM messages p WHERE p.submission_id = s.id
                       AND json_array_length(p.facts, '$.locked') > 0)
-          AND (s.lead_email = ? OR (? IS NOT NULL AND s.consortium_key = ?)
+          AND ((s.lead_email = ? AND (? IS NULL OR s.consortium_key IS NULL
+                                      OR s.consortium_key = ? OR NOT EXISTS (
+                                          SELECT 1 FROM archive_passwords w
+                                          WHERE w.submission_id = s.id)))
+               OR (? IS NOT NULL AND s.consortium_key = ?)
                OR (? IS NULL AND ? IS NOT NULL AND {_DOMAIN.format(a='s.lead_email')} = ?
                    AND NOT EXISTS (SELECT 1 FROM archive_passwords w WHERE w.submission_id = s.id)))
         GROUP BY s.id HAVING min(m.received_at) >= ? AND min(m.received_at) <= ?
@@ -61,7 +66,7 @@ def submission_awaiting_password(
                  min(m.received_at) <= ? DESC, min(m.received_at) DESC
         LIMIT 1
         """,
-        [sender, key, key, key, org, org, iso(received_at - window), iso(received_at + window),
+        [sender, key, key, key, key, key, org, org, iso(received_at - window), iso(received_at + window),
          key, sender, key, iso(received_at)],
     ).fetchone()
     return row[0] if row else None

@@ -171,6 +171,21 @@ def season(start: datetime) -> dict[str, list[bytes]]:
     mails[name] = [thunderbird("【パスワード】申請書類.zip", SATO, "パスワード：Early#0818\n", at(60),
                                "early-pw"),
                    outlook(subject(name), TANAKA, {"申請書類.zip": archive}, at(62), "early")]
+    # The colleague's archive waits for its password while the contact sends the password of
+    # another consortium's archive a minute ahead of it: each password opens its own archive.
+    name, other = "名指しパスワードコンソーシアム", "同僚暗号コンソーシアム"
+    mails[other] = [
+        outlook(subject(other), SATO, {"申請書類.zip": build_aes_zip(
+            [(f"申請書類/{n}".encode("cp932"), d) for n, d in documents(other).items()],
+            b"Sato#0818")}, at(70), "sato-zip"),
+        thunderbird("【パスワード】" + subject(other), SATO, "パスワード：Sato#0818\n", at(75),
+                    "sato-pw")]
+    mails[name] = [
+        thunderbird("【パスワード】" + subject(name), TANAKA, "パスワード：Named#0818\n", at(71),
+                    "named-pw"),
+        outlook(subject(name), TANAKA, {"申請書類.zip": build_aes_zip(
+            [(f"申請書類/{n}".encode("cp932"), d) for n, d in documents(name).items()],
+            b"Named#0818")}, at(72), "named-zip")]
     return mails
 
 
@@ -232,6 +247,9 @@ def assert_grouping(ledger: Path) -> None:
     assert got["差し替えコンソーシアム"] == [(1, ("swap-1", "swap-2"), "complete", [], None)]
     assert got["先行同僚パスワードコンソーシアム"] == [
         (1, ("early", "early-pw"), "complete", [], None)]
+    assert got["名指しパスワードコンソーシアム"] == [
+        (1, ("named-pw", "named-zip"), "complete", [], None)]
+    assert got["同僚暗号コンソーシアム"] == [(1, ("sato-pw", "sato-zip"), "complete", [], None)]
 
 
 def assert_replies(ledger: Path, done: str) -> None:
@@ -244,6 +262,8 @@ def assert_replies(ledger: Path, done: str) -> None:
                  "同僚パスワードコンソーシアム", "二重送信コンソーシアム", "差し替えコンソーシアム",
                  "先行同僚パスワードコンソーシアム"):
         assert got[name] == [(1, "receipt", TANAKA, done)], (name, got[name])
+    assert got["名指しパスワードコンソーシアム"] == [(1, "receipt", TANAKA, done)]
+    assert got["同僚暗号コンソーシアム"] == [(1, "receipt", SATO, done)]
     assert got["一式再送コンソーシアム"] == [(1, "deficiency", TANAKA, "cancelled"),
                                       (2, "receipt", SATO, done)]
 
@@ -284,7 +304,7 @@ def test_a_maildir_replay_groups_as_the_secretariat_expects(maildir_ledger):
     assert_grouping(maildir_ledger)
     assert_replies(maildir_ledger, "written")
     files = sorted(p.name for p in (maildir_ledger.parent / "outbox").glob("*.eml"))
-    assert len(files) == 10 and not any("deficiency" in f for f in files), files
+    assert len(files) == 12 and not any("deficiency" in f for f in files), files
 
 
 def test_the_later_version_is_answered_to_its_own_sender(maildir_ledger):
