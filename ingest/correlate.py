@@ -149,7 +149,7 @@ def mark_superseded(ledger: Ledger, key: str | None) -> None:
     ledger.db.execute(
         "UPDATE submissions SET superseded_by = NULL WHERE id = ? OR (consortium_key = ? "
         "AND superseded_by IS NOT NULL AND superseded_by != ?)", [winner, key, winner])
-    _withdraw_notices(ledger, winner)
+    _withdraw_notices(ledger, winner, began)
 
 
 # What a superseded version may still owe its sender: a request to fix or to send a password.
@@ -157,15 +157,17 @@ _WITHDRAWN_KINDS = ("deficiency", "password_request")
 _NOT_YET_SENT = ("awaiting_approval", "queued", "held", "failed")
 
 
-def _withdraw_notices(ledger: Ledger, winner: int) -> None:
-    """A notice not yet sent for a version that a later complete one replaced is cancelled: the
-    applicant has already sent what it would ask for (a receipt of an earlier version stays)."""
+def _withdraw_notices(ledger: Ledger, winner: int, began: str) -> None:
+    """A notice not yet sent, and not yet due when the later complete version came, for a version
+    that version replaced is cancelled: the applicant has already sent what it would ask for (a
+    receipt of an earlier version stays; so does a notice that was due before the new set came)."""
     marks = ",".join("?" * len(_NOT_YET_SENT))
     kinds = ",".join("?" * len(_WITHDRAWN_KINDS))
     rows = ledger.db.execute(
         f"SELECT r.id FROM replies r JOIN submissions s ON s.id = r.submission_id "
-        f"WHERE s.superseded_by = ? AND r.kind IN ({kinds}) AND r.status IN ({marks})",
-        [winner, *_WITHDRAWN_KINDS, *_NOT_YET_SENT]).fetchall()
+        f"WHERE s.superseded_by = ? AND r.kind IN ({kinds}) AND r.status IN ({marks}) "
+        f"AND r.due_at > ?",
+        [winner, *_WITHDRAWN_KINDS, *_NOT_YET_SENT, began]).fetchall()
     for (reply,) in rows:
         transition(ledger, reply, "cancelled", "cancelled",
                    {"reason": f"後から届いた受付番号 {winner} の応募書類一式で置き換わったため"},
