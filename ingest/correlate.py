@@ -1,4 +1,5 @@
-"""Correlate: which submission a new mail belongs to (split parts, the later password mail).
+"""Correlate: which submission a password mail belongs to, and versions of one consortium.
+(Which submission a further part joins is `ingest.grouping`.)
 
 Every choice here is made by receive time, never by the order mails are processed in: a mailbox
 read out of order (an mbox written unsorted, an IMAP folder whose UID order is not arrival order)
@@ -9,33 +10,25 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from replies.outbox import transition
+from rules.application import FREE_MAIL_DOMAINS
 from state.ledger import Ledger, iso
 
 # When a submission began: its earliest mail. Versions and "the latest complete one wins" are
 # ordered by it (then by id, only to break an exact tie).
 FIRST_RECEIVED = ("(SELECT min(received_at) FROM messages WHERE submission_id = {s}.id)")
 
+# The domain of an address column, lower-cased.
+_DOMAIN = "lower(substr({a}, instr({a}, '@') + 1))"
 
-def open_submission_for_part(
-    ledger: Ledger, *, key: str | None, sender: str | None, received_at: datetime,
-    window: timedelta,
-) -> int | None:
-    """The still-open submission a further part joins: same consortium (or, without a readable
-    name, same sender) with a mail within `window` of this one, before or after it (a part
-    received earlier can be processed later)."""
-    if not key and not sender:
+
+def organisation(address: str | None) -> str | None:
+    """The organisation an address speaks for: its domain, unless anyone can have an address
+    there (a free-mail domain says nothing about the company)."""
+    if not address or "@" not in address:
         return None
-    row = ledger.db.execute(
-        """
-        SELECT s.id FROM submissions s JOIN messages m ON m.submission_id = s.id
-        WHERE s.kind = 'submission' AND s.state = 'open'
-          AND (s.consortium_key = ? OR (? IS NULL AND s.lead_email = ?))
-        GROUP BY s.id HAVING max(m.received_at) >= ? AND min(m.received_at) <= ?
-        ORDER BY min(m.received_at), s.id LIMIT 1
-        """,
-        [key, key, sender, iso(received_at - window), iso(received_at + window)],
-    ).fetchone()
-    return row[0] if row else None
+    domain = address.rsplit("@", 1)[1].strip().strip(">").casefold()
+    return None if not domain or domain in FREE_MAIL_DOMAINS else domain
 
 
 def submission_awaiting_password(
@@ -44,50 +37,68 @@ def submission_awaiting_password(
 ) -> int | None:
     """The submission a password mail is for: one from the same sender (or for the same
     consortium) that came with an encrypted archive within `window` of it (before it, or after
-    it when that archive was processed first though received later). When there are
-    several, the one the password mail names by consortium wins, then one whose archive is still
-    closed, then the latest."""
+    it when that archive was processed first though received later); failing that, when the
+    password mail names no consortium, one a colleague at the same organisation sent that has no
+    password yet. A password naming its consortium is not given to an archive of another
+    consortium that already has its password: it waits for its own archive. When there are
+    several, the one the password mail names by consortium wins, then one whose
+    archive is still closed, then the sender's own, then the latest."""
+    org = organisation(sender)
     row = ledger.db.execute(
-        """
+        f"""
         SELECT s.id FROM submissions s JOIN messages m ON m.submission_id = s.id
         WHERE s.kind = 'submission'
           AND EXISTS (SELECT 1 FROM messages p WHERE p.submission_id = s.id
                       AND json_array_length(p.facts, '$.locked') > 0)
-          AND (s.lead_email = ? OR (? IS NOT NULL AND s.consortium_key = ?))
+          AND ((s.lead_email = ? AND (? IS NULL OR s.consortium_key IS NULL
+                                      OR s.consortium_key = ? OR NOT EXISTS (
+                                          SELECT 1 FROM archive_passwords w
+                                          WHERE w.submission_id = s.id)))
+               OR (? IS NOT NULL AND s.consortium_key = ?)
+               OR (? IS NULL AND ? IS NOT NULL AND {_DOMAIN.format(a='s.lead_email')} = ?
+                   AND NOT EXISTS (SELECT 1 FROM archive_passwords w WHERE w.submission_id = s.id)))
         GROUP BY s.id HAVING min(m.received_at) >= ? AND min(m.received_at) <= ?
         ORDER BY s.consortium_key IS ? DESC,
                  (s.outcome IN ('pending', 'awaiting_password', 'awaiting_settle')
                   OR EXISTS (SELECT 1 FROM findings f WHERE f.submission_id = s.id
                              AND f.code LIKE 'ARCHIVE_PASSWORD_%')) DESC,
+                 (s.lead_email IS ? OR s.consortium_key IS ?) DESC,
                  min(m.received_at) <= ? DESC, min(m.received_at) DESC
         LIMIT 1
         """,
-        [sender, key, key, iso(received_at - window), iso(received_at + window), key,
-         iso(received_at)],
+        [sender, key, key, key, key, key, org, org, iso(received_at - window), iso(received_at + window),
+         key, sender, key, iso(received_at)],
     ).fetchone()
     return row[0] if row else None
 
 
 def claim_passwords(ledger: Ledger, submission: int, *, sender: str | None,
                     received_at: datetime, window: timedelta) -> list[int]:
-    """Passwords from the same sender that are still unassigned and came within `window` after
-    the archive's mail (processed earlier because they were read first) or before it (sent
-    ahead of the archive): they are given to the submission the archive just started, and
-    their mails join it. Returns the password mails' ids."""
+    """Passwords from the same sender (or, when there is none, from colleagues at the same
+    organisation, in mails that name no consortium) that are still unassigned and came within
+    `window` after the archive's mail (processed earlier because they were read first) or before
+    it (sent ahead of the archive): they are given to the submission the archive just started,
+    and their mails join it. Returns the password mails' ids."""
     if not sender:
         return []
+    org = organisation(sender)
     rows = ledger.db.execute(
-        """
-        SELECT p.id, p.message FROM archive_passwords p JOIN messages m ON m.id = p.message
-        WHERE p.submission_id IS NULL AND m.from_addr = ?
+        f"""
+        SELECT p.id, p.message, m.from_addr FROM archive_passwords p JOIN messages m ON m.id = p.message
+        WHERE p.submission_id IS NULL
+          AND (m.from_addr = ? OR (? IS NOT NULL AND {_DOMAIN.format(a='m.from_addr')} = ?
+                                   AND json_extract(m.facts, '$.consortium') IS NULL))
           AND m.received_at >= ? AND m.received_at <= ?
+        ORDER BY m.from_addr IS ? DESC
         """,
-        [sender, iso(received_at - window), iso(received_at + window)],
+        [sender, org, org, iso(received_at - window), iso(received_at + window), sender],
     ).fetchall()
-    for password, _message in rows:
+    own = [row for row in rows if row[2] == sender]
+    rows = own or rows
+    for password, _message, _sender in rows:
         ledger.db.execute("UPDATE archive_passwords SET submission_id = ? WHERE id = ?",
                           [submission, password])
-    return [message for _password, message in rows]
+    return [message for _password, message, _sender in rows]
 
 
 def renumber_versions(ledger: Ledger, key: str | None) -> None:
@@ -119,7 +130,8 @@ def earlier_complete(ledger: Ledger, key: str | None, submission: int) -> list[i
 
 
 def mark_superseded(ledger: Ledger, key: str | None) -> None:
-    """The latest complete version (by receive time) wins: every earlier one points at it."""
+    """The latest complete version (by receive time) wins: every earlier one points at it, and
+    what an earlier one still owed its sender (a deficiency notice not yet sent) is withdrawn."""
     if not key:
         return
     first = FIRST_RECEIVED.format(s="s")
@@ -137,3 +149,26 @@ def mark_superseded(ledger: Ledger, key: str | None) -> None:
     ledger.db.execute(
         "UPDATE submissions SET superseded_by = NULL WHERE id = ? OR (consortium_key = ? "
         "AND superseded_by IS NOT NULL AND superseded_by != ?)", [winner, key, winner])
+    _withdraw_notices(ledger, winner, began)
+
+
+# What a superseded version may still owe its sender: a request to fix or to send a password.
+_WITHDRAWN_KINDS = ("deficiency", "password_request")
+_NOT_YET_SENT = ("awaiting_approval", "queued", "held", "failed")
+
+
+def _withdraw_notices(ledger: Ledger, winner: int, began: str) -> None:
+    """A notice not yet sent, and not yet due when the later complete version came, for a version
+    that version replaced is cancelled: the applicant has already sent what it would ask for (a
+    receipt of an earlier version stays; so does a notice that was due before the new set came)."""
+    marks = ",".join("?" * len(_NOT_YET_SENT))
+    kinds = ",".join("?" * len(_WITHDRAWN_KINDS))
+    rows = ledger.db.execute(
+        f"SELECT r.id FROM replies r JOIN submissions s ON s.id = r.submission_id "
+        f"WHERE s.superseded_by = ? AND r.kind IN ({kinds}) AND r.status IN ({marks}) "
+        f"AND r.due_at > ?",
+        [winner, *_WITHDRAWN_KINDS, *_NOT_YET_SENT, began]).fetchall()
+    for (reply,) in rows:
+        transition(ledger, reply, "cancelled", "cancelled",
+                   {"reason": f"後から届いた受付番号 {winner} の応募書類一式で置き換わったため"},
+                   from_status=_NOT_YET_SENT)

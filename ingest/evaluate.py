@@ -173,8 +173,7 @@ def _check_split(settings: Settings, parts: list[dict], now: datetime,
     total = 0
     for row in parts:
         facts = json.loads(row["facts"])
-        if facts.get("part"):
-            seen.add(facts["part"])
+        seen.add(facts.get("part") or 1)  # the unmarked first mail of 「その2」 and the like
         total = max(total, facts.get("parts_total") or 0)
     missing = sorted(set(range(1, total + 1)) - seen)
     if not missing:

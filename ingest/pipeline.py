@@ -19,11 +19,11 @@ from ingest.correlate import (
     FIRST_RECEIVED,
     claim_passwords,
     mark_superseded,
-    open_submission_for_part,
     renumber_versions,
     submission_awaiting_password,
 )
 from ingest.evaluate import evaluate, record_evaluation
+from ingest.grouping import attachment_sha256, full_set_alone, submission_for_part
 from ingest.progress import Progress
 from ingest.reading import MailRead, ReadCache, locked_attachments, read_part
 from ingest.sources import RawMail
@@ -222,9 +222,16 @@ class Pipeline:
             "SELECT received_at, received_at_source FROM messages WHERE id = ?",
             [message]).fetchone()
         received_at = datetime.fromisoformat(received)
+        # Asked before the write lock is taken, of the reading already made, and only when the
+        # grouping needs it.
+        full = full_set_alone(
+            self.ledger, self.settings, key=kind.subject.consortium_key, sender=record.from_addr,
+            received_at=received_at, subject=kind.subject, attachments=record.attachments,
+            reads=read.reads if read is not None else None,
+        ) if kind.role == "part" else None
         with self.ledger.transaction():
             submission = self._file(message, record, kind, received_at,
-                                    locked=bool(facts["locked"]))
+                                    locked=bool(facts["locked"]), full_set=full)
             self.ledger.db.execute(
                 "UPDATE messages SET state = ?, subject = ?, from_addr = ?, from_name = ?, "
                 "date_header = ?, submission_id = ?, body_text = ?, facts = ?, problem = ? "
@@ -275,7 +282,7 @@ class Pipeline:
         return Classified("part", subject, sender)
 
     def _file(self, message: int, record: MessageRecord, kind: Classified,
-              received_at: datetime, *, locked: bool) -> int:
+              received_at: datetime, *, locked: bool, full_set: bool | None = None) -> int:
         """Attach the mail to its submission (an existing one, or a new one) and return its id."""
         settings, ledger = self.settings, self.ledger
         key, sender = kind.subject.consortium_key, record.from_addr
@@ -296,9 +303,9 @@ class Pipeline:
                               "(後から届いた場合は自動で照合します)")
         target = None
         if kind.role == "part":
-            target = open_submission_for_part(
-                ledger, key=key, sender=sender, received_at=received_at,
-                window=settings.split_window)
+            target = submission_for_part(
+                ledger, settings, key=key, sender=sender, received_at=received_at,
+                subject=kind.subject, attachments=record.attachments, full_set=full_set)
             if target is not None:
                 self._reopen(target, "part_received")
         submission = target if target is not None else \
@@ -453,6 +460,8 @@ def _facts(record: MessageRecord, kind: Classified, locked: list[str]) -> dict[s
         "date": record.date.isoformat() if record.date else None,
         "sender": asdict(sender),
         "attachments": [a.name for a in record.attachments],
+        # What each attachment is, byte for byte: the same files sent again are one version.
+        "attachment_sha256": attachment_sha256(record.attachments),
         # Encrypted archives, found now so that a later password mail can find its submission.
         "locked": locked,
     }

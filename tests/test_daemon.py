@@ -17,7 +17,7 @@ from pathlib import Path
 from ingest.cli import main
 from rules.calendar import JST
 from tests.conftest import REPO
-from tests.mails import complete_mail
+from tests.mails import BODY_OK, CORE, LEAD, complete_mail, documents, mail
 from tests.test_walking_skeleton import write_config
 
 
@@ -221,7 +221,9 @@ def test_mail_is_recorded_while_the_cycle_is_busy_sending(dovecot, tmp_path):
     try:
         dovecot.deliver(complete_mail("<busy1@example.jp>"))
         assert smtp.entered.wait(120), log.read_text()  # the cycle now waits for the 250
-        dovecot.deliver(complete_mail("<busy2@example.jp>"))
+        # Another consortium's submission (the same files again would be the same version).
+        dovecot.deliver(mail(f"<繁忙二件目コンソーシアム>{CORE}", BODY_OK, LEAD, "<busy2@example.jp>",
+                             attachments=documents("繁忙二件目コンソーシアム")))
         assert wait_for_messages(ledger, 2, timeout=60) == 2, log.read_text()
         assert smtp.entered.is_set() and len(smtp.messages) == 1  # still held: recorded beside it
         smtp.release()
