@@ -30,17 +30,29 @@ from dataclasses import dataclass, field
 
 from pyzipper import zipfile as pzf
 
-from parsers.containers import msg_attachments, open_msg, tnef_attachments
+from parsers.containers import (
+    DeclaredCountTooLarge,
+    msg_attachments,
+    open_msg,
+    tnef_attachments,
+)
 from parsers.filetypes import sniff, zip_directory_counts
 from parsers.limits import Limits
-from parsers.officecrypt import EXCEL_DEFAULT_PASSWORD, is_ooxml_package, office_decrypt
+from parsers.officecrypt import (
+    EXCEL_DEFAULT_PASSWORD,
+    is_ooxml_package,
+    office_decrypt,
+    office_spin_count,
+)
 from parsers.passwordvariants import password_bytes, password_texts
 from parsers.safepaths import is_os_clutter, safe_relative_path, unique_path
 from parsers.unpackwords import (
     broken_detail,
+    declared_count_reason,
     limit_detail,
     member_broken_detail,
     member_size_reason,
+    office_spin_detail,
     office_unreadable_detail,
     ratio_reason,
     total_reason,
@@ -326,6 +338,9 @@ class _Unpacker:
     def open_tnef(self, path: str, data: bytes, depth: int) -> None:
         try:
             attachments = tnef_attachments(data)
+        except DeclaredCountTooLarge as exc:
+            self.problem(UNREADABLE, path, limit_detail(path, declared_count_reason(exc)))
+            return
         except Exception as exc:
             self.problem(UNREADABLE, path, broken_detail(path, exc))
             return
@@ -363,6 +378,11 @@ class _Unpacker:
     def open_office(self, path: str, raw_name: bytes | None, data: bytes, renamed: bool) -> None:
         from msoffcrypto.exceptions import InvalidKeyError
 
+        # Judged before any password is tried: each try would pay the whole derivation.
+        rounds = office_spin_count(data)
+        if rounds > self.limits.max_office_spin_count:
+            self.problem(UNREADABLE, path, office_spin_detail(path, rounds, self.limits))
+            return
         # Only legacy formats use Excel's built-in password; an OOXML attempt costs 100,000
         # hash rounds, so it is not wasted there.
         default = [] if is_ooxml_package(data) else [EXCEL_DEFAULT_PASSWORD]

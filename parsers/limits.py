@@ -29,3 +29,7 @@ class Limits:
     max_workbook_strings: int = 200_000  # entries of the shared-string table
     max_parse_seconds: float = 10.0  # CPU seconds for reading one mail's attachments
     max_parse_memory: int = 256 * 1024 * 1024  # memory the reading may add to its process
+    # Hash rounds an encrypted OOXML file may ask for to derive its key from a password. Excel
+    # writes 100,000; ten times that still ends in about a second per password tried, while the
+    # 10,000,000 the format allows would spend the mail's whole CPU budget on one try.
+    max_office_spin_count: int = 1_000_000

@@ -17,6 +17,20 @@ def is_ooxml_package(data: bytes) -> bool:
         return False
 
 
+def office_spin_count(data: bytes) -> int:
+    """Hash rounds the file's key derivation asks for, read from its EncryptionInfo before any
+    key is derived (0 for schemes with a fixed count, or when the info cannot be read)."""
+    import msoffcrypto
+
+    try:
+        office = msoffcrypto.OfficeFile(io.BytesIO(data))
+    except Exception:
+        return 0  # office_decrypt reports the file as unreadable
+    if getattr(office, "format", "") != "ooxml" or getattr(office, "type", "") != "agile":
+        return 0  # legacy and standard encryption use fixed counts (at most 50,000)
+    return int(office.info["spinValue"])  # type: ignore[attr-defined]
+
+
 def office_decrypt(data: bytes, password: str) -> bytes:
     """Decrypt with msoffcrypto-tool; InvalidKeyError when the password is wrong."""
     import msoffcrypto

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from parsers.containers import DeclaredCountTooLarge
 from parsers.limits import Limits
 
 _METHOD_NAMES = {9: "Deflate64", 98: "PPMd", 95: "XZ", 93: "Zstandard", 6: "Implode"}
@@ -63,3 +64,15 @@ def office_unreadable_detail(path: str) -> str:
         f"「{path}」はパスワード付き（暗号化）のOfficeファイルですが、開けませんでした。"
         "パスワードを解除したファイルを、暗号化zipに入れて送付してください。"
     )
+
+
+def office_spin_detail(path: str, rounds: int, lim: Limits) -> str:
+    return (
+        f"「{path}」はパスワードの鍵の計算回数（{rounds:,}回）が安全上の上限"
+        f"（{lim.max_office_spin_count:,}回）を超えているため開けませんでした。"
+        "パスワードを解除したファイルを、暗号化zipに入れて送付してください。"
+    )
+
+
+def declared_count_reason(exc: DeclaredCountTooLarge) -> str:
+    return f"{exc.what}（{exc.count:,}個）がデータの大きさを超えて宣言されています"

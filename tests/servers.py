@@ -285,6 +285,8 @@ ssl = {"required" if self.ca else "no"}
 {tls}disable_plaintext_auth = no
 auth_mechanisms = {mechanisms}
 auth_verbose = yes
+# The imap process titles show each session's command (IDLE), which tests wait on.
+verbose_proctitle = yes
 # A wrong password should not cost a test two seconds (Dovecot still takes about 0.5 s).
 auth_failure_delay = 0
 mail_location = maildir:~/Maildir
@@ -553,6 +555,22 @@ class DovecotServer:
 
     def close(self) -> None:
         self._drop_session()
+
+    def idle_sessions(self) -> int:
+        """How many of this account's IMAP sessions are in IDLE now, from the imap process
+        titles of this Dovecot (verbose_proctitle: "dovecot/imap [user 127.0.0.1 IDLE]")."""
+        process = self.daemon._process
+        if process is None:
+            return 0
+        count = 0
+        for pid in _group_members(process.pid, live_only=True):
+            try:
+                title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except (OSError, UnicodeDecodeError):
+                continue  # the process ended while we looked
+            mine = title.startswith(f"dovecot/imap [{self.user} ")
+            count += mine and title.rstrip().endswith(" IDLE]")
+        return count
 
     # -- mailbox --------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -37,6 +38,15 @@ def wait_for_messages(ledger: Path, n: int, timeout: float = 20) -> int:
     return count
 
 
+def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def start_daemon(config: Path, log: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "ingest.cli", "--config", str(config), "run"],
@@ -55,7 +65,8 @@ def test_daemon_survives_restarts_and_uidvalidity_change(dovecot, tmp_path, caps
     try:
         dovecot.deliver(complete_mail("<d1@example.jp>"))
         assert wait_for_messages(ledger, 1) == 1, log.read_text()
-        time.sleep(1)  # the IDLE session is up again after the first cycle
+        # The watcher is back in IDLE: only IDLE can bring the next mail in within the poll interval.
+        assert wait_until(lambda: dovecot.idle_sessions() >= 1, timeout=20), log.read_text()
         dovecot.deliver(complete_mail("<d2@example.jp>"))
         assert wait_for_messages(ledger, 2, timeout=10) == 2, log.read_text()
 
