@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 
 from parsers.charsetlabels import charset_label, codec_for
 from parsers.cyrillic import cyrillic_reading
@@ -17,6 +18,9 @@ from parsers.japanese import (
     voiced_kana,
 )
 from parsers.jiscodecs import JIS_ESCAPE, MS_EUC, MS_JIS
+
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+_BEYOND_TWO_BYTES = re.compile("[^\x00-\u07ff\ufffd]")  # a UTF-8 character of three bytes or more
 
 
 @dataclass(frozen=True)
@@ -93,12 +97,13 @@ class _Attempts:
         UTF-8 one (whole or damaged) no more than two-byte characters: ｵﾈｶﾞｲ is also "valid"
         UTF-8 (Greek, Thaana), but no Japanese writer sends that."""
         as_sjis = self.text("cp932")
+        if as_sjis is None or not halfwidth_katakana_text(as_sjis):
+            return False  # asked first: it is cheap to refuse, and large texts end here
         as_utf8 = self.data.decode("utf-8", "replace")
-        wide = [ch for ch in as_utf8 if ch >= "\x80"]
+        if _BEYOND_TWO_BYTES.search(as_utf8):
+            return False
         # One lone character (½, ±) is too little to overrule a clean UTF-8 reading.
-        return (as_sjis is not None and halfwidth_katakana_text(as_sjis)
-                and all(ch < "\u0800" or ch == "\ufffd" for ch in wide)
-                and (len(wide) >= 2 or "\ufffd" in wide))
+        return len(list(islice(_NON_ASCII.finditer(as_utf8), 2))) >= 2 or "\ufffd" in as_utf8
 
     def japanese_order(self) -> tuple[str, ...]:
         """CP932 first, unless EUC-JP reads as clearly more Japanese: EUC-JP bytes read as
