@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from ingest.check_cmd import check_facts
 from ingest.config import Settings
 from ingest.reading import AttachmentRead, read_mail
-from parsers.mime import Attachment
+from parsers.mime import Attachment, parse_message
 from parsers.subject import SubjectInfo
 from state.ledger import Ledger, iso
 
@@ -45,7 +45,7 @@ def submission_for_part(
                              window=settings.split_window)
     if not candidates:
         return None
-    resent = _resent_to(ledger, candidates, attachments)
+    resent = _resent_to(ledger, settings, candidates, attachments)
     if resent is not None:  # rule 1
         return resent
     if subject.part is not None:  # rule 2: a marked part of a split
@@ -75,7 +75,7 @@ def full_set_alone(
         return None
     candidates = _candidates(ledger, key=key, sender=sender, received_at=received_at,
                              window=settings.split_window)
-    if not candidates or _resent_to(ledger, candidates, attachments) is not None:
+    if not candidates or _resent_to(ledger, settings, candidates, attachments) is not None:
         return None
     if reads is None:
         reads = read_mail([(a.name, a.data) for a in attachments], limits=settings.limits,
@@ -83,11 +83,12 @@ def full_set_alone(
     return _complete(settings, reads) is not False
 
 
-def _resent_to(ledger: Ledger, candidates: list[int],
+def _resent_to(ledger: Ledger, settings: Settings, candidates: list[int],
                attachments: Sequence[Attachment]) -> int | None:
     """The submission that already has every one of these files, byte for byte."""
     mine = set(attachment_sha256(attachments))
-    return next((s for s in candidates if mine and mine <= _attachment_hashes(ledger, s)), None)
+    return next((s for s in candidates
+                 if mine and mine <= _attachment_hashes(ledger, settings, s)), None)
 
 
 def _candidates(ledger: Ledger, *, key: str | None, sender: str | None, received_at: datetime,
@@ -125,9 +126,22 @@ def _parts(ledger: Ledger, submission: int) -> tuple[set[int], int | None]:
     return have, max(totals) if totals else None
 
 
-def _attachment_hashes(ledger: Ledger, submission: int) -> set[str]:
-    return {sha for _message, facts in _part_rows(ledger, submission)
-            for sha in facts.get("attachment_sha256", ())}
+def _attachment_hashes(ledger: Ledger, settings: Settings, submission: int) -> set[str]:
+    hashes: set[str] = set()
+    for message, facts in _part_rows(ledger, submission):
+        if "attachment_sha256" in facts:
+            hashes.update(facts["attachment_sha256"])
+        else:  # filed before the hashes were kept: read them from the stored mail
+            hashes.update(_stored_attachment_hashes(ledger, settings, message))
+    return hashes
+
+
+def _stored_attachment_hashes(ledger: Ledger, settings: Settings, message: int) -> list[str]:
+    try:
+        record = parse_message(ledger.raw(message), max_parts=settings.limits.max_parts)
+        return attachment_sha256(record.attachments)
+    except Exception:  # noqa: BLE001 - a mail that cannot be read again matches nothing
+        return []
 
 
 def _complete(settings: Settings, reads: Sequence[AttachmentRead]) -> bool | None:

@@ -422,3 +422,26 @@ def test_the_daemon_groups_mails_as_they_arrive_like_the_replay(dovecot, smtp_se
                                       (2, "receipt", SATO, "sent")]
     received = [(m.rcpt_tos[0].lower(), str(m.message["Subject"])) for m in smtp_server.messages]
     assert len(received) == len(set(received)) == 6, received  # nobody got a mail twice
+
+
+def test_a_resend_joins_a_mail_filed_before_attachment_hashes_were_kept(tmp_path):
+    """A ledger from before the attachment hashes were kept in each mail's facts: the same files
+    sent again by a colleague are still recognised (from the stored mail) as the same version."""
+    name = "二重送信コンソーシアム"
+    files = documents(name)
+    subject = f"<{name}>{CORE}"
+    first = outlook(subject, TANAKA, files, DAY, "upgrade-1")
+    again = outlook(subject, SATO, files, DAY + timedelta(minutes=4), "upgrade-2")
+    ledger = replay(tmp_path / "one", maildir(tmp_path / "one" / "Maildir", [first]))
+    with sqlite3.connect(ledger) as db:
+        db.execute("UPDATE messages SET facts = json_remove(facts, '$.attachment_sha256')")
+    config = tmp_path / "one" / "config.toml"
+    assert main(["--config", str(config), "replay",
+                 str(maildir(tmp_path / "two" / "Maildir", [again]))]) == 0
+    with sqlite3.connect(ledger) as db:
+        submissions = db.execute(
+            "SELECT count(*) FROM submissions WHERE kind = 'submission'").fetchone()[0]
+        receipts = db.execute("SELECT count(*) FROM replies WHERE kind = 'receipt'").fetchone()[0]
+        joined = db.execute("SELECT count(DISTINCT submission_id) FROM messages "
+                            "WHERE message_id_header LIKE '<upgrade-%'").fetchone()[0]
+    assert (submissions, receipts, joined) == (1, 1, 1)
