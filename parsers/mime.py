@@ -20,6 +20,7 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
+from parsers.headblock import HEAD_CUT, bounded_head, head_bounds, split_head, split_head_sep
 from parsers.headerdecode import decode_header
 from parsers.partnames import part_filename
 from parsers.textcodec import decode_bytes
@@ -83,15 +84,15 @@ _MAX_LINE = 1 << 20
 def parse_message(raw: bytes, *, max_parts: int | None = None) -> MessageRecord:
     """`max_parts`: read only the first that many MIME parts (a mail of 100,000 tiny parts
     costs the parser seconds and hundreds of MB); `parts_cut` says when the rest was left."""
-    head, sep, body = _split_head_sep(raw)
-    bounded = _bounded_head(head)
+    head, sep, body = split_head_sep(raw)
+    bounded = bounded_head(head)
     if bounded is not head:
         raw = bounded + sep + body
     cut = _part_cut(raw, max_parts)
     msg = message_from_bytes(raw if cut is None else raw[:cut])
     problems: list[str] = [f"MIME: {type(d).__name__}" for d in msg.defects]
     if bounded is not head:
-        problems.append(f"ヘッダー: {_HEAD_CUT}")
+        problems.append(f"ヘッダー: {HEAD_CUT}")
     if cut is not None:
         problems.append(f"MIME: パートが {max_parts} 個を超えるため、以降は読んでいません")
     headers: list[tuple[str, str]] = []
@@ -145,7 +146,7 @@ def _part_cut(raw: bytes, max_parts: int | None) -> int | None:
 
 def message_id_of(raw: bytes) -> str | None:
     """The Message-ID alone, cheaply, for recognising a mail before it is fully parsed."""
-    head = _bounded_head(_split_head(raw)[0])
+    head = bounded_head(split_head(raw)[0])
     return _msgid(message_from_bytes(head + b"\n\n").get("Message-ID"))
 
 
@@ -160,10 +161,10 @@ class Envelope:
 
 
 def envelope(raw: bytes) -> Envelope:
-    head_end, start = _head_bounds(raw)
+    head_end, start = head_bounds(raw)
     # Headers only: a full parse of a multipart header block compiles a regular expression
     # for its boundary, which cost more than the rest of the envelope.
-    msg = _HEADER_PARSER.parsebytes(_bounded_head(raw[:head_end]).replace(b"\r\n", b"\n") + b"\n\n")
+    msg = _HEADER_PARSER.parsebytes(bounded_head(raw[:head_end]).replace(b"\r\n", b"\n") + b"\n\n")
     # What the sender wrote: the body and the sender's own identifying headers, line ends
     # normalised, without the trace headers each server adds on the way. The same mail read
     # from IMAP and from a Maildir file has one key; two mails that reuse a Message-ID (some
@@ -193,94 +194,6 @@ def envelope(raw: bytes) -> Envelope:
 
 _HEADER_PARSER = BytesHeaderParser(policy=compat32)
 _LONE_CR = re.compile(rb"\r(?!\n)")
-
-
-def _split_head(raw: bytes) -> tuple[bytes, bytes]:
-    """The header block and the body, at the first empty line (CRLF or LF)."""
-    head, _, body = _split_head_sep(raw)
-    return head, body
-
-
-def _split_head_sep(raw: bytes) -> tuple[bytes, bytes, bytes]:
-    head_end, body_start = _head_bounds(raw)
-    return raw[:head_end], raw[head_end:body_start], raw[body_start:]
-
-
-def _head_bounds(raw: bytes) -> tuple[int, int]:
-    """Where the header block ends and the body starts: at the first empty line (CRLF or LF)."""
-    crlf = raw.find(b"\r\n\r\n")
-    # A LF LF only counts before the first CRLF CRLF: never scan a CRLF mail's whole body for it.
-    lf = raw.find(b"\n\n", 0, len(raw) if crlf == -1 else crlf + 1)
-    if crlf != -1 and (lf == -1 or crlf < lf):
-        return crlf, crlf + 4
-    if lf != -1:
-        return lf, lf + 2
-    return len(raw), len(raw)
-
-
-# RFC 5322 allows 998 octets a line. The standard library's header parser copies a header
-# several times over as text (a 39 MB header line peaked at 360 MB; 300,000 short fields at
-# 170 MB), so a header block is read only within these bounds. Past them, only the first of each
-# field the program reads is kept (cut short), so that a mail padded with junk headers is still
-# read as the MIME structure it declares; the mail notes that the rest was left out.
-_MAX_FIELD = 1 << 20  # one field, its continuation lines included
-_MAX_HEAD = 2 << 20
-_MAX_FIELDS = 10_000
-_LATE_FIELD = 4096  # a field kept past the bounds is cut to this
-_READ_FIELDS = frozenset({
-    b"from", b"to", b"cc", b"subject", b"message-id", b"in-reply-to", b"references", b"date",
-    b"received", b"return-path", b"reply-to", b"sender", b"mime-version", b"content-type",
-    b"content-transfer-encoding", b"content-disposition", b"auto-submitted", b"x-loop",
-    b"precedence", b"authentication-results", b"x-autoreply", b"x-auto-response-suppress",
-})
-_HEAD_CUT = "ヘッダーが大きすぎるため、上限を超えた部分は読んでいません"
-
-
-_READ_FIELD_LINE = re.compile(
-    rb"^(" + b"|".join(re.escape(name) for name in sorted(_READ_FIELDS)) + rb")[ \t]*:[^\n]*",
-    re.IGNORECASE | re.MULTILINE)
-
-
-def _bounded_head(head: bytes) -> bytes:
-    """The header block within the bounds above; the same object when it already was."""
-    if len(head) <= _MAX_FIELD and head.count(b"\n") < _MAX_FIELDS:
-        return head
-    out: list[bytes] = []
-    size = fields = field_size = start = 0
-    keep = True
-    cut = False
-    while start < len(head):
-        end = head.find(b"\n", start)
-        end = len(head) if end == -1 else end + 1
-        line = head[start:end]
-        if line[:1] not in (b" ", b"\t"):  # a new field
-            if size >= _MAX_HEAD or fields >= _MAX_FIELDS:
-                break
-            fields += 1
-            field_size = 0
-            keep = True
-        start = end
-        if not keep:
-            continue
-        room = _MAX_FIELD - field_size
-        if len(line) > room:
-            line = line[:room].rstrip(b"\r\n") + b"\n"
-            keep = False
-            cut = True
-        out.append(line)
-        field_size += len(line)
-        size += len(line)
-    if start < len(head):  # past the bounds: the first of each field the program reads
-        cut = True
-        seen: set[bytes] = set()
-        for m in _READ_FIELD_LINE.finditer(head, start):
-            name = m.group(1).lower()
-            if name not in seen:
-                seen.add(name)
-                out.append(m.group(0)[:_LATE_FIELD].rstrip(b"\r") + b"\n")
-    if not cut:
-        return head
-    return b"".join(out).rstrip(b"\r\n")
 
 
 def content_key(raw: bytes) -> str:
