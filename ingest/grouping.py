@@ -56,7 +56,7 @@ def submission_for_part(
                 return submission
         return None
     if full_set is None:
-        full_set = _complete(settings, attachments) is not False
+        full_set = _complete(settings, _read(settings, attachments)) is not False
     if full_set:
         return None  # rule 3: a full set of its own
     return candidates[0]  # rule 4: documents added to the latest version
@@ -77,10 +77,8 @@ def full_set_alone(
                              window=settings.split_window)
     if not candidates or _resent_to(ledger, settings, candidates, attachments) is not None:
         return None
-    if reads is None:
-        reads = read_mail([(a.name, a.data) for a in attachments], limits=settings.limits,
-                          passwords=(), form_map=settings.form_map, blobs=None)
-    return _complete(settings, reads) is not False
+    return _complete(settings, _read(settings, attachments) if reads is None else reads) \
+        is not False
 
 
 def _resent_to(ledger: Ledger, settings: Settings, candidates: list[int],
@@ -142,6 +140,12 @@ def _stored_attachment_hashes(ledger: Ledger, settings: Settings, message: int) 
         return attachment_sha256(record.attachments)
     except Exception:  # noqa: BLE001 - a mail that cannot be read again matches nothing
         return []
+
+
+def _read(settings: Settings, attachments: Sequence[Attachment]) -> list[AttachmentRead]:
+    """One mail's attachments read in the sandbox without a password, nothing stored."""
+    return read_mail([(a.name, a.data) for a in attachments], limits=settings.limits,
+                     passwords=(), form_map=settings.form_map, blobs=None)
 
 
 def _complete(settings: Settings, reads: Sequence[AttachmentRead]) -> bool | None:

@@ -2,8 +2,8 @@
 
 Each attachment is one task in the worker process: unpack it, store every file it holds in the
 blob store, recognise each and read its form, and say whether it is itself an encrypted archive
-or Office file (what filing needs to match a later password mail). The parent gets back facts only (paths, sha256,
-recognition, form fields, problems), never the contents. One mail shares one budget: the bytes
+or Office file (what filing needs to match a later password mail). The parent gets back facts
+only (paths, sha256, recognition, form fields, problems), never the contents. One mail shares one budget: the bytes
 extracted from all its archives, their entries, the CPU seconds and the wall time; an attachment
 that breaches a limit, or comes after the budget is spent, becomes ATTACHMENT_UNREADABLE and the
 rest of the mail is still read. The outcome under the limits is the same on every evaluation, so

@@ -445,3 +445,30 @@ def test_a_resend_joins_a_mail_filed_before_attachment_hashes_were_kept(tmp_path
         joined = db.execute("SELECT count(DISTINCT submission_id) FROM messages "
                             "WHERE message_id_header LIKE '<upgrade-%'").fetchone()[0]
     assert (submissions, receipts, joined) == (1, 1, 1)
+
+
+def test_a_part_grouped_without_an_earlier_reading_is_read_then(tmp_path):
+    """When the grouping was not asked before the write lock (another process filed a mail of
+    the consortium in between), it reads the mail's attachments itself."""
+    from ingest.app import open_ledger
+    from ingest.config import load_settings
+    from ingest.grouping import submission_for_part
+    from parsers.mime import Attachment
+    from parsers.subject import parse_subject
+
+    name = "二重送信コンソーシアム"
+    subject = f"<{name}>{CORE}"
+    ledger_path = replay(tmp_path, maildir(tmp_path / "Maildir", [
+        outlook(subject, TANAKA, documents(name), DAY, "race-1")]))
+    settings = load_settings(tmp_path / "config.toml")
+    ledger = open_ledger(settings)
+    try:
+        first = ledger.db.execute("SELECT submission_id FROM messages").fetchone()[0]
+        added = [Attachment("追加資料.pdf", "application/pdf", b"%PDF-1.4\n%%EOF\n")]
+        chosen = submission_for_part(
+            ledger, settings, key=parse_subject(subject, settings.program.subject_core)
+            .consortium_key, sender=SATO, received_at=DAY + timedelta(minutes=5),
+            subject=parse_subject(subject, settings.program.subject_core), attachments=added)
+    finally:
+        ledger.close()
+    assert ledger_path.exists() and chosen == first  # documents added to the latest version
