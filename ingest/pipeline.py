@@ -22,7 +22,7 @@ from ingest.correlate import (
     renumber_versions,
     submission_awaiting_password,
 )
-from ingest.evaluate import evaluate, record_evaluation
+from ingest.evaluate import Evaluation, evaluate, record_evaluation
 from ingest.grouping import attachment_sha256, full_set_alone, submission_for_part
 from ingest.progress import Progress
 from ingest.reading import MailRead, ReadCache, locked_attachments, read_part
@@ -383,14 +383,25 @@ class Pipeline:
             [iso(now)])]
 
     def evaluate_and_answer(self, submission: int, now: datetime, *, answer: bool = True) -> None:
-        result = evaluate(self.ledger, self.settings, submission, now, self.reads)
+        self.record_and_answer(submission, self.evaluate(submission, now), answer=answer)
+
+    def evaluate(self, submission: int, now: datetime) -> Evaluation:
+        """Read and judge, writing nothing to the ledger (the reading may take seconds, and no
+        write lock is held meanwhile)."""
+        return evaluate(self.ledger, self.settings, submission, now, self.reads)
+
+    def record_and_answer(self, submission: int, result: Evaluation, *,
+                          answer: bool = True) -> None:
+        """The findings and the reply they call for, in one transaction: a kill never leaves
+        new findings committed without their reply queued."""
         deficient = any(f.severity == "deficiency" for f in result.findings)
         # awaiting_parts / awaiting_password / awaiting_settle until it can be answered
         outcome = f"awaiting_{result.waiting_for}" if result.waiting_for \
             else "deficient" if deficient else "complete"
-        record_evaluation(self.ledger, submission, result, outcome)
-        if answer and result.waiting_for is None:
-            self.answer(submission, result.findings)
+        with self.ledger.transaction():
+            record_evaluation(self.ledger, submission, result, outcome)
+            if answer and result.waiting_for is None:
+                self.answer(submission, result.findings)
 
     def stored_findings(self, submission: int) -> list[Finding]:
         return [Finding(r["code"], r["severity"], r["detail"], r["member"], r["document"])

@@ -56,28 +56,31 @@ def reprocess(pipeline: Pipeline, submissions: list[int],
         replies_before = ledger.db["replies"].count_where("submission_id = ?", [submission])
         state = ledger.db["submissions"].get(submission)["state"]
         try:
-            pipeline.evaluate_and_answer(submission, now, answer=state == "open")
+            result = pipeline.evaluate(submission, now)
         except BlobDamaged as exc:
             # A stored mail deleted or altered behind the ledger's back: judging what is left
             # (or what replaced it) would give a wrong verdict. This one waits for staff.
             pipeline._set_aside(submission, exc)  # noqa: SLF001
             report.set_aside.append((submission, str(exc)))
             continue
-        after = _codes(pipeline, submission)
-        if state != "open" and (after != before or _reply_missing(pipeline, submission)):
-            pipeline.answer(submission, pipeline.stored_findings(submission))
+        with ledger.transaction():  # new findings and the reply they call for, never one alone
+            pipeline.record_and_answer(submission, result, answer=state == "open")
+            after = _codes(pipeline, submission)
+            if state != "open" and (after != before or _reply_missing(pipeline, submission)):
+                pipeline.answer(submission, pipeline.stored_findings(submission))
+            if after != before:
+                ledger.event("submission", submission, "reprocessed",
+                             {"before": before, "after": after})
         if after != before:
             report.changed.append((submission, before, after))
-            ledger.event("submission", submission, "reprocessed",
-                         {"before": before, "after": after})
         report.new_replies += (
             ledger.db["replies"].count_where("submission_id = ?", [submission]) - replies_before)
     return report
 
 
 def _reply_missing(pipeline: Pipeline, submission: int) -> bool:
-    """The stored findings call for a reply the outbox lacks: an earlier run was killed after
-    committing the new findings and before queueing their reply (so it sees no change now)."""
+    """The stored findings call for a reply the outbox lacks (a ledger written by an earlier
+    version, which committed findings and their reply apart, may hold such a submission)."""
     kind = reply_kind(pipeline.stored_findings(submission))
     return kind is not None and not pipeline.ledger.db["replies"].count_where(
         "submission_id = ? AND kind = ?", [submission, kind])
