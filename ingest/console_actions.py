@@ -21,11 +21,12 @@ from ingest.app import BusyError
 from ingest.console_auth import SESSION_COOKIE
 from ingest.console_pages import render, safe_next
 from ingest.console_plugin import console_of, cookie
+from ingest.errors import OperatorError
 from ingest.export_xlsx import write_xlsx
-from ingest.quarantine_release import ReleaseRefused, release_and_process
-from replies import staff
+from ingest.quarantine_release import release_and_process
+from ingest.reply_decision import decide
 from rules.calendar import JST
-from state import console_queries, labels, staff_accounts
+from state import console_queries, staff_accounts
 from state.ledger import Ledger
 
 ACTION_WORDS = {"approve": "承認", "hold": "保留", "cancel": "取消"}
@@ -83,16 +84,13 @@ async def reply_action(datasette: Any, request: Any) -> Response:
                                        "入力してください。", datasette.ERROR)
         return _back(back)
     actor = request.scope["renkei_staff"]
-    results = await console.run(staff.act, action, [reply_id], actor, reason)
-    result = results[0]
-    if result.done:
-        datasette.add_message(request, f"返信 {reply_id} を{ACTION_WORDS[action]}しました"
-                                       f"(操作: {actor})。", datasette.INFO)
-    else:
-        row = await console.run(console_queries.reply, reply_id)
-        now = labels.label("reply_status", row["status"]) if row else "なし"
-        datasette.add_message(request, f"返信 {reply_id} は「{now}」のため{ACTION_WORDS[action]}"
-                                       "できませんでした。", datasette.WARNING)
+    try:
+        await console.run(decide, action, [reply_id], actor, reason)
+    except OperatorError as exc:  # already sent, cancelled meanwhile…: the CLI's sentence
+        datasette.add_message(request, str(exc), datasette.WARNING)
+        return _back(back)
+    datasette.add_message(request, f"返信 {reply_id} を{ACTION_WORDS[action]}しました"
+                                   f"(操作: {actor})。", datasette.INFO)
     return _back(back)
 
 
@@ -104,7 +102,7 @@ async def release_action(datasette: Any, request: Any) -> Response:
     try:
         done = await console.run(lambda ledger: release_and_process(
             console.settings, message, actor=actor))
-    except (ReleaseRefused, BusyError) as exc:
+    except (OperatorError, BusyError) as exc:
         datasette.add_message(request, str(exc), datasette.ERROR)
         return _back("/quarantine")
     level = datasette.WARNING if done.state == "quarantined" else datasette.INFO
