@@ -8,6 +8,7 @@ application/octet-stream, so nothing an applicant sent is ever opened inside a s
 
 from __future__ import annotations
 
+import math
 import tempfile
 import unicodedata
 from datetime import datetime
@@ -40,17 +41,17 @@ async def login(datasette: Any, request: Any) -> Response:
     password = form.get("password") or ""
     target = safe_next(form.get("next"))
     client = (request.scope.get("client") or ("?", 0))[0]
-    wait = console.throttle.wait_for(name, client)
+    wait = await console.run(console.throttle.wait_for, name, client)
     if wait > 0:
         return await render(datasette, request, "login.html", {
-            "next": target, "error": f"サインインの失敗が続いたため、{int(wait) + 1} 秒ほど"
+            "next": target, "error": f"サインインの失敗が続いたため、{_duration(wait)}ほど"
                                      "待ってからもう一度お試しください。"}, status=429)
     account = await console.run(staff_accounts.authenticate, name, password) if name else None
     if account is None:
-        console.throttle.failed(name, client)
+        await console.run(console.throttle.failed, name, client)
         return await render(datasette, request, "login.html", {
             "next": target, "error": "アカウント名またはパスワードが違います。"}, status=401)
-    console.throttle.succeeded(name, client)
+    await console.run(console.throttle.succeeded, name, client)
     # never keep a token planted before sign-in
     await console.run(console.sessions.end, cookie(request.scope, SESSION_COOKIE))
     response = Response.redirect(target)
@@ -59,6 +60,11 @@ async def login(datasette: Any, request: Any) -> Response:
     response.set_cookie(SESSION_COOKIE, token, httponly=True,
                         samesite="lax", secure=request.scope.get("scheme") == "https")
     return response
+
+
+def _duration(seconds: float) -> str:
+    """A wait as staff read it: 「30 秒」 under a minute, else whole minutes rounded up."""
+    return f"{int(seconds) + 1} 秒" if seconds < 60 else f"{math.ceil(seconds / 60)} 分"
 
 
 async def logout(datasette: Any, request: Any) -> Response:

@@ -521,3 +521,69 @@ def test_a_stranger_guessing_from_one_address_does_not_lock_the_owner_out(chromi
     with browser(chromium, tmp_path / "profile") as page:
         assert sign_in(page, base, name, password) == f"{base}/"
         assert f"{name} さん" in page.text()
+
+
+def test_a_decision_a_colleague_made_meanwhile_is_refused_with_the_clis_sentence(
+        chromium, console, tmp_path):
+    config, base = console
+    with browser(chromium, tmp_path / "profile") as page:
+        sign_in(page, base)
+        page.open(f"{base}/approvals")
+        shown = [int(n) for n in re.findall(r"/replies/(\d+)/approve", page.html())]
+        reply = shown[-1]
+        # a colleague cancels it at the command line while the page is open
+        assert run(config, "outbox", "cancel", str(reply), "--by", "suzuki").returncode == 0
+        page.click(f"form[action='/replies/{reply}/approve'] button")
+        text = page.text()
+        assert f"返信 {reply} は取消のため承認できません" in text and "変更していません" in text
+        assert "Traceback" not in text and "Error" not in text
+        assert_japanese_only(page)
+    assert open_ledger(config).db["replies"].get(reply)["status"] == "cancelled"
+
+
+def test_failed_sign_ins_survive_a_restart_of_serve_and_the_window_then_ends(tmp_path):
+    """The throttle is in the ledger: `serve` stopped and started again still holds the guesser
+    back with the Japanese wait message; once the wait has passed, the right password works."""
+    config = write_config(tmp_path)
+    port = free_port()
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
+
+    def attempt(base: str, password: str) -> Answer:
+        form = csrf_form(opener, f"{base}/login")
+        form.update(username=STAFF, password=password)
+        return fetch(opener, f"{base}/login", data=urllib.parse.urlencode(form).encode())
+
+    def time_passes(seconds: int) -> None:
+        """As the clock would move it: every recorded failure is older by `seconds`."""
+        ledger = open_ledger(config)
+        with ledger.transaction():
+            ledger.db.execute("UPDATE console_sign_in_failures SET last_at = last_at - ?",
+                              [seconds])
+        ledger.close()
+
+    with serving(config, port) as base:
+        for _ in range(4):
+            assert attempt(base, "wrong password!").status == 401
+        refused = attempt(base, PASSWORD)
+        said = re.search(r"サインインの失敗が続いたため、(\d+) 秒ほど待ってからもう一度お試し"
+                         r"ください。", refused.text)
+        assert refused.status == 429 and said and 1 <= int(said.group(1)) <= 30, refused.text
+        # each wait sat out and guessed wrong again doubles the next, up to a quarter hour
+        for wait in (30, 60, 120, 240, 480):
+            time_passes(wait + 1)
+            assert attempt(base, "wrong password!").status == 401
+        assert attempt(base, PASSWORD).status == 429
+    with serving(config, port) as base:  # a new process: nothing of the last one in memory
+        refused = attempt(base, PASSWORD)
+        assert refused.status == 429
+        said = re.search(r"サインインの失敗が続いたため、(\d+) 分ほど待ってからもう一度お試し"
+                         r"ください。", refused.text)
+        assert said and 1 <= int(said.group(1)) <= 15, refused.text  # about a quarter hour
+        assert not any(c.name == "renkei_session" for c in jar)
+        time_passes(901)
+        answer = attempt(base, PASSWORD)
+        assert answer.status == 303 and any(c.name == "renkei_session" for c in jar)
+    rows = {r[0] for r in open_ledger(config).db.execute(
+        "SELECT account FROM console_sign_in_failures")}
+    assert rows == {""}  # the account's count ended with the sign-in; the address's stays
