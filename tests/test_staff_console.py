@@ -587,3 +587,45 @@ def test_failed_sign_ins_survive_a_restart_of_serve_and_the_window_then_ends(tmp
     rows = {r[0] for r in open_ledger(config).db.execute(
         "SELECT account FROM console_sign_in_failures")}
     assert rows == {""}  # the account's count ended with the sign-in; the address's stays
+
+
+def auto_reply_mail() -> bytes:
+    """An out-of-office answer as Outlook sends one to the secretariat."""
+    msg = EmailMessage()
+    msg["From"] = "山本 花子 <yamamoto@kita.example.jp>"
+    msg["To"] = "it-renkei@example.go.jp"
+    msg["Subject"] = "自動応答: 不在のお知らせ"
+    msg["Message-ID"] = "<oof-1@kita.example.jp>"
+    msg["Date"] = "Thu, 18 Aug 2022 08:00:00 +0900"
+    msg["Auto-Submitted"] = "auto-replied"
+    msg["Received"] = "from mx.kita.example.jp by mail.example.go.jp; Thu, 18 Aug 2022 08:00:00 +0900"
+    msg.set_content("8月22日まで不在にしております。\n")
+    return msg.as_bytes()
+
+
+def test_a_findings_reason_is_read_without_its_machine_key_on_every_face(tmp_path):
+    """A mail's reason such as 「auto-submitted: 自動送信されたメールです」 keeps its key for filters;
+    staff read only the Japanese, on the console's detail page and in `ledger show`, whose
+    finding column names the finding in Japanese, not by its code; `ledger daily` counts the
+    outcomes under their labels."""
+    folder = tmp_path / "mails"
+    folder.mkdir()
+    (folder / "oof.eml").write_bytes(auto_reply_mail())
+    config = write_config(tmp_path)
+    with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+        assert cli.main(["--config", str(config), "replay", str(folder)]) == 0
+    ledger = open_ledger(config)
+    submission, detail = ledger.db.execute(
+        "SELECT submission_id, detail FROM findings WHERE code = 'NOT_A_SUBMISSION'").fetchone()
+    ledger.close()
+    assert "auto-submitted: " in detail  # the key is there, for scripts
+    shown = read(config, "ledger", "show", str(submission))
+    section = shown.split("■ 指摘")[1].split("■")[0]
+    assert "申請以外" in section and "自動送信されたメールです" in section
+    assert "NOT_A_SUBMISSION" not in shown and "auto-submitted:" not in shown
+    assert read(config, "ledger", "daily").splitlines()[0].split()[4:7] == [
+        labels.label("outcome", o) for o in ("complete", "deficient", "not_submission")]
+    with serving(config, free_port()) as base:
+        _, opener = signed_in_opener(base)
+        page = fetch(opener, f"{base}/submissions/{submission}").text
+    assert "自動送信されたメールです" in page and "auto-submitted:" not in page
