@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from state import console_sessions, sign_in_failures
+from state import console_sessions, sign_in_failures, staff_accounts
 from state.ledger import Ledger
 from state.staff_accounts import MAX_NAME
 
@@ -72,7 +72,12 @@ class SignInThrottle:
         return max(waits)
 
     def failed(self, ledger: Ledger, name: str, client: str) -> None:
-        sign_in_failures.add(ledger, self._keys(name, client).values(), now=self.clock(),
+        keys = self._keys(name, client)
+        if "pair" in keys and staff_accounts.find(ledger, name) is None:
+            # no such account: nothing to guess at, and what was typed (a password in the
+            # wrong field, perhaps) is not kept; the address's own count holds a guesser back
+            del keys["pair"]
+        sign_in_failures.add(ledger, keys.values(), now=self.clock(),
                              forget_after=self.forget_after)
 
     def succeeded(self, ledger: Ledger, name: str, client: str) -> None:

@@ -2,8 +2,8 @@
 does not forget them and two `serve` processes on one ledger share them.
 
 A count is kept per (account name, client address) and, under the account '', per client
-address over every account. An empty name is never an account, and a name longer than any
-account name can be is counted for its address only, so what is stored stays small. Counts not
+address over every account. A name that is no account is counted for its address only (the
+caller checks), so nothing typed into the name field is kept but the names of accounts. Counts not
 added to for `forget_after` seconds are deleted whenever a failure is recorded.
 """
 
