@@ -6,10 +6,10 @@ still end a session at its next request.
 
 Failed sign-ins are counted in the ledger too (a restart of `serve` does not forget them, and
 every `serve` on the ledger shares them), per account *and client address* and per client
-address alone:
-someone guessing from one address waits longer and longer (doubling up to a quarter of an hour)
-for that account and, past a few more failures, for every account, while the account's owner
-signing in from their own machine is not held back by a stranger's failures.
+address alone: someone guessing from one address waits longer and longer (doubling up to a
+quarter of an hour) for that account and, past a few more failures, for every account, while
+the account's owner signing in from their own machine is not held back by a stranger's
+failures.
 """
 
 from __future__ import annotations
@@ -67,7 +67,8 @@ class SignInThrottle:
         for kind, key in keys.items():
             count, last = found.get(key, (0, now))
             if count >= self.free[kind] and now - last <= self.forget_after:
-                wait = min(self.first_wait * 2 ** (count - self.free[kind]), self.max_wait)
+                doublings = min(count - self.free[kind], 20)  # the cap is reached long before
+                wait = min(self.first_wait * 2 ** doublings, self.max_wait)
                 waits.append(min(last + wait - now, self.max_wait))
         return max(waits)
 
