@@ -8,6 +8,7 @@ application/octet-stream, so nothing an applicant sent is ever opened inside a s
 
 from __future__ import annotations
 
+import math
 import tempfile
 import unicodedata
 from datetime import datetime
@@ -21,11 +22,12 @@ from ingest.app import BusyError
 from ingest.console_auth import SESSION_COOKIE
 from ingest.console_pages import render, safe_next
 from ingest.console_plugin import console_of, cookie
+from ingest.errors import OperatorError
 from ingest.export_xlsx import write_xlsx
-from ingest.quarantine_release import ReleaseRefused, release_and_process
-from replies import staff
+from ingest.quarantine_release import release_and_process
+from ingest.reply_decision import decide
 from rules.calendar import JST
-from state import console_queries, labels, staff_accounts
+from state import console_queries, staff_accounts
 from state.ledger import Ledger
 
 ACTION_WORDS = {"approve": "承認", "hold": "保留", "cancel": "取消"}
@@ -39,17 +41,17 @@ async def login(datasette: Any, request: Any) -> Response:
     password = form.get("password") or ""
     target = safe_next(form.get("next"))
     client = (request.scope.get("client") or ("?", 0))[0]
-    wait = console.throttle.wait_for(name, client)
+    wait = await console.run(console.throttle.wait_for, name, client)
     if wait > 0:
         return await render(datasette, request, "login.html", {
-            "next": target, "error": f"サインインの失敗が続いたため、{int(wait) + 1} 秒ほど"
+            "next": target, "error": f"サインインの失敗が続いたため、{_duration(wait)}ほど"
                                      "待ってからもう一度お試しください。"}, status=429)
     account = await console.run(staff_accounts.authenticate, name, password) if name else None
     if account is None:
-        console.throttle.failed(name, client)
+        await console.run(console.throttle.failed, name, client)
         return await render(datasette, request, "login.html", {
             "next": target, "error": "アカウント名またはパスワードが違います。"}, status=401)
-    console.throttle.succeeded(name, client)
+    await console.run(console.throttle.succeeded, name, client)
     # never keep a token planted before sign-in
     await console.run(console.sessions.end, cookie(request.scope, SESSION_COOKIE))
     response = Response.redirect(target)
@@ -58,6 +60,11 @@ async def login(datasette: Any, request: Any) -> Response:
     response.set_cookie(SESSION_COOKIE, token, httponly=True,
                         samesite="lax", secure=request.scope.get("scheme") == "https")
     return response
+
+
+def _duration(seconds: float) -> str:
+    """A wait as staff read it: 「30 秒」 under a minute, else whole minutes rounded up."""
+    return f"{int(seconds) + 1} 秒" if seconds < 60 else f"{math.ceil(seconds / 60)} 分"
 
 
 async def logout(datasette: Any, request: Any) -> Response:
@@ -83,16 +90,13 @@ async def reply_action(datasette: Any, request: Any) -> Response:
                                        "入力してください。", datasette.ERROR)
         return _back(back)
     actor = request.scope["renkei_staff"]
-    results = await console.run(staff.act, action, [reply_id], actor, reason)
-    result = results[0]
-    if result.done:
-        datasette.add_message(request, f"返信 {reply_id} を{ACTION_WORDS[action]}しました"
-                                       f"(操作: {actor})。", datasette.INFO)
-    else:
-        row = await console.run(console_queries.reply, reply_id)
-        now = labels.label("reply_status", row["status"]) if row else "なし"
-        datasette.add_message(request, f"返信 {reply_id} は「{now}」のため{ACTION_WORDS[action]}"
-                                       "できませんでした。", datasette.WARNING)
+    try:
+        await console.run(decide, action, [reply_id], actor, reason)
+    except OperatorError as exc:  # already sent, cancelled meanwhile…: the CLI's sentence
+        datasette.add_message(request, str(exc), datasette.WARNING)
+        return _back(back)
+    datasette.add_message(request, f"返信 {reply_id} を{ACTION_WORDS[action]}しました"
+                                   f"(操作: {actor})。", datasette.INFO)
     return _back(back)
 
 
@@ -104,7 +108,7 @@ async def release_action(datasette: Any, request: Any) -> Response:
     try:
         done = await console.run(lambda ledger: release_and_process(
             console.settings, message, actor=actor))
-    except (ReleaseRefused, BusyError) as exc:
+    except (OperatorError, BusyError) as exc:
         datasette.add_message(request, str(exc), datasette.ERROR)
         return _back("/quarantine")
     level = datasette.WARNING if done.state == "quarantined" else datasette.INFO

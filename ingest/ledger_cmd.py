@@ -206,7 +206,8 @@ def cmd_daily(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json(rows)
         return 0
-    print(table(("日付", "受信メール", "隔離", "申請", "完了", "不備", "申請以外", "返信送信"),
+    print(table(("日付", "受信メール", "隔離", "申請", *(labels.label("outcome", o) for o in (
+        "complete", "deficient", "not_submission")), "返信送信"),
                 [(r["day"], r["mails"], r["quarantined"], r["submissions"], r["complete"],
                   r["deficient"], r["not_submission"], r["replies_sent"]) for r in rows]))
     return 0
@@ -337,8 +338,8 @@ def render_detail(detail: dict[str, Any], settings: Settings) -> str:
         (f["id"], f["message"], f["path"], f["kind"], f["size"],
          title(f["document"]) if f["document"] else "", _file_note(f))
         for f in detail["files"]))
-    lines += _section("指摘", ("コード", "区分", "構成員", "書類", "内容"), (
-        (f["code"], labels.label("severity", f["severity"]), f["member"],
+    lines += _section("指摘", ("指摘", "区分", "構成員", "書類", "内容"), (
+        (short_label(f["code"]), labels.label("severity", f["severity"]), f["member"],
          title(f["document"]) if f["document"] else "", reason(f["detail"]))
         for f in detail["findings"]))
     lines += _section("返信", ("ID", "種類", "状態", "宛先", "期限(JST)", "送信(JST)", "試行", "応答"), (

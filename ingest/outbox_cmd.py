@@ -2,7 +2,8 @@
 
 Each command opens the ledger, calls one function of replies/, and prints one line per reply.
 Approve/hold/cancel change a row only from the statuses where that makes sense (an already
-sent reply cannot be approved again), so two staff members typing at once cannot double-send.
+sent reply cannot be approved again), so two staff members typing at once cannot double-send;
+a command naming a reply in another status changes no reply and exits 2.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from ingest import app
 from ingest.config import Settings
 from ingest.errors import OperatorError
+from ingest.reply_decision import decide
 from ingest.screen import cell, event_detail, event_name, jst, reason, table, visible
 from ingest.verbs import Handler, add_group, add_verb
 from parsers.mime import parse_message
@@ -148,23 +150,17 @@ def describe(ledger: Ledger, row: dict[str, Any]) -> str:
 
 def cmd_action(args: argparse.Namespace, settings: Settings) -> int:
     ledger = app.open_existing_ledger(settings)
-    unknown = [str(i) for i in dict.fromkeys(args.ids) if staff.row(ledger, i) is None]
-    if unknown:  # a mistyped ID: nothing is done, so the command can simply be run again
-        raise OperatorError(f"返信 {'、'.join(unknown)} はありません(outbox list で ID を確認"
-                            "してください。どの返信も変更していません)")
-    results = staff.act(ledger, args.action, args.ids, args.by, getattr(args, "reason", None))
+    # every reply or none: an unknown ID or one in the wrong state is refused (exit 2)
+    results = decide(ledger, args.action, args.ids, args.by, getattr(args, "reason", None))
     for result in results:
-        if result.done:
-            print(result.message)
-        else:  # in a state where the action makes no sense (already sent, cancelled…)
-            print(f"renkei-intake: {result.message}", file=sys.stderr)
-    approved = [r.reply_id for r in results if r.done and args.action == "approve"]
+        print(result.message)
+    approved = [r.reply_id for r in results if args.action == "approve"]
     if approved:
         print(next_step(settings, ledger, approved))
-    held = [str(r.reply_id) for r in results if r.done and args.action == "hold"]
+    held = [str(r.reply_id) for r in results if args.action == "hold"]
     if held:
         print(f"保留した返信は送信されません。送るときは renkei-intake outbox approve {' '.join(held)}")
-    return 0 if all(r.done for r in results) else 1
+    return 0
 
 
 def next_step(settings: Settings, ledger: Ledger, approved: list[int]) -> str:

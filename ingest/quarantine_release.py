@@ -11,6 +11,7 @@ from typing import Any
 from ingest import app
 from ingest.config import Settings
 from ingest.errors import OperatorError
+from ingest.screen import reason
 from parsers.headerdecode import decode_header
 from state.blobs import BlobDamaged
 from state.ledger import Ledger
@@ -33,7 +34,7 @@ class Released:
 
     def summary(self) -> str:
         if self.state == "quarantined":
-            return f"メール {self.message} は再び隔離されました: {self.problem}"
+            return f"メール {self.message} は再び隔離されました: {reason(self.problem)}"
         where = f"(申請 {self.submission_id})" if self.submission_id else ""
         return f"メール {self.message} を再処理しました{where}"
 

@@ -91,6 +91,7 @@ def _tables() -> dict[str, Any]:
         "message_search_source": {"hidden": True},
         "_sqlite_migrations": {"hidden": True},
         "console_sessions": {"hidden": True},
+        "console_sign_in_failures": {"hidden": True},
     }
 
 

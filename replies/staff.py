@@ -95,6 +95,11 @@ def rows(ledger: Ledger, status: str | None = None) -> list[dict[str, Any]]:
         "ORDER BY r.due_at, r.id", params))
 
 
+def status(ledger: Ledger, reply_id: int) -> str | None:
+    found = ledger.db.execute("SELECT status FROM replies WHERE id=?", [reply_id]).fetchone()
+    return found[0] if found else None
+
+
 def row(ledger: Ledger, reply_id: int) -> dict[str, Any] | None:
     found = list(ledger.db.query("SELECT * FROM replies WHERE id=?", [reply_id]))
     return found[0] if found else None

@@ -481,3 +481,23 @@ def m0012_console_sessions(db: Database) -> None:
         CREATE INDEX console_sessions_name ON console_sessions(name);
         """,
     )
+
+
+@migrations(name="0013_console_sign_in_failures")
+def m0013_console_sign_in_failures(db: Database) -> None:
+    # Failed console sign-ins, so the slowing down of a guesser survives a restart of `serve` and
+    # is shared by every `serve` on the ledger. One row per (account, client address); the
+    # account '' is the address's own count over every account. Rows are pruned once stale.
+    _run(
+        db,
+        """
+        CREATE TABLE console_sign_in_failures (
+            account TEXT NOT NULL,              -- the name typed ('' = any account)
+            client TEXT NOT NULL,               -- the client address
+            failures INTEGER NOT NULL,
+            last_at REAL NOT NULL,              -- seconds since the epoch (UTC)
+            PRIMARY KEY (account, client)
+        );
+        CREATE INDEX console_sign_in_failures_last_at ON console_sign_in_failures(last_at);
+        """,
+    )

@@ -103,6 +103,9 @@ def disable(ledger: Ledger, name: str, *, actor: str | None = None) -> Account:
     account = find(ledger, check_name(name))
     if account is None:
         raise StaffAccountError(f"アカウント {name} はありません(staff list で確認できます)")
+    if not account.enabled:  # a refusal like any other staff action in the wrong state
+        raise StaffAccountError(f"アカウント {account.name} は既に無効です(staff list で確認"
+                                "できます。何も変更していません)")
     if account.enabled:
         with ledger.transaction():
             ledger.db["staff_accounts"].update(account.id, {"disabled_at": utcnow()})

@@ -1,5 +1,5 @@
-"""Sessions (in a real ledger file) and the sign-in throttle of the web console, on a clock
-the test moves."""
+"""Sessions and the sign-in throttle of the web console, in a real ledger file, on a clock the
+test moves."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from ingest.console_auth import LoginThrottle, Sessions, SignInThrottle
+from ingest.console_auth import Sessions, SignInThrottle
 from ingest.console_pages import safe_next
 from ingest.serve import is_loopback
 from state import staff_accounts
@@ -89,57 +89,88 @@ def test_a_session_outlives_the_serving_process_and_the_ledger_keeps_only_a_hash
         again.close()
 
 
-def test_failed_sign_ins_make_the_next_try_wait_longer_each_time():
+def test_failed_sign_ins_make_the_next_try_wait_longer_each_time(ledger):
     clock = Clock()
-    throttle = LoginThrottle(free=4, first_wait=30, max_wait=900, clock=clock)
+    throttle = SignInThrottle(clock=clock)
+    here = "192.168.10.21"
     for _ in range(4):
-        assert throttle.wait_for("user:yamada") == 0
-        throttle.failed("user:yamada")
-    assert throttle.wait_for("user:yamada") == 30
-    assert throttle.wait_for("user:sato") == 0  # another account is not held up
-    assert throttle.wait_for("user:sato", "user:yamada") == 30  # the longest wait of the keys
-    clock.now += 30
-    throttle.failed("user:yamada")
-    assert throttle.wait_for("user:yamada") == 60
+        assert throttle.wait_for(ledger, "yamada", here) == 0
+        throttle.failed(ledger, "yamada", here)
+    assert throttle.wait_for(ledger, "yamada", here) == 30
+    assert throttle.wait_for(ledger, "sato", here) == 0  # another account is not held up
+    clock.now += 10
+    assert throttle.wait_for(ledger, "yamada", here) == 20  # the wait runs down
+    clock.now += 20
+    throttle.failed(ledger, "yamada", here)
+    assert throttle.wait_for(ledger, "yamada", here) == 60
     for _ in range(10):
-        throttle.failed("user:yamada")
-    assert throttle.wait_for("user:yamada") == 900  # capped at a quarter of an hour
-    throttle.succeeded("user:yamada")
-    assert throttle.wait_for("user:yamada") == 0
+        throttle.failed(ledger, "yamada", "10.0.0.1")
+    assert throttle.wait_for(ledger, "yamada", "10.0.0.1") == 900  # capped at a quarter of an hour
+    throttle.succeeded(ledger, "yamada", here)
+    assert throttle.wait_for(ledger, "yamada", here) == 0
 
 
-def test_a_stranger_guessing_from_one_address_does_not_hold_the_owner_back_elsewhere():
+def test_a_stranger_guessing_from_one_address_does_not_hold_the_owner_back_elsewhere(ledger):
     clock = Clock()
     throttle = SignInThrottle(clock=clock)
     for _ in range(30):  # far past every limit, from one address
-        throttle.failed("yamada", "203.0.113.5")
-    assert throttle.wait_for("yamada", "203.0.113.5") == 900  # the guesser waits
-    assert throttle.wait_for("sato", "203.0.113.5") == 900  # for every account from there
-    assert throttle.wait_for("yamada", "192.168.10.21") == 0  # the owner at their desk does not
+        throttle.failed(ledger, "yamada", "203.0.113.5")
+    assert throttle.wait_for(ledger, "yamada", "203.0.113.5") == 900  # the guesser waits
+    assert throttle.wait_for(ledger, "sato", "203.0.113.5") == 900  # for every account there
+    assert throttle.wait_for(ledger, "yamada", "192.168.10.21") == 0  # the owner at their desk
     # the owner's own mistakes slow only the owner's address
     for _ in range(4):
-        throttle.failed("yamada", "192.168.10.21")
-    assert throttle.wait_for("yamada", "192.168.10.21") == 30
-    assert throttle.wait_for("yamada", "192.168.10.22") == 0
-    throttle.succeeded("yamada", "192.168.10.21")
-    assert throttle.wait_for("yamada", "192.168.10.21") == 0
-    # a guesser spreading tries over accounts is slowed by the address's own count
-    for name in ("a", "b", "c", "d", "e", "f", "g", "h", "i", "j"):
-        throttle.failed(name, "198.51.100.9")
-    assert throttle.wait_for("k", "198.51.100.9") == 30
+        throttle.failed(ledger, "yamada", "192.168.10.21")
+    assert throttle.wait_for(ledger, "yamada", "192.168.10.21") == 30
+    assert throttle.wait_for(ledger, "yamada", "192.168.10.22") == 0
+    throttle.succeeded(ledger, "yamada", "192.168.10.21")
+    assert throttle.wait_for(ledger, "yamada", "192.168.10.21") == 0
+    # a guesser spreading tries over accounts (or typing nothing, or a name no account can
+    # have) is slowed by the address's own count
+    for name in ("a", "b", "c", "d", "e", "f", "g", "", "x" * 500, "my-secret-password!"):
+        throttle.failed(ledger, name, "198.51.100.9")
+    assert throttle.wait_for(ledger, "k", "198.51.100.9") == 30
+    # what was typed as a name is kept only when it is an account's name
+    assert {r[0] for r in ledger.db.execute("SELECT account FROM console_sign_in_failures")} \
+        == {"", "yamada"}
 
 
-def test_old_failures_are_forgotten():
+def test_failures_outlive_the_process_and_are_shared_by_every_serve(ledger, tmp_path):
     clock = Clock()
-    throttle = LoginThrottle(free=4, first_wait=30, max_wait=900, forget_after=3600, clock=clock)
+    for _ in range(5):
+        SignInThrottle(clock=clock).failed(ledger, "yamada", "203.0.113.5")
+    ledger.close()
+    # serve restarted, or a second serve on the same file: a new process, a new throttle
+    again = Ledger(tmp_path / "ledger.db", BlobStore(tmp_path / "blobs"))
+    try:
+        assert SignInThrottle(clock=clock).wait_for(again, "yamada", "203.0.113.5") == 60
+    finally:
+        again.close()
+
+
+def test_old_failures_are_forgotten_and_their_rows_pruned(ledger):
+    clock = Clock()
+    throttle = SignInThrottle(clock=clock, forget_after=3600)
     for _ in range(6):
-        throttle.failed("key")
-    assert throttle.wait_for("key") > 0
+        throttle.failed(ledger, "yamada", "203.0.113.5")
+    assert throttle.wait_for(ledger, "yamada", "203.0.113.5") > 0
     clock.now += 3601
-    assert throttle.wait_for("key") == 0
-    throttle.failed("other")  # the stale key is dropped, not kept for ever
-    throttle.failed("key")
-    assert throttle.wait_for("key") == 0  # counting starts again
+    assert throttle.wait_for(ledger, "yamada", "203.0.113.5") == 0
+    throttle.failed(ledger, "sato", "198.51.100.9")  # the stale rows are deleted, not kept
+    rows = {(r["account"], r["client"]) for r in ledger.db["console_sign_in_failures"].rows}
+    assert rows == {("sato", "198.51.100.9"), ("", "198.51.100.9")}
+    for _ in range(4):
+        throttle.failed(ledger, "yamada", "203.0.113.5")
+    assert throttle.wait_for(ledger, "yamada", "203.0.113.5") == 30  # counting started again
+
+
+def test_a_clock_set_back_never_makes_the_wait_longer_than_the_cap(ledger):
+    clock = Clock()
+    throttle = SignInThrottle(clock=clock)
+    for _ in range(20):
+        throttle.failed(ledger, "yamada", "203.0.113.5")
+    clock.now -= 1800
+    assert throttle.wait_for(ledger, "yamada", "203.0.113.5") == 900
 
 
 def test_after_sign_in_only_a_path_on_this_site_is_followed():

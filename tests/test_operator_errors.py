@@ -252,7 +252,33 @@ def test_a_known_id_among_unknown_ones_is_left_alone(tmp_path):
     assert '"awaiting_approval"' in next(
         line for line in run(tmp_path, "outbox", "list", "--json").stdout.splitlines()
         if f'"id": {reply},' in line)
-    # in a state where approving makes no sense: said with the prefix, exit 1 (nothing to fix)
+    # in a state where approving makes no sense: refused like an unknown ID (one sentence,
+    # exit 2, nothing changed)
     assert run(tmp_path, "outbox", "approve", reply).returncode == 0
-    again = run(tmp_path, "outbox", "approve", reply)
-    assert again.returncode == 1 and again.stderr.startswith("renkei-intake: ")
+    one_sentence(run(tmp_path, "outbox", "approve", reply), f"返信 {reply} は", "承認できません")
+
+
+def test_every_staff_action_in_a_state_where_it_makes_no_sense_is_one_sentence_and_exit_2(
+        tmp_path):
+    """Approving a sent reply, holding or cancelling a cancelled one, releasing a mail that is
+    not quarantined, disabling a disabled account: refused like an unknown ID, nothing changed."""
+    assert run(tmp_path, "replay", str(MAILBOX)).returncode == 0
+    listed = run(tmp_path, "outbox", "list", "--json").stdout.splitlines()
+    waiting = [line.split('"id": ')[1].split(",")[0] for line in listed
+               if '"awaiting_approval"' in line]
+    first, second = waiting[:2]
+    assert run(tmp_path, "outbox", "cancel", first).returncode == 0
+    before = run(tmp_path, "outbox", "list", "--json").stdout
+    for action in ("approve", "hold", "cancel"):
+        said = one_sentence(run(tmp_path, "outbox", action, second, first),
+                            f"返信 {first} は取消のため", "どの返信も変更していません")
+        assert f"返信 {second}" not in said  # only the one in the wrong state is named
+    assert run(tmp_path, "outbox", "list", "--json").stdout == before  # the other one too
+    one_sentence(run(tmp_path, "quarantine", "release", "1"), "メール 1 は隔離されていません")
+    pw = tmp_path / "pw.txt"
+    pw.write_text("a long enough password\n", encoding="utf-8")
+    assert run(tmp_path, "staff", "add", "yamada", "--password-file", str(pw)).returncode == 0
+    assert run(tmp_path, "staff", "disable", "yamada").returncode == 0
+    one_sentence(run(tmp_path, "staff", "disable", "yamada"), "yamada は既に無効です")
+    one_sentence(run(tmp_path, "staff", "add", "yamada", "--password-file", str(pw)),
+                 "yamada は既にあります")

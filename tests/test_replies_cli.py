@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from email.message import EmailMessage
 from pathlib import Path
@@ -10,8 +9,6 @@ from pathlib import Path
 import pytest
 
 from ingest.cli import main
-from ingest.config import load_settings
-from ingest.outbox_cmd import add_parser
 
 OURS = "it-renkei@example.go.jp"
 CORE = "令和4年度「共創型サービスIT連携支援補助金」 応募書類送付"
@@ -54,12 +51,9 @@ def write_config(tmp_path: Path, smtp=None, *, approve: bool = True) -> Path:
 
 
 def outbox(config: Path, *argv: str) -> int:
-    """`renkei-intake --config CONFIG outbox ARGV...`, with the verb this module adds."""
-    parser = argparse.ArgumentParser(prog="renkei-intake")
-    parser.add_argument("--config", type=Path)
-    add_parser(parser.add_subparsers())
-    args = parser.parse_args(["--config", str(config), "outbox", *argv])
-    return args.handler(args, load_settings(args.config))
+    """`renkei-intake --config CONFIG outbox ARGV...` through the CLI's `main` (its refusals
+    are printed and give exit 2 there)."""
+    return main(["--config", str(config), "outbox", *argv])
 
 
 def replay(tmp_path: Path, config: Path, mails: dict[str, bytes]) -> None:
@@ -102,10 +96,12 @@ def test_deficiency_waits_for_approval_then_goes_out_once(tmp_path, smtp_server,
     assert sent.rcpt_tos == ["sato@fubi.example.jp"]
     assert listed(config, capsys)[0]["status"] == "sent"
 
-    # approving again does nothing and says why; sending again sends nothing
+    # approving again does nothing and says why in one sentence (exit 2, as every refusal);
+    # sending again sends nothing
     capsys.readouterr()
-    assert outbox(config, "approve", str(row["id"]), "--by", "suzuki") == 1
-    assert "送信済のため承認できません" in capsys.readouterr().err
+    assert outbox(config, "approve", str(row["id"]), "--by", "suzuki") == 2
+    err = capsys.readouterr().err
+    assert "送信済のため承認できません" in err and err.count("\n") == 1
     assert outbox(config, "send-due") == 0
     assert len(smtp_server.messages) == 1
 
@@ -131,7 +127,12 @@ def test_hold_then_approve_releases_and_cancel_never_sends(tmp_path, smtp_server
     assert [r["id"] for r in held] == [first] and held[0]["held_reason"] == "電話で確認中"
     assert outbox(config, "send-due") == 0
     assert smtp_server.messages == []
-    assert outbox(config, "approve", str(first), str(second), "--by", "tanaka") == 1
+    # one of the two is cancelled: the command is refused as a whole, the held one stays held
+    capsys.readouterr()
+    assert outbox(config, "approve", str(first), str(second), "--by", "tanaka") == 2
+    assert f"返信 {second} は取消のため承認できません" in capsys.readouterr().err
+    assert listed(config, capsys, "--status", "held")[0]["id"] == first
+    assert outbox(config, "approve", str(first), "--by", "tanaka") == 0
     assert outbox(config, "send-due") == 0
     assert [m.rcpt_tos for m in smtp_server.wait_for(1)] == [["a@one.example.jp"]]
     statuses = {r["id"]: r["status"] for r in listed(config, capsys)}

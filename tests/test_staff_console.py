@@ -521,3 +521,111 @@ def test_a_stranger_guessing_from_one_address_does_not_lock_the_owner_out(chromi
     with browser(chromium, tmp_path / "profile") as page:
         assert sign_in(page, base, name, password) == f"{base}/"
         assert f"{name} さん" in page.text()
+
+
+def test_a_decision_a_colleague_made_meanwhile_is_refused_with_the_clis_sentence(
+        chromium, console, tmp_path):
+    config, base = console
+    with browser(chromium, tmp_path / "profile") as page:
+        sign_in(page, base)
+        page.open(f"{base}/approvals")
+        shown = [int(n) for n in re.findall(r"/replies/(\d+)/approve", page.html())]
+        reply = shown[-1]
+        # a colleague cancels it at the command line while the page is open
+        assert run(config, "outbox", "cancel", str(reply), "--by", "suzuki").returncode == 0
+        page.click(f"form[action='/replies/{reply}/approve'] button")
+        text = page.text()
+        assert f"返信 {reply} は取消のため承認できません" in text and "変更していません" in text
+        assert "Traceback" not in text and "Error" not in text
+        assert_japanese_only(page)
+    assert open_ledger(config).db["replies"].get(reply)["status"] == "cancelled"
+
+
+def test_failed_sign_ins_survive_a_restart_of_serve_and_the_window_then_ends(tmp_path):
+    """The throttle is in the ledger: `serve` stopped and started again still holds the guesser
+    back with the Japanese wait message; once the wait has passed, the right password works."""
+    config = write_config(tmp_path)
+    port = free_port()
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
+
+    def attempt(base: str, password: str) -> Answer:
+        form = csrf_form(opener, f"{base}/login")
+        form.update(username=STAFF, password=password)
+        return fetch(opener, f"{base}/login", data=urllib.parse.urlencode(form).encode())
+
+    def time_passes(seconds: int) -> None:
+        """As the clock would move it: every recorded failure is older by `seconds`."""
+        ledger = open_ledger(config)
+        with ledger.transaction():
+            ledger.db.execute("UPDATE console_sign_in_failures SET last_at = last_at - ?",
+                              [seconds])
+        ledger.close()
+
+    with serving(config, port) as base:
+        for _ in range(4):
+            assert attempt(base, "wrong password!").status == 401
+        refused = attempt(base, PASSWORD)
+        said = re.search(r"サインインの失敗が続いたため、(\d+) 秒ほど待ってからもう一度お試し"
+                         r"ください。", refused.text)
+        assert refused.status == 429 and said and 1 <= int(said.group(1)) <= 30, refused.text
+        # each wait sat out and guessed wrong again doubles the next, up to a quarter hour
+        for wait in (30, 60, 120, 240, 480):
+            time_passes(wait + 1)
+            assert attempt(base, "wrong password!").status == 401
+        assert attempt(base, PASSWORD).status == 429
+    with serving(config, port) as base:  # a new process: nothing of the last one in memory
+        refused = attempt(base, PASSWORD)
+        assert refused.status == 429
+        said = re.search(r"サインインの失敗が続いたため、(\d+) 分ほど待ってからもう一度お試し"
+                         r"ください。", refused.text)
+        assert said and 1 <= int(said.group(1)) <= 15, refused.text  # about a quarter hour
+        assert not any(c.name == "renkei_session" for c in jar)
+        time_passes(901)
+        answer = attempt(base, PASSWORD)
+        assert answer.status == 303 and any(c.name == "renkei_session" for c in jar)
+    rows = {r[0] for r in open_ledger(config).db.execute(
+        "SELECT account FROM console_sign_in_failures")}
+    assert rows == {""}  # the account's count ended with the sign-in; the address's stays
+
+
+def auto_reply_mail() -> bytes:
+    """An out-of-office answer as Outlook sends one to the secretariat."""
+    msg = EmailMessage()
+    msg["From"] = "山本 花子 <yamamoto@kita.example.jp>"
+    msg["To"] = "it-renkei@example.go.jp"
+    msg["Subject"] = "自動応答: 不在のお知らせ"
+    msg["Message-ID"] = "<oof-1@kita.example.jp>"
+    msg["Date"] = "Thu, 18 Aug 2022 08:00:00 +0900"
+    msg["Auto-Submitted"] = "auto-replied"
+    msg["Received"] = "from mx.kita.example.jp by mail.example.go.jp; Thu, 18 Aug 2022 08:00:00 +0900"
+    msg.set_content("8月22日まで不在にしております。\n")
+    return msg.as_bytes()
+
+
+def test_a_findings_reason_is_read_without_its_machine_key_on_every_face(tmp_path):
+    """A mail's reason such as 「auto-submitted: 自動送信されたメールです」 keeps its key for filters;
+    staff read only the Japanese, on the console's detail page and in `ledger show`, whose
+    finding column names the finding in Japanese, not by its code; `ledger daily` counts the
+    outcomes under their labels."""
+    folder = tmp_path / "mails"
+    folder.mkdir()
+    (folder / "oof.eml").write_bytes(auto_reply_mail())
+    config = write_config(tmp_path)
+    with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+        assert cli.main(["--config", str(config), "replay", str(folder)]) == 0
+    ledger = open_ledger(config)
+    submission, detail = ledger.db.execute(
+        "SELECT submission_id, detail FROM findings WHERE code = 'NOT_A_SUBMISSION'").fetchone()
+    ledger.close()
+    assert "auto-submitted: " in detail  # the key is there, for scripts
+    shown = read(config, "ledger", "show", str(submission))
+    section = shown.split("■ 指摘")[1].split("■")[0]
+    assert "申請以外" in section and "自動送信されたメールです" in section
+    assert "NOT_A_SUBMISSION" not in shown and "auto-submitted:" not in shown
+    assert read(config, "ledger", "daily").splitlines()[0].split()[4:7] == [
+        labels.label("outcome", o) for o in ("complete", "deficient", "not_submission")]
+    with serving(config, free_port()) as base:
+        _, opener = signed_in_opener(base)
+        page = fetch(opener, f"{base}/submissions/{submission}").text
+    assert "自動送信されたメールです" in page and "auto-submitted:" not in page

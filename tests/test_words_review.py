@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import json
 import re
+from contextlib import redirect_stdout
 from datetime import datetime
 from email.header import Header
 from pathlib import Path
@@ -125,8 +127,12 @@ def replies(request, tmp_path_factory) -> dict[str, bytes]:
     config.write_text(f'[replies]\ncharset = "{request.param}"\nbusiness_hours_only = false\n'
                       '[secretariat]\ninquiry_phone = "03-0000-0000"\n', encoding="utf-8")
     assert main(["--config", str(config), "replay", str(base / "mail")]) == 0
-    ids = [str(i) for i in range(1, 6)]
-    main(["--config", str(config), "outbox", "approve", *ids, "--by", "qa"])
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["--config", str(config), "outbox", "list", "--status", "承認待ち",
+                     "--json"]) == 0
+    ids = [str(json.loads(line)["id"]) for line in out.getvalue().splitlines()]
+    assert ids and main(["--config", str(config), "outbox", "approve", *ids, "--by", "qa"]) == 0
     return {p.name: p.read_bytes() for p in sorted((base / "var/outbox").glob("*.eml"))}
 
 
