@@ -19,6 +19,7 @@ import pytest
 from ingest.cli import main
 from tests.crash_helpers import (
     Run,
+    blob_files,
     finish,
     ledger_write_lock,
     read_ledger,
@@ -28,6 +29,8 @@ from tests.crash_helpers import (
 )
 from tests.faultproxy import Fault, FaultProxy
 from tests.mails import CORE, mail
+
+SLOW = 600  # s: only a hung program takes this long, however busy the machine
 
 
 def in_process(config: Path, *args: str) -> Run:
@@ -259,32 +262,66 @@ def events(tmp_path: Path, reply: int) -> list[str]:
 
 
 def test_locked_ledger_is_waited_for_then_a_clear_error(dovecot, tmp_path):
-    """Another program holds an EXCLUSIVE transaction on the ledger. A short hold is waited
-    out; one longer than the ledger's busy timeout (30 s) is a one-line error, and nothing of
-    the mailbox is lost: the next run records it."""
+    """Another program holds an EXCLUSIVE transaction on the ledger. A hold shorter than the
+    ledger's busy timeout is waited out; a longer one is a one-line error once the timeout has
+    passed, and nothing of the mailbox is lost: the next run records it. Each run is seen at
+    its commit point (its mail's blob durable, no row) before anything is asserted."""
     config = write_crash_config(tmp_path, imap=dovecot)
     assert in_process(config, "poll", "--once").code == 0  # the ledger exists
+    ledger, blobs = tmp_path / "ledger.db", tmp_path / "blobs"
     mails = small_mails("lock", 3)
     dovecot.deliver(mails[0][1])
-    with ledger_write_lock(tmp_path / "ledger.db", "EXCLUSIVE"):
-        proc = start_cli(config, "poll", "--once")
-        time.sleep(2)
-        waiting = proc.poll() is None  # waiting for the lock, not failing at once
-    run = finish(proc, kill=False)
-    assert waiting, run.stderr
+
+    def at_commit(proc: subprocess.Popen[bytes], n: int) -> None:
+        """Wait until `proc` has its `n` fetched mails durable and waits to commit their rows."""
+        deadline = time.monotonic() + SLOW
+        while len(blob_files(blobs) - row_blobs(ledger)) < n:
+            assert proc.poll() is None, finish(proc, kill=False).stderr
+            assert time.monotonic() < deadline, "the run never reached its commit"
+            time.sleep(0.02)
+
+    with ledger_write_lock(ledger, "EXCLUSIVE"):
+        proc = start_cli(config, "poll", "--once")  # the default busy timeout: 30 s
+        at_commit(proc, 1)
+        assert ledger_ids(tmp_path) == []
+    run = finish(proc, kill=False)  # released well within the timeout: the run goes on
     assert run.code == 0, run.stderr
     assert ledger_ids(tmp_path) == [mails[0][0]]
 
     for _, raw in mails[1:]:
         dovecot.deliver(raw)
-    with ledger_write_lock(tmp_path / "ledger.db", "EXCLUSIVE"):
-        blocked = run_cli(config, "poll", "--once", timeout=90)
+    busy = 2.0
+    config.write_text(config.read_text() + f"[ledger]\nbusy_timeout_seconds = {busy}\n")
+    with ledger_write_lock(ledger, "EXCLUSIVE"):
+        proc = start_cli(config, "poll", "--once")
+        at_commit(proc, 2)
+        waiting = time.monotonic()
+        blocked = finish_within(proc, SLOW)
+        waited = time.monotonic() - waiting
     assert blocked.code == 2, blocked.stderr
     error = one_line_error(blocked.stderr)
     assert "台帳" in error and "ロック" in error
+    # It waited for the lock (SQLite's busy handler sleeps up to the timeout in steps of at most
+    # 0.1 s), it did not fail at once.
+    assert waited >= busy - 0.2, waited
     assert ledger_ids(tmp_path) == [mails[0][0]]
     assert in_process(config, "poll", "--once").code == 0
     assert sorted(ledger_ids(tmp_path)) == sorted(m for m, _ in mails)
+
+
+def row_blobs(ledger: Path) -> set[str]:
+    with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True) as db:
+        return {r[0] for r in db.execute("SELECT sha256 FROM messages")}
+
+
+def finish_within(proc: subprocess.Popen[bytes], timeout: float) -> Run:
+    """Let `proc` end by itself; fail (killing it) when it hangs."""
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"the run did not end in {timeout} s: "
+                             f"{finish(proc, kill=True).stderr}") from None
+    return finish(proc, kill=False)
 
 
 @pytest.fixture
