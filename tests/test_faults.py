@@ -35,9 +35,10 @@ SLOW = 600  # s: only a hung program takes this long, however busy the machine
 
 
 def in_process(config: Path, *args: str) -> Run:
-    """The CLI's own `main` in this process: the SMTP faults are about what a pass records, and
-    an interpreter start per pass would only add time. The CLI as a process (exit status, one
-    error line on stderr) is what the IMAP, lock and disk cases here run."""
+    """The CLI's own `main` in this process: the SMTP faults, and the runs after an IMAP, lock
+    or disk fault, are about what a pass records, and an interpreter start per pass would only
+    add time. The CLI as a process (exit status, one error line on stderr) is what the IMAP,
+    lock and disk faults themselves run."""
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         code = main(["--config", str(config), *args])
@@ -101,7 +102,7 @@ def test_imap_dropped_mid_fetch_loses_and_doubles_nothing(dovecot, tmp_path):
         assert "IMAP" in error
         kept = ledger_ids(tmp_path)
         assert 0 < len(kept) < 60
-        second = run_cli(config, "poll", "--once")
+        second = in_process(config, "poll", "--once")
         assert second.code == 0, second.stderr
     ids = ledger_ids(tmp_path)
     assert sorted(ids) == sorted(m for m, _ in mails)
@@ -127,7 +128,7 @@ def test_imap_stall_longer_than_timeout_is_a_clear_error(dovecot, tmp_path):
         assert took < 30, took
         kept = ledger_ids(tmp_path)
         assert len(kept) < 30
-        second = run_cli(config, "poll", "--once")
+        second = in_process(config, "poll", "--once")
         assert second.code == 0, second.stderr
     assert sorted(ledger_ids(tmp_path)) == sorted(m for m, _ in mails)
 
@@ -141,7 +142,7 @@ def test_imap_answering_slowly_within_the_timeout_still_records_everything(dovec
         # 512 bytes every 10 ms: each read waits far less than the timeout, the whole takes long
         proxy.plan(Fault(delay=0.01, chunk=512))
         started = time.monotonic()
-        done = run_cli(config, "poll", "--once")
+        done = in_process(config, "poll", "--once")
         assert done.code == 0, done.stderr
         assert time.monotonic() - started > 0.5  # it really was slow
     assert sorted(ledger_ids(tmp_path)) == sorted(m for m, _ in mails)
@@ -382,7 +383,7 @@ def test_full_blob_disk_is_a_clear_error_and_the_mail_is_recorded_later(
     assert not [p for p in blobs.rglob("*") if p.is_file()]  # no half-written blob left
 
     filler.unlink()  # the operator frees space
-    second = run_cli(config, "poll", "--once")
+    second = in_process(config, "poll", "--once")
     assert second.code == 0, second.stderr
     assert ledger_ids(tmp_path) == ["<big@faults.example.jp>"]
     view = read_ledger(tmp_path / "ledger.db", blobs)
