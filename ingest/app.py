@@ -70,7 +70,8 @@ def open_ledger(settings: Settings) -> Ledger:
                           "(台帳ファイルの名前まで指定してください。例: var/ledger.db)")
     _refuse_foreign_file(settings.ledger_path)
     try:
-        return Ledger(settings.ledger_path, BlobStore(settings.blobs_dir))
+        return Ledger(settings.ledger_path, BlobStore(settings.blobs_dir),
+                      busy_timeout=settings.ledger_busy_timeout_seconds)
     except OSError as exc:
         raise LedgerError(f"台帳 {settings.ledger_path} を作成できません({os_error_sentence(exc)})。"
                           "台帳と保存領域のパスと権限を確認してください") from exc
@@ -82,7 +83,8 @@ def open_existing_ledger(settings: Settings) -> Ledger:
     require_ledger(settings)
     path = settings.ledger_path
     try:
-        return Ledger(path, BlobStore(settings.blobs_dir, create=False))
+        return Ledger(path, BlobStore(settings.blobs_dir, create=False),
+                      busy_timeout=settings.ledger_busy_timeout_seconds)
     except OSError as exc:
         raise LedgerError(f"台帳 {path} を開けません({os_error_sentence(exc)})。"
                           "パスと権限を確認してください") from exc

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     except sqlite3.OperationalError as exc:
         if "locked" not in str(exc):
             raise
-        # Another program kept the ledger locked longer than the busy timeout (30 s).
+        # Another program kept the ledger locked longer than [ledger] busy_timeout_seconds.
         print("renkei-intake: 台帳が他のプログラムにロックされたままのため書き込めませんでした"
               f"({exc})。台帳を開いている別のプログラムを終了してから再実行してください"
               "(記録できなかったメールは次回の実行で取り込みます)", file=sys.stderr)

@@ -68,6 +68,8 @@ class Settings:
     # The authserv-id our own receiving server writes in Authentication-Results; None: not read.
     authserv_id: str | None = None
     paths_given: frozenset[str] = frozenset()  # keys of [paths] the config file sets itself
+    # How long a ledger write waits for another program's lock before it gives up.
+    ledger_busy_timeout_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         # The program's name is written once, in [program]; the signature is built from it.
@@ -123,6 +125,7 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
     forms = tables.take("forms")
     imap = tables.take("imap")
     smtp = tables.take("smtp")
+    ledger = tables.take("ledger")
     tables.done()
 
     def rel(value: str) -> Path:
@@ -166,6 +169,7 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
         inquiry_phone=secretariat.typed("inquiry_phone", str, None, _NOT_EMPTY),
         authserv_id=(secretariat.typed("authserv_id", str, "") or "").strip() or None,
         paths_given=paths_given,
+        ledger_busy_timeout_seconds=ledger.typed("busy_timeout_seconds", float, 30.0, _POSITIVE),
     )
     if not tables.problems:  # the name is compared only once its parts are known to be right
         _check_secretariat(settings, tables)

@@ -137,7 +137,7 @@ class Daemon:
         backoff = Backoff(first=5)
         # Its own connection, as SQLite opens one (app.open_ledger reads the file's header with
         # a descriptor of its own, and closing that would drop the cycle's locks on it).
-        ledger = Ledger(self.ledger.path, self.ledger.blobs)
+        ledger = Ledger(self.ledger.path, self.ledger.blobs, busy_timeout=self.ledger.busy_timeout)
         try:
             while not self.stopping.is_set():
                 try:

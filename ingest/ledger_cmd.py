@@ -250,7 +250,7 @@ def backup(ledger: Ledger, dest: Path) -> Path:
     try:
         # A connection of its own: the job may run on a scheduler thread, and the ledger's own
         # connection may be inside a transaction of the pipeline.
-        source = sqlite3.connect(ledger.path, timeout=30)
+        source = sqlite3.connect(ledger.path, timeout=ledger.busy_timeout)
         copy = sqlite3.connect(partial)
         try:
             source.backup(copy)

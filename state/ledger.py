@@ -61,13 +61,16 @@ class LedgerError(Exception):
 
 
 class Ledger:
-    def __init__(self, path: Path, blobs: BlobStore, actor: str | None = None) -> None:
+    def __init__(self, path: Path, blobs: BlobStore, actor: str | None = None,
+                 busy_timeout: float = 30.0) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         _check_writable(path)  # before SQLite makes a -wal/-shm beside a file it cannot write
         try:
             # The daemon's scheduler runs cycles on a worker thread, one at a time (a lock in
             # ingest.daemon): the connection may move between threads, never be shared at once.
-            conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            # busy_timeout: how long a write waits for another program's lock on the file.
+            conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None,
+                                   check_same_thread=False)
             self.db = Database(conn)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
@@ -77,6 +80,7 @@ class Ledger:
             raise LedgerError(f"台帳 {path} を開けません: {exc}. ファイルの場所と権限を確認してください。") from exc
         self.path = path
         self.blobs = blobs
+        self.busy_timeout = busy_timeout
         self.actor = actor or _os_user()
         self._open_key: str | None = _key(path)
         _OPEN[self._open_key] += 1

@@ -204,7 +204,7 @@ def finish(proc: subprocess.Popen[bytes], *, kill: bool) -> Run:
                err.decode(errors="replace"))
 
 
-def run_cli(config: Path, *args: str, timeout: float = 120) -> Run:
+def run_cli(config: Path, *args: str, timeout: float = 600) -> Run:  # a hang guard only
     proc = start_cli(config, *args)
     try:
         out, err = proc.communicate(timeout=timeout)
@@ -224,7 +224,7 @@ def kill_after(config: Path, args: tuple[str, ...], delay: float) -> Run:
 
 
 def kill_when(config: Path, args: tuple[str, ...], ready: Callable[[], bool],
-              timeout: float = 60, settle: float = 0.0) -> Run:
+              timeout: float = 600, settle: float = 0.0) -> Run:
     """Start the CLI and SIGKILL it as soon as `ready()` holds (then after `settle` s). Fails
     when the process ends first or the moment never comes: an aimed kill must land."""
     proc = start_cli(config, *args)

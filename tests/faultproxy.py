@@ -87,6 +87,10 @@ class FaultProxy:
         self._closing.set()
         self._released.set()
         with contextlib.suppress(OSError):
+            # Closing alone does not wake a thread blocked in accept() (Linux): shutdown does,
+            # so the accept thread ends now instead of at the join's timeout.
+            self._listener.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):
             self._listener.close()
         with self._lock:
             sockets, self._sockets = self._sockets, []

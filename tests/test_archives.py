@@ -425,9 +425,9 @@ def test_bzip2_bomb_is_bounded_too() -> None:
 
 def test_ten_thousand_members_are_refused_fast() -> None:
     data = build_zip(Entry(f"f{i}.txt".encode(), b"x", deflate=False) for i in range(10_000))
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: what the refusal costs, not what a busy machine adds
     result = unpack("many.zip", data)
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
     assert result.files == []
     [problem] = result.problems
     assert problem.code == UNREADABLE and "1000" in problem.detail
@@ -585,14 +585,14 @@ def _corpus_file(corpus: Path, repo: str, path: str) -> Path:
 def test_corpus_never_raises_and_finishes_fast(corpus_dir: Path) -> None:
     rows = [r for r in _corpus_rows(corpus_dir) if r["kind"] in ("zip", "tnef", "xlsx", "other")]
     assert len(rows) > 250
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time, so a busy machine does not count
     for row in rows:
         file = _corpus_file(corpus_dir, row["repo"], row["path"])
         result = unpack(file.name, file.read_bytes())
         for f in result.files:
             _assert_safe(f.path)
         assert sniff(file.read_bytes(), file.name) in KINDS
-    assert time.perf_counter() - start < 30
+    assert time.process_time() - start < 30
 
 
 def _corpus_unpack(corpus: Path, rel: str, passwords: tuple[str, ...] = ()) -> Unpacked:

@@ -105,3 +105,16 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path):
                   "approve_deficiencies のことですか"):
         assert named in text, (named, text)
     assert "\n" not in text
+
+
+def test_the_ledger_busy_timeout_is_read_and_must_be_positive(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("[paths]\nledger = \"l.db\"\n")
+    assert load_settings(path).ledger_busy_timeout_seconds == 30
+    path.write_text("[ledger]\nbusy_timeout_seconds = 2.5\n")
+    assert load_settings(path).ledger_busy_timeout_seconds == 2.5
+    for wrong in ("0", "-1", '"30"'):
+        path.write_text(f"[ledger]\nbusy_timeout_seconds = {wrong}\n")
+        with pytest.raises(ConfigError, match=r"\[ledger\] busy_timeout_seconds"):
+            load_settings(path)
+

@@ -85,7 +85,8 @@ def settle(config: Path, ledger: Path, runs: int = 4) -> None:
     raise AssertionError(f"still unfinished after {runs} clean runs: {unfinished(ledger)}")
 
 
-def assert_exactly_once(tmp_path: Path, mails: list[BoxMail], smtp: HoldingSmtp) -> None:
+def assert_exactly_once(tmp_path: Path, mails: list[BoxMail], smtp: HoldingSmtp,
+                        random_kills: int) -> None:
     ledger, blobs = tmp_path / "ledger.db", tmp_path / "blobs"
     view = read_ledger(ledger, blobs)
     assert view.messages == Counter({m.message_id: 1 for m in mails})
@@ -97,7 +98,15 @@ def assert_exactly_once(tmp_path: Path, mails: list[BoxMail], smtp: HoldingSmtp)
     sent = {(r["to_addr"].lower(), r["message_id_header"]) for r in view.replies
             if r["status"] == "sent"}
     assert sent == set(counts)
-    assert {r["status"] for r in view.replies} == {"sent"}
+    # A random kill after DATA began and before the server had the whole mail leaves a reply
+    # nobody can know was delivered: it waits for staff (`unknown`), never sent again. Such a
+    # reply never reached the server; one that did is found in Sent and is `sent`. (How often
+    # a random kill lands there depends on the machine's speed.)
+    unknown = {(r["to_addr"].lower(), r["message_id_header"]) for r in view.replies
+               if r["status"] == "unknown"}
+    assert not unknown & set(counts), unknown & set(counts)
+    assert {r["status"] for r in view.replies} <= {"sent", "unknown"}
+    assert len(unknown) <= random_kills, unknown  # a killed run has one reply in flight
     # One reply per submission (kind unique per submission), none for the bounces.
     per_submission = Counter(r["submission_id"] for r in view.replies)
     assert max(per_submission.values()) == 1
@@ -238,7 +247,8 @@ def test_poll_and_daemon_killed_at_random_and_aimed_moments(dovecot, smtp, tmp_p
         assert not waves
         settle(config, ledger)
     assert sum(kills.values()) >= 20 and kills["smtp-data"] and kills["send-before-mark"], kills
-    assert_exactly_once(tmp_path, poll_mailbox, smtp)
+    assert_exactly_once(tmp_path, poll_mailbox, smtp,
+                        sum(n for kind, n in kills.items() if kind.startswith("random")))
     with sqlite3.connect(ledger) as db:
         found = db.execute("SELECT count(*) FROM events WHERE entity = 'reply' AND event = 'sent' "
                            "AND detail LIKE '%送信済みフォルダで見つかりました%'").fetchone()[0]

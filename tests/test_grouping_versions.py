@@ -352,7 +352,7 @@ def test_imap_folder_in_any_uid_order_gives_the_same_ledger(maildir_ledger, dove
     assert projection(tmp_path / "ledger.db") == projection(maildir_ledger)
 
 
-def _wait(condition, what: str, log: Path, timeout: float = 240) -> None:  # noqa: ANN001
+def _wait(condition, what: str, log: Path, timeout: float = 600) -> None:  # noqa: ANN001
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -402,7 +402,7 @@ def test_the_daemon_groups_mails_as_they_arrive_like_the_replay(dovecot, smtp_se
         _wait(lambda: _answered(ledger, 6), "the second mails' replies", log)
     finally:
         daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(timeout=60) == 0, log.read_text()[-3000:]
+        assert daemon.wait(timeout=600) == 0, log.read_text()[-3000:]
     got = versions(ledger)
     assert got["別アドレス再提出コンソーシアム"] == [
         (1, ("again-1",), "complete", [], 2),

@@ -282,7 +282,7 @@ def test_revoked_refresh_token_fails_loudly_in_poll_and_in_the_daemon(
         assert wait_for_poll_error(tmp_path / "ledger.db"), log.read_text()
     finally:
         daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(timeout=30) == 0, log.read_text()
+        assert daemon.wait(timeout=600) == 0, log.read_text()  # only a hung daemon
     assert "invalid_grant" in log.read_text()
 
     capsys.readouterr()
@@ -294,7 +294,7 @@ def test_revoked_refresh_token_fails_loudly_in_poll_and_in_the_daemon(
                        ledger_bytes(tmp_path))
 
 
-def wait_for_poll_error(ledger: Path, timeout: float = 20) -> bool:
+def wait_for_poll_error(ledger: Path, timeout: float = 600) -> bool:  # a bound, never waited out
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if ledger.exists():

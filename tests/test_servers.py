@@ -215,7 +215,7 @@ def test_wait_for_times_out_with_a_clear_message(smtp_server: SmtpServer) -> Non
     started = time.monotonic()
     with pytest.raises(AssertionError, match="expected 1 mails within 0.2 s, got 0"):
         smtp_server.wait_for(1, timeout=0.2)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 30  # it gave up, it did not hang
 
 
 # -- TLS ------------------------------------------------------------------------------------
