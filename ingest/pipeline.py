@@ -18,9 +18,12 @@ from ingest.config import Settings
 from ingest.correlate import (
     FIRST_RECEIVED,
     claim_passwords,
+    hold_unsent_receipt,
     mark_superseded,
+    receipt_given,
     renumber_versions,
     submission_awaiting_password,
+    withdraw_stale_notices,
 )
 from ingest.evaluate import Evaluation, evaluate, record_evaluation
 from ingest.grouping import attachment_sha256, full_set_alone, submission_for_part
@@ -45,6 +48,13 @@ from state.ledger import Ledger, Recorded, iso, utcnow
 # What the reads of one pass may keep between filing and evaluation (pickled bytes); past
 # it, the evaluation reads a mail again.
 READ_CACHE_BYTES = 128 * 1024 * 1024
+
+# A mail that joins a submission after its receipt: recorded and judged with the rest, shown
+# to staff; a notice it calls for waits for them (the applicant was told it was complete).
+LATE_NOTE = "受付確認の後に届いたメール(同じ申請の追加分として記録し、再判定しました)"
+LATE_HOLD = ("受付確認の後に届いたメールを含めて再判定した結果、返信が必要になりました。"
+             "申請者には受付済みと伝えてあるため、内容を確認のうえ outbox approve で送信するか、"
+             "outbox cancel で取り消してください")
 
 
 @dataclass
@@ -232,6 +242,10 @@ class Pipeline:
         with self.ledger.transaction():
             submission = self._file(message, record, kind, received_at,
                                     locked=bool(facts["locked"]), full_set=full)
+            notes = _notes(record, source, facts)
+            if receipt_given(self.ledger, submission):
+                notes.append(LATE_NOTE)
+                self.ledger.event("submission", submission, "late_addition", {"message": message})
             self.ledger.db.execute(
                 "UPDATE messages SET state = ?, subject = ?, from_addr = ?, from_name = ?, "
                 "date_header = ?, submission_id = ?, body_text = ?, facts = ?, problem = ? "
@@ -240,7 +254,7 @@ class Pipeline:
                  and not facts.get("sender_auth_failed") else "needs_review",
                  record.subject, record.from_addr, record.from_name, record.date_header,
                  submission, record.body, json.dumps(facts, ensure_ascii=False),
-                 "; ".join(_notes(record, source, facts)) or None, message])
+                 "; ".join(notes) or None, message])
             self.ledger.event("message", message, "filed",
                               {"role": kind.role, "submission": submission})
             # Versions count in receive order: this mail may have come before others filed.
@@ -419,9 +433,10 @@ class Pipeline:
                 draft.raw))
             self._count(draft.kind)
             return
-        settings = self.settings
-        hold = auth_hold(findings)
-        with self.ledger.transaction():  # the reply and the submission's state together
+        settings, ledger = self.settings, self.ledger
+        late = draft.kind != "receipt" and receipt_given(ledger, submission)
+        hold = auth_hold(findings) or (LATE_HOLD if late else None)
+        with ledger.transaction():  # the reply and the submission's state together
             if draft.recipient_note:
                 self.ledger.event("submission", submission, "reply_to_sender",
                                   {"note": draft.recipient_note})
@@ -430,9 +445,12 @@ class Pipeline:
                 subject=draft.subject, message_id=draft.message_id, raw=draft.raw,
                 due_at=settings.calendar.reply_due(draft.received_at),
                 needs_approval=draft.kind == "deficiency" and settings.approve_deficiencies,
-                charset=settings.reply_charset, hold_reason=hold,
+                charset=settings.reply_charset, hold_reason=hold, about=draft.about,
             ), own_addresses=settings.own_addresses,
                max_per_recipient_per_day=settings.max_replies_per_recipient_per_day)
+            withdraw_stale_notices(ledger, submission, draft.kind, draft.about)
+            if late:
+                hold_unsent_receipt(ledger, submission, LATE_HOLD)
             # A forged-looking sender: staff release the held reply (`outbox approve`).
             self.ledger.db.execute(
                 "UPDATE submissions SET state = ?, updated_at = ? WHERE id = ?",
