@@ -2,7 +2,8 @@
 
 Every stage is restartable from the ledger alone: a mail left in state `received` is parsed
 again on the next pass, and an `open` submission is evaluated again until it is answered
-(the outbox row is unique per submission and kind, so a reply is never queued twice).
+(the outbox row is unique per submission, kind and the mails a notice answers, so a reply is
+never queued twice).
 """
 
 from __future__ import annotations
@@ -50,11 +51,12 @@ from state.ledger import Ledger, Recorded, iso, utcnow
 READ_CACHE_BYTES = 128 * 1024 * 1024
 
 # A mail that joins a submission after its receipt: recorded and judged with the rest, shown
-# to staff; a notice it calls for waits for them (the applicant was told it was complete).
+# to staff. A notice a judgement after the receipt calls for (that mail, or a reprocess after a
+# rule change) waits for them: the applicant was told it was complete.
 LATE_NOTE = "受付確認の後に届いたメール(同じ申請の追加分として記録し、再判定しました)"
-LATE_HOLD = ("受付確認の後に届いたメールを含めて再判定した結果、返信が必要になりました。"
-             "申請者には受付済みと伝えてあるため、内容を確認のうえ outbox approve で送信するか、"
-             "outbox cancel で取り消してください")
+LATE_HOLD = ("受付確認を送った後の再判定(受付確認の後に届いたメール、または再処理)で返信が必要に"
+             "なりました。申請者には受付済みと伝えてあるため、内容を確認のうえ outbox approve で"
+             "送信するか、outbox cancel で取り消してください")
 
 
 @dataclass

@@ -125,6 +125,34 @@ def test_missing_documents_sent_after_the_notice_get_the_receipt(tmp_path):
     assert box.written() == ["00001-deficiency.eml", "00001-receipt.eml"]
 
 
+def test_missing_documents_sent_days_later_in_a_new_mail_complete_the_submission(tmp_path):
+    """A certificate takes days to obtain: the contact sends it in a fresh Outlook mail with the
+    usual subject, long after the split window. It joins the latest version, not a new one
+    judged alone (which would lack every other document)."""
+    box = Mailbox(tmp_path)
+    box.deliver(outlook(SUBJECT, TANAKA, without(FIRST_MISSING, SECOND_MISSING), at(0), "first"))
+    box.replay()
+    box.deliver(outlook(SUBJECT, TANAKA, {FIRST_MISSING: FILES[FIRST_MISSING],
+                                          SECOND_MISSING: FILES[SECOND_MISSING]},
+                        at(3 * 24 * 60), "days-later"))
+    box.replay()
+    assert box.one_submission() == (2, "replied", "complete", [])
+    assert [r[:2] for r in box.replies()] == [("deficiency", "written"), ("receipt", "written")]
+
+
+def test_a_full_set_days_later_is_still_a_new_version(tmp_path):
+    box = Mailbox(tmp_path)
+    box.deliver(outlook(SUBJECT, TANAKA, without(FIRST_MISSING), at(0), "first"))
+    box.replay()
+    box.deliver(outlook(SUBJECT, SATO, FILES, at(4 * 24 * 60), "again"))
+    box.replay()
+    with sqlite3.connect(tmp_path / "ledger.db") as db:
+        assert db.execute("SELECT version, outcome, superseded_by FROM submissions "
+                          "ORDER BY version").fetchall() == [(1, "deficient", 2),
+                                                             (2, "complete", None)]
+    assert [r[:2] for r in box.replies()] == [("deficiency", "written"), ("receipt", "written")]
+
+
 def test_a_partial_fix_is_answered_with_what_is_still_missing(tmp_path, capsys):
     box = Mailbox(tmp_path)
     box.deliver(outlook(SUBJECT, TANAKA, without(FIRST_MISSING, SECOND_MISSING), at(0), "first"))
@@ -215,7 +243,7 @@ def test_a_deficiency_found_after_the_receipt_waits_for_staff(tmp_path, capsys):
     assert box.written() == ["00001-receipt.eml"]  # nothing went out by itself
     capsys.readouterr()
     assert box.cli("outbox", "list", "--status", "保留") == 0
-    assert "受付確認の後に届いたメール" in capsys.readouterr().out
+    assert "受付確認を送った後の再判定" in capsys.readouterr().out
 
 
 def test_a_receipt_not_yet_sent_is_held_with_the_deficiency_a_later_mail_brings(tmp_path):
