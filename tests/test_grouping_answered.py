@@ -16,8 +16,12 @@ files it asks for or one more file. What the secretariat expects (README, "Group
 
 from __future__ import annotations
 
+import email.policy
+import os
+import signal
 import sqlite3
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -30,7 +34,17 @@ from parsers.mime import parse_message
 from state.ledger import Ledger
 from state.schema import migrations
 from tests.mails import CORE, documents
-from tests.test_grouping_versions import DAY, PEOPLE, SATO, TANAKA, body, outlook, write_config
+from tests.test_daemon import start_daemon
+from tests.test_grouping_versions import (
+    DAY,
+    PEOPLE,
+    SATO,
+    TANAKA,
+    _wait,
+    body,
+    outlook,
+    write_config,
+)
 
 NAME = "追加送付コンソーシアム"
 SUBJECT = f"<{NAME}>{CORE}"
@@ -304,3 +318,77 @@ def test_the_migration_keys_existing_notices_by_the_mails_they_answered(tmp_path
 
 def _text(path: Path) -> str:
     return parse_message(path.read_bytes()).body
+
+
+def test_the_daemon_answers_each_mail_of_a_fix_in_turn(dovecot, smtp_server, tmp_path):
+    """Live, by IMAP and SMTP: each mail is answered before the next arrives. Two notices go
+    out (the second with its own Message-ID, threaded to the first mail), then the receipt;
+    one more file after the receipt sends nothing."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    start = now - timedelta(hours=6)
+
+    def when(minutes: int) -> datetime:
+        return start + timedelta(minutes=minutes)
+
+    config = write_config(tmp_path, "\n".join([
+        "[imap]", f'host = "{dovecot.host}"', f"port = {dovecot.port}", 'tls = "none"',
+        f'user = "{dovecot.user}"', 'password_env = "ANSWERED_IMAP_PASSWORD"',
+        "[smtp]", f'host = "{smtp_server.host}"', f"port = {smtp_server.port}", 'tls = "none"',
+        'user = ""', "[submissions]", "settle_minutes = 0", "[daemon]",
+        "poll_interval_seconds = 2", "[program]",
+        'period_start = "2020-01-01T00:00:00+09:00"', 'period_end = "2039-12-31T23:59:59+09:00"',
+        ""]))
+    os.environ["ANSWERED_IMAP_PASSWORD"] = dovecot.password
+    ledger, log = tmp_path / "ledger.db", tmp_path / "daemon.log"
+    first = outlook(SUBJECT, TANAKA, without(FIRST_MISSING, SECOND_MISSING), when(0), "live-1")
+    fix1 = _dated(reply_to_notice(TANAKA, "1点お送りします。", 0, "live-2",
+                                  "<renkei-intake.1.deficiency@example.go.jp>",
+                                  {FIRST_MISSING: FILES[FIRST_MISSING]}), when(60))
+    fix2 = _dated(reply_to_notice(SATO, "残りの1点です。", 0, "live-3",
+                                  "<renkei-intake.1.deficiency.2@example.go.jp>",
+                                  {SECOND_MISSING: FILES[SECOND_MISSING]}), when(120))
+    more = _dated(reply_to_notice(TANAKA, "追加で送ります。", 0, "live-4",
+                                  "<renkei-intake.1.receipt@example.go.jp>",
+                                  {"参考_会社案内.pdf": b"%PDF-1.4\n% brochure\n%%EOF\n"}),
+                  when(180))
+    daemon = start_daemon(config, log)
+    try:
+        for n, (raw, moment) in enumerate(((first, when(0)), (fix1, when(60)),
+                                           (fix2, when(120))), start=1):
+            dovecot.deliver(raw, internaldate=moment)
+            _wait(lambda n=n: len(smtp_server.messages) >= n, f"reply {n}", log)
+        dovecot.deliver(more, internaldate=when(180))
+        _wait(lambda: _late_judged(ledger), "the late mail judged", log)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=60) == 0, log.read_text()[-3000:]
+    sent = [(m.message["Message-ID"], m.message["In-Reply-To"]) for m in smtp_server.messages]
+    assert sent == [("<renkei-intake.1.deficiency@example.go.jp>", "<live-1@minato-seiki.example.jp>"),
+                    ("<renkei-intake.1.deficiency.2@example.go.jp>",
+                     "<live-1@minato-seiki.example.jp>"),
+                    ("<renkei-intake.1.receipt@example.go.jp>", "<live-1@minato-seiki.example.jp>")]
+    with sqlite3.connect(ledger) as db:
+        assert db.execute("SELECT kind, status FROM replies ORDER BY id").fetchall() == [
+            ("deficiency", "sent"), ("deficiency", "sent"), ("receipt", "sent")]
+        assert db.execute("SELECT state, outcome FROM submissions").fetchall() == [
+            ("replied", "complete")]
+
+
+def _dated(raw: bytes, moment: datetime) -> bytes:
+    """The mail as received at `moment` (its Received: and Date: say so)."""
+    msg = message_from_bytes(raw, policy=email.policy.default)
+    del msg["Received"], msg["Date"]
+    msg["Received"] = f"from mx.minato-seiki.example.jp by mx.example.go.jp; {format_datetime(moment)}"
+    msg["Date"] = format_datetime(moment)
+    return msg.as_bytes()
+
+
+def _late_judged(ledger: Path) -> bool:
+    """The mail after the receipt is filed and its submission judged again."""
+    try:
+        with sqlite3.connect(ledger) as db:
+            return db.execute(
+                "SELECT count(*) FROM events WHERE event = 'late_addition'").fetchone()[0] > 0 \
+                and db.execute("SELECT state FROM submissions").fetchone()[0] != "open"
+    except sqlite3.OperationalError:
+        return False
