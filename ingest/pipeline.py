@@ -436,8 +436,9 @@ class Pipeline:
             self._count(draft.kind)
             return
         settings, ledger = self.settings, self.ledger
+        forged = auth_hold(findings)
         late = draft.kind != "receipt" and receipt_given(ledger, submission)
-        hold = auth_hold(findings) or (LATE_HOLD if late else None)
+        hold = forged or (LATE_HOLD if late else None)
         with ledger.transaction():  # the reply and the submission's state together
             if draft.recipient_note:
                 self.ledger.event("submission", submission, "reply_to_sender",
@@ -451,12 +452,14 @@ class Pipeline:
             ), own_addresses=settings.own_addresses,
                max_per_recipient_per_day=settings.max_replies_per_recipient_per_day)
             withdraw_stale_notices(ledger, submission, draft.kind, draft.about)
+            late = late and queued is not None  # not again for a notice staff already saw
             if late:
                 hold_unsent_receipt(ledger, submission, LATE_HOLD)
-            # A forged-looking sender: staff release the held reply (`outbox approve`).
+            # A forged-looking sender, a notice after the receipt: staff release the held reply
+            # (`outbox approve`).
             self.ledger.db.execute(
                 "UPDATE submissions SET state = ?, updated_at = ? WHERE id = ?",
-                ["needs_review" if hold else "replied", utcnow(), submission])
+                ["needs_review" if forged or late else "replied", utcnow(), submission])
             mark_superseded(self.ledger, draft.consortium_key)  # the latest complete one wins
         if queued is not None:
             self._count(draft.kind)

@@ -260,6 +260,21 @@ def test_a_deficiency_found_after_the_receipt_waits_for_staff(tmp_path, capsys):
     assert "受付確認を送った後の再判定" in capsys.readouterr().out
 
 
+def test_a_reprocess_after_a_rule_change_holds_a_notice_after_the_receipt(tmp_path, capsys):
+    box = Mailbox(tmp_path)
+    box.deliver(outlook(SUBJECT, TANAKA, FILES, at(0), "first"))
+    box.replay()
+    # The deadline moved before the mail's receive time (08-18 10:00 JST).
+    box.config.write_text(box.config.read_text(encoding="utf-8") + '[program]\n'
+                          'period_end = "2022-08-15T23:59:59+09:00"\n', encoding="utf-8")
+    assert box.cli("reprocess", "--all") == 0
+    assert [r[:2] for r in box.replies()] == [("receipt", "written"), ("out_of_period", "held")]
+    assert box.one_submission()[1:3] == ("needs_review", "deficient")
+    assert box.cli("reprocess", "--all") == 0
+    assert "新たに作成した返信 0 通" in capsys.readouterr().out
+    assert len(box.replies()) == 2
+
+
 def test_a_receipt_not_yet_sent_is_held_with_the_deficiency_a_later_mail_brings(tmp_path):
     """With SMTP, a receipt waits for business hours; a mail that comes before it went out
     and makes the submission deficient holds both for staff."""
