@@ -14,7 +14,7 @@ from ingest.config import Settings
 from ingest.consortium_name import consortium_for_reply, printable
 from replies.address import choose_recipient
 from replies.compose import compose, reply_message_id
-from replies.outbox import reply_kind
+from replies.outbox import reply_about, reply_kind
 from replies.render import Renderer
 from rules.calendar import JST
 from rules.findings import CATALOG, Finding, finding
@@ -31,6 +31,7 @@ class Draft:
     received_at: datetime  # of the mail that answers for the submission: the reply's due time
     consortium_key: str | None
     recipient_note: str | None  # why the sender block's address was chosen, for the history
+    about: str = ""  # replies.outbox.reply_about: the mails a notice answers
 
 
 def draft_reply(ledger: Ledger, settings: Settings, renderer: Renderer, submission: int,
@@ -54,7 +55,15 @@ def draft_reply(ledger: Ledger, settings: Settings, renderer: Renderer, submissi
     subject, body = renderer.render(kind, reply_context(
         settings, {**sub, "consortium": consortium}, findings, facts, received_at,
         files, consortium_from=where))
-    message_id = reply_message_id(submission, kind, settings.secretariat_address)
+    mails = [r[0] for r in ledger.db.execute(
+        "SELECT id FROM messages WHERE submission_id = ?", [submission])]
+    about = reply_about(kind, mails)
+    # Numbered after the replies of this kind the submission already has (a later notice).
+    earlier = ledger.db.execute(
+        "SELECT count(*), count(*) FILTER (WHERE about = ?) FROM replies "
+        "WHERE submission_id = ? AND kind = ?", [about, submission, kind]).fetchone()
+    number = earlier[0] + 1 if not earlier[1] else 1
+    message_id = reply_message_id(submission, kind, settings.secretariat_address, number)
     to_addr, note = choose_recipient(
         sub["lead_email"], facts.get("sender", {}).get("email"),
         prefer_sender_block=settings.reply_to_sender_block)
@@ -66,7 +75,7 @@ def draft_reply(ledger: Ledger, settings: Settings, renderer: Renderer, submissi
         date=datetime.now(UTC), charset=settings.reply_charset,
     )
     return Draft(kind, to_addr, subject, message_id, raw, received_at, sub["consortium_key"],
-                 note)
+                 note, about)
 
 
 def reply_context(

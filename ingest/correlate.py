@@ -172,3 +172,37 @@ def _withdraw_notices(ledger: Ledger, winner: int, began: str) -> None:
         transition(ledger, reply, "cancelled", "cancelled",
                    {"reason": f"後から届いた受付番号 {winner} の応募書類一式で置き換わったため"},
                    from_status=_NOT_YET_SENT)
+
+
+def withdraw_stale_notices(ledger: Ledger, submission: int, kind: str, about: str) -> None:
+    """A submission judged again (a further mail joined it) withdraws what an earlier judgement
+    of it still owed and had not sent: a deficiency notice or password request that asks for what
+    has since come, or that the reply of this judgement restates."""
+    marks = ",".join("?" * len(_NOT_YET_SENT))
+    kinds = ",".join("?" * len(_WITHDRAWN_KINDS))
+    rows = ledger.db.execute(
+        f"SELECT id FROM replies WHERE submission_id = ? AND kind IN ({kinds}) "
+        f"AND status IN ({marks}) AND NOT (kind = ? AND about = ?)",
+        [submission, *_WITHDRAWN_KINDS, *_NOT_YET_SENT, kind, about]).fetchall()
+    for (reply,) in rows:
+        transition(ledger, reply, "cancelled", "cancelled",
+                   {"reason": "後から届いたメールを含めて判定し直した結果の返信に置き換わったため"},
+                   from_status=_NOT_YET_SENT)
+
+
+def hold_unsent_receipt(ledger: Ledger, submission: int, reason: str) -> None:
+    """A receipt not sent yet, of a submission a later mail made deficient, waits for staff."""
+    marks = ",".join("?" * len(_NOT_YET_SENT))
+    for (reply,) in ledger.db.execute(
+            f"SELECT id FROM replies WHERE submission_id = ? AND kind = 'receipt' "
+            f"AND status IN ({marks}) AND status != 'held'",
+            [submission, *_NOT_YET_SENT]).fetchall():
+        transition(ledger, reply, "held", "held", {"reason": reason},
+                   from_status=_NOT_YET_SENT, held_reason=reason)
+
+
+def receipt_given(ledger: Ledger, submission: int) -> bool:
+    """Whether the submission has a receipt (sent, or on its way): one per version, never two."""
+    return ledger.db.execute(
+        "SELECT 1 FROM replies WHERE submission_id = ? AND kind = 'receipt' "
+        "AND status != 'cancelled'", [submission]).fetchone() is not None

@@ -17,6 +17,11 @@ For a mail of a consortium that already has a submission with a mail within the 
    An encrypted archive whose password has not come yet is taken for a full set.
 4. No marker, not complete by itself (documents forgotten, a document replaced, one added): it
    joins the latest submission, which is judged again with it.
+
+Rule 4 holds however long ago the latest version began: the documents a deficiency notice asks
+for come days later (a certificate must be fetched first), and judged alone they would lack
+everything else. With nothing of the consortium in the window, rules 1-3 do not apply: a marked
+part or a full set begins a new submission.
 """
 
 from __future__ import annotations
@@ -43,18 +48,22 @@ def submission_for_part(
     `full_set` is what `full_set_alone` said before the write lock was taken (read here if None)."""
     candidates = _candidates(ledger, key=key, sender=sender, received_at=received_at,
                              window=settings.split_window)
-    if not candidates:
-        return None
-    resent = _resent_to(ledger, settings, candidates, attachments)
-    if resent is not None:  # rule 1
-        return resent
-    if subject.part is not None:  # rule 2: a marked part of a split
-        for submission in candidates:
-            have, total = _parts(ledger, submission)
-            if subject.part not in have and (
-                    total is None or subject.parts_total is None or total == subject.parts_total):
-                return submission
-        return None
+    if candidates:
+        resent = _resent_to(ledger, settings, candidates, attachments)
+        if resent is not None:  # rule 1
+            return resent
+        if subject.part is not None:  # rule 2: a marked part of a split
+            for submission in candidates:
+                have, total = _parts(ledger, submission)
+                if subject.part not in have and (total is None or subject.parts_total is None
+                                                  or total == subject.parts_total):
+                    return submission
+            return None
+    else:  # nothing in the window: only rule 4 reaches back, to the latest version
+        latest = _latest_before(ledger, key=key, sender=sender, received_at=received_at)
+        if latest is None or subject.part is not None:
+            return None
+        candidates = [latest]
     if full_set is None:
         full_set = _complete(settings, _read(settings, attachments)) is not False
     if full_set:
@@ -75,7 +84,10 @@ def full_set_alone(
         return None
     candidates = _candidates(ledger, key=key, sender=sender, received_at=received_at,
                              window=settings.split_window)
-    if not candidates or _resent_to(ledger, settings, candidates, attachments) is not None:
+    if not candidates and _latest_before(ledger, key=key, sender=sender,
+                                         received_at=received_at) is None:
+        return None
+    if candidates and _resent_to(ledger, settings, candidates, attachments) is not None:
         return None
     return _complete(settings, _read(settings, attachments) if reads is None else reads) \
         is not False
@@ -103,6 +115,23 @@ def _candidates(ledger: Ledger, *, key: str | None, sender: str | None, received
         """,
         [key, key, sender, iso(received_at - window), iso(received_at + window)],
     )]
+
+
+def _latest_before(ledger: Ledger, *, key: str | None, sender: str | None,
+                   received_at: datetime) -> int | None:
+    """The consortium's latest version begun before this mail, however long ago."""
+    if not key and not sender:
+        return None
+    # One indexed column or the other (an OR of both would scan every submission).
+    which, value = ("s.consortium_key", key) if key else ("s.lead_email", sender)
+    row = ledger.db.execute(
+        f"""
+        SELECT s.id FROM submissions s JOIN messages m ON m.submission_id = s.id
+        WHERE s.kind = 'submission' AND {which} = ?
+        GROUP BY s.id HAVING min(m.received_at) < ?
+        ORDER BY min(m.received_at) DESC, s.id DESC LIMIT 1
+        """, [value, iso(received_at)]).fetchone()
+    return row[0] if row else None
 
 
 def _part_rows(ledger: Ledger, submission: int) -> list[tuple[int, dict]]:

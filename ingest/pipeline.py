@@ -2,7 +2,8 @@
 
 Every stage is restartable from the ledger alone: a mail left in state `received` is parsed
 again on the next pass, and an `open` submission is evaluated again until it is answered
-(the outbox row is unique per submission and kind, so a reply is never queued twice).
+(the outbox row is unique per submission, kind and the mails a notice answers, so a reply is
+never queued twice).
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ from ingest.config import Settings
 from ingest.correlate import (
     FIRST_RECEIVED,
     claim_passwords,
+    hold_unsent_receipt,
     mark_superseded,
+    receipt_given,
     renumber_versions,
     submission_awaiting_password,
+    withdraw_stale_notices,
 )
 from ingest.evaluate import Evaluation, evaluate, record_evaluation
 from ingest.grouping import attachment_sha256, full_set_alone, submission_for_part
@@ -45,6 +49,14 @@ from state.ledger import Ledger, Recorded, iso, utcnow
 # What the reads of one pass may keep between filing and evaluation (pickled bytes); past
 # it, the evaluation reads a mail again.
 READ_CACHE_BYTES = 128 * 1024 * 1024
+
+# A mail that joins a submission after its receipt: recorded and judged with the rest, shown
+# to staff. A notice a judgement after the receipt calls for (that mail, or a reprocess after a
+# rule change) waits for them: the applicant was told it was complete.
+LATE_NOTE = "受付確認の後に届いたメール(同じ申請の追加分として記録し、再判定しました)"
+LATE_HOLD = ("受付確認を送った後の再判定(受付確認の後に届いたメール、または再処理)で返信が必要に"
+             "なりました。申請者には受付済みと伝えてあるため、内容を確認のうえ outbox approve で"
+             "送信するか、outbox cancel で取り消してください")
 
 
 @dataclass
@@ -232,6 +244,10 @@ class Pipeline:
         with self.ledger.transaction():
             submission = self._file(message, record, kind, received_at,
                                     locked=bool(facts["locked"]), full_set=full)
+            notes = _notes(record, source, facts)
+            if receipt_given(self.ledger, submission):
+                notes.append(LATE_NOTE)
+                self.ledger.event("submission", submission, "late_addition", {"message": message})
             self.ledger.db.execute(
                 "UPDATE messages SET state = ?, subject = ?, from_addr = ?, from_name = ?, "
                 "date_header = ?, submission_id = ?, body_text = ?, facts = ?, problem = ? "
@@ -240,7 +256,7 @@ class Pipeline:
                  and not facts.get("sender_auth_failed") else "needs_review",
                  record.subject, record.from_addr, record.from_name, record.date_header,
                  submission, record.body, json.dumps(facts, ensure_ascii=False),
-                 "; ".join(_notes(record, source, facts)) or None, message])
+                 "; ".join(notes) or None, message])
             self.ledger.event("message", message, "filed",
                               {"role": kind.role, "submission": submission})
             # Versions count in receive order: this mail may have come before others filed.
@@ -419,9 +435,11 @@ class Pipeline:
                 draft.raw))
             self._count(draft.kind)
             return
-        settings = self.settings
-        hold = auth_hold(findings)
-        with self.ledger.transaction():  # the reply and the submission's state together
+        settings, ledger = self.settings, self.ledger
+        forged = auth_hold(findings)
+        late = draft.kind != "receipt" and receipt_given(ledger, submission)
+        hold = forged or (LATE_HOLD if late else None)
+        with ledger.transaction():  # the reply and the submission's state together
             if draft.recipient_note:
                 self.ledger.event("submission", submission, "reply_to_sender",
                                   {"note": draft.recipient_note})
@@ -430,13 +448,18 @@ class Pipeline:
                 subject=draft.subject, message_id=draft.message_id, raw=draft.raw,
                 due_at=settings.calendar.reply_due(draft.received_at),
                 needs_approval=draft.kind == "deficiency" and settings.approve_deficiencies,
-                charset=settings.reply_charset, hold_reason=hold,
+                charset=settings.reply_charset, hold_reason=hold, about=draft.about,
             ), own_addresses=settings.own_addresses,
                max_per_recipient_per_day=settings.max_replies_per_recipient_per_day)
-            # A forged-looking sender: staff release the held reply (`outbox approve`).
+            withdraw_stale_notices(ledger, submission, draft.kind, draft.about)
+            late = late and queued is not None  # not again for a notice staff already saw
+            if late:
+                hold_unsent_receipt(ledger, submission, LATE_HOLD)
+            # A forged-looking sender, a notice after the receipt: staff release the held reply
+            # (`outbox approve`).
             self.ledger.db.execute(
                 "UPDATE submissions SET state = ?, updated_at = ? WHERE id = ?",
-                ["needs_review" if hold else "replied", utcnow(), submission])
+                ["needs_review" if forged or late else "replied", utcnow(), submission])
             mark_superseded(self.ledger, draft.consortium_key)  # the latest complete one wins
         if queued is not None:
             self._count(draft.kind)

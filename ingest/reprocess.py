@@ -46,7 +46,8 @@ def select(pipeline: Pipeline, *, submission: int | None, since: datetime | None
 def reprocess(pipeline: Pipeline, submissions: list[int],
               now: datetime | None = None) -> ReprocessReport:
     """Re-run parse and rules on each submission; a new reply is queued only where the kind of
-    answer changed (the outbox keeps one reply per submission and kind, so none repeats)."""
+    answer changed (the outbox keeps one reply per submission, kind and the mails a notice
+    answers, and a reprocess brings no new mail, so none repeats)."""
     now = now or datetime.now(UTC)
     ledger = pipeline.ledger
     report = ReprocessReport()

@@ -32,11 +32,14 @@ _SMTP_COMPAT32 = compat32.clone(linesep="\r\n", max_line_length=0)
 _JST = ZoneInfo("Asia/Tokyo")
 
 
-def reply_message_id(submission_id: int, kind: str, secretariat_address: str) -> str:
+def reply_message_id(submission_id: int, kind: str, secretariat_address: str,
+                     number: int = 1) -> str:
     # Deterministic: the same outbox row always has the same Message-ID, so a resend after a
-    # crash can be recognised in the Sent folder and by the recipient's server.
+    # crash can be recognised in the Sent folder and by the recipient's server. `number` counts
+    # the notices of one kind a submission has had (a further mail left it still deficient).
     domain = secretariat_address.rpartition("@")[2] or "localhost"
-    return f"<renkei-intake.{submission_id}.{kind}@{domain}>"
+    suffix = f".{number}" if number > 1 else ""
+    return f"<renkei-intake.{submission_id}.{kind}{suffix}@{domain}>"
 
 
 def compose(

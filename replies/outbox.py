@@ -1,4 +1,5 @@
-"""The outbox: one reply row per (submission version, kind), delivered to a file or by SMTP.
+"""The outbox: one receipt per submission version, one notice per (version, kind, the mails it
+answers), delivered to a file or by SMTP.
 
 Status flow of a row (every change is an event row naming who made it):
 
@@ -54,6 +55,19 @@ def reply_kind(findings: Iterable[Finding]) -> str | None:
     return "deficiency" if codes else "receipt"
 
 
+# Notices that answer the mails they were judged on: a further mail that leaves the submission
+# still deficient (or still locked) gets one of its own. A receipt and an out-of-period reply
+# are one per submission version, whatever joins it later.
+PER_MAILS_KINDS = ("deficiency", "password_request")
+
+
+def reply_about(kind: str, mails: Iterable[int]) -> str:
+    """The outbox key beside (submission, kind): the ledger ids of the mails a notice answers,
+    '' for a reply that is one per version. The same mails judged again (a reprocess, a restart)
+    give the same key, so the notice is never queued twice."""
+    return ",".join(map(str, sorted(mails))) if kind in PER_MAILS_KINDS else ""
+
+
 @dataclass(frozen=True)
 class QueuedReply:
     submission_id: int
@@ -66,6 +80,7 @@ class QueuedReply:
     needs_approval: bool
     charset: str = "utf-8"  # the charset the configuration asked for (replies.charset)
     hold_reason: str | None = None  # the caller's reason to hold it for staff from the start
+    about: str = ""  # reply_about: what makes it a reply of its own beside earlier ones
 
 
 def queue(
@@ -76,7 +91,8 @@ def queue(
     max_per_recipient_per_day: int = MAX_REPLIES_PER_RECIPIENT_PER_DAY,
     now: datetime | None = None,
 ) -> int | None:
-    """Insert the outbox row unless this (submission, kind) already has one; returns its id.
+    """Insert the outbox row unless this (submission, kind, about) already has one; returns
+    its id.
 
     A reply to our own address, to a robot mailbox, to an unreadable address, or beyond the
     daily number of replies per recipient is stored `held` with the reason: staff see it and
@@ -93,9 +109,10 @@ def queue(
         cursor = ledger.db.execute(
             "INSERT OR IGNORE INTO replies (submission_id, kind, status, to_addr, subject, "
             "message_id_header, raw_sha256, due_at, created_at, held_reason, charset, "
-            "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "updated_at, about) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [reply.submission_id, reply.kind, status, reply.to_addr, reply.subject,
-             reply.message_id, sha, iso(reply.due_at), iso(now), reason, written_in, iso(now)],
+             reply.message_id, sha, iso(reply.due_at), iso(now), reason, written_in, iso(now),
+             reply.about],
         )
         if cursor.rowcount == 0:
             return None
@@ -148,14 +165,19 @@ def write_files(ledger: Ledger, outbox_dir: Path) -> list[Path]:
     """
     written: list[tuple[int, Path]] = []
     rows = list(ledger.db.query(
-        "SELECT id, submission_id, kind, raw_sha256 FROM replies WHERE status='queued' ORDER BY id"
+        "SELECT id, submission_id, kind, raw_sha256, (SELECT count(*) FROM replies e "
+        "WHERE e.submission_id = r.submission_id AND e.kind = r.kind AND e.id < r.id) AS earlier "
+        "FROM replies r WHERE status='queued' ORDER BY id"
     ))
     for row in rows:
         raw = _verified(ledger, row["id"], row["raw_sha256"], from_status="queued")
         if raw is None:
             continue
+        # A later notice of the same kind (a further mail left the submission deficient) is a
+        # file of its own, numbered as its Message-ID is.
+        number = f"-{row['earlier'] + 1}" if row["earlier"] else ""
         written.append((row["id"], write_eml(
-            outbox_dir, f"{row['submission_id']:05d}-{row['kind']}.eml", raw)))
+            outbox_dir, f"{row['submission_id']:05d}-{row['kind']}{number}.eml", raw)))
     # Marked together once the files are there: a crash before leaves them `queued`, and the
     # next run writes the same files again under the same names.
     with ledger.transaction() if written else nullcontext():

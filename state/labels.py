@@ -101,6 +101,7 @@ EVENT: Mapping[str, str] = {
     "reprocessed": "再判定",
     "password_received": "パスワードを受信",
     "part_received": "続きのメールを受信",
+    "late_addition": "受付確認の後に追加のメールを受信",
     "bounce_of_reply": "返信の不達通知",
     "queued": "返信を作成",  # its first state (承認待ち, 送信待ち) is in the detail
     "requeued": "送信待ちに戻す",

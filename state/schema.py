@@ -501,3 +501,47 @@ def m0013_console_sign_in_failures(db: Database) -> None:
         CREATE INDEX console_sign_in_failures_last_at ON console_sign_in_failures(last_at);
         """,
     )
+
+
+@migrations(name="0014_reply_about")
+def m0014_reply_about(db: Database) -> None:
+    # A deficiency notice or password request answers the mails it was judged on: a further mail
+    # that joins the submission and still leaves it deficient gets a notice of its own, while a
+    # judgement of the same mails again (a reprocess, a restart) finds its notice already there.
+    # A receipt and an out-of-period reply stay one per submission version (`about` = '').
+    # SQLite cannot change a table's UNIQUE constraint: the table is rebuilt (its indexes made
+    # again; the views that read it name it and need no change).
+    indexes = [r[0] for r in db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'replies' "
+        "AND sql IS NOT NULL")]
+    old = db.execute("SELECT sql FROM sqlite_master WHERE name = 'replies'").fetchone()[0]
+    marker = "UNIQUE (submission_id, kind)"
+    assert marker in old, old
+    new = old.replace("CREATE TABLE replies", "CREATE TABLE replies_new", 1).replace(
+        "-- one reply per submission version and kind, ever", "", 1).replace(
+        marker, "about TEXT NOT NULL DEFAULT '',  -- the mails a notice answers: their ids\n"
+                "            UNIQUE (submission_id, kind, about)  -- a receipt: one per version", 1)
+    columns = ", ".join(r[1] for r in db.execute("PRAGMA table_info(replies)"))
+    db.execute(new)
+    db.execute(f"INSERT INTO replies_new ({columns}) SELECT {columns} FROM replies")
+    db.execute("DROP TABLE replies")
+    # Legacy renaming: the views that read `replies` are not parsed again mid-rebuild.
+    db.execute("PRAGMA legacy_alter_table = ON")
+    try:
+        db.execute("ALTER TABLE replies_new RENAME TO replies")
+    finally:
+        db.execute("PRAGMA legacy_alter_table = OFF")
+    for sql in indexes:
+        db.execute(sql)
+    # A notice already made answered the mails filed into its submission before it was made.
+    notices = db.execute(
+        "SELECT id, submission_id, created_at FROM replies "
+        "WHERE kind IN ('deficiency', 'password_request')").fetchall()
+    for reply, submission, created in notices:
+        mails = [r[0] for r in db.execute(
+            "SELECT m.id FROM messages m WHERE m.submission_id = ? AND coalesce("
+            "(SELECT min(e.at) FROM events e WHERE e.entity = 'message' AND e.entity_id = m.id "
+            "AND e.event IN ('filed', 'joined')), m.received_at) <= ? ORDER BY m.id",
+            [submission, created])]
+        db.execute("UPDATE replies SET about = ? WHERE id = ?",
+                   [",".join(map(str, mails)), reply])
