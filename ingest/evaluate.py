@@ -21,7 +21,7 @@ from parsers.subject import parse_subject
 from rules.findings import Finding, finding
 from rules.mail_checks import check_period, check_sender, check_sender_auth, check_subject
 from state.ledger import Ledger, iso, utcnow
-from state.schema import search_rebuilt_once
+from state.search_index import search_rebuilt_once
 
 SENDER_FIELDS = tuple(f.name for f in fields(SenderDetails))
 ATTACHMENT_COLUMNS = ("message", "submission_id", "path", "name", "kind", "size", "sha256",

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from ingest.screen import jst, os_reason, visible
 from state.labels import label
-from state.schema import REPLY_DONE_STATUSES
+from state.staff_views import REPLY_DONE_STATUSES
 
 CSV_COLUMNS = ("id", "consortium", "version", "lead_email", "status", "outcome", "kind",
                "received_at", "subject", "messages", "findings", "replies")

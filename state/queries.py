@@ -13,7 +13,7 @@ from typing import Any
 from state.display import statuses_of, submission_display
 from state.labels import DISPLAY_STATE, OUTCOME, code_for
 from state.ledger import Ledger, iso
-from state.schema import REPLY_DONE_SQL as _DONE_SQL
+from state.staff_views import REPLY_DONE_SQL as _DONE_SQL
 
 
 def submissions(ledger: Ledger) -> Iterator[dict[str, Any]]:

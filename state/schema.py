@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+from state.search_index import SEARCH_DEFERRAL_SQL, SEARCH_INDEX_SQL
+from state.staff_views import FIRST_RECEIVED_SQL, STAFF_VIEWS_SQL
 
 migrations = Migrations("renkei-intake")
 
@@ -184,14 +185,6 @@ def m0003_reply_tracking(db: Database) -> None:
     )
 
 
-# Replies that still owe the applicant an answer: everything but a delivered mail or a mail the
-# operator was handed as an .eml file. A status added later (held, …) counts as owing, which is
-# the safe side for "overdue".
-REPLY_DONE_STATUSES = ("sent", "written", "cancelled")
-REPLY_DONE_SQL = "(" + ", ".join(f"'{status}'" for status in REPLY_DONE_STATUSES) + ")"
-_DONE_SQL = REPLY_DONE_SQL
-
-
 @migrations(name="0004_staff_views")
 def m0004_staff_views(db: Database) -> None:
     # Staff questions as views (the CLI, the Excel export and Datasette all read the same ones),
@@ -199,178 +192,9 @@ def m0004_staff_views(db: Database) -> None:
     # trigram full-text index over what staff type into a search box. Derived data is kept
     # current by triggers, so every writer (pipeline, reprocess, a hand repair) updates it
     # without knowing of it.
-    _run(db, _FIRST_RECEIVED)
-    _run(db, _STAFF_VIEWS)
-    _run(db, _SEARCH_INDEX)
-
-
-# A submission's day is the arrival of its first mail (not created_at: a replay creates every
-# submission on the day of the replay). Kept on the row so the daily counts read one index.
-_FIRST_RECEIVED = """
-    ALTER TABLE submissions ADD COLUMN first_received_at TEXT;
-    UPDATE submissions SET first_received_at =
-        (SELECT min(m.received_at) FROM messages m WHERE m.submission_id = submissions.id);
-    CREATE INDEX messages_submission_received ON messages(submission_id, received_at);
-    CREATE INDEX submissions_day
-        ON submissions(date(first_received_at, '+9 hours'), kind, outcome);
-
-    CREATE TRIGGER submissions_first_received_insert AFTER INSERT ON messages
-    WHEN NEW.submission_id IS NOT NULL BEGIN
-        UPDATE submissions SET first_received_at = (SELECT min(m.received_at) FROM messages m
-            WHERE m.submission_id = NEW.submission_id) WHERE id = NEW.submission_id;
-    END;
-
-    CREATE TRIGGER submissions_first_received_update
-    AFTER UPDATE OF submission_id, received_at ON messages BEGIN
-        UPDATE submissions SET first_received_at = (SELECT min(m.received_at) FROM messages m
-            WHERE m.submission_id = submissions.id)
-        WHERE id IN (OLD.submission_id, NEW.submission_id);
-    END;
-
-    CREATE TRIGGER submissions_first_received_delete AFTER DELETE ON messages
-    WHEN OLD.submission_id IS NOT NULL BEGIN
-        UPDATE submissions SET first_received_at = (SELECT min(m.received_at) FROM messages m
-            WHERE m.submission_id = OLD.submission_id) WHERE id = OLD.submission_id;
-    END
-"""
-
-_STAFF_VIEWS = f"""
-    CREATE INDEX messages_day ON messages(date(received_at, '+9 hours'), state);
-    CREATE INDEX submissions_state ON submissions(state);
-    CREATE INDEX submissions_outcome ON submissions(outcome);
-    CREATE INDEX findings_submission_code ON findings(submission_id, severity, code);
-    CREATE INDEX findings_code_document ON findings(code, document, submission_id);
-    CREATE INDEX replies_pending_due ON replies(due_at, submission_id)
-        WHERE status NOT IN {_DONE_SQL};
-    CREATE INDEX replies_sent_day ON replies(date(sent_at, '+9 hours'))
-        WHERE sent_at IS NOT NULL;
-
-    CREATE VIEW submissions_overview AS
-    SELECT
-        s.id, s.consortium, s.version, s.kind, s.state AS status, s.outcome, s.lead_email,
-        s.superseded_by, s.first_received_at,
-        datetime(s.first_received_at, '+9 hours') AS first_received_jst,
-        (SELECT count(*) FROM messages m WHERE m.submission_id = s.id) AS mails,
-        (SELECT count(*) FROM attachments a WHERE a.submission_id = s.id) AS files,
-        (SELECT count(*) FROM findings f WHERE f.submission_id = s.id
-            AND f.severity = 'deficiency') AS deficiencies,
-        (SELECT group_concat(DISTINCT f.code) FROM findings f WHERE f.submission_id = s.id)
-            AS finding_codes,
-        (SELECT group_concat(r.kind || ':' || r.status, ' ') FROM replies r
-            WHERE r.submission_id = s.id) AS replies,
-        (SELECT min(r.due_at) FROM replies r WHERE r.submission_id = s.id
-            AND r.status NOT IN {_DONE_SQL}) AS reply_due_at,
-        s.created_at, s.updated_at
-    FROM submissions s;
-
-    CREATE VIEW missing_documents AS
-    SELECT
-        f.submission_id, s.consortium, s.version, s.lead_email, s.state AS status,
-        f.document, f.member, f.detail, f.id AS finding_id
-    FROM findings f JOIN submissions s ON s.id = f.submission_id
-    WHERE f.code = 'DOCUMENT_MISSING' AND s.superseded_by IS NULL;
-
-    CREATE VIEW overdue_replies AS
-    SELECT
-        r.id AS reply_id, r.submission_id, s.consortium, r.kind, r.status, r.to_addr,
-        r.due_at, datetime(r.due_at, '+9 hours') AS due_jst, r.attempts, r.smtp_response
-    FROM replies r JOIN submissions s ON s.id = r.submission_id
-    WHERE r.status NOT IN {_DONE_SQL}
-        AND r.due_at < strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now');
-
-    -- JST calendar days: mails by arrival, submissions by their first mail, replies by sending.
-    CREATE VIEW daily_counts AS
-    SELECT day, sum(mails) AS mails, sum(quarantined) AS quarantined,
-        sum(submissions) AS submissions, sum(complete) AS complete,
-        sum(deficient) AS deficient, sum(not_submission) AS not_submission,
-        sum(replies_sent) AS replies_sent
-    FROM (
-        SELECT date(received_at, '+9 hours') AS day, count(*) AS mails,
-            sum(state = 'quarantined') AS quarantined, 0 AS submissions, 0 AS complete,
-            0 AS deficient, 0 AS not_submission, 0 AS replies_sent
-        FROM messages GROUP BY date(received_at, '+9 hours')
-        UNION ALL
-        SELECT date(first_received_at, '+9 hours'), 0, 0, sum(kind = 'submission'),
-            sum(outcome = 'complete'), sum(outcome = 'deficient'),
-            sum(outcome = 'not_submission'), 0
-        FROM submissions WHERE date(first_received_at, '+9 hours') IS NOT NULL
-        GROUP BY date(first_received_at, '+9 hours')
-        UNION ALL
-        SELECT date(sent_at, '+9 hours'), 0, 0, 0, 0, 0, 0, count(*)
-        FROM replies WHERE sent_at IS NOT NULL GROUP BY date(sent_at, '+9 hours')
-    )
-    GROUP BY day
-"""
-
-# What one message contributes to the search index; the triggers and the first fill read it,
-# so the definition lives once. body_text is filled by the pipeline; older rows only have the
-# excerpt in facts. facts is guarded by json_valid: a trigger that raised would fail the
-# pipeline's own write. Each column ends in a space so that every two-character word is the
-# start of some trigram: state.queries.search finds 山田 through the vocabulary of trigrams.
-_SEARCH_INDEX = """
-    CREATE VIEW message_search_source AS
-    SELECT
-        m.id,
-        coalesce(m.subject, '') || ' ' AS subject,
-        coalesce(m.body_text,
-            CASE WHEN json_valid(m.facts) THEN json_extract(m.facts, '$.body_excerpt') END,
-            '') || ' ' AS body,
-        coalesce((SELECT group_concat(a.path, ' ') FROM attachments a
-                WHERE a.message = m.id), '') || ' ' ||
-            coalesce(CASE WHEN json_valid(m.facts) THEN (SELECT group_concat(j.value, ' ')
-                FROM json_each(m.facts, '$.attachments') j) END, '') || ' ' AS files,
-        coalesce(m.from_name, '') || ' ' || coalesce(m.from_addr, '') || ' ' ||
-            CASE WHEN json_valid(m.facts) THEN
-                coalesce(json_extract(m.facts, '$.sender.company'), '') || ' ' ||
-                coalesce(json_extract(m.facts, '$.sender.name'), '') || ' ' ||
-                coalesce(json_extract(m.facts, '$.sender.email'), '') || ' ' ||
-                coalesce(json_extract(m.facts, '$.sender.phone'), '')
-            ELSE '' END || ' ' AS sender
-    FROM messages m;
-
-    CREATE VIRTUAL TABLE message_search USING fts5(
-        subject, body, files, sender, tokenize = 'trigram'
-    );
-    CREATE VIRTUAL TABLE message_search_terms USING fts5vocab(message_search, 'row');
-
-    CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN
-        INSERT INTO message_search (rowid, subject, body, files, sender)
-            SELECT * FROM message_search_source WHERE id = NEW.id;
-    END;
-
-    CREATE TRIGGER message_search_update
-    AFTER UPDATE OF subject, body_text, facts, from_name, from_addr ON messages BEGIN
-        DELETE FROM message_search WHERE rowid = OLD.id;
-        INSERT INTO message_search (rowid, subject, body, files, sender)
-            SELECT * FROM message_search_source WHERE id = NEW.id;
-    END;
-
-    CREATE TRIGGER message_search_delete AFTER DELETE ON messages BEGIN
-        DELETE FROM message_search WHERE rowid = OLD.id;
-    END;
-
-    CREATE TRIGGER message_search_file_insert AFTER INSERT ON attachments BEGIN
-        DELETE FROM message_search WHERE rowid = NEW.message;
-        INSERT INTO message_search (rowid, subject, body, files, sender)
-            SELECT * FROM message_search_source WHERE id = NEW.message;
-    END;
-
-    CREATE TRIGGER message_search_file_update
-    AFTER UPDATE OF path, name, message ON attachments BEGIN
-        DELETE FROM message_search WHERE rowid IN (OLD.message, NEW.message);
-        INSERT INTO message_search (rowid, subject, body, files, sender)
-            SELECT * FROM message_search_source WHERE id IN (OLD.message, NEW.message);
-    END;
-
-    CREATE TRIGGER message_search_file_delete AFTER DELETE ON attachments BEGIN
-        DELETE FROM message_search WHERE rowid = OLD.message;
-        INSERT INTO message_search (rowid, subject, body, files, sender)
-            SELECT * FROM message_search_source WHERE id = OLD.message;
-    END;
-
-    INSERT INTO message_search (rowid, subject, body, files, sender)
-        SELECT * FROM message_search_source
-"""
+    _run(db, FIRST_RECEIVED_SQL)
+    _run(db, STAFF_VIEWS_SQL)
+    _run(db, SEARCH_INDEX_SQL)
 
 
 @migrations(name="0005_content_key")
@@ -401,49 +225,7 @@ def m0008_search_rebuilt_once_per_message(db: Database) -> None:
     # A writer of many files (`search_rebuilt_once`) now only marks the messages it touches,
     # and each is rebuilt once at its end; a single write elsewhere (a hand repair) still
     # rebuilds at once, without knowing of this.
-    deferred = "EXISTS (SELECT 1 FROM message_search_deferred)"
-
-    def rebuild(ids: str) -> str:
-        return (f"DELETE FROM message_search WHERE rowid IN ({ids}); "
-                "INSERT INTO message_search (rowid, subject, body, files, sender) "
-                f"SELECT * FROM message_search_source WHERE id IN ({ids});")
-
-    script = f"""
-        DROP TRIGGER message_search_file_insert;
-        DROP TRIGGER message_search_file_update;
-        DROP TRIGGER message_search_file_delete;
-        CREATE TABLE message_search_deferred (one INTEGER PRIMARY KEY CHECK (one = 1));
-        CREATE TABLE message_search_stale (message INTEGER PRIMARY KEY);
-        CREATE TRIGGER message_search_stale_flush AFTER DELETE ON message_search_stale BEGIN
-            {rebuild("OLD.message")}
-        END;
-    """
-    for name, event, ids in (("insert", "INSERT", ["NEW.message"]),
-                             ("update", "UPDATE OF path, name, message",
-                              ["OLD.message", "NEW.message"]),
-                             ("delete", "DELETE", ["OLD.message"])):
-        values = ", ".join(f"({i})" for i in ids)
-        script += f"""
-        CREATE TRIGGER message_search_file_{name} AFTER {event} ON attachments
-        WHEN NOT {deferred} BEGIN
-            {rebuild(", ".join(ids))}
-        END;
-        CREATE TRIGGER message_search_file_{name}_deferred AFTER {event} ON attachments
-        WHEN {deferred} BEGIN
-            INSERT OR IGNORE INTO message_search_stale (message) VALUES {values};
-        END;
-        """
-    _run(db, script)
-
-
-@contextmanager
-def search_rebuilt_once(db: Database) -> Iterator[None]:
-    """Inside a transaction: the files written in the block update the search index once per
-    message, at the end of the block, instead of once per file."""
-    db.execute("INSERT OR IGNORE INTO message_search_deferred (one) VALUES (1)")
-    yield
-    db.execute("DELETE FROM message_search_deferred")
-    db.execute("DELETE FROM message_search_stale")  # its trigger rebuilds each message once
+    _run(db, SEARCH_DEFERRAL_SQL)
 
 
 @migrations(name="0011_staff_accounts")

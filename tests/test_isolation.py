@@ -277,7 +277,7 @@ def test_files_written_together_are_searchable_and_indexed_once_per_message(tmp_
     from state import queries
     from state.blobs import BlobStore
     from state.ledger import Arrival, Ledger
-    from state.schema import search_rebuilt_once
+    from state.search_index import search_rebuilt_once
 
     ledger = Ledger(tmp_path / "ledger.db", BlobStore(tmp_path / "blobs"))
     message = ledger.record_mail(b"Subject: x\r\n\r\nbody\r\n", Arrival(
