@@ -56,7 +56,8 @@ def release_and_process(settings: Settings, message: int, *, actor: str,
             if (problem or "").startswith(HEADERS_ONLY_MARK) and not force:
                 raise ReleaseRefused(
                     f"メール {message} はヘッダーのみ記録されています(本文はメールサーバー上)。"
-                    "サーバーから取り直すか、--force でヘッダーのみのまま再処理してください")
+                    "サーバーから取り直してください。ヘッダーのみのまま再処理するのは CLI の "
+                    "`quarantine release --force` だけです")
             try:  # a blob deleted or replaced behind the ledger's back must not be filed
                 ledger.blobs.check(sha)
             except BlobDamaged as exc:
