@@ -22,6 +22,7 @@ from ingest.check_cmd import check_facts
 from ingest.cli import main
 from ingest.reading import MailRead, read_mail
 from parsers.forms import load_form_map
+from parsers.formulacells import formula_cells, has_formula
 from parsers.limits import Limits
 from rules.program import Program
 from tests.mails import BODY_OK, CORE, LEAD, VALID_CONSORTIUM, documents, mail
@@ -139,3 +140,20 @@ def test_a_hostile_sheet_with_a_blank_formula_is_judged_without_the_main_process
     assert UNCALCULATED in amount[0][1]
     assert not any(code == "ATTACHMENT_UNREADABLE" for code, _ in findings)
     assert peak < 120 * 1024 * 1024, f"main process allocated {peak / 2**20:.0f} MB"
+
+
+def test_formula_cells_as_other_producers_write_them() -> None:
+    """The Open XML SDK's x: prefixes, shared formulas, cells without r, and an x14 validation
+    rule's <xm:f> after the data (no cell's formula)."""
+    xml = (b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+           b'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><x:sheetData>'
+           b'<x:row r="2"><x:c r="B2"><x:f t="shared" ref="B2:B3" si="0">A2*2</x:f><x:v/></x:c>'
+           b'<x:c><x:f>1+1</x:f></x:c></x:row>'
+           b'<x:row r="3"><x:c r="B3"><x:f t="shared" si="0"/></x:c><x:c r="D3" t="s">'
+           b'<x:v>0</x:v></x:c></x:row></x:sheetData><x:extLst><x:ext><x14:dataValidations>'
+           b'<x14:dataValidation><x14:formula1><xm:f>Sheet2!$A$1:$A$5</xm:f></x14:formula1>'
+           b'</x14:dataValidation></x14:dataValidations></x:ext></x:extLst></x:worksheet>')
+    assert has_formula(xml)
+    assert formula_cells(xml, 1000, 60) == {(2, 2), (2, 3), (3, 2)}
+    assert formula_cells(xml, 2, 60) == {(2, 2), (2, 3)}
+    assert formula_cells(xml, 1000, 2) == {(2, 2), (3, 2)}
