@@ -12,8 +12,11 @@ import unicodedata
 from collections import Counter
 from pathlib import PurePosixPath
 
+from ingest import sandbox
 from ingest.config import Settings
-from parsers.forms import merge_forms, read_form
+from parsers.forms import FormMap, merge_forms, read_form
+from parsers.limits import Limits
+from parsers.workbook_size import workbook_problem
 from state.ledger import Ledger
 
 # Documents whose forms carry the consortium name, in the order they are trusted.
@@ -48,16 +51,33 @@ def printable(text: str | None) -> str | None:
 
 
 def _from_forms(ledger: Ledger, settings: Settings, rows: list[tuple]) -> str | None:
-    forms = []
+    books: list[tuple[str, bytes]] = []
     for document, kind, sha256, _ in rows:
         if document in _NAMED_FORMS and kind in ("xlsx", "xlsm") and sha256:
             try:
-                forms.append(read_form(ledger.blobs.get(sha256), document, settings.form_map))
+                books.append((document, ledger.blobs.get(sha256)))
             except OSError:
                 continue  # a blob gone missing: the file names may still tell
+    if not books:
+        return None
+    # The applicant's workbooks are read in the sandbox, like every other read of them: one that
+    # breaches the limits names nothing, and the file names may still tell.
+    limits = settings.limits
+    outcome = sandbox.shared(limits.max_parse_memory).run(
+        _names_in_forms, books, settings.form_map, limits, cpu_seconds=limits.max_parse_seconds,
+        wall_seconds=sandbox.wall_seconds(limits.max_parse_seconds))
+    names: list[str] = outcome.value if outcome.ok else []
+    return next((n for n in map(printable, names) if n), None)
+
+
+def _names_in_forms(books: list[tuple[str, bytes]], form_map: FormMap,
+                    limits: Limits) -> list[str]:
+    """In the worker: the consortium names the forms give, the most trusted form's first. A
+    workbook past the size bounds is not loaded, as when it was read at filing."""
+    forms = [read_form(data, document, form_map) for document, data in books
+             if not workbook_problem(data, limits)]
     forms.sort(key=lambda f: _NAMED_FORMS.index(f.doc_key))
-    names = merge_forms(forms, settings.form_map.recognition).consortium_names
-    return next((n for n in map(printable, names.values()) if n), None)
+    return list(merge_forms(forms, form_map.recognition).consortium_names.values())
 
 
 def from_file_names(paths: list[str]) -> str | None:

@@ -10,10 +10,8 @@ workbook: every problem becomes a `FormProblem` with plain Japanese detail.
 
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -254,27 +252,10 @@ def _read_field(book: Book, spec: FieldSpec, facts: FormFacts, labels: frozenset
         return
     if value is None and spec.required:
         hint = ("数式の計算結果が保存されていません。Excelで開いて保存し直してください。"
-                if _is_formula(book, sheet.title, r, c) else "記入してください。")
+                if (r, c) in sheet.uncalculated else "記入してください。")
         facts.problems.append(FormProblem(
             "FORM_FIELD_MISSING", facts.doc_key,
             f"「{spec.title}」({sheet.ref(r, c)})が空欄です。{hint}",
         ))
     facts.fields[spec.key] = value
 
-
-def _is_formula(book: Book, sheet: str, r: int, c: int) -> bool:
-    """Tells an empty cell from a formula whose result was never saved (files not from Excel).
-    Only asked for a blank required field, so the slow full load is rare."""
-    try:
-        import openpyxl
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(io.BytesIO(book.source(sheet)), read_only=True)
-        try:
-            value = wb[sheet].cell(r, c).value
-        finally:
-            wb.close()
-    except Exception:  # noqa: BLE001 - only a hint for the detail text (and xls/ods have none)
-        return False
-    return isinstance(value, str) and value.startswith("=")

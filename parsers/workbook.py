@@ -14,9 +14,11 @@ import unicodedata
 import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
+
+from parsers.formulacells import formula_cells, has_formula, sheet_parts
 
 __all__ = ["SPREADSHEET_KINDS", "Book", "Sheet", "label_key", "load_book"]
 
@@ -73,7 +75,8 @@ class Sheet:
     """One worksheet: its non-empty values by (row, column), 1-based, with merged ranges."""
 
     def __init__(self, title: str, rows: Iterable[list[Any]],
-                 merged: Iterable[tuple[tuple[int, int], tuple[int, int]]] = ()) -> None:
+                 merged: Iterable[tuple[tuple[int, int], tuple[int, int]]] = (),
+                 formulas: Iterable[tuple[int, int]] = ()) -> None:
         self.title = title
         self.values: dict[tuple[int, int], Any] = {}
         self.max_row = self.max_col = 0
@@ -96,6 +99,9 @@ class Sheet:
             for r in range(bounds[0], bounds[2] + 1):
                 for c in range(bounds[1], bounds[3] + 1):
                     self.merged[(r, c)] = bounds
+        # Cells holding a formula whose saved result is blank: never calculated (a file written
+        # by a tool that does not calculate) or empty. Only these are kept: a blank field asks.
+        self.uncalculated = frozenset(cell for cell in formulas if cell not in self.values)
         self.keys: dict[tuple[int, int], str] = {}  # label_key of every text cell
         self.labels: dict[str, list[tuple[int, int]]] = {}
         for (r, c), value in sorted(self.values.items()):
@@ -132,18 +138,14 @@ class Sheet:
 
 @dataclass
 class Book:
-    """A loaded workbook: its sheets in order (hidden ones too: their values still count)."""
+    """A loaded workbook: its sheets in order (hidden ones too: their values still count).
+    Values only, never the file's bytes: a Book crosses from the sandbox to the parent."""
 
     sheets: list[Sheet]
-    data: bytes = b""
-    sources: dict[str, bytes] = field(default_factory=dict)  # sheet title → file, when joined
 
     @property
     def sheet_names(self) -> list[str]:
         return [s.title for s in self.sheets]
-
-    def source(self, sheet: str) -> bytes:
-        return self.sources.get(sheet, self.data)
 
     @classmethod
     def joined(cls, books: Sequence[Book]) -> Book:
@@ -155,16 +157,16 @@ class Book:
                 parts.append(book)
         if len(parts) == 1:
             return parts[0]
-        sources = {s.title: b.source(s.title) for b in parts for s in b.sheets}
-        return cls([s for b in parts for s in b.sheets], parts[0].data, sources)
+        return cls([s for b in parts for s in b.sheets])
 
 
 def load_book(data: bytes) -> Book:
     """Read every sheet of an xlsx/xlsm/xlsb/xls/ods file. Raises for what is not one."""
     from python_calamine import CalamineWorkbook
 
-    if _sprawling_ooxml(data):
-        return _load_window(data)
+    sprawling, formulas = _scan_ooxml(data)
+    if sprawling:
+        return _load_window(data, formulas)
     if _sprawling_biff(data):
         raise ValueError("シートの使用範囲が大きすぎます(不要なセルを削除して保存し直してください)")
     book = CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -174,8 +176,8 @@ def load_book(data: bytes) -> Book:
             sheet = book.get_sheet_by_index(index)
             merged = getattr(sheet, "merged_cell_ranges", None) or ()
             rows = sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS)
-            sheets.append(Sheet(name, rows, merged))
-        return Book(sheets, data)
+            sheets.append(Sheet(name, rows, merged, formulas.get(name, ())))
+        return Book(sheets)
     finally:
         book.close()
 
@@ -188,33 +190,50 @@ _SHEET_XML_LIMIT = 64 * 1024 * 1024
 _CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*?(/?)>')
 
 
-def _sprawling_ooxml(data: bytes) -> bool:
-    """Whether a worksheet's filled cells span more than _MAX_GRID_CELLS (or cannot be told)."""
+def _scan_ooxml(data: bytes) -> tuple[bool, dict[str, set[tuple[int, int]]]]:
+    """One pass over the worksheets' XML: whether a sheet's filled cells span more than
+    _MAX_GRID_CELLS (or cannot be told), and the cells holding formulas, by sheet title."""
     if not data.startswith(b"PK"):
-        return False
+        return False, {}
+    by_part: dict[str, set[tuple[int, int]]] = {}
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            for info in zf.infolist():
-                name = info.filename
-                if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
-                    continue
-                with zf.open(info) as fh:
-                    xml = fh.read(_SHEET_XML_LIMIT + 1)
-                if len(xml) > _SHEET_XML_LIMIT:
-                    return True
-                rows: list[int] = []
-                cols: list[int] = []
-                for match in _CELL_REF.finditer(xml):
-                    if match.group(3):
-                        continue  # <c r="…" s="1"/>: formatting only, no value
-                    cols.append(_column_index(match.group(1).decode()))
-                    rows.append(int(match.group(2)))
-                if rows and (max(rows) - min(rows) + 1) * (max(cols) - min(cols) + 1) > \
-                        _MAX_GRID_CELLS:
-                    return True
+            sprawling = _sprawling_parts(zf, by_part)
+            titles = sheet_parts(zf) if by_part else {}
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return False  # not a package calamine can read either: let it say so
-    return False
+        return False, {}  # not a package calamine can read either: let it say so
+    return sprawling, {titles[part]: cells for part, cells in by_part.items() if part in titles}
+
+
+def _sprawling_parts(zf: zipfile.ZipFile, formulas: dict[str, set[tuple[int, int]]]) -> bool:
+    """Whether a worksheet spans too much; fills `formulas` (part name → cells) on the way."""
+    sprawling = False
+    for info in zf.infolist():
+        name = info.filename
+        if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+            continue
+        with zf.open(info) as fh:
+            xml = fh.read(_SHEET_XML_LIMIT + 1)
+        if len(xml) > _SHEET_XML_LIMIT:
+            sprawling = True
+            continue
+        if has_formula(xml):
+            formulas[name] = formula_cells(xml, MAX_ROWS, MAX_COLS)
+        if not sprawling:
+            sprawling = _spans_too_much(xml)
+    return sprawling
+
+
+def _spans_too_much(xml: bytes) -> bool:
+    rows: list[int] = []
+    cols: list[int] = []
+    for match in _CELL_REF.finditer(xml):
+        if match.group(3):
+            continue  # <c r="…" s="1"/>: formatting only, no value
+        cols.append(_column_index(match.group(1).decode()))
+        rows.append(int(match.group(2)))
+    return bool(rows) and (max(rows) - min(rows) + 1) * (max(cols) - min(cols) + 1) > \
+        _MAX_GRID_CELLS
 
 
 def _sprawling_biff(data: bytes) -> bool:
@@ -245,7 +264,7 @@ def _sprawling_biff(data: bytes) -> bool:
     return False
 
 
-def _load_window(data: bytes) -> Book:
+def _load_window(data: bytes, formulas: dict[str, set[tuple[int, int]]]) -> Book:
     import openpyxl
 
     with warnings.catch_warnings():
@@ -256,8 +275,8 @@ def _load_window(data: bytes) -> Book:
         for ws in wb.worksheets:
             rows = (list(row) for row in
                     ws.iter_rows(max_row=MAX_ROWS, max_col=MAX_COLS, values_only=True))
-            sheets.append(Sheet(ws.title, rows))
-        return Book(sheets, data)
+            sheets.append(Sheet(ws.title, rows, formulas=formulas.get(ws.title, ())))
+        return Book(sheets)
     finally:
         wb.close()
 
