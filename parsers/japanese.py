@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from parsers.kanawords import known_katakana
+
 # One character inside a Latin word: a DOS name's accented letter read as a CP932 lead byte
 # that swallowed the next letter (Müller -> M〕ler, Crème -> Cr確e). Japanese names rarely put
 # a lone kanji between two Latin letters (ITベンダA社 has three, and stays Japanese).
@@ -260,10 +262,12 @@ def euc_reads_better(as_sjis: str, as_euc: str, windows_first: bool = False) -> 
     rarer than 山田太郎, while ﾀﾞ (折 in EUC-JP) is a half-width writer's. Half-width katakana
     of EUC-JP (SS2) reads as CP932 kanji of one row only (`euc_halfwidth`).
 
-    `windows_first` is for names that Japanese Windows most likely wrote (zip members): two
-    everyday kanji against four well-formed half-width katakana (清兵 / ﾀｶﾊｼ, 山田 / ｻｳﾅﾄ) is
-    a real tie that only a dictionary could settle, and Windows then wins; three kanji or more
-    are EUC-JP all the same.
+    Half-width katakana made of common names and words (ﾀｶﾊｼ, ｼﾝｾｲｼｮ: `known_katakana`) stays
+    CP932 whatever the EUC-JP kanji. `windows_first` is for names that Japanese Windows most
+    likely wrote (zip members): two everyday kanji against four other well-formed half-width
+    katakana (山田 / ｻｳﾅﾄ) are a real tie that only a fuller dictionary could settle, and
+    Windows then wins; three kanji or more are EUC-JP all the same. Mail text keeps EUC-JP in
+    that tie: raw 8-bit headers come from Unix scripts far more often than from Windows ones.
     """
     if japanese_score(as_euc) > japanese_score(as_sjis):
         return True
@@ -275,7 +279,7 @@ def euc_reads_better(as_sjis: str, as_euc: str, windows_first: bool = False) -> 
         return True
     kanji = sum(1 for ch in as_euc if ord(ch) >= 0x80)
     return (everyday_kanji_only(as_euc) and not voiced_kana(as_sjis)
-            and (kanji >= 3 or not windows_first))
+            and (kanji >= 3 or not windows_first) and not known_katakana(as_sjis))
 
 
 _KANA_BY_LATIN = re.compile(r"[A-Za-z][\uff61-\uff9f]|[\uff61-\uff9f][A-Za-z]")

@@ -8,7 +8,12 @@ from itertools import islice
 
 from parsers.charsetlabels import charset_label, codec_for
 from parsers.cyrillic import cyrillic_reading
-from parsers.japanese import euc_reads_better, halfwidth_katakana_text, jis_level1_kanji
+from parsers.japanese import (
+    euc_reads_better,
+    halfwidth_katakana_text,
+    japanese_score,
+    jis_level1_kanji,
+)
 from parsers.jiscodecs import JIS_ESCAPE, MS_EUC, MS_JIS
 
 _NON_ASCII = re.compile("[^\x00-\x7f]")
@@ -97,6 +102,13 @@ class _Attempts:
         # One lone character (½, ±) is too little to overrule a clean UTF-8 reading.
         return len(list(islice(_NON_ASCII.finditer(as_utf8), 2))) >= 2 or "\ufffd" in as_utf8
 
+    def euc_kana(self) -> bool:
+        """Whether the bytes are EUC-JP with kana. EUC-JP katakana can pass for UTF-8 with one
+        broken byte (ヒラタ -> �ҥ饿), while UTF-8 Japanese is no EUC-JP at all: its lead bytes
+        are followed by 0x80-0xA0, which EUC-JP has no pair for."""
+        as_euc = self.text(MS_EUC)
+        return as_euc is not None and japanese_score(as_euc) > 0
+
     def japanese_order(self) -> tuple[str, ...]:
         """CP932 first, unless EUC-JP reads better (`euc_reads_better`)."""
         as_sjis, as_euc = self.text("cp932"), self.text(MS_EUC)
@@ -121,7 +133,8 @@ def _decode_bytes(data: bytes, declared: str | None) -> Decoded:
     if attempts.has_escapes:  # JIS with an unmapped character (carrier emoji): keep JIS
         return attempts.doubtful or _lenient(data, declared, codec)
     return (
-        (None if attempts.halfwidth_katakana() else _damaged_utf8(data, declared))
+        (None if attempts.halfwidth_katakana() or attempts.euc_kana()
+         else _damaged_utf8(data, declared))
         or (None if attempts.clearly_japanese() else _cyrillic(data, declared, codec))
         or attempts.first_clean(attempts.japanese_order())
         or _western(data, declared, codec)
