@@ -104,8 +104,8 @@ class _Attempts:
 
     def euc_kana(self) -> bool:
         """Whether the bytes are EUC-JP with kana. EUC-JP katakana can pass for UTF-8 with one
-        broken byte (ヒラタ -> �ҥ饿), while UTF-8 Japanese is no EUC-JP at all: its lead bytes
-        are followed by 0x80-0xA0, which EUC-JP has no pair for."""
+        broken byte (ヒラタ -> �ҥ饿), while UTF-8 Japanese is seldom EUC-JP at all: its
+        continuation bytes 0x80-0xA0 start no EUC-JP pair."""
         as_euc = self.text(MS_EUC)
         return as_euc is not None and japanese_score(as_euc) > 0
 

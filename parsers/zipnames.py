@@ -51,7 +51,7 @@ def _strict(raw: bytes, codec: str) -> str | None:
 def _legacy_name(raw: bytes, create_system: int | None = None) -> str:
     """The code page a name without the UTF-8 flag was most likely written in, in this order:
     UTF-8; a European DOS code page (cp437, cp850) when that reads as Latin words and CP932
-    would only glue lone kanji to them (Ärger -> 屍ger); Japanese (CP932 or EUC-JP, full-width,
+    would only put lone kanji at their start or inside them (Ärger -> 屍ger); Japanese (CP932 or EUC-JP, full-width,
     or half-width katakana that is well formed); Cyrillic by letter statistics; GBK when it
     reads as everyday Simplified Chinese; cp437, the zip format's default.
 
@@ -67,7 +67,7 @@ def _legacy_name(raw: bytes, create_system: int | None = None) -> str:
         pass
     sjis, euc, gbk = _strict(raw, "cp932"), _strict(raw, MS_EUC), _strict(raw, "gbk")
     latin = _latin_words(raw, against_cp932=sjis is not None)
-    if latin is not None and (sjis is None or not _joined_wide(sjis)):
+    if latin is not None and (sjis is None or not (_joined_wide(sjis) or _SUFFIX.search(sjis))):
         return latin
     chinese = gbk is not None and reads_as_chinese(gbk)
     japanese = _japanese(sjis, None if chinese and _gbk_over_euc(euc) else euc,
@@ -147,6 +147,11 @@ def _latin_word(word: str, against_cp932: bool) -> bool:
             and all(ch.isascii() or unicodedata.name(ch, "").startswith("LATIN") for ch in word)
             and (word.islower() or word.isupper() or (word[0].isupper() and word[1:].islower()))
             and not (against_cp932 and re.search(r"[^\x00-\x7f]{2}", word)))
+
+
+# A lone kanji closing a Latin word is a Japanese suffix (Test用, Excel表), whatever the DOS
+# reading (Testùp): German words ending in an umlaut and one consonant (schön) lose this tie.
+_SUFFIX = re.compile(r"[A-Za-z][^\x00-\x7f](?![A-Za-z])")
 
 
 def _joined_wide(text: str) -> bool:
