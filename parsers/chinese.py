@@ -34,10 +34,11 @@ _COMMON_HANZI = frozenset(
 )
 
 
-def reads_as_chinese(text: str) -> bool:
-    """Whether a GBK reading is Simplified Chinese of everyday hanzi: at least two hanzi, all of
-    them common, nothing outside ASCII but hanzi, CJK punctuation and kana (GB2312 has the kana,
-    and Chinese Windows writes a Japanese name's in GBK: こんにちは世界)."""
+def everyday_hanzi(text: str) -> int:
+    """How many hanzi a GBK reading has when it is Simplified Chinese of everyday hanzi (all of
+    them common, at least two; nothing outside ASCII but hanzi, CJK punctuation and kana, since
+    GB2312 has the kana and Chinese Windows writes a Japanese name's in GBK: こんにちは世界);
+    0 when it is not."""
     hanzi = 0
     for ch in text:
         if ch.isascii():
@@ -45,5 +46,5 @@ def reads_as_chinese(text: str) -> bool:
         if ch in _COMMON_HANZI:
             hanzi += 1
         elif not "\u3000" <= ch <= "\u30ff" and ch not in "（）【】《》，：":
-            return False
-    return hanzi >= 2
+            return 0
+    return hanzi if hanzi >= 2 else 0

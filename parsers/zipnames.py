@@ -7,7 +7,7 @@ import struct
 import unicodedata
 import zlib
 
-from parsers.chinese import reads_as_chinese
+from parsers.chinese import everyday_hanzi
 from parsers.cyrillic import cyrillic_reading
 from parsers.japanese import (
     euc_halfwidth,
@@ -50,26 +50,29 @@ def _strict(raw: bytes, codec: str) -> str | None:
 
 def _legacy_name(raw: bytes, create_system: int | None = None) -> str:
     """The code page a name without the UTF-8 flag was most likely written in, in this order:
-    UTF-8; a European DOS code page (cp437, cp850) when that reads as Latin words and CP932
+    UTF-8 (unless a Windows tool wrote it and a legacy reading is clearly better, see
+    `_legacy_rival`); a European DOS code page (cp437, cp850) when that reads as Latin words and CP932
     would only put lone kanji at their start or inside them (Ärger -> 屍ger); Japanese (CP932 or EUC-JP, full-width,
     or half-width katakana that is well formed); Cyrillic by letter statistics; GBK when it
     reads as everyday Simplified Chinese; cp437, the zip format's default.
 
     Full-width Japanese comes before Cyrillic and Chinese. Half-width katakana comes after the
     Cyrillic guess (KOI8-R lowercase and CP1251 capitals fall on the same bytes), and yields to
-    GBK only when it has none of the marks of a katakana writer (ﾞ ﾟ ｰ ｯ small kana) and the GBK
-    reading is everyday hanzi: 中文 (ﾖﾐﾎﾄ), 副本 (ｸｱｱｾ). Both readings of such bytes decode and
-    nothing in the name itself can prove either; Japanese Windows shows the katakana.
+    GBK when the GBK reading is everyday hanzi and the katakana has none of the marks of a
+    katakana writer (ﾞ ﾟ ｰ ｯ small kana): 中文 (ﾖﾐﾎﾄ), 副本 (ｸｱｱｾ); from four everyday hanzi
+    on, the marks no longer count (新建文本文档 reads ﾐﾂｽｨﾎﾄｱｾﾎﾄｵｵ), since other bytes fall on
+    everyday hanzi about one time in eight. Short names with a mark stay katakana: 张伟 (ﾕﾅﾎｰ)
+    and 照片 (ﾕﾕﾆｬ) are genuinely both, and Japanese Windows shows the katakana.
     """
-    try:
-        return raw.decode("utf-8")  # ASCII, or UTF-8 written without the flag (macOS)
-    except UnicodeDecodeError:
-        pass
+    utf8 = _strict(raw, "utf-8")  # ASCII, or UTF-8 written without the flag (macOS, Linux)
     sjis, euc, gbk = _strict(raw, "cp932"), _strict(raw, MS_EUC), _strict(raw, "gbk")
+    if utf8 is not None and (create_system == UNIX_HOST or not _legacy_rival(utf8, sjis, gbk)):
+        return utf8
     latin = _latin_words(raw, against_cp932=sjis is not None)
     if latin is not None and (sjis is None or not (_joined_wide(sjis) or _SUFFIX.search(sjis))):
         return latin
-    chinese = gbk is not None and reads_as_chinese(gbk)
+    hanzi = everyday_hanzi(gbk) if gbk is not None else 0
+    chinese = hanzi > 0
     japanese = _japanese(sjis, None if chinese and _gbk_over_euc(euc) else euc,
                          unix_made=create_system == UNIX_HOST)
     if japanese is not None and reads_as_japanese(japanese):
@@ -77,11 +80,21 @@ def _legacy_name(raw: bytes, create_system: int | None = None) -> str:
     cyrillic = cyrillic_reading(raw)  # Russian 7-Zip/WinRAR: CP866, KOI8-R
     if cyrillic:
         return cyrillic[1]
-    if japanese is not None and not (chinese and not katakana_marks(japanese)):
+    if japanese is not None and not (chinese and (hanzi >= 4 or not katakana_marks(japanese))):
         return japanese  # half-width katakana from Japanese Windows
     if chinese and gbk is not None:
         return gbk
     return _latin_words(raw, against_cp932=False) or raw.decode("cp437")
+
+
+def _legacy_rival(utf8: str, sjis: str | None, gbk: str | None) -> bool:
+    """Whether a name a Windows tool wrote (which flags its UTF-8) is valid UTF-8 by chance:
+    one or two multibyte characters (GBK 学业 -> ѧҵ) against a Japanese CP932 or everyday
+    Chinese GBK reading."""
+    if sum(1 for ch in utf8 if ord(ch) >= 0x80) > 2:
+        return False
+    return (sjis is not None and reads_as_japanese(sjis)) or (
+        gbk is not None and everyday_hanzi(gbk) > 0)
 
 
 def _japanese(sjis: str | None, euc: str | None, unix_made: bool) -> str | None:
