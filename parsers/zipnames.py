@@ -77,6 +77,8 @@ def _legacy_name(raw: bytes, create_system: int | None = None) -> str:
                          unix_made=create_system == UNIX_HOST)
     if japanese is not None and reads_as_japanese(japanese):
         return japanese  # full-width Japanese
+    if hanzi >= 4 and gbk is not None:
+        return gbk  # other bytes fall on four everyday hanzi about one time in four thousand
     cyrillic = cyrillic_reading(raw)  # Russian 7-Zip/WinRAR: CP866, KOI8-R
     if cyrillic:
         return cyrillic[1]
