@@ -66,7 +66,8 @@ def _legacy_name(raw: bytes, create_system: int | None = None) -> str:
     """
     utf8 = _strict(raw, "utf-8")  # ASCII, or UTF-8 written without the flag (macOS, Linux)
     sjis, euc, gbk = _strict(raw, "cp932"), _strict(raw, MS_EUC), _strict(raw, "gbk")
-    if utf8 is not None and (create_system == UNIX_HOST or not _legacy_rival(utf8, sjis, gbk)):
+    if utf8 is not None and not _stray_mark(utf8) and (
+            create_system == UNIX_HOST or not _legacy_rival(utf8, sjis, gbk)):
         return utf8
     latin = _latin_words(raw, against_cp932=sjis is not None)
     if latin is not None and (sjis is None or not (_joined_wide(sjis) or _SUFFIX.search(sjis))):
@@ -87,6 +88,13 @@ def _legacy_name(raw: bytes, create_system: int | None = None) -> str:
     if chinese and gbk is not None:
         return gbk
     return _latin_words(raw, against_cp932=False) or raw.decode("cp437")
+
+
+def _stray_mark(text: str) -> bool:
+    """Whether a UTF-8 reading has a combining mark on no letter (EUC-JP 命 -> U+033F alone):
+    no writer's text, only other bytes that happen to parse."""
+    return any(unicodedata.combining(ch) and not (i and text[i - 1].isalpha())
+               for i, ch in enumerate(text) if ch >= "\u0300")
 
 
 def _legacy_rival(utf8: str, sjis: str | None, gbk: str | None) -> bool:
