@@ -51,10 +51,11 @@ def _strict(raw: bytes, codec: str) -> str | None:
 def _legacy_name(raw: bytes, create_system: int | None = None) -> str:
     """The code page a name without the UTF-8 flag was most likely written in, in this order:
     UTF-8 (unless a Windows tool wrote it and a legacy reading is clearly better, see
-    `_legacy_rival`); a European DOS code page (cp437, cp850) when that reads as Latin words and CP932
-    would only put lone kanji at their start or inside them (Ärger -> 屍ger); Japanese (CP932 or EUC-JP, full-width,
-    or half-width katakana that is well formed); Cyrillic by letter statistics; GBK when it
-    reads as everyday Simplified Chinese; cp437, the zip format's default.
+    `_legacy_rival`); a European DOS code page (cp437, cp850) when that reads as Latin words
+    and CP932 would only put lone kanji at their start or inside them (Ärger -> 屍ger);
+    Japanese (CP932 or EUC-JP, full-width, or half-width katakana that is well formed);
+    Cyrillic by letter statistics; GBK when it reads as everyday Simplified Chinese; cp437,
+    the zip format's default.
 
     Full-width Japanese comes before Cyrillic and Chinese. Half-width katakana comes after the
     Cyrillic guess (KOI8-R lowercase and CP1251 capitals fall on the same bytes), and yields to
