@@ -428,7 +428,7 @@ def locked_members(name: str, data: bytes) -> tuple[str, ...]:
         return ()  # a directory built to exhaust memory: unpack reports it
     try:
         with BoundedZipFile(io.BytesIO(data)) as zf:
-            return tuple(decode_member_name(raw_name(i), i.flag_bits, i.extra)
+            return tuple(decode_member_name(raw_name(i), i.flag_bits, i.extra, i.create_system)
                          for i in zf.infolist() if i.flag_bits & 0x1)
     except Exception:  # a broken archive is unpack's to report
         return ()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from parsers.kanawords import known_katakana
+
 # One character inside a Latin word: a DOS name's accented letter read as a CP932 lead byte
 # that swallowed the next letter (Müller -> M〕ler, Crème -> Cr確e). Japanese names rarely put
 # a lone kanji between two Latin letters (ITベンダA社 has three, and stays Japanese).
@@ -232,6 +234,52 @@ def voiced_kana(text: str) -> bool:
     """Whether a reading has a half-width voicing mark (ﾀﾞ ﾊﾟ): the sign of a half-width
     katakana writer, since EUC-JP puts those bytes only at the end of a row's kanji."""
     return "ﾞ" in text or "ﾟ" in text
+
+
+def katakana_marks(text: str) -> bool:
+    """Whether half-width katakana has what only a katakana writer puts there: a voicing mark,
+    the long-vowel bar, a small kana (ﾃﾞｰﾀ ﾁｪｯｸ). Other code pages' bytes read as half-width
+    katakana make plain kana; these marks need the kana before them to be well formed."""
+    return any(ch in "ﾞﾟｰｯｧｨｩｪｫｬｭｮ" for ch in text)
+
+
+def euc_halfwidth(text: str, least: int = 3) -> bool:
+    """Whether an EUC-JP reading holds well-formed half-width katakana (SS2 0x8E + byte), at
+    least `least` of them. CP932 reads those byte pairs as kanji of the one lead byte 0x8E (実
+    写 社 者 車 ...) and nothing else, so a CP932 name can look the same only when all its kanji
+    come from that one row; two (実写 = ﾀｶ) is a real chance, three in a row is not."""
+    return sum(1 for ch in text if _is_halfwidth(ch)) >= least and not _halfwidth_ill_formed(text)
+
+
+def euc_reads_better(as_sjis: str, as_euc: str, windows_first: bool = False) -> bool:
+    """Whether bytes that decode both as CP932 and as EUC-JP are EUC-JP.
+
+    EUC-JP bytes read as CP932 turn into half-width katakana and stray kanji, never hiragana,
+    so the reading with more kana wins. Kanji alone (no kana to count) are EUC-JP when that
+    reading is plain JIS X 0208 and the CP932 one has half-width katakana glued to kanji or
+    ill-formed, or when the EUC-JP kanji are all everyday ones and the CP932 reading has no
+    voicing mark: the well-formed half-width katakana CP932 makes of 山田太郎 (ｻｳﾅﾄﾂﾀﾏｺ) is
+    rarer than 山田太郎, while ﾀﾞ (折 in EUC-JP) is a half-width writer's. Half-width katakana
+    of EUC-JP (SS2) reads as CP932 kanji of one row only (`euc_halfwidth`).
+
+    Half-width katakana made of common names and words (ﾀｶﾊｼ, ｼﾝｾｲｼｮ: `known_katakana`) stays
+    CP932 whatever the EUC-JP kanji. `windows_first` is for names that Japanese Windows most
+    likely wrote (zip members): two everyday kanji against four other well-formed half-width
+    katakana (山田 / ｻｳﾅﾄ) are a real tie that only a fuller dictionary could settle, and
+    Windows then wins; three kanji or more are EUC-JP all the same. Mail text keeps EUC-JP in
+    that tie: raw 8-bit headers come from Unix scripts far more often than from Windows ones.
+    """
+    if japanese_score(as_euc) > japanese_score(as_sjis):
+        return True
+    if japanese_score(as_sjis) == 0 and euc_halfwidth(as_euc) and jis_x0208_only(as_sjis):
+        return True
+    if not jis_x0208_only(as_euc):
+        return False
+    if misread_as_cp932(as_sjis):
+        return True
+    kanji = sum(1 for ch in as_euc if ord(ch) >= 0x80)
+    return (everyday_kanji_only(as_euc) and not voiced_kana(as_sjis)
+            and (kanji >= 3 or not windows_first) and not known_katakana(as_sjis))
 
 
 _KANA_BY_LATIN = re.compile(r"[A-Za-z][\uff61-\uff9f]|[\uff61-\uff9f][A-Za-z]")

@@ -9,13 +9,10 @@ from itertools import islice
 from parsers.charsetlabels import charset_label, codec_for
 from parsers.cyrillic import cyrillic_reading
 from parsers.japanese import (
-    everyday_kanji_only,
+    euc_reads_better,
     halfwidth_katakana_text,
     japanese_score,
     jis_level1_kanji,
-    jis_x0208_only,
-    misread_as_cp932,
-    voiced_kana,
 )
 from parsers.jiscodecs import JIS_ESCAPE, MS_EUC, MS_JIS
 
@@ -105,20 +102,17 @@ class _Attempts:
         # One lone character (½, ±) is too little to overrule a clean UTF-8 reading.
         return len(list(islice(_NON_ASCII.finditer(as_utf8), 2))) >= 2 or "\ufffd" in as_utf8
 
+    def euc_kana(self) -> bool:
+        """Whether the bytes are EUC-JP with kana. EUC-JP katakana can pass for UTF-8 with one
+        broken byte (ヒラタ -> �ҥ饿), while UTF-8 Japanese is seldom EUC-JP at all: its
+        continuation bytes 0x80-0xA0 start no EUC-JP pair."""
+        as_euc = self.text(MS_EUC)
+        return as_euc is not None and japanese_score(as_euc) > 0
+
     def japanese_order(self) -> tuple[str, ...]:
-        """CP932 first, unless EUC-JP reads as clearly more Japanese: EUC-JP bytes read as
-        CP932 turn into half-width katakana and stray kanji, never hiragana. Kanji alone (no
-        kana to count) are EUC-JP when that reading is plain JIS X 0208 and the CP932 one has
-        half-width katakana glued to kanji or ill-formed, or when the EUC-JP kanji are all
-        everyday ones and the CP932 reading has no voicing mark: the well-formed half-width
-        katakana CP932 makes of 山田 (ｻｳﾅﾄ) is rarer than 山田, while ﾀﾞ (折 in EUC-JP) is
-        a half-width writer's."""
+        """CP932 first, unless EUC-JP reads better (`euc_reads_better`)."""
         as_sjis, as_euc = self.text("cp932"), self.text(MS_EUC)
-        if as_sjis is not None and as_euc is not None and (
-                japanese_score(as_euc) > japanese_score(as_sjis)
-                or (jis_x0208_only(as_euc)
-                    and (misread_as_cp932(as_sjis) or (everyday_kanji_only(as_euc)
-                                                        and not voiced_kana(as_sjis))))):
+        if as_sjis is not None and as_euc is not None and euc_reads_better(as_sjis, as_euc):
             return (MS_EUC, "cp932")
         return ("cp932", MS_EUC)
 
@@ -139,7 +133,8 @@ def _decode_bytes(data: bytes, declared: str | None) -> Decoded:
     if attempts.has_escapes:  # JIS with an unmapped character (carrier emoji): keep JIS
         return attempts.doubtful or _lenient(data, declared, codec)
     return (
-        (None if attempts.halfwidth_katakana() else _damaged_utf8(data, declared))
+        (None if attempts.halfwidth_katakana() or attempts.euc_kana()
+         else _damaged_utf8(data, declared))
         or (None if attempts.clearly_japanese() else _cyrillic(data, declared, codec))
         or attempts.first_clean(attempts.japanese_order())
         or _western(data, declared, codec)

@@ -31,7 +31,7 @@ class ZipMember:
     @classmethod
     def of(cls, info: pzf.ZipInfo, index: int) -> ZipMember:
         raw = raw_name(info)
-        decoded = decode_member_name(raw, info.flag_bits, info.extra)
+        decoded = decode_member_name(raw, info.flag_bits, info.extra, info.create_system)
         rel, renamed = safe_relative_path(decoded)
         mode = (info.external_attr >> 16) & 0xFFFF
         return cls(

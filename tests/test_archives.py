@@ -181,10 +181,10 @@ def test_cp932_names_in_folders() -> None:
         ("Заявка на грант.docx".encode("cp866"), 0, "Заявка на грант.docx"),  # 7-Zip, Russian
         ("Смета расходов.xlsx".encode("koi8-r"), 0, "Смета расходов.xlsx"),
         ("Документы/Отчёт.pdf".encode("cp1251"), 0, "Документы/Отчёт.pdf"),
-        # GBK 中文: every byte in 0xA1-0xDF, so it is also well-formed half-width katakana, and
-        # reads as Japanese Windows reads it (nothing tells the two apart in four bytes).
-        (b"\xd6\xd0\xce\xc4", 0, "ﾖﾐﾎﾄ"),
-        (b"\xce\xc4\xbc\xfe", 0, b"\xce\xc4\xbc\xfe".decode("cp437")),  # GBK 文件: not CP932
+        # GBK 中文: every byte in 0xA1-0xDF, so it is also well-formed half-width katakana
+        # (ﾖﾐﾎﾄ), but with none of a katakana writer's marks, while GBK reads everyday hanzi.
+        (b"\xd6\xd0\xce\xc4", 0, "中文"),
+        (b"\xce\xc4\xbc\xfe", 0, "文件"),  # GBK 文件: not CP932, and EUC-JP would read 猟周
         ("ｼﾝｾｲｼｮ.xlsx".encode("cp932"), 0, "ｼﾝｾｲｼｮ.xlsx"),
         (b"M\x81ller.doc", 0, "Müller.doc"),  # cp437 ü is a CP932 lead byte: M〕ler
         (b"zlo\x9eka.txt", 0, b"zlo\x9eka.txt".decode("cp437")),  # CP1250
