@@ -1,7 +1,5 @@
-"""The reply to an evaluated submission: who it goes to, what it says, the mail itself.
-
-Only composes: queueing it (and the submission's state) is the pipeline's, in one transaction.
-"""
+"""The reply to an evaluated submission: who it goes to, what it says, the mail itself, and
+its place in the outbox together with the submission's new state."""
 
 from __future__ import annotations
 
@@ -12,13 +10,19 @@ from typing import Any
 
 from ingest.config import Settings
 from ingest.consortium_name import consortium_for_reply, printable
+from ingest.correlate import (
+    hold_unsent_receipt,
+    mark_superseded,
+    receipt_given,
+    withdraw_stale_notices,
+)
 from replies.address import choose_recipient
 from replies.compose import compose, reply_message_id
-from replies.outbox import reply_about, reply_kind
+from replies.outbox import QueuedReply, queue, reply_about, reply_kind
 from replies.render import Renderer
 from rules.calendar import JST
 from rules.findings import CATALOG, Finding, finding
-from state.ledger import Ledger
+from state.ledger import Ledger, utcnow
 
 
 @dataclass(frozen=True)
@@ -146,3 +150,42 @@ def auth_hold(findings: list[Finding]) -> str | None:
         return ("差出人ドメインの送信ドメイン認証に失敗したため(なりすましの可能性)、"
                 "事務局が確認するまで送信を保留しました")
     return None
+
+
+# A notice that a judgement after the receipt calls for (a mail that joined later, or a
+# reprocess after a rule change) waits for staff: the applicant was told it was complete.
+LATE_HOLD = ("受付確認を送った後の再判定(受付確認の後に届いたメール、または再処理)で返信が必要に"
+             "なりました。申請者には受付済みと伝えてあるため、内容を確認のうえ outbox approve で"
+             "送信するか、outbox cancel で取り消してください")
+
+
+def queue_draft(ledger: Ledger, settings: Settings, submission: int, draft: Draft,
+                findings: list[Finding]) -> int | None:
+    """Queue the reply with the submission's new state, in one transaction; its outbox id, or
+    None when the outbox already holds it."""
+    forged = auth_hold(findings)
+    late = draft.kind != "receipt" and receipt_given(ledger, submission)
+    hold = forged or (LATE_HOLD if late else None)
+    with ledger.transaction():  # the reply and the submission's state together
+        if draft.recipient_note:
+            ledger.event("submission", submission, "reply_to_sender",
+                         {"note": draft.recipient_note})
+        queued = queue(ledger, QueuedReply(
+            submission_id=submission, kind=draft.kind, to_addr=draft.to_addr,
+            subject=draft.subject, message_id=draft.message_id, raw=draft.raw,
+            due_at=settings.calendar.reply_due(draft.received_at),
+            needs_approval=draft.kind == "deficiency" and settings.approve_deficiencies,
+            charset=settings.reply_charset, hold_reason=hold, about=draft.about,
+        ), own_addresses=settings.own_addresses,
+           max_per_recipient_per_day=settings.max_replies_per_recipient_per_day)
+        withdraw_stale_notices(ledger, submission, draft.kind, draft.about)
+        late = late and queued is not None  # not again for a notice staff already saw
+        if late:
+            hold_unsent_receipt(ledger, submission, LATE_HOLD)
+        # A forged-looking sender, a notice after the receipt: staff release the held reply
+        # (`outbox approve`).
+        ledger.db.execute(
+            "UPDATE submissions SET state = ?, updated_at = ? WHERE id = ?",
+            ["needs_review" if forged or late else "replied", utcnow(), submission])
+        mark_superseded(ledger, draft.consortium_key)  # the latest complete one wins
+    return queued

@@ -14,17 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ingest.answering import auth_hold, draft_reply
+from ingest.answering import draft_reply, queue_draft
 from ingest.config import Settings
 from ingest.correlate import (
     FIRST_RECEIVED,
     claim_passwords,
-    hold_unsent_receipt,
-    mark_superseded,
     receipt_given,
     renumber_versions,
     submission_awaiting_password,
-    withdraw_stale_notices,
 )
 from ingest.evaluate import Evaluation, evaluate, record_evaluation
 from ingest.grouping import attachment_sha256, full_set_alone, submission_for_part
@@ -38,7 +35,7 @@ from parsers.sender import SenderDetails, parse_sender_block
 from parsers.subject import SubjectInfo, parse_subject
 from replies.bounces import bounced_reply
 from replies.connection import ServerConfig
-from replies.outbox import QueuedReply, queue, record_bounce, write_eml, write_files
+from replies.outbox import record_bounce, write_eml, write_files
 from replies.render import Renderer, TemplateProblem
 from rules.findings import Finding, finding
 from rules.mail_checks import automatic_reason, sender_auth_failure
@@ -51,12 +48,8 @@ from state.ledger import Ledger, Recorded, iso, utcnow
 READ_CACHE_BYTES = 128 * 1024 * 1024
 
 # A mail that joins a submission after its receipt: recorded and judged with the rest, shown
-# to staff. A notice a judgement after the receipt calls for (that mail, or a reprocess after a
-# rule change) waits for them: the applicant was told it was complete.
+# to staff (a notice it calls for waits for them: ingest.answering.queue_draft).
 LATE_NOTE = "受付確認の後に届いたメール(同じ申請の追加分として記録し、再判定しました)"
-LATE_HOLD = ("受付確認を送った後の再判定(受付確認の後に届いたメール、または再処理)で返信が必要に"
-             "なりました。申請者には受付済みと伝えてあるため、内容を確認のうえ outbox approve で"
-             "送信するか、outbox cancel で取り消してください")
 
 
 @dataclass
@@ -435,32 +428,7 @@ class Pipeline:
                 draft.raw))
             self._count(draft.kind)
             return
-        settings, ledger = self.settings, self.ledger
-        forged = auth_hold(findings)
-        late = draft.kind != "receipt" and receipt_given(ledger, submission)
-        hold = forged or (LATE_HOLD if late else None)
-        with ledger.transaction():  # the reply and the submission's state together
-            if draft.recipient_note:
-                self.ledger.event("submission", submission, "reply_to_sender",
-                                  {"note": draft.recipient_note})
-            queued = queue(self.ledger, QueuedReply(
-                submission_id=submission, kind=draft.kind, to_addr=draft.to_addr,
-                subject=draft.subject, message_id=draft.message_id, raw=draft.raw,
-                due_at=settings.calendar.reply_due(draft.received_at),
-                needs_approval=draft.kind == "deficiency" and settings.approve_deficiencies,
-                charset=settings.reply_charset, hold_reason=hold, about=draft.about,
-            ), own_addresses=settings.own_addresses,
-               max_per_recipient_per_day=settings.max_replies_per_recipient_per_day)
-            withdraw_stale_notices(ledger, submission, draft.kind, draft.about)
-            late = late and queued is not None  # not again for a notice staff already saw
-            if late:
-                hold_unsent_receipt(ledger, submission, LATE_HOLD)
-            # A forged-looking sender, a notice after the receipt: staff release the held reply
-            # (`outbox approve`).
-            self.ledger.db.execute(
-                "UPDATE submissions SET state = ?, updated_at = ? WHERE id = ?",
-                ["needs_review" if forged or late else "replied", utcnow(), submission])
-            mark_superseded(self.ledger, draft.consortium_key)  # the latest complete one wins
+        queued = queue_draft(self.ledger, self.settings, submission, draft, findings)
         if queued is not None:
             self._count(draft.kind)
         if submission not in self.created:
