@@ -216,11 +216,15 @@ def _server(table: _Table, name: str, rel: Any) -> ServerConfig | None:
         verify_tls=table.typed("verify_tls", bool, True),
         ca_file=rel(c) if (c := table.typed("ca_file", str, None, _NOT_EMPTY)) else None,
         timeout=table.typed("timeout_seconds", float, 60, _POSITIVE),
-        folder=table.typed("folder", str, "INBOX", _NOT_EMPTY),
-        sent_folder=table.typed("sent_folder", str, None, _NOT_EMPTY),
-        batch_size=table.typed("batch_size", int, 50, _at_least(1)),
-        max_message_bytes=table.typed("max_message_bytes", int, 40 * 1024 * 1024, _at_least(1)),
     )
+    if name == "imap":  # the mailbox's own keys: written under [smtp] they are unknown keys
+        values.update(
+            folder=table.typed("folder", str, "INBOX", _NOT_EMPTY),
+            sent_folder=table.typed("sent_folder", str, None, _NOT_EMPTY),
+            batch_size=table.typed("batch_size", int, 50, _at_least(1)),
+            max_message_bytes=table.typed("max_message_bytes", int, 40 * 1024 * 1024,
+                                          _at_least(1)),
+        )
     if len(table.problems) > before:
         return None
     return ServerConfig(host=host, tls=tls, password=secret, oauth2=oauth2, **values)

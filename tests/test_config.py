@@ -118,3 +118,15 @@ def test_the_ledger_busy_timeout_is_read_and_must_be_positive(tmp_path):
         with pytest.raises(ConfigError, match=r"\[ledger\] busy_timeout_seconds"):
             load_settings(path)
 
+
+
+def test_a_mailbox_key_written_under_smtp_is_an_unknown_key(tmp_path: Path):
+    """`folder`, `sent_folder`, `batch_size` and `max_message_bytes` belong to [imap]: under
+    [smtp] they would do nothing, so they are named like any other unknown key."""
+    path = tmp_path / "config.toml"
+    path.write_text('[smtp]\nhost = "h"\nfolder = "Sent"\nbatch_size = 10\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+    assert "[smtp] batch_size" in str(error.value) and "[smtp] folder" in str(error.value)
+    path.write_text('[imap]\nhost = "h"\nfolder = "Apps"\nbatch_size = 10\n', encoding="utf-8")
+    assert load_settings(path).imap.folder == "Apps"
