@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field, fields, replace
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -313,7 +313,24 @@ def _calendar(table: _Table) -> BusinessCalendar:
     if open_at >= close_at:
         table.problems.append(f"[calendar] open({open_at:%H:%M})は close({close_at:%H:%M})より"
                               "前の時刻にしてください")
-    return BusinessCalendar(closure_days=closure, open_at=open_at, close_at=close_at)
+    yearly = _yearly_closure(table)
+    return BusinessCalendar(closure_days=closure, open_at=open_at, close_at=close_at,
+                            **({"year_end_closure": yearly} if yearly is not None else {}))
+
+
+def _yearly_closure(table: _Table) -> tuple[tuple[int, int], ...] | None:
+    """`yearly_closure = ["12-29", …, "01-03"]`: the days closed every year (年末年始 by
+    default); a secretariat that opens on 1/4 or closes from 12/28 says so here."""
+    days = table.typed("yearly_closure", list, None)
+    if days is None:
+        return None
+    try:  # 2000 is a leap year, so "02-29" is a day too
+        return tuple((d.month, d.day) for d in (date.fromisoformat(f"2000-{v}") for v in days))
+    except (TypeError, ValueError):
+        table.problems.append(
+            "[calendar] yearly_closure は [\"12-29\", \"01-03\"] のように MM-DD の配列で"
+            f"指定してください(書かれている値: {_toml_value(days)})")
+        return None
 
 
 def _time(table: _Table, key: str, default: str) -> time:

@@ -130,3 +130,22 @@ def test_a_mailbox_key_written_under_smtp_is_an_unknown_key(tmp_path: Path):
     assert "[smtp] batch_size" in str(error.value) and "[smtp] folder" in str(error.value)
     path.write_text('[imap]\nhost = "h"\nfolder = "Apps"\nbatch_size = 10\n', encoding="utf-8")
     assert load_settings(path).imap.folder == "Apps"
+
+
+def test_the_yearly_closure_replaces_the_default_new_year_days(tmp_path: Path):
+    """年末年始 (12/29–1/3) is a default: a secretariat open on 1/3 writes its own days, and the
+    replies are due by them; a day that is not MM-DD is refused with its key."""
+    from datetime import datetime
+
+    from rules.calendar import JST
+    path = tmp_path / "config.toml"
+    thursday = datetime(2023, 12, 28, 12, 0, tzinfo=JST)
+    assert load_settings(None).calendar.reply_due(thursday) == datetime(2024, 1, 4, 17, 30,
+                                                                        tzinfo=JST)
+    path.write_text('[calendar]\nyearly_closure = ["12-29", "12-30", "12-31", "01-01", "01-02"]\n',
+                    encoding="utf-8")
+    assert load_settings(path).calendar.reply_due(thursday) == datetime(2024, 1, 3, 17, 30,
+                                                                        tzinfo=JST)
+    path.write_text('[calendar]\nyearly_closure = ["12月29日"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[calendar\] yearly_closure は"):
+        load_settings(path)
