@@ -49,6 +49,22 @@ def test_config_naming_a_folder(tmp_path):
     one_sentence(run(tmp_path, "--config", "conf", "status"), "フォルダ", "conf")
 
 
+def test_config_that_is_missing_or_unreadable(tmp_path):
+    """A missing file (or a link to nothing) is named, not replaced by the defaults; a file the
+    program may not read is named with the reason, and nothing is created."""
+    one_sentence(run(tmp_path, "--config", "nowhere.toml", "status"), "nowhere.toml", "ありません")
+    (tmp_path / "link.toml").symlink_to(tmp_path / "gone.toml")
+    one_sentence(run(tmp_path, "--config", "link.toml", "replay", str(MAILBOX)), "link.toml",
+                 "ありません")
+    # chmod 000 stops everyone but root; /proc/self/mem refuses a plain read even to root
+    locked = write(tmp_path / "locked.toml", "[replies]\n")
+    locked.chmod(0)
+    unreadable = "locked.toml" if os.geteuid() != 0 else "/proc/self/mem"
+    one_sentence(run(tmp_path, "--config", unreadable, "replay", str(MAILBOX)), unreadable,
+                 "読めません")
+    assert tree(tmp_path) == ["link.toml", "locked.toml"]
+
+
 def test_ledger_under_a_path_that_is_a_file(tmp_path):
     write(tmp_path / "plain.txt", "x")
     one_sentence(run(tmp_path, "replay", str(MAILBOX), "--ledger", "plain.txt/ledger.db"),

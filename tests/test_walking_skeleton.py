@@ -199,3 +199,17 @@ def test_a_bounce_of_our_reply_in_a_replayed_folder_is_linked_to_it(tmp_path, ca
     assert rows[1]["findings"] == ["NOT_A_SUBMISSION"] and rows[1]["replies"] == []
     assert main(["--config", str(config), "replay", str(folder)]) == 0  # linked once, no error
     assert [r["status"] for r in export(config, capsys)[0]["replies"]] == ["bounced"]
+
+
+def test_an_empty_mailbox_is_a_good_poll(dovecot, tmp_path, capsys):
+    """A folder with no mail yet (the first days of the season) is a successful poll: the
+    heartbeat is written, `status` does not warn, and the staff lists say there is nothing."""
+    config = write_config(tmp_path, imap=dovecot)
+    assert main(["--config", str(config), "poll", "--once"]) == 0
+    assert "0 通を読み込み" in capsys.readouterr().out
+    assert main(["--config", str(config), "status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["warnings"] == [] and status["submissions"] == {}
+    assert list(status["heartbeats"]) == [f"poll:{dovecot.user}@{dovecot.host}/INBOX"]
+    assert main(["--config", str(config), "ledger", "submissions"]) == 0
+    assert "条件に合う申請はありません" in capsys.readouterr().out
