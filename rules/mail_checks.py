@@ -164,7 +164,8 @@ def _auto_submitted(headers: Sequence[tuple[str, str]], return_path: str | None,
                     from_addr: str | None, content_type: str,
                     our_addresses: Collection[str]) -> str | None:
     for value in _header(headers, "auto-submitted"):
-        keyword = value.split(";")[0].strip().lower()
+        # RFC 3834 allows comments around the keyword: "no (sent by a person)" is "no"
+        keyword = re.sub(r"\([^()]*\)", " ", value.split(";")[0]).strip().lower()
         if keyword and keyword != "no":
             return f"auto-submitted: 自動送信されたメールです(Auto-Submitted: {keyword})"
     return None

@@ -103,6 +103,11 @@ PERSON = [("From", "山田 <yamada@abc.co.jp>"), ("Subject", "<ABC>応募書類�
 AUTOMATIC: list[tuple[list[tuple[str, str]], str | None, str, str, str | None]] = [
     (PERSON, "<yamada@abc.co.jp>", "yamada@abc.co.jp", "multipart/mixed", None),
     (PERSON + [("Auto-Submitted", "no")], None, "yamada@abc.co.jp", "text/plain", None),
+    # RFC 3834: a comment is not part of the keyword
+    (PERSON + [("Auto-Submitted", "No (sent by a person)")], None, "yamada@abc.co.jp",
+     "text/plain", None),
+    (PERSON + [("Auto-Submitted", "(bot) auto-generated")], None, "a@b.jp", "text/plain",
+     "auto-submitted"),
     # Outlook puts X-Auto-Response-Suppress on ordinary mail: not a reason on its own.
     (PERSON + [("X-Auto-Response-Suppress", "All")], None, "yamada@abc.co.jp", "multipart/mixed",
      None),
