@@ -15,7 +15,7 @@ from types import FrameType
 from ingest import health
 from ingest.answering import sample_context
 from ingest.config import Settings
-from ingest.health import poll_beat
+from ingest.health import poll_beat, poll_error_beat
 from ingest.imap_source import MailboxError, connect, new_batches
 from ingest.pipeline import PassReport, Pipeline
 from ingest.progress import Progress
@@ -186,6 +186,7 @@ def poll_once(pipeline: Pipeline, stop: Callable[[], bool] | None = None) -> Pas
         raise MailboxError("[imap] が設定されていません(config.example.toml を参照)")
     report = fetch_pass(pipeline, server, stop)
     pipeline.ledger.beat(poll_beat(server), {"new": report.new})
+    pipeline.ledger.db["heartbeat"].delete_where("name = ?", [poll_error_beat(server)])
     return report
 
 

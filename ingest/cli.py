@@ -205,7 +205,11 @@ def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
     with app.exclusive(settings.ledger_path):
         ledger = app.open_ledger(settings)
         pipeline = app.make_pipeline(settings, ledger)
-        report = app.poll_once(pipeline)
+        try:
+            report = app.poll_once(pipeline)
+        except health.POLL_FAILURES as exc:  # a cron job's failed poll is a warning too
+            health.poll_failed(ledger, settings.imap, exc)
+            raise
         sent = app.send_pass(settings, ledger)
         waiting = app.waiting_for_staff(settings, ledger)
     print(f"poll: {report.summary()}")

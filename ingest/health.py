@@ -3,13 +3,19 @@ the most common failure)."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from imapclient.exceptions import IMAPClientError
 
 from ingest.config import Settings
-from replies.connection import ServerConfig
+from ingest.imap_source import MailboxError
+from replies.connection import SecretError, ServerConfig
 from state.labels import label
 from state.ledger import Ledger, iso
 
@@ -22,6 +28,18 @@ def poll_beat(server: ServerConfig) -> str:
 def poll_error_beat(server: ServerConfig) -> str:
     """Heartbeat name of the last failed poll, removed again by the next success."""
     return f"poll-error:{server.account}/{server.folder}"
+
+
+# What ends a poll as a failed fetch (the mailbox, its login, the network, the ledger).
+POLL_FAILURES = (MailboxError, SecretError, OSError, IMAPClientError, sqlite3.Error)
+
+
+def poll_failed(ledger: Ledger, server: ServerConfig | None, error: Exception,
+                **detail: Any) -> None:
+    """Record a failed poll for `status` (removed again by the next good poll)."""
+    if server is not None:
+        with contextlib.suppress(sqlite3.Error):  # the ledger itself may be what failed
+            ledger.beat(poll_error_beat(server), {"error": str(error), **detail})
 
 
 def warnings(settings: Settings, ledger: Ledger, now: datetime | None = None) -> list[str]:

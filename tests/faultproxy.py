@@ -45,6 +45,9 @@ class Fault:
     delay: float = 0.0
     chunk: int = 4096
     direction: Direction = "down"
+    # (old, new): every line going down has `old` replaced by `new` (a server that leaves out a
+    # response item); lines are held until their CRLF, so a token never straddles two reads.
+    rewrite: tuple[bytes, bytes] | None = None
 
 
 PASS = Fault()
@@ -141,11 +144,18 @@ class FaultProxy:
     def _pump(self, source: socket.socket, sink: socket.socket, client: socket.socket,
               upstream: socket.socket, fault: Fault, direction: Direction) -> None:
         sent = 0
+        held = b""
         try:
             while True:
                 data = source.recv(fault.chunk)
                 if not data:
                     break
+                if fault.rewrite is not None:
+                    held += data
+                    cut = held.rfind(b"\n") + 1
+                    data, held = held[:cut].replace(*fault.rewrite), held[cut:]
+                    if not data:
+                        continue
                 while data:
                     if fault.delay:
                         time.sleep(fault.delay)

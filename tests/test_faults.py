@@ -413,3 +413,31 @@ def test_smtp_server_that_never_greets_times_out_and_retries_later(dovecot, smtp
     assert reply_rows(tmp_path)[0]["status"] == "sent"
     assert [str(m.message["Message-ID"]) for m in smtp_server.messages] == \
         [reply_rows(tmp_path)[0]["message_id_header"]]
+
+
+def test_a_folder_without_uidvalidity_is_skipped_not_ingested_again(dovecot, tmp_path):
+    """A UID means nothing without its UIDVALIDITY: when the server leaves it out of SELECT, the
+    pass stops with one line and records nothing (neither the known mails again nor the new
+    ones), `status` warns, and the next pass that sees it takes only the new mails."""
+    mails = small_mails("novalidity", 5)
+    for _, raw in mails[:3]:
+        dovecot.deliver(raw)
+    config = write_crash_config(tmp_path, imap=dovecot)
+    assert in_process(config, "poll", "--once").code == 0
+    assert len(ledger_ids(tmp_path)) == 3
+    for _, raw in mails[3:]:
+        dovecot.deliver(raw)
+    with FaultProxy(dovecot.host, dovecot.port) as proxy:
+        proxy.plan(*[Fault(rewrite=(b"UIDVALIDITY", b"UIDNEXTXXXX"))] * 4)
+        config = write_crash_config(tmp_path, imap=dovecot, imap_port=proxy.port)
+        blind = run_cli(config, "poll", "--once")
+        assert blind.code == 2, blind.stderr
+        assert "UIDVALIDITY" in one_line_error(blind.stderr)
+        assert len(ledger_ids(tmp_path)) == 3
+        status = in_process(config, "status")
+        assert status.code == 1, status.stdout  # a cron job's failed poll is loud at once
+        assert "取得エラー" in status.stdout and "UIDVALIDITY" in status.stdout
+    config = write_crash_config(tmp_path, imap=dovecot)
+    assert in_process(config, "poll", "--once").code == 0
+    assert sorted(ledger_ids(tmp_path)) == sorted(m for m, _ in mails)
+    assert in_process(config, "status").code == 0  # the good poll clears the warning

@@ -275,6 +275,10 @@ def test_revoked_refresh_token_fails_loudly_in_poll_and_in_the_daemon(
     assert len(error_lines) == 1, out.err
     assert "invalid_grant" in error_lines[0] and "AADSTS70000" in error_lines[0]
     assert (tmp_path / "imap.refresh-token").read_text().strip() == revoked  # left as it was
+    assert main(["--config", str(config), "status"]) == 1  # the failed poll is a fetch error
+    assert "取得エラー" in capsys.readouterr().out
+    with sqlite3.connect(tmp_path / "ledger.db") as db:  # the daemon must find it out itself
+        db.execute("DELETE FROM heartbeat WHERE name LIKE 'poll-error:%'")
 
     log = tmp_path / "daemon.log"
     daemon = start_daemon(config, log)

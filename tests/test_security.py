@@ -93,7 +93,9 @@ def test_imap_certificate_is_verified_unless_configured(dovecot_tls, tmp_path, c
     assert "CERTIFICATE_VERIFY_FAILED" in err
     assert ledger_rows(tmp_path / "untrusted", "SELECT count(*) FROM messages") == [(0,)]
     assert ledger_rows(tmp_path / "untrusted", "SELECT count(*) FROM imap_seen") == [(0,)]
-    assert ledger_rows(tmp_path / "untrusted", "SELECT count(*) FROM heartbeat") == [(0,)]
+    # no successful poll, and the failure is kept for `status`
+    assert [r[0].split(":")[0] for r in ledger_rows(
+        tmp_path / "untrusted", "SELECT name FROM heartbeat")] == ["poll-error"]
 
     for name, trust in (("with-ca", ca_line(dovecot_tls.ca_file)),
                         ("verify-off", "verify_tls = false")):
