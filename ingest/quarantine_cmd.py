@@ -18,6 +18,7 @@ from ingest.config import Settings
 from ingest.errors import OperatorError
 from ingest.quarantine_release import (
     HEADERS_ONLY_MARK,
+    discard,
     headline,
     release,
     release_and_process,
@@ -55,6 +56,13 @@ def add_parser(verbs: Any) -> None:
     release.add_argument("id", type=int, metavar="ID", help="メール ID")
     release.add_argument("--force", action="store_true",
                          help="ヘッダーのみ記録したメール(サイズ上限超過)も再処理する")
+
+    discard_verb = action("discard", cmd_discard,
+                          "隔離されたメールを破棄する(返信せず一覧から外す。記録と元データは残り、"
+                          "同じメールを再び取り込むこともない)",
+                          "renkei-intake quarantine discard 42 --reason 迷惑メール")
+    discard_verb.add_argument("id", type=int, metavar="ID", help="メール ID")
+    discard_verb.add_argument("--reason", metavar="TEXT", help="破棄する理由(履歴に残る)")
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -122,6 +130,14 @@ def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
     where = f"(申請 {done.submission_id})" if done.submission_id else ""
     print(f"メール {args.id} を再処理しました: 状態 "
           f"{labels.label('message_state', done.state)}{where}")
+    return 0
+
+
+def cmd_discard(args: argparse.Namespace, settings: Settings) -> int:
+    app.require_ledger(settings)
+    discard(settings, args.id, actor=_os_user(), why=args.reason)
+    print(f"メール {args.id} を破棄しました(quarantine show {args.id} で履歴と元データを"
+          "確認できます)")
     return 0
 
 

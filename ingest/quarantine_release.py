@@ -99,3 +99,23 @@ def headline(ledger: Ledger, row: dict[str, Any]) -> dict[str, str]:
     except Exception as exc:  # a broken mail is why it is here: show what can be shown
         found["subject"] = found["subject"] or f"(ヘッダーを読めません: {type(exc).__name__})"
     return found
+
+
+def discard(settings: Settings, message: int, *, actor: str, why: str | None = None) -> None:
+    """Set a quarantined mail aside for good (spam, a test mail, a mail handled by hand): it
+    leaves the quarantine list and is never answered. Its row and raw bytes stay, so the same
+    mail fetched or replayed again is known and not taken in a second time."""
+    with app.exclusive(settings.ledger_path):
+        ledger = app.open_ledger(settings)
+        try:
+            row = ledger.db.execute("SELECT state FROM messages WHERE id = ?", [message]).fetchone()
+            if row is None:
+                raise ReleaseRefused(f"メール ID {message} は台帳にありません"
+                                     "(隔離の一覧で ID を確認してください)")
+            if row[0] != "quarantined":
+                raise ReleaseRefused(f"メール {message} は隔離されていません")
+            with ledger.transaction():
+                ledger.db["messages"].update(message, {"state": "discarded"})
+                ledger.event("message", message, "discarded", {"reason": why}, actor=actor)
+        finally:
+            ledger.close()

@@ -13,6 +13,7 @@ MESSAGE_STATE: Mapping[str, str] = {
     "checked": "確認済",
     "quarantined": "隔離",
     "needs_review": "要確認",
+    "discarded": "破棄",
 }
 
 SUBMISSION_STATE: Mapping[str, str] = {
@@ -94,6 +95,7 @@ EVENT: Mapping[str, str] = {
     "quarantined": "隔離",
     "needs_review": "要確認に設定",
     "released": "隔離から戻す",
+    "discarded": "破棄",
     "filed": "申請に振り分け",
     "created": "申請を作成",
     "evaluated": "判定",

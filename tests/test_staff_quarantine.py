@@ -153,3 +153,34 @@ def test_release_waits_for_a_running_daemon(config):
         code, _, err = run_cli(["--config", str(config), "quarantine", "release", str(broken)])
     assert code == 2 and "使用中" in err
     assert open_ledger(config).db["messages"].get(broken)["state"] == "quarantined"
+
+
+def test_discard_takes_a_mail_out_of_quarantine_for_good(config, tmp_path):
+    """Spam or a mail staff handled by hand: discarded, it leaves the list and `status`, its
+    history names who and why, its raw mail can still be taken out, and the same mail read
+    again is known (not quarantined a second time)."""
+    broken = quarantine_unparsable(config)
+    code, out, err = run_cli(["--config", str(config), "quarantine", "discard", str(broken),
+                              "--reason", "迷惑メール"])
+    assert code == 0, err
+    assert f"メール {broken} を破棄しました" in out
+    code, out, _ = run_cli(["--config", str(config), "quarantine", "list"])
+    assert code == 0 and "隔離中のメールはありません" in out
+    code, out, _ = run_cli(["--config", str(config), "status"])
+    assert "隔離" not in out and "破棄 1" in out
+    code, out, _ = run_cli(["--config", str(config), "quarantine", "show", str(broken)])
+    assert code == 0 and "破棄" in out and "迷惑メール" in out
+    code, raw, _ = run_cli_bytes(["--config", str(config), "quarantine", "show", str(broken),
+                                  "--raw"])
+    assert code == 0 and raw == BROKEN
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / "broken.eml").write_bytes(BROKEN)
+    code, out, err = run_cli(["--config", str(config), "replay", str(again)])
+    assert code == 0 and "新規 0" in out, (out, err)
+    assert open_ledger(config).db["messages"].get(broken)["state"] == "discarded"
+    for verb in ("discard", "release"):  # no longer quarantined: one sentence, exit 2
+        code, _, err = run_cli(["--config", str(config), "quarantine", verb, str(broken)])
+        assert code == 2 and "隔離されていません" in err, err
+    code, _, err = run_cli(["--config", str(config), "quarantine", "discard", "99999"])
+    assert code == 2 and "99999" in err
