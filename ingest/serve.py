@@ -223,7 +223,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if not is_loopback(args.host) and not args.allow_remote:
         print(f"renkei-intake: {args.host} で待ち受けると他のコンピューターから台帳(個人情報)に"
               "接続できてしまいます。TLS のリバースプロキシの内側で使う場合だけ --allow-remote を"
-              "付けてください(README の「他のPCから使う」を参照)", file=sys.stderr)
+              "付けてください(README の「Staff on other machines: behind a TLS reverse proxy」"
+              "を参照)", file=sys.stderr)
         return 2
     # Open once with the application so the migrations (the views) are in place; the explorer
     # only ever reads, the console writes through the same functions as the CLI. A missing
