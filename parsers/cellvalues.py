@@ -4,7 +4,8 @@ Money written as text — `1,234,567円`, `￥1,234-`, `金18,000,000円`, full-
 `1.1億円`, `280名(2022年8月1日現在)` — is read as a number; a fraction of a yen is truncated
 (1円未満切り捨て, as subsidy amounts are). Dates are 西暦, 和暦 (令和4年12月28日, R4.12.28) or
 Excel serials; a month alone (2023年1月, 2023年1月末) is that month's last day, as a 完了予定
-means. A cell holding only a dash or なし means "none" (an empty value), never a number.
+means. A cell holding only a dash or なし means "none" (an empty value), never a number, and a
+text still holding the template's placeholder (○○, ××) is no answer either.
 """
 
 from __future__ import annotations
@@ -374,12 +375,18 @@ def _corporate_number(value: object) -> str | None:
     return re.sub(r"[\s" + re.escape(_DASHES) + r"]", "", text) or None
 
 
+# The template's placeholder left in place (「○○コンソーシアム」「株式会社〇〇」「××」): not an answer.
+_PLACEHOLDER = re.compile(r"([○◯〇●×✕＊*])\1")
+
+
 def _text(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = str(value).strip()
+    if _PLACEHOLDER.search(text):
+        return None
     return text or None
 
 

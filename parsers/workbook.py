@@ -76,8 +76,11 @@ class Sheet:
 
     def __init__(self, title: str, rows: Iterable[list[Any]],
                  merged: Iterable[tuple[tuple[int, int], tuple[int, int]]] = (),
-                 formulas: Iterable[tuple[int, int]] = ()) -> None:
+                 formulas: Iterable[tuple[int, int]] = (), hidden: bool = False) -> None:
         self.title = title
+        # A hidden sheet is not what the applicant sees or prints (an old draft, a work copy):
+        # a form is read from it only when no visible sheet holds that form.
+        self.hidden = hidden
         self.values: dict[tuple[int, int], Any] = {}
         self.max_row = self.max_col = 0
         for r, row in enumerate(rows, 1):
@@ -138,7 +141,7 @@ class Sheet:
 
 @dataclass
 class Book:
-    """A loaded workbook: its sheets in order (hidden ones too: their values still count).
+    """A loaded workbook: its sheets in order (hidden ones too, marked so).
     Values only, never the file's bytes: a Book crosses from the sandbox to the parent."""
 
     sheets: list[Sheet]
@@ -162,7 +165,7 @@ class Book:
 
 def load_book(data: bytes) -> Book:
     """Read every sheet of an xlsx/xlsm/xlsb/xls/ods file. Raises for what is not one."""
-    from python_calamine import CalamineWorkbook
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
     sprawling, formulas = _scan_ooxml(data)
     if sprawling:
@@ -172,11 +175,13 @@ def load_book(data: bytes) -> Book:
     book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     try:
         sheets = []
+        visible = [m.visible == SheetVisibleEnum.Visible for m in book.sheets_metadata]
         for index, name in enumerate(book.sheet_names):
             sheet = book.get_sheet_by_index(index)
             merged = getattr(sheet, "merged_cell_ranges", None) or ()
             rows = sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS)
-            sheets.append(Sheet(name, rows, merged, formulas.get(name, ())))
+            hidden = index < len(visible) and not visible[index]
+            sheets.append(Sheet(name, rows, merged, formulas.get(name, ()), hidden))
         return Book(sheets)
     finally:
         book.close()
@@ -275,7 +280,8 @@ def _load_window(data: bytes, formulas: dict[str, set[tuple[int, int]]]) -> Book
         for ws in wb.worksheets:
             rows = (list(row) for row in
                     ws.iter_rows(max_row=MAX_ROWS, max_col=MAX_COLS, values_only=True))
-            sheets.append(Sheet(ws.title, rows, formulas=formulas.get(ws.title, ())))
+            sheets.append(Sheet(ws.title, rows, formulas=formulas.get(ws.title, ()),
+                                hidden=ws.sheet_state != "visible"))
         return Book(sheets)
     finally:
         wb.close()

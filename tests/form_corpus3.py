@@ -1,0 +1,619 @@
+"""A third reading corpus: application workbooks as applicants fill them, written here from scratch.
+
+Independent of examples/make_forms.py and the other corpus writers: its own layout (labels in
+column B, values two cells right, a member table that starts at column B), its own sample
+consortium, and two writers — openpyxl, and a hand-made SpreadsheetML package written the way
+other spreadsheet programs save it (namespace prefixes, inline strings, no styles part).
+Each variant carries the finding codes a careful clerk would give from the program page.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from xml.sax.saxutils import escape
+
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+
+Cell = Any
+Rows = list[list[Cell]]
+
+
+@dataclass
+class Sheet:
+    title: str
+    rows: Rows
+    hidden: bool = False
+    hidden_rows: set[int] = field(default_factory=set)
+    merges: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Variant3:
+    name: str
+    data: bytes
+    codes: frozenset[str]
+    why: str
+
+
+# 法人番号 with valid check digits (9 − Σ mod 9 over the 12-digit base).
+def _corp(base: str) -> str:
+    total = sum(int(d) * (1 if n % 2 == 1 else 2) for n, d in enumerate(reversed(base), start=1))
+    return f"{9 - total % 9}{base}"
+
+
+CONSORTIUM = "北陸ものづくりデータ連携協議会"
+MEMBERS = [
+    # name, role, lead, industry, capital, employees, corporate number
+    ["株式会社あおば製作所", "中小ユーザ企業", "○", "製造業", 30000000, 80, _corp("220001012345")],
+    ["ひまわり運輸株式会社", "中小ユーザ企業", "", "運輸業", 10000000, 45, _corp("230001054321")],
+    ["株式会社テクノブリッジ", "ITベンダ", "", "ソフトウェア業", 50000000, 120, _corp("210001098765")],
+    ["合同会社クラウドワークス北陸", "ITベンダ", "", "情報処理サービス業", 5000000, 12, _corp("220003011111")],
+]
+COSTS = [
+    # member index, step, category, description, subcontract, amount
+    [0, "STEP1", "ソフトウェア購入費", "生産管理パッケージ", "", 3000000],
+    [1, "STEP1", "クラウドサービス利用費", "配車クラウド 利用料", "", 1000000],
+    [0, "STEP2", "委託費", "要件定義支援(テクノブリッジ)", "", 3000000],
+    [0, "STEP2", "人件費", "要件定義 社内工数", "", 1000000],
+    [2, "STEP3", "人件費", "連携API 設計・開発", "", 12000000],
+    [2, "STEP3", "委託費", "単体テストの下請け", "○", 3000000],
+    [3, "STEP3", "人件費", "連携基盤 構築・システムテスト", "", 6000000],
+    [1, "STEP4", "人件費", "受入テスト 社内工数", "", 1000000],
+]
+TOTAL = 30000000
+REQUESTED = 19966000
+START = dt.date(2022, 10, 1)
+END = dt.date(2023, 1, 31)
+
+
+def _plan() -> dict[str, Any]:
+    return {
+        "consortium": CONSORTIUM, "plan_consortium": CONSORTIUM, "members": copy.deepcopy(MEMBERS),
+        "costs": copy.deepcopy(COSTS), "total": TOTAL, "requested": REQUESTED, "cost_total": TOTAL,
+        "applied": "2022/8/20", "start": START, "end": END, "lead": MEMBERS[0][0],
+    }
+
+
+def _sheets(p: dict[str, Any]) -> list[Sheet]:
+    """Three sheets; labels in column B, value in D (C is a narrow spacer the applicant left empty)."""
+    app: Rows = [
+        ["", "補助金交付申請書"],
+        [],
+        ["", "申請日", "", p["applied"]],
+        ["", "コンソーシアム名", "", p["consortium"]],
+        ["", "幹事社名", "", p["lead"]],
+        ["", "補助対象経費合計", "", p["total"]],
+        ["", "補助金交付申請額", "", p["requested"]],
+        [],
+        ["", "コンソーシアム構成員"],
+        ["", "事業者名", "区分", "幹事社", "業種", "資本金", "従業員数", "法人番号"],
+    ]
+    for m in p["members"]:
+        app.append(["", *m])
+    plan: Rows = [
+        ["", "事業計画書"],
+        ["", "コンソーシアム名", "", p["plan_consortium"]],
+        ["", "補助事業名", "", "受注・配車・会計のデータ連携"],
+        ["", "事業開始予定日", "", p["start"]],
+        ["", "事業完了予定日", "", p["end"]],
+    ]
+    heads = ["", "事業者名", "工程", "経費区分", "内容", "下請け発注", "補助対象経費"]
+    costs: Rows = [["", "補助対象経費内訳書"], [], heads]
+    for i, step, cat, desc, sub, amount in p["costs"]:
+        costs.append(["", p["members"][i][0], step, cat, desc, sub, amount])
+    costs.append(["", "合計", "", "", "", "", p["cost_total"]])
+    return [Sheet("交付申請書", app), Sheet("事業計画書", plan), Sheet("補助対象経費内訳書", costs)]
+
+
+def write_openpyxl(sheets: list[Sheet]) -> bytes:
+    wb = Workbook()
+    wb.remove(wb.active)
+    for s in sheets:
+        ws = wb.create_sheet(s.title)
+        for r, row in enumerate(s.rows, start=1):
+            for c, v in enumerate(row, start=1):
+                if v not in ("", None):
+                    ws.cell(r, c, v)
+        for r in s.hidden_rows:
+            ws.row_dimensions[r].hidden = True
+        for m in s.merges:
+            ws.merge_cells(m)
+        if s.hidden:
+            ws.sheet_state = "hidden"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_HIDDEN = ' state="hidden"'
+
+
+@dataclass(frozen=True)
+class Rich:
+    """A string of several formatted runs, with the IME's reading (furigana) kept as Excel does."""
+    runs: tuple[str, ...]
+    reading: str = ""
+
+    def __str__(self) -> str:
+        return "".join(self.runs)
+
+
+@dataclass(frozen=True)
+class Xml:
+    """A cell written as raw SpreadsheetML: its attributes and its children."""
+    attrs: str
+    inner: str
+
+    def __str__(self) -> str:
+        return self.inner
+
+
+def _xml_cell(ref: str, v: Cell) -> str:
+    if isinstance(v, Xml):
+        return f'<x:c r="{ref}" {v.attrs}>{v.inner}</x:c>'
+    if isinstance(v, Rich):
+        runs = "".join(f'<x:r><x:rPr><x:b/></x:rPr><x:t xml:space="preserve">{escape(t)}</x:t></x:r>' for t in v.runs)
+        ph = (f'<x:rPh sb="0" eb="{len(str(v))}"><x:t>{escape(v.reading)}</x:t></x:rPh>'
+              '<x:phoneticPr fontId="1"/>') if v.reading else ""
+        return f'<x:c r="{ref}" t="inlineStr"><x:is>{runs}{ph}</x:is></x:c>'
+    if isinstance(v, bool):
+        return f'<x:c r="{ref}" t="b"><x:v>{int(v)}</x:v></x:c>'
+    if isinstance(v, (int, float)):
+        return f'<x:c r="{ref}"><x:v>{v}</x:v></x:c>'
+    if isinstance(v, dt.date):
+        serial = (v - dt.date(1899, 12, 30)).days
+        return f'<x:c r="{ref}"><x:v>{serial}</x:v></x:c>'  # no date style: a bare serial
+    return f'<x:c r="{ref}" t="inlineStr"><x:is><x:t xml:space="preserve">{escape(str(v))}</x:t></x:is></x:c>'
+
+
+def write_raw(sheets: list[Sheet]) -> bytes:
+    """A package written by hand: `x:` prefixed SpreadsheetML, inline strings, no styles, no dimension."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        over = "".join(
+            f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
+            f'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            for i in range(1, len(sheets) + 1)
+        )
+        z.writestr("[Content_Types].xml", (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+            'package/2006/content-types"><Default Extension="rels" ContentType="application/'
+            'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
+            'ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType='
+            '"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            f"{over}</Types>"))
+        z.writestr("_rels/.rels", (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.'
+            'org/package/2006/relationships"><Relationship Id="r1" Type="http://schemas.openxmlformats.'
+            'org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'))
+        entries = "".join(
+            f'<x:sheet name="{escape(s.title)}" sheetId="{i}" r:id="s{i}"'
+            f"{_HIDDEN if s.hidden else ''}/>"
+            for i, s in enumerate(sheets, start=1)
+        )
+        z.writestr("xl/workbook.xml", (
+            f'<?xml version="1.0" encoding="UTF-8"?><x:workbook xmlns:x="{_NS}" xmlns:r="{_REL}">'
+            f"<x:sheets>{entries}</x:sheets></x:workbook>"))
+        rels = "".join(
+            f'<Relationship Id="s{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+            for i in range(1, len(sheets) + 1)
+        )
+        z.writestr("xl/_rels/workbook.xml.rels", (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.'
+            f'org/package/2006/relationships">{rels}</Relationships>'))
+        for i, s in enumerate(sheets, start=1):
+            body = []
+            for r, row in enumerate(s.rows, start=1):
+                cells = "".join(
+                    _xml_cell(f"{get_column_letter(c)}{r}", v)
+                    for c, v in enumerate(row, start=1) if v not in ("", None)
+                )
+                hid = ' hidden="1"' if r in s.hidden_rows else ""
+                if cells or hid:
+                    body.append(f'<x:row r="{r}"{hid}>{cells}</x:row>')
+            merges = ""
+            if s.merges:
+                merges = f'<x:mergeCells count="{len(s.merges)}">' + "".join(
+                    f'<x:mergeCell ref="{m}"/>' for m in s.merges) + "</x:mergeCells>"
+            z.writestr(f"xl/worksheets/sheet{i}.xml", (
+                f'<?xml version="1.0" encoding="UTF-8"?><x:worksheet xmlns:x="{_NS}" xmlns:r="{_REL}">'
+                f'<x:sheetData>{"".join(body)}</x:sheetData>{merges}</x:worksheet>'))
+    return buf.getvalue()
+
+
+Edit = Callable[[list[Sheet]], None]
+
+
+def _book(p: dict[str, Any] | None = None, edit: Edit | None = None, raw: bool = False) -> bytes:
+    sheets = _sheets(p or _plan())
+    if edit:
+        edit(sheets)
+    return (write_raw if raw else write_openpyxl)(sheets)
+
+
+def _find(sheets: list[Sheet], text: str) -> tuple[Sheet, int, int]:
+    for s in sheets:
+        for r, row in enumerate(s.rows):
+            for c, v in enumerate(row):
+                if v == text:
+                    return s, r, c
+    raise KeyError(text)
+
+
+def _set_value(label: str, value: Cell) -> Edit:
+    def run(sheets: list[Sheet]) -> None:
+        s, r, c = _find(sheets, label)
+        s.rows[r][c + 2] = value
+    return run
+
+
+def _relabel(old: str, new: str) -> Edit:
+    def run(sheets: list[Sheet]) -> None:
+        s, r, c = _find(sheets, old)
+        s.rows[r][c] = new
+    return run
+
+
+def _both(*edits: Edit) -> Edit:
+    def run(sheets: list[Sheet]) -> None:
+        for e in edits:
+            e(sheets)
+    return run
+
+
+def _with(**changes: Any) -> dict[str, Any]:
+    p = _plan()
+    p.update(changes)
+    return p
+
+
+def _member(i: int, col: int, value: Cell) -> dict[str, Any]:
+    p = _plan()
+    p["members"][i][col] = value
+    return p
+
+
+def _below(label: str) -> Edit:
+    """The value typed under its label instead of beside it (a row inserted for it)."""
+    def run(sheets: list[Sheet]) -> None:
+        s, r, c = _find(sheets, label)
+        value = s.rows[r][c + 2]
+        s.rows[r][c + 2] = ""
+        s.rows.insert(r + 1, [""] * c + [value])
+    return run
+
+
+def _unit_cell(label: str, number: Cell, unit: str) -> Edit:
+    """The number in the value cell and its unit (千円, 円) in the next cell."""
+    def run(sheets: list[Sheet]) -> None:
+        s, r, c = _find(sheets, label)
+        s.rows[r][c + 2] = number
+        s.rows[r].append(unit)
+    return run
+
+
+def _rows_above(n: int, note: str = "") -> Edit:
+    def run(sheets: list[Sheet]) -> None:
+        for s in sheets:
+            s.rows[:0] = [[note] if note else [] for _ in range(n)]
+    return run
+
+
+def _title_rename(*titles: str) -> Edit:
+    def run(sheets: list[Sheet]) -> None:
+        for s, t in zip(sheets, titles, strict=False):
+            s.title = t
+    return run
+
+
+def _reorder(sheets: list[Sheet]) -> None:
+    sheets.reverse()
+
+
+def _example_sheet(first: bool) -> Edit:
+    """A 記入例 sheet left in the book with the template's sample values (an over-cap example)."""
+    def run(sheets: list[Sheet]) -> None:
+        p = _with(consortium="○○連携コンソーシアム", lead="株式会社○○", requested=99000000, total=100000000)
+        sample = _sheets(p)[0]
+        sample.title = "記入例"
+        sample.rows[0] = ["", "【記入例】補助金交付申請書"]
+        sheets.insert(0 if first else len(sheets), sample)
+    return run
+
+
+def _header_word(old: str, new: str) -> Edit:
+    def run(sheets: list[Sheet]) -> None:
+        s, r, c = _find(sheets, old)
+        s.rows[r][c] = new
+    return run
+
+
+def _blank_member_rows(sheets: list[Sheet]) -> None:
+    s, r, _ = _find(sheets, MEMBERS[1][0])
+    s.rows.insert(r, [])
+    s.rows.insert(r + 2, [])
+
+
+def _thousands_costs(sheets: list[Sheet]) -> None:
+    """The cost table kept in 千円: the header says so and every amount is a thousandth."""
+    s, r, c = _find(sheets, "補助対象経費")
+    s.rows[r][c] = "補助対象経費(千円)"
+    for row in s.rows[r + 1:]:
+        if len(row) > c and isinstance(row[c], int):
+            row[c] //= 1000
+
+
+def _subtotals(sheets: list[Sheet]) -> None:
+    """A 小計 row after each STEP and the totals row labelled 総計."""
+    s, r, c = _find(sheets, "事業者名")
+    s = next(x for x in sheets if x.title.endswith("内訳書")) if s.title != "補助対象経費内訳書" else s
+    _, r, c = _find([s], "事業者名")
+    out: Rows = s.rows[: r + 1]
+    body = s.rows[r + 1: -1]
+    step, acc = None, 0
+    for row in body:
+        if step and row[2] != step:
+            out.append(["", "小計", "", "", "", "", acc])
+            acc = 0
+        step = row[2]
+        acc += row[6]
+        out.append(row)
+    out.append(["", "小計", "", "", "", "", acc])
+    last = s.rows[-1]
+    last[1] = "総計"
+    out.append(last)
+    s.rows[:] = out
+
+
+def _furigana_raw(sheets: list[Sheet]) -> None:
+    """Labels with their reading kept beside them, as the IME's phonetic text shows when pasted."""
+    for old, new in (("事業者名", "事業者名\n(ジギョウシャメイ)"), ("幹事社名", "幹事社名（かんじしゃめい）")):
+        s, r, c = _find(sheets, old)
+        s.rows[r][c] = new
+
+
+def variants() -> list[Variant3]:
+    out: list[Variant3] = []
+    none: frozenset[str] = frozenset()
+
+    def add(name: str, codes: set[str] | frozenset[str], why: str,
+            p: dict[str, Any] | None = None, edit: Edit | None = None, both: bool = True) -> None:
+        out.append(Variant3(f"c3-{name}.xlsx", _book(p, edit), frozenset(codes), why))
+        if both:
+            out.append(Variant3(f"c3-{name}-raw.xlsx", _book(p, edit, raw=True), frozenset(codes), why))
+
+    over = {"AMOUNT_OVER_CAP"}
+    add("base", none, "the sample as written")
+    # Amounts typed as text
+    add("req-senen", none, "申請額 in 千円", _with(requested="19,966千円"))
+    add("req-man", none, "申請額 in 万円 with a decimal", _with(requested="1,996.6万円"))
+    add("total-man", none, "経費合計 in 万円", _with(total="3,000万円"))
+    add("req-fullwidth", none, "full-width digits and comma", _with(requested="１９，９６６，０００"))
+    add("req-dash-tail", none, "amount closed with a dash", _with(requested="19,966,000-"))
+    add("req-yen-fw-dash", none, "￥ and a full-width dash", _with(requested="￥19,966,000－"))
+    add("req-kin-en", none, "金…円也", _with(requested="金19,966,000円也"))
+    add("req-spaces", none, "spaces between digit groups", _with(requested="19 966 000 円"))
+    add("req-fraction", none, "a fraction of a yen", _with(requested="19,966,000.5"))
+    add("req-float", none, "a float cell", _with(requested=19966000.0))
+    add("req-over-senen", over, "申請額 over 2/3, in 千円", _with(requested="20,100千円"))
+    add("req-over-man", over, "申請額 over 2/3, in 万円", _with(requested="2,010万円"))
+    add("req-kanji-man", none, "漢数字 with 万", _with(requested="1996万6千円"))
+    add("req-unit-cell", none, "number in 千円 with the unit in the next cell",
+        edit=_unit_cell("補助金交付申請額", 19966, "千円"))
+    add("req-unit-cell-en", none, "number with 円 in the next cell",
+        edit=_unit_cell("補助金交付申請額", 19966000, "円"))
+    add("req-label-senen", none, "label says (千円) and the value is in thousands",
+        edit=_both(_relabel("補助金交付申請額", "補助金交付申請額（千円）"),
+                   _set_value("補助金交付申請額（千円）", 19966),
+                   _relabel("補助対象経費合計", "補助対象経費合計（千円）"),
+                   _set_value("補助対象経費合計（千円）", 30000)))
+    add("costs-senen", none, "cost table in 千円", edit=_thousands_costs)
+    add("costs-subtotals", none, "小計 after each STEP, 総計 at the end", edit=_subtotals)
+    # Capital and employees
+    add("cap-oku", none, "capital as 3億円 (vendor at the line)", _member(2, 4, "3億円"))
+    add("cap-senen", none, "capital in 千円", _member(0, 4, "30,000千円"))
+    add("cap-man", none, "capital in 万円", _member(0, 4, "3,000万円"))
+    add("emp-yaku", none, "employees 約80名", _member(0, 5, "約80名"))
+    add("emp-note", none, "employees with a note", _member(0, 5, "80人（パート除く）"))
+    add("vendor-large-words", over, "vendor capital 10億円 and 1,200名",
+        edit=_both(_member_cell(2, 4, "10億円"), _member_cell(2, 5, "1,200名")))
+    add("vendor-large-senen", over, "vendor capital 1,000,000千円 and 500人",
+        edit=_both(_member_cell(2, 4, "1,000,000千円"), _member_cell(2, 5, "500人")))
+    # Labels
+    add("label-spaced", none, "labels with spaces between characters",
+        edit=_both(_relabel("幹事社名", "幹 事 社 名"), _relabel("補助金交付申請額", "補助金交付申請額　"),
+                   _header_word("事業者名", "事 業 者 名")))
+    add("label-break", none, "a label broken over two lines",
+        edit=_relabel("補助金交付申請額", "補助金交付\n申請額"))
+    add("label-note", none, "label with its rule in brackets",
+        edit=_both(_relabel("補助金交付申請額", "補助金交付申請額（補助対象経費×2/3以内）"),
+                   _relabel("補助対象経費合計", "補助対象経費合計（税抜）")))
+    add("label-furigana", none, "labels with their reading", edit=_furigana_raw)
+    add("value-below", none, "the date typed under its label", edit=_below("申請日"))
+    add("rows-above", none, "three rows inserted above everything", edit=_rows_above(3))
+    add("rows-above-note", none, "a note row inserted above", edit=_rows_above(1, "※太枠内を記入してください"))
+    # Sheets
+    add("sheets-renamed", none, "sheets renamed Sheet1..3", edit=_title_rename("Sheet1", "Sheet2", "Sheet3"))
+    add("sheets-yoshiki", none, "sheets renamed 様式第1..3", edit=_title_rename("様式第1", "様式第2", "様式第3"))
+    add("sheets-reordered", none, "sheets in reverse order", edit=_reorder)
+    add("example-first", none, "記入例 sheet left in front", edit=_example_sheet(True))
+    add("example-last", none, "記入例 sheet left at the end", edit=_example_sheet(False))
+    add("blank-member-rows", none, "blank rows between members", edit=_blank_member_rows)
+    # Dates
+    for tag, end, codes in (
+        ("wareki", "令和5年1月31日", none), ("r-dots", "R5.1.31", none), ("slash", "2023/1/31", none),
+        ("fw-wareki", "令和５年１月３１日", none), ("gannen-late", "令和5年2月28日", {"PROJECT_PERIOD"}),
+        ("r-late", "R5.3.31", {"PROJECT_PERIOD"}), ("dots-late", "2023.02.28", {"PROJECT_PERIOD"}),
+        ("boundary", "2023年2月10日", none), ("serial", 44957, none), ("serial-late", 44985, {"PROJECT_PERIOD"}),
+        ("weekday", "2023年1月31日(火)", none), ("h-era-late", "R05.02.11", {"PROJECT_PERIOD"}),
+    ):
+        add(f"end-{tag}", codes, f"完了予定日 {end!r}", _with(end=end))
+    for tag, applied in (("r", "R4.8.20"), ("wareki", "令和4年8月20日"), ("kanji", "令和四年八月二十日")):
+        add(f"applied-{tag}", none, f"申請日 {applied}", _with(applied=applied))
+    # Members and roles
+    for tag, mark in (("maru2", "◎"), ("zero", "〇"), ("dot", "●"), ("true", True), ("check", "✔")):
+        add(f"lead-{tag}", none, f"幹事社 marked {mark!r}", _member(0, 2, mark))
+    add("role-vendor-fw", none, "ＩＴベンダー in full width", _member(3, 1, "ＩＴベンダー"))
+    add("role-sme-words", none, "中小企業（ユーザ） in words", _member(1, 1, "中小企業（ユーザ企業）"))
+    add("role-vendor-lead", none, "ITベンダ（幹事社） in the role", _member(2, 1, "ITベンダ（連携開発）"))
+    add("one-vendor", {"CONSORTIUM_COMPOSITION"}, "second vendor written as その他協力者",
+        _member(3, 1, "その他協力者"))
+    add("minashi", over, "vendor declared みなし大企業 (small numbers, large parent)",
+        edit=_both(_header_word("法人番号", "法人番号"), _vendor_size("みなし大企業")), both=True)
+    add("corp-hyphen", none, "法人番号 with hyphens", _member(0, 6, f"{MEMBERS[0][6][0]}-{MEMBERS[0][6][1:5]}-"
+                                                           f"{MEMBERS[0][6][5:9]}-{MEMBERS[0][6][9:]}"))
+    add("corp-typo", {"CORPORATE_NUMBER_INVALID"}, "法人番号 with a digit wrong",
+        _member(1, 6, MEMBERS[1][6][:-1] + str((int(MEMBERS[1][6][-1]) + 1) % 10)))
+    add("name-space-diff", none, "consortium name with a full-width space on one sheet",
+        _with(plan_consortium="北陸ものづくり　データ連携協議会"))
+    add("name-differs", {"CONSORTIUM_NAME_MISMATCH"}, "a different consortium name in the plan",
+        _with(plan_consortium="北陸ものづくりDX推進協議会"))
+    return out
+
+
+def _vendor_size(word: str) -> Edit:
+    """Add a 企業規模 column and declare the vendor's size in words."""
+    def run(sheets: list[Sheet]) -> None:
+        s, r, c = _find(sheets, "法人番号")
+        s.rows[r].append("企業規模")
+        for k in range(len(MEMBERS)):
+            s.rows[r + 1 + k].append(word if k == 2 else "中小企業")
+    return run
+
+
+def _cell(label: str, value: Cell, offset: int = 2) -> Edit:
+    """Replace the cell `offset` columns right of the label (0: the label cell itself)."""
+    def run(sheets: list[Sheet]) -> None:
+        s, r, c = _find(sheets, label)
+        s.rows[r][c + offset] = value
+    return run
+
+
+def _member_cell(i: int, col: int, value: Cell) -> Edit:
+    def run(sheets: list[Sheet]) -> None:
+        s = sheets[0]
+        s.rows[10 + i][1 + col] = value  # the member table's rows start on row 11
+    return run
+
+
+def _raw_variants() -> list[Variant3]:
+    """Cells only a hand-written or non-Excel package has: rich runs, furigana, typed cells."""
+    out: list[Variant3] = []
+
+    def add(name: str, codes: set[str], why: str, edit: Edit, p: dict[str, Any] | None = None) -> None:
+        out.append(Variant3(f"c3x-{name}.xlsx", _book(p, edit, raw=True), frozenset(codes), why))
+
+    add("rich-label", set(), "label split over two formatted runs",
+        _cell("補助金交付申請額", Rich(("補助金交付", "申請額")), 0))
+    add("furigana-label", set(), "labels with their phonetic reading",
+        _both(_cell("幹事社名", Rich(("幹事社名",), "カンジシャメイ"), 0),
+              _cell("事業者名", Rich(("事業者名",), "ジギョウシャメイ"), 0)))
+    add("furigana-value", set(), "consortium name with its phonetic reading",
+        _cell("コンソーシアム名", Rich((CONSORTIUM,), "ホクリクモノヅクリデータレンケイキョウギカイ")))
+    add("sci-number", set(), "an amount saved in exponent notation",
+        _cell("補助金交付申請額", Xml("", "<x:v>1.9966E7</x:v>")))
+    add("formula-cached", set(), "an amount as a formula with its cached value",
+        _cell("補助対象経費合計", Xml("", "<x:f>SUM(補助対象経費内訳書!H4:H11)</x:f><x:v>30000000</x:v>")))
+    add("formula-str", set(), "a name as a string formula result",
+        _cell("幹事社名", Xml('t="str"', f"<x:f>交付申請書!B11</x:f><x:v>{MEMBERS[0][0]}</x:v>")))
+    add("iso-date", set(), "a date cell typed t=\"d\" (ISO 8601)",
+        _cell("事業完了予定日", Xml('t="d"', "<x:v>2023-01-31T00:00:00</x:v>")))
+    add("iso-date-late", {"PROJECT_PERIOD"}, "a late date cell typed t=\"d\"",
+        _cell("事業完了予定日", Xml('t="d"', "<x:v>2023-03-31T00:00:00</x:v>")))
+    add("error-amount", {"FORM_FIELD_MISSING"}, "申請額 left as #REF!",
+        _cell("補助金交付申請額", Xml('t="e"', "<x:f>#REF!*2/3</x:f><x:v>#REF!</x:v>")))
+    add("bool-lead", set(), "幹事社 a TRUE check box cell", _member_cell(0, 2, Xml('t="b"', "<x:v>1</x:v>")))
+    add("bool-false-others", set(), "幹事社 FALSE for the others",
+        _both(*(_member_cell(i, 2, Xml('t="b"', "<x:v>0</x:v>")) for i in (1, 2, 3))))
+    add("vendor-cap-dash-5000", {"FORM_FIELD_MISSING"}, "a 株式会社 vendor's capital － (not an answer) and 5,000人",
+        _both(_member_cell(2, 4, "－"), _member_cell(2, 5, "5,000人")))
+    add("sme-cap-blank", set(), "SME user capital blank, employees under the line", _member_cell(1, 4, ""))
+    add("vendor-cap-blank-small", set(), "vendor capital blank, 12 employees", _member_cell(3, 4, ""))
+    add("sole-proprietor", set(), "a 個人事業主 SME user",
+        _both(_member_cell(1, 4, "なし"), _member_cell(1, 6, "－")),
+        p=_member(1, 0, "ひまわり運輸 日向 太郎（個人事業主）"))
+    add("hardware", {"COST_NOT_ELIGIBLE"}, "a hardware cost row",
+        _cell("生産管理パッケージ", "ハードウェア購入費（サーバ機器）", -1))
+    add("commas-odd", set(), "commas in the wrong places", _cell("補助金交付申請額", "19,96,6000"))
+    return out
+
+
+def _member_rows(sheets: list[Sheet]) -> tuple[Sheet, int]:
+    s = sheets[0]
+    return s, 10
+
+
+def _members_on_next_sheet(sheets: list[Sheet]) -> None:
+    """The last two members continued on a sheet of their own under the same headers."""
+    s, r = _member_rows(sheets)
+    rest = s.rows[r + 2:r + 4]
+    del s.rows[r + 2:r + 4]
+    sheets.insert(1, Sheet("交付申請書(続き)", [["", "コンソーシアム構成員（続き）"], s.rows[r - 1], *rest]))
+
+
+def _stale_copy(sheets: list[Sheet]) -> None:
+    """A hidden copy of an earlier draft of the application sheet, over the cap."""
+    p = _with(requested=25000000)
+    old = _sheets(p)[0]
+    old.title = "交付申請書 (旧)"
+    old.hidden = True
+    sheets.append(old)
+
+
+def _costs_short_names(sheets: list[Sheet]) -> None:
+    """The cost table names members as people abbreviate them."""
+    s = sheets[2]
+    short = {MEMBERS[0][0]: "(株)あおば製作所", MEMBERS[1][0]: "ひまわり運輸㈱", MEMBERS[2][0]: "テクノブリッジ",
+             MEMBERS[3][0]: "(同)クラウドワークス北陸"}
+    for row in s.rows:
+        if len(row) > 1 and row[1] in short:
+            row[1] = short[row[1]]
+
+
+def _merged_labels(sheets: list[Sheet]) -> None:
+    """Labels merged over B:C, value in D (the spacer swallowed by the label)."""
+    s = sheets[0]
+    for r in range(2, 7):
+        s.merges.append(f"B{r + 1}:C{r + 1}")
+
+
+def _merged_value_far(sheets: list[Sheet]) -> None:
+    """Label merged over B:D, value in F (two cells right of the merged block)."""
+    s = sheets[0]
+    for r in range(2, 7):
+        row = s.rows[r]
+        row += [""] * (6 - len(row))
+        row[5], row[3] = row[3], ""
+        s.merges.append(f"B{r + 1}:D{r + 1}")
+
+
+def _third_batch() -> list[Variant3]:
+    out: list[Variant3] = []
+
+    def add(name: str, codes: set[str], why: str, edit: Edit | None = None,
+            p: dict[str, Any] | None = None) -> None:
+        for raw in (False, True):
+            data = _book(p, edit, raw=raw)
+            out.append(Variant3(f"c3t-{name}{'-raw' if raw else ''}.xlsx", data, frozenset(codes), why))
+
+    add("members-continued", set(), "member table continued on a second sheet", _members_on_next_sheet)
+    add("stale-hidden-copy", set(), "a hidden earlier draft of the application sheet", _stale_copy)
+    add("costs-short-names", set(), "cost rows name members by short names", _costs_short_names)
+    add("merged-labels", set(), "labels merged over the spacer", _merged_labels)
+    add("merged-value-far", set(), "label merged B:D, value in F", _merged_value_far)
+    add("sample-left", {"FORM_FIELD_MISSING"}, "the template's sample consortium name left in",
+        p=_with(consortium="○○○○コンソーシアム", plan_consortium="○○○○コンソーシアム"))
+    return out
+
+
+def all_variants() -> list[Variant3]:
+    return variants() + _raw_variants() + _third_batch()
