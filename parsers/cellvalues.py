@@ -83,7 +83,8 @@ _KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "�
 
 def parse_amount(value: object) -> int | None:
     """Yen (or a count) as an int: 1234567, '1,234,567円', '￥1,234-', '金18,000,000円', '１２３４',
-    '4,400万円', '1.1億円', '280名(2022年8月1日現在)'. A fraction of a yen is truncated.
+    '4,400万円', '1.1億円', '280名(2022年8月1日現在)', '△500,000' (negative). A fraction of a
+    yen is truncated.
 
     None for an empty cell or one that says "none" (「－」「なし」); ValueError for other text.
     """
@@ -100,6 +101,11 @@ def parse_amount(value: object) -> int | None:
     if declares_none(value):
         return None
     text = _NOTE.sub("", _nfkc(value)).translate(_DAIJI)
+    # △/▲ is how Japanese books write a negative (a 値引き row); a bare leading hyphen stays
+    # unreadable text, as it is as often a stray dash as a sign
+    negative = re.match(r"^[△▲]", text)
+    if negative:
+        text = text[negative.end():]
     text = re.sub(r"^(金額|金|計|合計)[:：]?", "", text)
     text = _YEN_NOISE.sub("", text)
     text = re.sub(r"[-ー]+$", "", text)  # ￥18,000,000- : the dash closes the amount
@@ -107,7 +113,7 @@ def parse_amount(value: object) -> int | None:
     total = _kanji_amount(text)
     if total is None or total < 0:
         raise ValueError(f"金額・数値として読めません: {value!r}")
-    return total
+    return -total if negative else total
 
 
 def _kanji_amount(text: str) -> int | None:

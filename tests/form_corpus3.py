@@ -170,7 +170,8 @@ def _xml_cell(ref: str, v: Cell) -> str:
     if isinstance(v, (int, float)):
         return f'<x:c r="{ref}"><x:v>{v}</x:v></x:c>'
     if isinstance(v, dt.date):
-        serial = (v - dt.date(1899, 12, 30)).days
+        day = v.date() if isinstance(v, dt.datetime) else v
+        serial = (day - dt.date(1899, 12, 30)).days
         return f'<x:c r="{ref}"><x:v>{serial}</x:v></x:c>'  # no date style: a bare serial
     return f'<x:c r="{ref}" t="inlineStr"><x:is><x:t xml:space="preserve">{escape(str(v))}</x:t></x:is></x:c>'
 
@@ -615,5 +616,66 @@ def _third_batch() -> list[Variant3]:
     return out
 
 
+def _cost_cell(row: int, col: int, value: Cell) -> Edit:
+    """Replace a cell of cost row `row` (0-based among the cost rows; col 1 = 事業者名)."""
+    def run(sheets: list[Sheet]) -> None:
+        s = next(x for x in sheets if any("補助対象経費内訳書" in str(v) for v in x.rows[0]))
+        s.rows[3 + row][col] = value
+    return run
+
+
+def _discount_row(sheets: list[Sheet]) -> None:
+    """A 値引き row written with △, the other rows raised so every total still holds."""
+    s = next(x for x in sheets if any("補助対象経費内訳書" in str(v) for v in x.rows[0]))
+    s.rows[3 + 4][6] = 12500000
+    s.rows.insert(3 + 5, ["", MEMBERS[2][0], "STEP3", "人件費", "出精値引き", "", "△500,000"])
+
+
+def _fourth_batch() -> list[Variant3]:
+    """Industries as companies write them, cost cells as people type them."""
+    out: list[Variant3] = []
+
+    def add(name: str, codes: set[str], why: str, edit: Edit | None = None,
+            p: dict[str, Any] | None = None) -> None:
+        for raw in (False, True):
+            data = _book(p, edit, raw=raw)
+            out.append(Variant3(f"c3i-{name}{'-raw' if raw else ''}.xlsx", data, frozenset(codes), why))
+
+    inel = {"SME_INELIGIBLE"}
+    for tag, industry, capital, employees, codes in (
+        ("wholesale-software-goods", "ソフトウェア製品卸売業", 200000000, 150, inel),
+        ("retail-medical-devices", "医療機器販売業", 100000000, 60, inel),
+        ("service-hotel-cleaning", "ホテル清掃業", 100000000, 150, inel),
+        ("wholesale-note-software", "卸売業（ソフトウェア製品）", 200000000, 150, inel),
+        ("rubber-in-note", "製造業（ゴム製品）", 500000000, 500, set()),
+        ("software-in-note", "サービス業（情報処理）", 100000000, 150, set()),
+        ("software-first-of-list", "ソフトウェア開発・販売", 100000000, 150, set()),
+        ("wholesale-plain", "卸売業", 200000000, 150, inel),
+        ("transport-road", "道路貨物運送業", 500000000, 250, set()),
+        ("food-retail", "飲食料品小売業", 100000000, 60, inel),
+    ):
+        p = _plan()
+        p["members"][1][3:6] = [industry, capital, employees]
+        add(f"industry-{tag}", codes, f"SME user's 業種 {industry} ({capital:,}円, {employees}人)", p=p)
+    add("category-software-e", set(), "ソフトウエア購入費 with a large エ", _cost_cell(0, 3, "ソフトウエア購入費"))
+    add("category-cloud-short", set(), "クラウド利用料 for the cloud service", _cost_cell(1, 3, "クラウド利用料"))
+    add("category-halfwidth", set(), "経費区分 in half-width katakana", _cost_cell(0, 3, "ｿﾌﾄｳｪｱ購入費"))
+    for tag, step in (("fw", "ＳＴＥＰ３"), ("spaced", "STEP 3"), ("katakana", "ステップ3"), ("circled", "③"),
+                      ("with-name", "STEP3：設計・開発"), ("lower", "step3")):
+        add(f"step-{tag}", set(), f"工程 written {step!r}", _cost_cell(4, 2, step))
+    add("subcontract-over", {"SUBCONTRACT_OVER_HALF"}, "下請け 有 at 12,000,000 of a 21,000,000 STEP3",
+        _both(_cost_cell(4, 6, 3000000), _cost_cell(5, 6, 12000000), _cost_cell(5, 5, "有")))
+    add("subcontract-mu", set(), "下請け発注 column 無 for the others",
+        _both(*(_cost_cell(i, 5, "無") for i in (0, 1, 2, 3, 4, 6, 7))))
+    add("cost-yen-text", set(), "amounts typed as text with 円", _cost_cell(0, 6, "3,000,000円"))
+    add("cost-fullwidth", set(), "amount in full-width digits", _cost_cell(1, 6, "１，０００，０００"))
+    add("cost-discount", set(), "a △ discount row", _discount_row)
+    for tag, end, codes in (("yyyymmdd", 20230131, set()), ("yyyymmdd-late", 20230228, {"PROJECT_PERIOD"}),
+                            ("iso-text", "2023-01-31 00:00:00", set()), ("both-eras", "令和5(2023)年1月31日", set()),
+                            ("dt", dt.datetime(2023, 1, 31, 0, 0), set())):
+        add(f"end-{tag}", codes, f"完了予定日 {end!r}", p=_with(end=end))
+    return out
+
+
 def all_variants() -> list[Variant3]:
-    return variants() + _raw_variants() + _third_batch()
+    return variants() + _raw_variants() + _third_batch() + _fourth_batch()

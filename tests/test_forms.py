@@ -52,12 +52,13 @@ def workbook_bytes(book: openpyxl.Workbook) -> bytes:
     ("金18,000,000円", 18_000_000), ("￥18,000,000-", 18_000_000), ("18,000千円", 18_000_000),
     ("280名（2022年8月1日現在）", 280), (20_000_000.67, 20_000_000), ("20,000,000.67円", 20_000_000),
     ("1.5円", 1), ("－", None), ("なし（個人事業主）", None), ("―", None),
+    ("△500,000", -500_000), ("▲1,000円", -1_000), ("△ 50万円", -500_000),
 ])
 def test_amounts_written_as_people_write_them(written: object, yen: int | None) -> None:
     assert parse_amount(written) == yen
 
 
-@pytest.mark.parametrize("written", ["未定", "abc", "-1,000", "約1億円ほど", True])
+@pytest.mark.parametrize("written", ["未定", "abc", "-1,000", "約1億円ほど", True, "△"])
 def test_text_that_is_not_an_amount(written: object) -> None:
     with pytest.raises(ValueError, match="読めません"):
         parse_amount(written)
