@@ -678,4 +678,137 @@ def _fourth_batch() -> list[Variant3]:
 
 
 def all_variants() -> list[Variant3]:
-    return variants() + _raw_variants() + _third_batch() + _fourth_batch()
+    return variants() + _raw_variants() + _third_batch() + _fourth_batch() + _other_formats()
+
+
+def write_xls(sheets: list[Sheet]) -> bytes:
+    """BIFF8 as older Japanese offices still save it (xlwt): dates with a date format, hidden sheets."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    day = xlwt.easyxf(num_format_str="ge.m.d")  # 和暦 display, as a Japanese office template has
+    for s in sheets:
+        ws = book.add_sheet(s.title[:31])
+        for r, row in enumerate(s.rows):
+            for c, v in enumerate(row):
+                if v in ("", None):
+                    continue
+                if isinstance(v, dt.date):
+                    ws.write(r, c, v, day)
+                else:
+                    ws.write(r, c, v if isinstance(v, (int, float, bool)) else str(v))
+        if s.hidden:
+            ws.visibility = 1
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def write_ods(sheets: list[Sheet]) -> bytes:
+    """OpenDocument as LibreOffice saves it (odfpy): typed cells, hidden sheets by a table style."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.style import Style, TableProperties
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    hidden = Style(name="hiddenTable", family="table")
+    hidden.addElement(TableProperties(display="false"))
+    doc.automaticstyles.addElement(hidden)
+    for s in sheets:
+        table = Table(name=s.title, **({"stylename": hidden} if s.hidden else {}))
+        for row in s.rows:
+            tr = TableRow()
+            for v in row:
+                if v in ("", None):
+                    tr.addElement(TableCell())
+                elif isinstance(v, bool):
+                    cell = TableCell(valuetype="boolean", booleanvalue=str(v).lower())
+                    cell.addElement(P(text=str(v).upper()))
+                    tr.addElement(cell)
+                elif isinstance(v, (int, float)):
+                    cell = TableCell(valuetype="float", value=v)
+                    cell.addElement(P(text=f"{v:,}"))
+                    tr.addElement(cell)
+                elif isinstance(v, dt.date):
+                    cell = TableCell(valuetype="date", datevalue=v.isoformat())
+                    cell.addElement(P(text=v.strftime("%Y/%m/%d")))
+                    tr.addElement(cell)
+                else:
+                    cell = TableCell(valuetype="string")
+                    for line in str(v).split("\n"):
+                        cell.addElement(P(text=line))
+                    tr.addElement(cell)
+            table.addElement(tr)
+        doc.spreadsheet.addElement(table)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def _other_formats() -> list[Variant3]:
+    """The same habits saved as .xls and .ods."""
+    out: list[Variant3] = []
+    cases: list[tuple[str, set[str], Edit | None, dict[str, Any] | None]] = [
+        ("base", set(), None, None),
+        ("req-senen", set(), None, _with(requested="19,966千円")),
+        ("over", {"AMOUNT_OVER_CAP"}, None, _with(requested=20100000)),
+        ("end-late", {"PROJECT_PERIOD"}, None, _with(end=dt.date(2023, 3, 31))),
+        ("end-wareki", set(), None, _with(end="令和5年1月31日")),
+        ("stale-hidden-copy", set(), _stale_copy, None),
+        ("example-first", set(), _example_sheet(True), None),
+        ("label-break", set(), _relabel("補助金交付申請額", "補助金交付\n申請額"), None),
+        ("one-vendor", {"CONSORTIUM_COMPOSITION"}, None, _member(3, 1, "その他協力者")),
+        ("sheets-renamed", set(), _title_rename("Sheet1", "Sheet2", "Sheet3"), None),
+        ("cost-discount", set(), _discount_row, None),
+    ]
+    for name, codes, edit, p in cases:
+        for ext, writer in (("xls", write_xls), ("ods", write_ods)):
+            sheets = _sheets(p or _plan())
+            if edit:
+                edit(sheets)
+            out.append(Variant3(f"c3f-{name}.{ext}", writer(sheets), frozenset(codes), f"{name} saved as .{ext}"))
+    return out
+
+
+# --- a whole set, as one mail carries it ----------------------------------------------------------
+
+LEAD_MAIL = "sato@aoba-ss.example.jp"
+SHARES = [(7000000, 4666000), (2000000, 1300000), (15000000, 10000000), (6000000, 4000000)]
+
+
+def member_info_sheet(members: list[list[Cell]] | None = None) -> Sheet:
+    rows: Rows = [
+        ["事業者情報入力シート"],
+        ["コンソーシアム名", "", CONSORTIUM],
+        [],
+        ["事業者名", "区分", "法人番号", "代表者氏名", "所在地", "業種", "資本金", "従業員数",
+         "担当者メールアドレス", "補助対象経費", "補助金申請額"],
+    ]
+    for k, (m, (eligible, requested)) in enumerate(zip(members or MEMBERS, SHARES, strict=True)):
+        rows.append([m[0], m[1], m[6], f"代表取締役 北陸 {k + 1}郎", "石川県金沢市広岡1-1", m[3], m[4], m[5],
+                     LEAD_MAIL if k == 0 else f"info{k}@member{k}.example.jp", eligible, requested])
+    return Sheet("事業者情報入力シート", rows)
+
+
+def checklist_sheet() -> Sheet:
+    docs = ["4. 補助金交付申請書・事業計画書・補助対象経費内訳書", "5. 補助事業概要書", "6. 事業者情報入力シート",
+            "7. 誓約書", "8. 提出書類チェックリスト", "履歴事項全部証明書", "納税証明書"]
+    return Sheet("提出書類チェックリスト", [["提出書類チェックリスト"], ["コンソーシアム名", "", CONSORTIUM], [],
+                                          ["提出書類", "チェック"], *[[d, "✓"] for d in docs]])
+
+
+def submission_files(application: bytes, pdf: Callable[[str], bytes],
+                     members: list[list[Cell]] | None = None) -> dict[str, bytes]:
+    """Every document of the set: the application given, the other sheets written here, and a
+    scanned-looking PDF per member paper (recognised by its file name, as a scan is)."""
+    files = {
+        "01_交付申請書.xlsx": application,
+        "02_補助事業概要書.pdf": pdf("overview"),
+        "03_事業者情報入力シート.xlsx": write_raw([member_info_sheet(members)]),
+        "05_提出書類チェックリスト.xlsx": write_openpyxl([checklist_sheet()]),
+    }
+    for m in MEMBERS:
+        for paper in ("誓約書", "履歴事項全部証明書", "納税証明書"):
+            files[f"{paper}_{m[0]}.pdf"] = pdf("scan")
+    return files

@@ -5,13 +5,30 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.form_corpus3 import all_variants
+from ingest.cli import main
+from tests.form_corpus3 import (
+    CONSORTIUM,
+    LEAD_MAIL,
+    _both,
+    _discount_row,
+    _plan,
+    _sheets,
+    _stale_copy,
+    all_variants,
+    submission_files,
+    write_openpyxl,
+    write_raw,
+)
+from tests.form_writer import tiny_pdf, to_zip
+from tests.mails import CORE, mail
+from tests.test_grouping_versions import write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = all_variants()
@@ -45,3 +62,36 @@ def test_corpus_names_are_unique_and_cover_both_writers() -> None:
 @pytest.mark.parametrize("variant", VARIANTS, ids=[v.name for v in VARIANTS])
 def test_verdict(variant, verdicts: dict[str, set[str]]) -> None:
     assert verdicts.get(variant.name) == set(variant.codes), variant.why
+
+
+def _replayed(tmp_path: Path, application: bytes, members: list | None = None) -> tuple[str, list[str]]:
+    """One mail carrying a whole set in a zip, replayed into a fresh ledger."""
+    body = ("令和4年度「共創型サービスIT連携支援事業」事務局 御中\n\n会社名：株式会社あおば製作所\n"
+            f"役職：DX推進室長\n氏名：佐藤 一\nメールアドレス：{LEAD_MAIL}\n電話番号：076-123-4567\n")
+    archive = to_zip({f"申請書類/{n}": d for n, d in submission_files(application, tiny_pdf, members).items()})
+    folder = tmp_path / "mails"
+    folder.mkdir()
+    (folder / "1.eml").write_bytes(mail(f"<{CONSORTIUM}>{CORE}", body, LEAD_MAIL, "<set@aoba-ss.example.jp>",
+                                        attachments={"申請書類.zip": archive}))
+    assert main(["--config", str(write_config(tmp_path)), "replay", str(folder)]) == 0
+    with sqlite3.connect(tmp_path / "ledger.db") as db:
+        codes = [c for (c,) in db.execute("SELECT code FROM findings ORDER BY code")]
+        [(kind,)] = db.execute("SELECT kind FROM replies").fetchall()
+    return kind, codes
+
+
+def test_a_set_with_habits_replays_to_a_receipt(tmp_path: Path) -> None:
+    """A hidden old draft, a △ 値引き row and 千円 text in one mail's set: a 受付確認, no finding."""
+    p = _plan()
+    p["requested"] = "19,966千円"
+    sheets = _sheets(p)
+    _both(_stale_copy, _discount_row)(sheets)
+    kind, codes = _replayed(tmp_path, write_raw(sheets))
+    assert codes == [] and kind == "receipt"
+
+
+def test_a_set_with_a_wholesaler_over_its_line_replays_to_a_notice(tmp_path: Path) -> None:
+    p = _plan()
+    p["members"][1][3:6] = ["ソフトウェア製品卸売業", 200000000, 150]
+    kind, codes = _replayed(tmp_path, write_openpyxl(_sheets(p)), p["members"])
+    assert codes == ["SME_INELIGIBLE"] and kind == "deficiency"
