@@ -182,14 +182,16 @@ NOTE_YEN_FLOOR = 1_000_000
 
 # --- dates -----------------------------------------------------------------------------------
 
-_ERAS = {"令和": 2018, "R": 2018, "平成": 1988, "H": 1988, "昭和": 1925, "S": 1925}
+_ERAS = {"令和": 2018, "R": 2018, "令": 2018, "平成": 1988, "H": 1988, "平": 1988, "昭和": 1925,
+         "S": 1925, "昭": 1925}
 _EXCEL_EPOCH = date(1899, 12, 30)
 _WEEKDAY = re.compile(r"\((?:月|火|水|木|金|土|日|祝)[^()]{0,3}\)")
 
 
 def parse_date(value: object) -> date | None:
     """西暦, 和暦 and Excel serials: datetime cells, 44923, '2022/12/28', '2022年12月28日(水)',
-    '令和4年12月28日', '令和４年１２月２８日', 'R4.12.28', '令和5年(2023年)2月10日', '2023年2月末'.
+    '令和4年12月28日', '令和４年１２月２８日', 'R4.12.28', '令5.1.31', '5年1月31日' (令和),
+    '23/1/31', '令和5年(2023年)2月10日', '2023年2月末'.
 
     None for an empty cell; ValueError for text that is not a date.
     """
@@ -208,7 +210,7 @@ def parse_date(value: object) -> date | None:
     text = re.sub(r"[〇一二三四五六七八九十]+", lambda m: str(_kanji_number(m.group())), text)
     if re.fullmatch(r"\d{5}(\.\d+)?", text):
         return _serial(float(text))
-    era = r"(令和|平成|昭和|[RHS])\.?(\d{1,2})"
+    era = r"(令和|平成|昭和|[RHS令平昭])\.?(\d{1,2})"
     match = re.fullmatch(era + r"[年./-](\d{1,2})[月./-](\d{1,2})日?", text, flags=re.IGNORECASE)
     if match:
         return _date(_era_year(match.group(1), match.group(2)), match.group(3), match.group(4),
@@ -216,6 +218,16 @@ def parse_date(value: object) -> date | None:
     match = re.fullmatch(r"(\d{4})[年./-](\d{1,2})[月./-](\d{1,2})日?", text)
     if match:
         return _date(int(match.group(1)), match.group(2), match.group(3), value)
+    # 「5年1月31日」: a 和暦 year typed without its era is the current era's (令和)
+    match = re.fullmatch(r"(\d{1,2})年(\d{1,2})月(\d{1,2})日?", text)
+    if match:
+        return _date(_ERAS["令和"] + int(match.group(1)), match.group(2), match.group(3), value)
+    # 「23/1/31」: a two-digit 西暦 year of these years, else (「05/01/31」) a 令和 year
+    match = re.fullmatch(r"(\d{2})/(\d{1,2})/(\d{1,2})", text)
+    if match:
+        year = 2000 + int(match.group(1))
+        year = year if _ERAS["令和"] <= year <= _ERAS["令和"] + 15 else _ERAS["令和"] + int(match.group(1))
+        return _date(year, match.group(2), match.group(3), value)
     match = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
     if match:
         return _date(int(match.group(1)), match.group(2), match.group(3), value)

@@ -677,8 +677,70 @@ def _fourth_batch() -> list[Variant3]:
     return out
 
 
+def _step_groups(sheets: list[Sheet]) -> None:
+    """No 工程 column: a group row 「【STEP1】…」 above each STEP's rows instead."""
+    s = sheets[2]
+    head = s.rows[2]
+    out: Rows = s.rows[:2] + [[v for k, v in enumerate(head) if k != 2]]
+    step = None
+    names = {1: "ITツールの購入・設定", 2: "要件定義", 3: "設計・開発〜システムテスト", 4: "受入テスト・研修"}
+    for row in s.rows[3:-1]:
+        if row[2] != step:
+            step = row[2]
+            out.append(["", f"【{step}】{names[int(step[-1])]}"])
+        out.append([v for k, v in enumerate(row) if k != 2])
+    out.append([v for k, v in enumerate(s.rows[-1]) if k != 2])
+    s.rows[:] = out
+
+
+def _lead_in_name(sheets: list[Sheet]) -> None:
+    """No ○ anywhere: the lead written after its name in the member table."""
+    s = sheets[0]
+    s.rows[10][1] = f"{MEMBERS[0][0]}（幹事社）"
+    for r in range(10, 14):
+        s.rows[r][3] = ""
+
+
+def _capital_in_millions(sheets: list[Sheet]) -> None:
+    """資本金 column kept in 百万円, as a company profile gives it."""
+    s = sheets[0]
+    s.rows[9][5] = "資本金（百万円）"
+    for r in range(10, 14):
+        s.rows[r][5] = s.rows[r][5] / 1_000_000
+
+
+def _fifth_batch() -> list[Variant3]:
+    out: list[Variant3] = []
+
+    def add(name: str, codes: set[str], why: str, edit: Edit | None = None,
+            p: dict[str, Any] | None = None) -> None:
+        for raw in (False, True):
+            data = _book(p, edit, raw=raw)
+            out.append(Variant3(f"c3h-{name}{'-raw' if raw else ''}.xlsx", data, frozenset(codes), why))
+
+    add("cap-hyakuman", set(), "capital as 30百万円", edit=_member_cell(0, 4, "30百万円"))
+    add("cap-hyakuman-large", {"AMOUNT_OVER_CAP"}, "vendor capital 1,000百万円 and 500人",
+        edit=_both(_member_cell(2, 4, "1,000百万円"), _member_cell(2, 5, 500)))
+    add("cap-column-millions", set(), "資本金 column in 百万円", edit=_capital_in_millions)
+    add("emp-part", set(), "従業員数 with part-timers noted", edit=_member_cell(0, 5, "80名（うちパート10名）"))
+    for tag, end, codes in (("no-era", "5年1月31日", set()), ("no-era-late", "5年3月31日", {"PROJECT_PERIOD"}),
+                            ("two-digit", "23/1/31", set()), ("r-zero", "R05/01/31", set()),
+                            ("fw-r", "Ｒ５．１．３１", set()), ("made", "令和5年1月31日まで", set()),
+                            ("yotei", "2023年1月31日（予定）", set()), ("rei", "令5.1.31", set())):
+        add(f"end-{tag}", codes, f"完了予定日 {end!r}", p=_with(end=end))
+    for tag, role in (("user", "ユーザ企業"), ("user-long", "中小ユーザー企業"), ("vendor-long", "ITベンダー企業")):
+        add(f"role-{tag}", set(), f"区分 {role}", edit=_member_cell(1 if "user" in tag else 3, 1, role))
+    add("lead-word", set(), "幹事社 column says 幹事", edit=_member_cell(0, 2, "幹事"))
+    add("lead-in-name", set(), "(幹事社) after the lead's name, no tick column", edit=_lead_in_name)
+    add("step-groups", set(), "STEP group rows instead of a 工程 column", edit=_step_groups)
+    add("category-gaichu", set(), "外注費 for the vendor's 下請け", edit=_cost_cell(5, 3, "外注費"))
+    add("nbsp", set(), "a no-break space after the amount", p=_with(requested="19,966,000\u00a0"))
+    return out
+
+
 def all_variants() -> list[Variant3]:
-    return variants() + _raw_variants() + _third_batch() + _fourth_batch() + _other_formats()
+    return (variants() + _raw_variants() + _third_batch() + _fourth_batch() + _other_formats()
+            + _fifth_batch())
 
 
 def write_xls(sheets: list[Sheet]) -> bytes:

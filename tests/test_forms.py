@@ -73,6 +73,8 @@ def test_text_that_is_not_an_amount(written: object) -> None:
     ("H31/4/30", date(2019, 4, 30)), ("", None), (44923, date(2022, 12, 28)),
     ("R4.12.28", date(2022, 12, 28)), ("令和5年(2023年)2月10日", date(2023, 2, 10)),
     ("2023年2月末", date(2023, 2, 28)), ("2022/12/28 0:00:00", date(2022, 12, 28)),
+    ("令5.1.31", date(2023, 1, 31)), ("平30.4.1", date(2018, 4, 1)), ("5年3月31日", date(2023, 3, 31)),
+    ("23/1/31", date(2023, 1, 31)), ("05/01/31", date(2023, 1, 31)),
 ])
 def test_dates_in_wareki_and_seireki(written: object, day: date | None) -> None:
     assert parse_date(written) == day
