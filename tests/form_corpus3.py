@@ -709,6 +709,18 @@ def _capital_in_millions(sheets: list[Sheet]) -> None:
         s.rows[r][5] = s.rows[r][5] / 1_000_000
 
 
+def _numbers_export(sheets: list[Sheet]) -> None:
+    """As Numbers exports: a 書き出しの概要 sheet first, each sheet named 「… - 表1」 with the
+    table's name above it."""
+    listing: Rows = [["このドキュメントはNumbersから書き出されました。各表はExcelワークシートに変換されています。"], [],
+                     ["Numbersシート名", "Numbers表名", "Excelワークシート名"]]
+    for s in sheets:
+        listing.append([s.title, "表1", f"{s.title} - 表1"])
+        s.title = f"{s.title} - 表1"
+        s.rows.insert(0, ["表1"])
+    sheets.insert(0, Sheet("書き出しの概要", listing))
+
+
 def _fifth_batch() -> list[Variant3]:
     out: list[Variant3] = []
 
@@ -734,6 +746,18 @@ def _fifth_batch() -> list[Variant3]:
     add("lead-in-name", set(), "(幹事社) after the lead's name, no tick column", edit=_lead_in_name)
     add("step-groups", set(), "STEP group rows instead of a 工程 column", edit=_step_groups)
     add("category-gaichu", set(), "外注費 for the vendor's 下請け", edit=_cost_cell(5, 3, "外注費"))
+    add("numbers-export", set(), "exported from Numbers", edit=_numbers_export)
+    add("numbers-export-over", {"AMOUNT_OVER_CAP"}, "exported from Numbers, over 2/3", edit=_numbers_export,
+        p=_with(requested=20100000))
+    add("lead-black-square", set(), "幹事社 ■ for the lead, □ for the others",
+        edit=_both(_member_cell(0, 2, "■"), *(_member_cell(i, 2, "□") for i in (1, 2, 3))))
+    add("corp-number-cell", set(), "法人番号 typed as a number", edit=_member_cell(0, 6, int(MEMBERS[0][6])))
+    add("corp-spaced", set(), "法人番号 in groups with spaces",
+        edit=_member_cell(1, 6, " ".join((MEMBERS[1][6][:1], MEMBERS[1][6][1:5], MEMBERS[1][6][5:9],
+                                           MEMBERS[1][6][9:]))))
+    add("label-value-one-cell", set(), "label and value in one cell over two lines",
+        edit=_both(_cell("補助金交付申請額", "補助金交付申請額\n19,966,000円", 0),
+                   _cell("補助金交付申請額\n19,966,000円", "")))
     add("nbsp", set(), "a no-break space after the amount", p=_with(requested="19,966,000\u00a0"))
     return out
 
