@@ -108,7 +108,7 @@ def parse_amount(value: object) -> int | None:
         text = text[negative.end():]
     text = re.sub(r"^(金額|金|計|合計)[:：]?", "", text)
     text = _YEN_NOISE.sub("", text)
-    text = re.sub(r"[-ー]+$", "", text)  # ￥18,000,000- : the dash closes the amount
+    text = re.sub(r"\.?[-ー]+$", "", text)  # ￥18,000,000- / ￥18,000,000.- : the dash closes it
     text = re.sub(r"(人|名|者|社|件|ヶ所|箇所)$", "", text)
     total = _kanji_amount(text)
     if total is None or total < 0:

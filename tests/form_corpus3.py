@@ -762,9 +762,56 @@ def _fifth_batch() -> list[Variant3]:
     return out
 
 
+def _role_tick_columns(sheets: list[Sheet]) -> None:
+    """区分 as three tick columns (該当に○), as many Japanese forms lay it out."""
+    s = sheets[0]
+    kinds = ["中小ユーザ企業", "ITベンダ", "その他協力者"]
+    head = s.rows[9]
+    s.rows[9] = [head[0], head[1], *kinds, *head[3:]]
+    s.rows.insert(9, ["", "", "区分（該当に○）"])
+    for r in range(11, 15):
+        row = s.rows[r]
+        s.rows[r] = [row[0], row[1], *["○" if k == row[2] else "" for k in kinds], *row[3:]]
+
+
+def _total_first(sheets: list[Sheet]) -> None:
+    """The cost table's 合計 row right under its header, above the detail rows."""
+    s = sheets[2]
+    total = s.rows.pop()
+    s.rows.insert(3, total)
+
+
+def _tax_columns(sheets: list[Sheet]) -> None:
+    """税抜 (the eligible amount), 消費税 and 税込 columns side by side."""
+    s = sheets[2]
+    s.rows[2][6:] = ["補助対象経費（税抜）", "消費税", "合計（税込）"]
+    for row in s.rows[3:]:
+        amount = row[6]
+        row[6:] = [amount, amount // 10, amount + amount // 10]
+
+
+def _sixth_batch() -> list[Variant3]:
+    out: list[Variant3] = []
+
+    def add(name: str, codes: set[str], why: str, edit: Edit | None = None,
+            p: dict[str, Any] | None = None) -> None:
+        for raw in (False, True):
+            data = _book(p, edit, raw=raw)
+            out.append(Variant3(f"c3k-{name}{'-raw' if raw else ''}.xlsx", data, frozenset(codes), why))
+
+    add("yen-dot-dash", set(), "amount closed with .-", p=_with(requested="¥19,966,000.-"))
+    add("total-spaced", set(), "合 計 with a space", edit=_cell("合計", "合　計", 0))
+    add("total-first", set(), "合計 row above the details", edit=_total_first)
+    add("tax-columns", set(), "税抜・消費税・税込 columns", edit=_tax_columns)
+    add("role-ticks", set(), "区分 as tick columns", edit=_role_tick_columns)
+    add("role-ticks-one-vendor", {"CONSORTIUM_COMPOSITION"}, "区分 as tick columns, one vendor only",
+        edit=_role_tick_columns, p=_member(3, 1, "その他協力者"))
+    return out
+
+
 def all_variants() -> list[Variant3]:
     return (variants() + _raw_variants() + _third_batch() + _fourth_batch() + _other_formats()
-            + _fifth_batch())
+            + _fifth_batch() + _sixth_batch())
 
 
 def write_xls(sheets: list[Sheet]) -> bytes:
