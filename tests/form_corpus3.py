@@ -932,16 +932,59 @@ def checklist_sheet() -> Sheet:
 
 
 def submission_files(application: bytes, pdf: Callable[[str], bytes],
-                     members: list[list[Cell]] | None = None) -> dict[str, bytes]:
+                     members: list[list[Cell]] | None = None,
+                     member_info: Sheet | None = None) -> dict[str, bytes]:
     """Every document of the set: the application given, the other sheets written here, and a
     scanned-looking PDF per member paper (recognised by its file name, as a scan is)."""
     files = {
         "01_交付申請書.xlsx": application,
         "02_補助事業概要書.pdf": pdf("overview"),
-        "03_事業者情報入力シート.xlsx": write_raw([member_info_sheet(members)]),
+        "03_事業者情報入力シート.xlsx": write_raw([member_info or member_info_sheet(members)]),
         "05_提出書類チェックリスト.xlsx": write_openpyxl([checklist_sheet()]),
     }
     for m in MEMBERS:
         for paper in ("誓約書", "履歴事項全部証明書", "納税証明書"):
             files[f"{paper}_{m[0]}.pdf"] = pdf("scan")
     return files
+
+
+def _info_in_thousands() -> Sheet:
+    s = member_info_sheet()
+    s.rows[3][9:11] = ["補助対象経費（千円）", "補助金申請額（千円）"]
+    for row in s.rows[4:]:
+        row[9] //= 1000
+        row[10] //= 1000
+    return s
+
+
+def _info_short_names() -> Sheet:
+    s = member_info_sheet()
+    s.rows[4][0] = "㈱あおば製作所"
+    s.rows[6][0] = "(株)テクノブリッジ"
+    return s
+
+
+HELPER = ["北陸ITコンサル 山本 健", "その他協力者", "", "サービス業", "－", 1, "－"]
+
+
+def _info_with_helper() -> Sheet:
+    """An その他協力者 (a person trading under a shop name) on both member lists."""
+    s = member_info_sheet()
+    s.rows.append([HELPER[0], HELPER[1], "－", "山本 健", "富山県富山市1-1", HELPER[3], "－", 1,
+                   "yamamoto@example.jp", 0, 0])
+    return s
+
+
+def _info_over() -> Sheet:
+    s = member_info_sheet()
+    s.rows[6][10] = 10500000
+    return s
+
+
+# (name, member-info sheet, expected codes): sets whose forms must agree with each other
+SET_VARIANTS: list[tuple[str, Callable[[], Sheet], set[str]]] = [  # the application as _plan()
+    ("info-in-thousands", _info_in_thousands, set()),
+    ("info-short-names", _info_short_names, set()),
+    ("info-with-helper", _info_with_helper, set()),
+    ("info-requested-differs", _info_over, {"SUM_MISMATCH"}),
+]

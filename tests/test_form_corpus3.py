@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,10 @@ import pytest
 from ingest.cli import main
 from tests.form_corpus3 import (
     CONSORTIUM,
+    HELPER,
     LEAD_MAIL,
+    SET_VARIANTS,
+    Sheet,
     _both,
     _discount_row,
     _plan,
@@ -64,11 +68,13 @@ def test_verdict(variant, verdicts: dict[str, set[str]]) -> None:
     assert verdicts.get(variant.name) == set(variant.codes), variant.why
 
 
-def _replayed(tmp_path: Path, application: bytes, members: list | None = None) -> tuple[str, list[str]]:
+def _replayed(tmp_path: Path, application: bytes, members: list | None = None,
+              member_info: Sheet | None = None) -> tuple[str, list[str]]:
     """One mail carrying a whole set in a zip, replayed into a fresh ledger."""
     body = ("令和4年度「共創型サービスIT連携支援事業」事務局 御中\n\n会社名：株式会社あおば製作所\n"
             f"役職：DX推進室長\n氏名：佐藤 一\nメールアドレス：{LEAD_MAIL}\n電話番号：076-123-4567\n")
-    archive = to_zip({f"申請書類/{n}": d for n, d in submission_files(application, tiny_pdf, members).items()})
+    files = submission_files(application, tiny_pdf, members, member_info)
+    archive = to_zip({f"申請書類/{n}": d for n, d in files.items()})
     folder = tmp_path / "mails"
     folder.mkdir()
     (folder / "1.eml").write_bytes(mail(f"<{CONSORTIUM}>{CORE}", body, LEAD_MAIL, "<set@aoba-ss.example.jp>",
@@ -95,3 +101,14 @@ def test_a_set_with_a_wholesaler_over_its_line_replays_to_a_notice(tmp_path: Pat
     p["members"][1][3:6] = ["ソフトウェア製品卸売業", 200000000, 150]
     kind, codes = _replayed(tmp_path, write_openpyxl(_sheets(p)), p["members"])
     assert codes == ["SME_INELIGIBLE"] and kind == "deficiency"
+
+
+@pytest.mark.parametrize(("name", "info", "codes"), SET_VARIANTS, ids=[v[0] for v in SET_VARIANTS])
+def test_a_set_whose_member_sheet_is_written_differently(tmp_path: Path, name: str, info: Callable[[], Sheet],
+                                                         codes: set[str]) -> None:
+    plan = _plan()
+    if name == "info-with-helper":
+        plan["members"].append(HELPER)
+    kind, found = _replayed(tmp_path, write_openpyxl(_sheets(plan)), member_info=info())
+    assert set(found) == codes, name
+    assert kind == ("deficiency" if codes else "receipt")
