@@ -74,7 +74,8 @@ def head_term(value: object) -> str:
 # --- money and counts ------------------------------------------------------------------------
 
 _YEN_NOISE = re.compile(r"[,，、\s円¥\\$]|税込み?|税抜き?|程度|約|以内|也|見込み?")
-_NOTE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|<[^<>]*>")
+# bracketed notes, and a 「※…」 note to the end of the cell
+_NOTE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|<[^<>]*>|※.*$")
 # 大字 of cheques and formal documents: 金壱千八百萬円也
 _DAIJI = str.maketrans("壱壹弐貳参參肆伍陸漆捌玖拾萬阡仟佰陌", "一一二二三三四五六七八九十万千千百百")
 _KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
@@ -106,7 +107,9 @@ def parse_amount(value: object) -> int | None:
     negative = re.match(r"^[△▲]", text)
     if negative:
         text = text[negative.end():]
-    text = re.sub(r"^(金額|金|計|合計)[:：]?", "", text)
+    # the field's own label typed before the number: 「資本金 3,000万円」「合計：…」
+    text = re.sub(r"^(金額|金|計|合計|資本金の額|資本金|出資金|出資の総額|従業員数|従業員|社員数|申請額)"
+                  r"[:：]?", "", text)
     text = _YEN_NOISE.sub("", text)
     text = re.sub(r"\.?[-ー]+$", "", text)  # ￥18,000,000- / ￥18,000,000.- : the dash closes it
     text = re.sub(r"(人|名|者|社|件|ヶ所|箇所)$", "", text)
@@ -204,7 +207,7 @@ def parse_date(value: object) -> date | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return _serial(value)
     text = re.sub(r"[\sT]\d{1,2}:\d{2}(:\d{2})?$", "", _nfkc(value))
-    text = _WEEKDAY.sub("", text)
+    text = _WEEKDAY.sub("", re.sub(r"※.*$", "", text))
     text = re.sub(r"\(\d{4}年?\)|\s|頃|ごろ|予定|見込み?|まで|迄", "", text).replace("()", "")
     text = text.replace("元年", "1年").replace("元.", "1.")
     text = re.sub(r"[〇一二三四五六七八九十]+", lambda m: str(_kanji_number(m.group())), text)

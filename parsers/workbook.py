@@ -294,11 +294,16 @@ def _column_index(letters: str) -> int:
     return index
 
 
+# Zero-width characters pasted with text from web pages and PDFs: invisible, never meant.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
 def _plain(value: Any) -> Any:
     """calamine's '' is empty, integral floats are ints, times of day stay as they are."""
     if value is None or value == "":
         return None
     if isinstance(value, str):
+        value = value.translate(_INVISIBLE)
         return value if value.strip() else None
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)

@@ -804,6 +804,13 @@ def _sixth_batch() -> list[Variant3]:
     add("total-first", set(), "合計 row above the details", edit=_total_first)
     add("tax-columns", set(), "税抜・消費税・税込 columns", edit=_tax_columns)
     add("role-ticks", set(), "区分 as tick columns", edit=_role_tick_columns)
+    add("zwsp-name", set(), "a zero-width space pasted after the plan's consortium name",
+        p=_with(plan_consortium=CONSORTIUM + "\u200b"))
+    add("zwsp-amount", set(), "a zero-width space pasted into the amount", p=_with(requested="\u200b19,966,000"))
+    add("cap-with-label", set(), "capital typed with its label", edit=_member_cell(0, 4, "資本金 3,000万円"))
+    add("req-kome-note", set(), "amount followed by a ※ note", p=_with(requested="19,966,000円 ※千円未満切捨て"))
+    add("end-kome-note", set(), "date followed by a ※ note", p=_with(end="2023年1月31日 ※予定"))
+    add("end-kome-late", {"PROJECT_PERIOD"}, "late date followed by a ※ note", p=_with(end="2023年3月31日 ※予定"))
     add("role-ticks-one-vendor", {"CONSORTIUM_COMPOSITION"}, "区分 as tick columns, one vendor only",
         edit=_role_tick_columns, p=_member(3, 1, "その他協力者"))
     return out
