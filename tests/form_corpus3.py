@@ -995,3 +995,14 @@ SET_VARIANTS: list[tuple[str, Callable[[], Sheet], set[str]]] = [  # the applica
     ("info-with-helper", _info_with_helper, set()),
     ("info-requested-differs", _info_over, {"SUM_MISMATCH"}),
 ]
+
+
+def numbers_package() -> bytes:
+    """An Apple Numbers document as saved on a Mac: a zip of .iwa streams, not an Office file."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("Index/Document.iwa", b"\x00\x9b\x01\x00" + bytes(range(64)))
+        z.writestr("Index/Tables/DataList.iwa", b"\x00\x10\x00\x00" + bytes(16))
+        z.writestr("Metadata/Properties.plist", b"bplist00\xd1\x01\x02")
+        z.writestr("preview.jpg", b"\xff\xd8\xff\xe0" + bytes(32))
+    return buf.getvalue()

@@ -26,6 +26,7 @@ from tests.form_corpus3 import (
     _sheets,
     _stale_copy,
     all_variants,
+    numbers_package,
     submission_files,
     write_openpyxl,
     write_raw,
@@ -112,3 +113,31 @@ def test_a_set_whose_member_sheet_is_written_differently(tmp_path: Path, name: s
     kind, found = _replayed(tmp_path, write_openpyxl(_sheets(plan)), member_info=info())
     assert set(found) == codes, name
     assert kind == ("deficiency" if codes else "receipt")
+
+
+def test_an_application_saved_by_numbers_is_unreadable_not_an_archive(tmp_path: Path) -> None:
+    """A .numbers package is a zip, but of Apple's own streams: the application is named and
+    asked for again as Excel, never unpacked into a set with every document missing."""
+    path = tmp_path / "交付申請書.numbers"
+    path.write_bytes(numbers_package())
+    proc = subprocess.run([sys.executable, "-m", "ingest.cli", "check", "--json", str(path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    [obj] = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert obj["codes"] == ["ATTACHMENT_UNREADABLE"] and proc.returncode == 1
+    assert obj["findings"][0]["document"] == "application"
+
+
+def test_a_set_with_the_application_from_numbers_replays_to_a_notice(tmp_path: Path) -> None:
+    files = submission_files(b"", tiny_pdf)
+    del files["01_交付申請書.xlsx"]
+    files["01_交付申請書.numbers"] = numbers_package()
+    body = (f"会社名：株式会社あおば製作所\n役職：室長\n氏名：佐藤 一\nメールアドレス：{LEAD_MAIL}\n"
+            "電話番号：076-123-4567\n")
+    folder = tmp_path / "mails"
+    folder.mkdir()
+    (folder / "1.eml").write_bytes(mail(f"<{CONSORTIUM}>{CORE}", body, LEAD_MAIL, "<numbers@aoba-ss.example.jp>",
+                                        attachments={"申請書類.zip": to_zip(files)}))
+    assert main(["--config", str(write_config(tmp_path)), "replay", str(folder)]) == 0
+    with sqlite3.connect(tmp_path / "ledger.db") as db:
+        codes = {c for (c,) in db.execute("SELECT code FROM findings")}
+    assert "ATTACHMENT_UNREADABLE" in codes and "DOCUMENT_MISSING" not in codes
