@@ -28,13 +28,16 @@ SPREADSHEET_KINDS = frozenset({"xlsx", "xlsm", "xlsb", "xls", "ods"})
 MAX_ROWS = 1000
 MAX_COLS = 60
 
-# Decorations around a printed label: 【】, 「１．」, 「(1)」, 「①」, 「■」 before; 「※必須」, 「*」,
-# 「(円)」, 「:」 after. Removed before labels are compared.
+# Decorations around a printed label: 【】, 「１．」, 「(1)」, 「1-1」, 「(ア)」, 「①」, 「■」, 「〔必須〕」
+# before; 「※必須」, 「*」, 「(円)」, 「注1」, 「◆」, 「:」 after. Removed before labels are compared.
 _LEADING = re.compile(
-    r"^(?:[※*■□●○◆◇★☆◎・▼▽▶►\-]+|\d{1,2}[.)、]|\(\d{1,2}\)|[a-z][.)]|\([a-z]\)|"
+    r"^(?:[※*■□●○◆◇★☆◎・▼▽▶►\-]+|\d{1,2}(?:-\d{1,2})+[.)、]?|\d{1,2}[.)、]|\(\d{1,2}\)|"
+    r"[a-z][.)]|\([a-z]\)|[ァ-ヶ][.)、]|\([ァ-ヶ]\)|〔[^〔〕]*〕|<[^<>]*>|"
     r"[①-⑳]|[ⅰ-ⅿⅠ-Ⅿ][.)]?|[(]?[一二三四五六七八九十][)、.])")
 _TRAILING = re.compile(
-    r"(\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|<[^<>]*>|\*+|※.*|必須|任意|:)$")
+    r"(\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|<[^<>]*>|\*+|※.*|必須|任意|注\d{1,2}|[◆◇■□●★☆]+|:)$")
+# A number (「1」, 「１」, 「1-1」) or a katakana (「ア」) set off by a space before the label
+_SPACED_NUMBER = re.compile(r"^\s*(?:[0-9０-９]{1,2}(?:[-－‐][0-9０-９]{1,2})*|[ァ-ヶｱ-ﾝ])[ \t\u3000]+(?=\S)")
 
 
 def label_key(text: str) -> str:
@@ -53,6 +56,7 @@ _CACHED_LENGTH = 200
 @functools.lru_cache(maxsize=8192)
 def _label_key(text: str) -> str:
     text = re.sub(r"^[\s①-⑳㉑-㉟㊱-㊿❶-❿➀-➉⑴-⒇⒈-⒛]+", "", text)  # NFKC would make ① a bare 1
+    text = _SPACED_NUMBER.sub("", text)
     key = "".join(unicodedata.normalize("NFKC", text).split()).casefold()
     whole = re.fullmatch(r"[【\[<(「『〔]([^【】\[\]<>()「」『』〔〕]+)[】\]>)」』〕]", key)
     if whole:

@@ -790,6 +790,21 @@ def _tax_columns(sheets: list[Sheet]) -> None:
         row[6:] = [amount, amount // 10, amount + amount // 10]
 
 
+def _numbered_labels(style: Callable[[int], str]) -> Edit:
+    """Every field label of the application and plan numbered in one style."""
+    def run(sheets: list[Sheet]) -> None:
+        for s in sheets[:2]:
+            n = 0
+            for row in s.rows:
+                if len(row) == 4 and row[1] and row[3] not in ("", None):  # 「| label | | value」
+                    n += 1
+                    row[1] = style(n) + row[1]
+    return run
+
+
+_KANA = "アイウエオカキクケコ"
+
+
 def _sixth_batch() -> list[Variant3]:
     out: list[Variant3] = []
 
@@ -811,6 +826,17 @@ def _sixth_batch() -> list[Variant3]:
     add("req-kome-note", set(), "amount followed by a ※ note", p=_with(requested="19,966,000円 ※千円未満切捨て"))
     add("end-kome-note", set(), "date followed by a ※ note", p=_with(end="2023年1月31日 ※予定"))
     add("end-kome-late", {"PROJECT_PERIOD"}, "late date followed by a ※ note", p=_with(end="2023年3月31日 ※予定"))
+    for tag, style in (("kana-paren", lambda n: f"({_KANA[n - 1]})"), ("kana-dot", lambda n: f"{_KANA[n - 1]}．"),
+                       ("kana-half", lambda n: f"{_KANA[n - 1]}) "), ("dash-number", lambda n: f"1-{n} "),
+                       ("dash-number-dot", lambda n: f"1-{n}."), ("number-space", lambda n: f"{n} "),
+                       ("fw-number-space", lambda n: f"{chr(0xFF10 + n)}\u3000"),
+                       ("required-bracket", lambda n: "〔必須〕"), ("required-angle", lambda n: "<必須>")):
+        add(f"labels-{tag}", set(), f"labels numbered {style(1)!r}", edit=_numbered_labels(style))
+    add("labels-diamonds", set(), "labels between ◆ marks",
+        edit=_both(_relabel("補助金交付申請額", "◆補助金交付申請額◆"), _relabel("幹事社名", "◆幹事社名◆")))
+    add("labels-note-number", set(), "labels with 注1 after them",
+        edit=_both(_relabel("補助金交付申請額", "補助金交付申請額 注1"),
+                   _relabel("事業完了予定日", "事業完了予定日 注2")))
     add("role-ticks-one-vendor", {"CONSORTIUM_COMPOSITION"}, "区分 as tick columns, one vendor only",
         edit=_role_tick_columns, p=_member(3, 1, "その他協力者"))
     return out

@@ -332,3 +332,15 @@ def test_unknown_file_is_not_forced_into_a_document() -> None:
 def test_broken_workbook_still_recognised_by_name_with_the_problem_kept() -> None:
     found = recognise("6_事業者情報入力シート.xlsx", "xlsx", b"broken")
     assert found.key == "member_info" and found.how == "file_name" and found.problem
+
+
+@pytest.mark.parametrize("printed", [
+    "(ア)コンソーシアム名", "ア．コンソーシアム名", "イ) コンソーシアム名", "1-1 コンソーシアム名",
+    "1-1.コンソーシアム名",
+    "１　コンソーシアム名", "2 コンソーシアム名", "〔必須〕コンソーシアム名", "<必須>コンソーシアム名",
+    "◆コンソーシアム名◆", "コンソーシアム名 注1", "【コンソーシアム名】", "(1)コンソーシアム名",
+])
+def test_numbered_and_decorated_labels_compare_as_the_label(printed: str) -> None:
+    from parsers.workbook import label_key
+
+    assert label_key(printed) == "コンソーシアム名"
