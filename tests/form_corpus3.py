@@ -19,7 +19,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
 
 Cell = Any
 Rows = list[list[Cell]]
@@ -837,6 +837,17 @@ def _sixth_batch() -> list[Variant3]:
     add("labels-note-number", set(), "labels with 注1 after them",
         edit=_both(_relabel("補助金交付申請額", "補助金交付申請額 注1"),
                    _relabel("事業完了予定日", "事業完了予定日 注2")))
+    add("cap-column-senen", set(), "資本金（千円） column in thousands",
+        edit=_both(_header_word("資本金", "資本金（千円）"),
+                   *(_member_cell(i, 4, MEMBERS[i][4] // 1000) for i in range(4))))
+    add("cap-column-senen-large", {"AMOUNT_OVER_CAP"}, "資本金（千円） column, a vendor at 1,000,000千円 and 500人",
+        edit=_both(_header_word("資本金", "資本金（千円）"),
+                   *(_member_cell(i, 4, MEMBERS[i][4] // 1000) for i in range(4)),
+                   _member_cell(2, 4, 1000000), _member_cell(2, 5, 500)))
+    add("cost-header-unit", set(), "補助対象経費 (単位:円) header",
+        edit=_header_word("補助対象経費", "補助対象経費\n(単位:円)"))
+    add("cost-header-kome", set(), "headers with ※", edit=_both(_header_word("経費区分", "経費区分※"),
+                                                                  _header_word("工程", "工程※1")))
     add("role-ticks-one-vendor", {"CONSORTIUM_COMPOSITION"}, "区分 as tick columns, one vendor only",
         edit=_role_tick_columns, p=_member(3, 1, "その他協力者"))
     return out
@@ -863,6 +874,9 @@ def write_xls(sheets: list[Sheet]) -> bytes:
                     ws.write(r, c, v, day)
                 else:
                     ws.write(r, c, v if isinstance(v, (int, float, bool)) else str(v))
+        for m in s.merges:
+            (c0, r0, c1, r1) = range_boundaries(m)
+            ws.merge(r0 - 1, r1 - 1, c0 - 1, c1 - 1)
         if s.hidden:
             ws.visibility = 1
     buf = io.BytesIO()
@@ -927,6 +941,13 @@ def _other_formats() -> list[Variant3]:
         ("one-vendor", {"CONSORTIUM_COMPOSITION"}, None, _member(3, 1, "その他協力者")),
         ("sheets-renamed", set(), _title_rename("Sheet1", "Sheet2", "Sheet3"), None),
         ("cost-discount", set(), _discount_row, None),
+        ("merged-labels", set(), _merged_labels, None),
+        ("merged-value-far", set(), _merged_value_far, None),
+        ("role-ticks", set(), _role_tick_columns, None),
+        ("labels-fw-number", set(), _numbered_labels(lambda n: f"{chr(0xFF10 + n)}\u3000"), None),
+        ("industry-wholesale-goods", {"SME_INELIGIBLE"}, _both(_member_cell(1, 3, "ソフトウェア製品卸売業"),
+                                                                _member_cell(1, 4, 200000000),
+                                                                _member_cell(1, 5, 150)), None),
     ]
     for name, codes, edit, p in cases:
         for ext, writer in (("xls", write_xls), ("ods", write_ods)):
