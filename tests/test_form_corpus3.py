@@ -14,23 +14,20 @@ from pathlib import Path
 import pytest
 
 from ingest.cli import main
-from tests.form_corpus3 import (
+from tests.corpus3_edits import (
     CONSORTIUM,
     HELPER,
     LEAD_MAIL,
     SET_VARIANTS,
-    Sheet,
-    _both,
-    _discount_row,
-    _plan,
-    _sheets,
-    _stale_copy,
-    all_variants,
-    numbers_package,
+    base_plan,
+    both,
+    discount_row,
+    plan_sheets,
+    stale_copy,
     submission_files,
-    write_openpyxl,
-    write_raw,
 )
+from tests.corpus3_writers import Sheet, numbers_package, write_openpyxl, write_raw
+from tests.form_corpus3 import all_variants
 from tests.form_writer import tiny_pdf, to_zip
 from tests.mails import CORE, mail
 from tests.test_grouping_versions import write_config
@@ -89,28 +86,28 @@ def _replayed(tmp_path: Path, application: bytes, members: list | None = None,
 
 def test_a_set_with_habits_replays_to_a_receipt(tmp_path: Path) -> None:
     """A hidden old draft, a △ 値引き row and 千円 text in one mail's set: a 受付確認, no finding."""
-    p = _plan()
+    p = base_plan()
     p["requested"] = "19,966千円"
-    sheets = _sheets(p)
-    _both(_stale_copy, _discount_row)(sheets)
+    sheets = plan_sheets(p)
+    both(stale_copy, discount_row)(sheets)
     kind, codes = _replayed(tmp_path, write_raw(sheets))
     assert codes == [] and kind == "receipt"
 
 
 def test_a_set_with_a_wholesaler_over_its_line_replays_to_a_notice(tmp_path: Path) -> None:
-    p = _plan()
+    p = base_plan()
     p["members"][1][3:6] = ["ソフトウェア製品卸売業", 200000000, 150]
-    kind, codes = _replayed(tmp_path, write_openpyxl(_sheets(p)), p["members"])
+    kind, codes = _replayed(tmp_path, write_openpyxl(plan_sheets(p)), p["members"])
     assert codes == ["SME_INELIGIBLE"] and kind == "deficiency"
 
 
 @pytest.mark.parametrize(("name", "info", "codes"), SET_VARIANTS, ids=[v[0] for v in SET_VARIANTS])
 def test_a_set_whose_member_sheet_is_written_differently(tmp_path: Path, name: str, info: Callable[[], Sheet],
                                                          codes: set[str]) -> None:
-    plan = _plan()
+    plan = base_plan()
     if name == "info-with-helper":
         plan["members"].append(HELPER)
-    kind, found = _replayed(tmp_path, write_openpyxl(_sheets(plan)), member_info=info())
+    kind, found = _replayed(tmp_path, write_openpyxl(plan_sheets(plan)), member_info=info())
     assert set(found) == codes, name
     assert kind == ("deficiency" if codes else "receipt")
 
