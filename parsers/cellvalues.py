@@ -4,7 +4,8 @@ Money written as text — `1,234,567円`, `￥1,234-`, `金18,000,000円`, full-
 `1.1億円`, `280名(2022年8月1日現在)` — is read as a number; a fraction of a yen is truncated
 (1円未満切り捨て, as subsidy amounts are). Dates are 西暦, 和暦 (令和4年12月28日, R4.12.28) or
 Excel serials; a month alone (2023年1月, 2023年1月末) is that month's last day, as a 完了予定
-means. A cell holding only a dash or なし means "none" (an empty value), never a number.
+means. A cell holding only a dash or なし means "none" (an empty value), never a number, and a
+text still holding the template's placeholder (○○, ××) is no answer either.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def head_term(value: object) -> str:
 # --- money and counts ------------------------------------------------------------------------
 
 _YEN_NOISE = re.compile(r"[,，、\s円¥\\$]|税込み?|税抜き?|程度|約|以内|也|見込み?")
-_NOTE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|<[^<>]*>")
+# bracketed notes, and a 「※…」 note to the end of the cell
+_NOTE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|<[^<>]*>|※.*$")
 # 大字 of cheques and formal documents: 金壱千八百萬円也
 _DAIJI = str.maketrans("壱壹弐貳参參肆伍陸漆捌玖拾萬阡仟佰陌", "一一二二三三四五六七八九十万千千百百")
 _KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
@@ -82,7 +84,8 @@ _KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "�
 
 def parse_amount(value: object) -> int | None:
     """Yen (or a count) as an int: 1234567, '1,234,567円', '￥1,234-', '金18,000,000円', '１２３４',
-    '4,400万円', '1.1億円', '280名(2022年8月1日現在)'. A fraction of a yen is truncated.
+    '4,400万円', '1.1億円', '280名(2022年8月1日現在)', '△500,000' (negative). A fraction of a
+    yen is truncated.
 
     None for an empty cell or one that says "none" (「－」「なし」); ValueError for other text.
     """
@@ -99,14 +102,21 @@ def parse_amount(value: object) -> int | None:
     if declares_none(value):
         return None
     text = _NOTE.sub("", _nfkc(value)).translate(_DAIJI)
-    text = re.sub(r"^(金額|金|計|合計)[:：]?", "", text)
+    # △/▲ is how Japanese books write a negative (a 値引き row); a bare leading hyphen stays
+    # unreadable text, as it is as often a stray dash as a sign
+    negative = re.match(r"^[△▲]", text)
+    if negative:
+        text = text[negative.end():]
+    # the field's own label typed before the number: 「資本金 3,000万円」「合計：…」
+    text = re.sub(r"^(金額|金|計|合計|資本金の額|資本金|出資金|出資の総額|従業員数|従業員|社員数|申請額)"
+                  r"[:：]?", "", text)
     text = _YEN_NOISE.sub("", text)
-    text = re.sub(r"[-ー]+$", "", text)  # ￥18,000,000- : the dash closes the amount
+    text = re.sub(r"\.?[-ー]+$", "", text)  # ￥18,000,000- / ￥18,000,000.- : the dash closes it
     text = re.sub(r"(人|名|者|社|件|ヶ所|箇所)$", "", text)
     total = _kanji_amount(text)
     if total is None or total < 0:
         raise ValueError(f"金額・数値として読めません: {value!r}")
-    return total
+    return -total if negative else total
 
 
 def _kanji_amount(text: str) -> int | None:
@@ -175,14 +185,16 @@ NOTE_YEN_FLOOR = 1_000_000
 
 # --- dates -----------------------------------------------------------------------------------
 
-_ERAS = {"令和": 2018, "R": 2018, "平成": 1988, "H": 1988, "昭和": 1925, "S": 1925}
+_ERAS = {"令和": 2018, "R": 2018, "令": 2018, "平成": 1988, "H": 1988, "平": 1988, "昭和": 1925,
+         "S": 1925, "昭": 1925}
 _EXCEL_EPOCH = date(1899, 12, 30)
 _WEEKDAY = re.compile(r"\((?:月|火|水|木|金|土|日|祝)[^()]{0,3}\)")
 
 
 def parse_date(value: object) -> date | None:
     """西暦, 和暦 and Excel serials: datetime cells, 44923, '2022/12/28', '2022年12月28日(水)',
-    '令和4年12月28日', '令和４年１２月２８日', 'R4.12.28', '令和5年(2023年)2月10日', '2023年2月末'.
+    '令和4年12月28日', '令和４年１２月２８日', 'R4.12.28', '令5.1.31', '5年1月31日' (令和),
+    '23/1/31', '令和5年(2023年)2月10日', '2023年2月末'.
 
     None for an empty cell; ValueError for text that is not a date.
     """
@@ -195,13 +207,13 @@ def parse_date(value: object) -> date | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return _serial(value)
     text = re.sub(r"[\sT]\d{1,2}:\d{2}(:\d{2})?$", "", _nfkc(value))
-    text = _WEEKDAY.sub("", text)
+    text = _WEEKDAY.sub("", re.sub(r"※.*$", "", text))
     text = re.sub(r"\(\d{4}年?\)|\s|頃|ごろ|予定|見込み?|まで|迄", "", text).replace("()", "")
     text = text.replace("元年", "1年").replace("元.", "1.")
     text = re.sub(r"[〇一二三四五六七八九十]+", lambda m: str(_kanji_number(m.group())), text)
     if re.fullmatch(r"\d{5}(\.\d+)?", text):
         return _serial(float(text))
-    era = r"(令和|平成|昭和|[RHS])\.?(\d{1,2})"
+    era = r"(令和|平成|昭和|[RHS令平昭])\.?(\d{1,2})"
     match = re.fullmatch(era + r"[年./-](\d{1,2})[月./-](\d{1,2})日?", text, flags=re.IGNORECASE)
     if match:
         return _date(_era_year(match.group(1), match.group(2)), match.group(3), match.group(4),
@@ -209,6 +221,16 @@ def parse_date(value: object) -> date | None:
     match = re.fullmatch(r"(\d{4})[年./-](\d{1,2})[月./-](\d{1,2})日?", text)
     if match:
         return _date(int(match.group(1)), match.group(2), match.group(3), value)
+    # 「5年1月31日」: a 和暦 year typed without its era is the current era's (令和)
+    match = re.fullmatch(r"(\d{1,2})年(\d{1,2})月(\d{1,2})日?", text)
+    if match:
+        return _date(_ERAS["令和"] + int(match.group(1)), match.group(2), match.group(3), value)
+    # 「23/1/31」: a two-digit 西暦 year of these years, else (「05/01/31」) a 令和 year
+    match = re.fullmatch(r"(\d{2})/(\d{1,2})/(\d{1,2})", text)
+    if match:
+        year = 2000 + int(match.group(1))
+        year = year if _ERAS["令和"] <= year <= _ERAS["令和"] + 15 else _ERAS["令和"] + int(match.group(1))
+        return _date(year, match.group(2), match.group(3), value)
     match = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
     if match:
         return _date(int(match.group(1)), match.group(2), match.group(3), value)
@@ -374,12 +396,18 @@ def _corporate_number(value: object) -> str | None:
     return re.sub(r"[\s" + re.escape(_DASHES) + r"]", "", text) or None
 
 
+# The template's placeholder left in place (「○○コンソーシアム」「株式会社〇〇」「××」): not an answer.
+_PLACEHOLDER = re.compile(r"([○◯〇●×✕＊*])\1")
+
+
 def _text(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = str(value).strip()
+    if _PLACEHOLDER.search(text):
+        return None
     return text or None
 
 

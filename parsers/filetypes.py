@@ -16,7 +16,7 @@ from pathlib import PurePosixPath
 
 KINDS: tuple[str, ...] = (
     "zip", "xlsx", "xlsb", "ods", "docx", "pptx", "xls", "doc", "ppt", "msg", "tnef", "pdf", "lzh", "7z",
-    "rar", "gzip", "png", "jpeg", "text", "office-encrypted", "unknown",
+    "rar", "gzip", "png", "jpeg", "text", "office-encrypted", "iwork", "unknown",
 )
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -36,7 +36,7 @@ _EXTENSIONS: dict[str, str] = {
     ".pptx": "pptx", ".pptm": "pptx", ".xls": "xls", ".doc": "doc", ".ppt": "ppt",
     ".msg": "msg", ".pdf": "pdf", ".lzh": "lzh", ".lha": "lzh", ".7z": "7z", ".rar": "rar",
     ".gz": "gzip", ".tgz": "gzip", ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg",
-    ".txt": "text", ".csv": "text", ".tsv": "text",
+    ".txt": "text", ".csv": "text", ".tsv": "text", ".numbers": "iwork", ".pages": "iwork", ".key": "iwork",
 }
 _OOXML_KINDS = {"xlsx", "xlsb", "docx", "pptx", "ods"}
 # Looking into a zip's directory is cheap, but a directory with millions of entries is not:
@@ -131,6 +131,9 @@ def _ooxml_kind(zf: zipfile.ZipFile) -> str | None:
         with zf.open(infos["mimetype"]) as fh:
             if b"opendocument.spreadsheet" in fh.read(200):
                 return "ods"
+    if any(n.startswith("Index/") and n.endswith(".iwa") for n in infos) or "Index.zip" in infos:
+        # Apple Numbers/Pages/Keynote: a document in its own format, not an archive of files
+        return "iwork"
     if "[Content_Types].xml" not in infos:
         return None
     tops = {n.split("/", 1)[0] for n in infos if "/" in n}

@@ -219,14 +219,18 @@ def _date_over_cells(value: Any, sheet: Sheet, r: int, c: int) -> Any:
 
 
 def _inline(sheet: Sheet, spec: FieldSpec, start: int) -> tuple[Sheet, int, int, Any] | None:
-    """「コンソーシアム名：みなとDX連携コンソーシアム」 written in one cell."""
+    """「コンソーシアム名：みなとDX連携コンソーシアム」 written in one cell, or the label and its
+    value on two lines of one cell (a reading in brackets under a label is not a value)."""
     keys = {label_key(x) for x in spec.labels}
     for r, c, text in sheet.texts():
         if r < start:
             continue
-        head, sep, rest = unicodedata.normalize("NFKC", text).partition(":")
-        if sep and rest.strip() and label_key(head) in keys:
-            return sheet, r, c, rest.strip()
+        text = unicodedata.normalize("NFKC", text)
+        for mark in (":", "\n"):
+            head, sep, rest = text.partition(mark)
+            rest = rest.strip()
+            if sep and rest and label_key(head) in keys and not re.fullmatch(r"\(.*\)", rest):
+                return sheet, r, c, rest
     return None
 
 

@@ -1,6 +1,6 @@
 """Which sheet of a workbook holds a form, and from which row: by the sheet's name, else by
 the form's title cell (sheets named 様式1/様式2, or several forms stacked on one sheet); a
-template's 記入例 sheet only when nothing else names the form."""
+template's 記入例 sheet or a hidden sheet only when nothing else names the form."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ def scopes(book: Book, names: Sequence[str],
     """(sheet, first row) to search: sheets named so; else sheets whose title cell says so
     (様式1/様式2 …), from that cell on; else the sheets holding most of the form's `labels`
     (the labels of the fields it shares its sheet with) first; else every sheet."""
-    # A template's 記入例 (filled-in example) sheet is read only when nothing else is there.
-    example = [s for s in book.sheets if any(w in norm(s.title) for w in _EXAMPLE)]
+    # A template's 記入例 (filled-in example) sheet, and a hidden sheet (an old draft, a work
+    # copy), are read only when nothing else is there.
+    example = [s for s in book.sheets if s.hidden or any(w in norm(s.title) for w in _EXAMPLE)]
     filled = [s for s in book.sheets if all(s is not e for e in example)]
     if not names:
         return [(s, 1) for s in filled + example]

@@ -38,6 +38,7 @@ def match_header(sheet: Sheet, spec: TableSpec, rows: Sequence[int],
     columns: dict[str, tuple[int, int]] = {}
     scale: dict[str, int | None] = {}
     taken: set[tuple[int, int]] = set()  # a header cell names one column only
+    found_in: dict[str, int] = {}  # column key → header row its label is on
     last_row = rows[0]
     for col in spec.columns:
         # the first label listed is the most specific: 補助対象経費 before 金額
@@ -48,6 +49,7 @@ def match_header(sheet: Sheet, spec: TableSpec, rows: Sequence[int],
             hit = min(hits)[1] if hits else None
             if hit is not None:
                 taken.add((r, hit))
+                found_in[col.key] = r
                 end_r, end_c = sheet.block_end(r, hit)
                 columns[col.key] = (hit, end_c)
                 last_row = max(last_row, end_r)
@@ -59,6 +61,12 @@ def match_header(sheet: Sheet, spec: TableSpec, rows: Sequence[int],
     steps, total = _step_columns(sheet, spec, rows, columns)
     categories = _choice_columns(sheet, spec, rows, taken, "category", parse_category)
     roles = _choice_columns(sheet, spec, rows, taken, "role", parse_role)
+    if found_in.get("role") == rows[0] and len(rows) > 1:
+        # 「区分（該当に○）」 over tick columns headed 中小ユーザ企業 / ITベンダ / その他協力者
+        under = _choice_columns(sheet, spec, rows[1:], set(), "role", parse_role, titled=False)
+        if under:
+            roles = under
+            del columns["role"], scale["role"]
     if categories and total is None:
         total = next(((c, sheet.block_end(r, c)[1]) for r in rows for c in range(1, sheet.max_col + 1)
                       if sheet.keys.get((r, c)) in ("合計", "計", "合計額")), None)
@@ -91,10 +99,12 @@ def _constant_above(sheet: Sheet, spec: TableSpec, top: int) -> dict[str, Any]:
 
 def _choice_columns(sheet: Sheet, spec: TableSpec, rows: Sequence[int],
                     taken: set[tuple[int, int]], key: str,
-                    parse: Callable[[object], str | None]) -> dict[str, tuple[int, int]]:
+                    parse: Callable[[object], str | None],
+                    titled: bool = True) -> dict[str, tuple[int, int]]:
     """Header cells naming the values of a column the table lacks (a column per 経費区分 or
-    per 区分), when there are at least two; 「うち下請け発注額」 is a part, not a value."""
-    if key not in {c.key for c in spec.columns} or any(
+    per 区分), when there are at least two; 「うち下請け発注額」 is a part, not a value.
+    `titled=False`: the column's own label is a group title above these rows, not a column."""
+    if key not in {c.key for c in spec.columns} or titled and any(
             (r, c) in taken and sheet.keys.get((r, c)) in {label_key(x) for col in spec.columns
                                                          if col.key == key for x in col.labels}
             for r in rows for c in range(1, sheet.max_col + 1)):

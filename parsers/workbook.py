@@ -28,13 +28,16 @@ SPREADSHEET_KINDS = frozenset({"xlsx", "xlsm", "xlsb", "xls", "ods"})
 MAX_ROWS = 1000
 MAX_COLS = 60
 
-# Decorations around a printed label: 【】, 「１．」, 「(1)」, 「①」, 「■」 before; 「※必須」, 「*」,
-# 「(円)」, 「:」 after. Removed before labels are compared.
+# Decorations around a printed label: 【】, 「１．」, 「(1)」, 「1-1」, 「(ア)」, 「①」, 「■」, 「〔必須〕」
+# before; 「※必須」, 「*」, 「(円)」, 「注1」, 「◆」, 「:」 after. Removed before labels are compared.
 _LEADING = re.compile(
-    r"^(?:[※*■□●○◆◇★☆◎・▼▽▶►\-]+|\d{1,2}[.)、]|\(\d{1,2}\)|[a-z][.)]|\([a-z]\)|"
+    r"^(?:[※*■□●○◆◇★☆◎・▼▽▶►\-]+|\d{1,2}(?:-\d{1,2})+[.)、]?|\d{1,2}[.)、]|\(\d{1,2}\)|"
+    r"[a-z][.)]|\([a-z]\)|[ァ-ヶ][.)、]|\([ァ-ヶ]\)|〔[^〔〕]*〕|<[^<>]*>|"
     r"[①-⑳]|[ⅰ-ⅿⅠ-Ⅿ][.)]?|[(]?[一二三四五六七八九十][)、.])")
 _TRAILING = re.compile(
-    r"(\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|<[^<>]*>|\*+|※.*|必須|任意|:)$")
+    r"(\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|<[^<>]*>|\*+|※.*|必須|任意|注\d{1,2}|[◆◇■□●★☆]+|:)$")
+# A number (「1」, 「１」, 「1-1」) or a katakana (「ア」) set off by a space before the label
+_SPACED_NUMBER = re.compile(r"^\s*(?:[0-9０-９]{1,2}(?:[-－‐][0-9０-９]{1,2})*|[ァ-ヶｱ-ﾝ])[ \t\u3000]+(?=\S)")
 
 
 def label_key(text: str) -> str:
@@ -53,6 +56,7 @@ _CACHED_LENGTH = 200
 @functools.lru_cache(maxsize=8192)
 def _label_key(text: str) -> str:
     text = re.sub(r"^[\s①-⑳㉑-㉟㊱-㊿❶-❿➀-➉⑴-⒇⒈-⒛]+", "", text)  # NFKC would make ① a bare 1
+    text = _SPACED_NUMBER.sub("", text)
     key = "".join(unicodedata.normalize("NFKC", text).split()).casefold()
     whole = re.fullmatch(r"[【\[<(「『〔]([^【】\[\]<>()「」『』〔〕]+)[】\]>)」』〕]", key)
     if whole:
@@ -76,8 +80,11 @@ class Sheet:
 
     def __init__(self, title: str, rows: Iterable[list[Any]],
                  merged: Iterable[tuple[tuple[int, int], tuple[int, int]]] = (),
-                 formulas: Iterable[tuple[int, int]] = ()) -> None:
+                 formulas: Iterable[tuple[int, int]] = (), hidden: bool = False) -> None:
         self.title = title
+        # A hidden sheet is not what the applicant sees or prints (an old draft, a work copy):
+        # a form is read from it only when no visible sheet holds that form.
+        self.hidden = hidden
         self.values: dict[tuple[int, int], Any] = {}
         self.max_row = self.max_col = 0
         for r, row in enumerate(rows, 1):
@@ -138,7 +145,7 @@ class Sheet:
 
 @dataclass
 class Book:
-    """A loaded workbook: its sheets in order (hidden ones too: their values still count).
+    """A loaded workbook: its sheets in order (hidden ones too, marked so).
     Values only, never the file's bytes: a Book crosses from the sandbox to the parent."""
 
     sheets: list[Sheet]
@@ -162,7 +169,7 @@ class Book:
 
 def load_book(data: bytes) -> Book:
     """Read every sheet of an xlsx/xlsm/xlsb/xls/ods file. Raises for what is not one."""
-    from python_calamine import CalamineWorkbook
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
     sprawling, formulas = _scan_ooxml(data)
     if sprawling:
@@ -172,11 +179,13 @@ def load_book(data: bytes) -> Book:
     book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     try:
         sheets = []
+        visible = [m.visible == SheetVisibleEnum.Visible for m in book.sheets_metadata]
         for index, name in enumerate(book.sheet_names):
             sheet = book.get_sheet_by_index(index)
             merged = getattr(sheet, "merged_cell_ranges", None) or ()
             rows = sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS)
-            sheets.append(Sheet(name, rows, merged, formulas.get(name, ())))
+            hidden = index < len(visible) and not visible[index]
+            sheets.append(Sheet(name, rows, merged, formulas.get(name, ()), hidden))
         return Book(sheets)
     finally:
         book.close()
@@ -275,7 +284,8 @@ def _load_window(data: bytes, formulas: dict[str, set[tuple[int, int]]]) -> Book
         for ws in wb.worksheets:
             rows = (list(row) for row in
                     ws.iter_rows(max_row=MAX_ROWS, max_col=MAX_COLS, values_only=True))
-            sheets.append(Sheet(ws.title, rows, formulas=formulas.get(ws.title, ())))
+            sheets.append(Sheet(ws.title, rows, formulas=formulas.get(ws.title, ()),
+                                hidden=ws.sheet_state != "visible"))
         return Book(sheets)
     finally:
         wb.close()
@@ -288,11 +298,16 @@ def _column_index(letters: str) -> int:
     return index
 
 
+# Zero-width characters pasted with text from web pages and PDFs: invisible, never meant.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
 def _plain(value: Any) -> Any:
     """calamine's '' is empty, integral floats are ints, times of day stay as they are."""
     if value is None or value == "":
         return None
     if isinstance(value, str):
+        value = value.translate(_INVISIBLE)
         return value if value.strip() else None
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)

@@ -15,6 +15,7 @@ from typing import Literal
 from parsers.members import Member
 from rules.corporate_number import is_valid_corporate_number, normalise_corporate_number
 from rules.findings import Finding, finding
+from rules.industry import find_sme_line
 from rules.program import Program, SmeLine
 
 __all__ = [
@@ -32,30 +33,6 @@ __all__ = [
 
 def _fold(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
-
-
-def find_sme_line(industry: str | None, program: Program) -> SmeLine | None:
-    """The table row for an industry as written: by key, by label, else the longest alias inside.
-
-    Longest wins so that ゴム製品製造業 is not read as 製造業, nor ソフトウェア業又は情報処理
-    サービス業 as サービス業. None only when nothing is written.
-    """
-    if not industry or not _fold(industry):
-        return None
-    text = _fold(industry)
-    for line in program.sme_lines:
-        if text in (line.key, _fold(line.label)):
-            return line
-    best: tuple[int, SmeLine] | None = None
-    for line in program.sme_lines:
-        for alias in line.aliases:
-            folded = _fold(alias)
-            if folded and folded in text and (best is None or len(folded) > best[0]):
-                best = (len(folded), line)
-    if best:
-        return best[1]
-    # the page's table: any industry not in ①–⑦ is ⑧「その他の業種(上記以外)」
-    return next((line for line in program.sme_lines if line.key == program.unknown_industry), None)
 
 
 def funded_members(members: Sequence[Member]) -> list[Member]:

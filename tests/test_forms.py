@@ -52,12 +52,15 @@ def workbook_bytes(book: openpyxl.Workbook) -> bytes:
     ("金18,000,000円", 18_000_000), ("￥18,000,000-", 18_000_000), ("18,000千円", 18_000_000),
     ("280名（2022年8月1日現在）", 280), (20_000_000.67, 20_000_000), ("20,000,000.67円", 20_000_000),
     ("1.5円", 1), ("－", None), ("なし（個人事業主）", None), ("―", None),
+    ("¥19,966,000.-", 19_966_000), ("19,966,000円 ※千円未満切捨て", 19_966_000),
+    ("資本金 3,000万円", 30_000_000), ("従業員数：80名", 80), ("△500,000", -500_000),
+    ("▲1,000円", -1_000), ("△ 50万円", -500_000),
 ])
 def test_amounts_written_as_people_write_them(written: object, yen: int | None) -> None:
     assert parse_amount(written) == yen
 
 
-@pytest.mark.parametrize("written", ["未定", "abc", "-1,000", "約1億円ほど", True])
+@pytest.mark.parametrize("written", ["未定", "abc", "-1,000", "約1億円ほど", True, "△"])
 def test_text_that_is_not_an_amount(written: object) -> None:
     with pytest.raises(ValueError, match="読めません"):
         parse_amount(written)
@@ -72,6 +75,9 @@ def test_text_that_is_not_an_amount(written: object) -> None:
     ("H31/4/30", date(2019, 4, 30)), ("", None), (44923, date(2022, 12, 28)),
     ("R4.12.28", date(2022, 12, 28)), ("令和5年(2023年)2月10日", date(2023, 2, 10)),
     ("2023年2月末", date(2023, 2, 28)), ("2022/12/28 0:00:00", date(2022, 12, 28)),
+    ("令5.1.31", date(2023, 1, 31)), ("平30.4.1", date(2018, 4, 1)), ("5年3月31日", date(2023, 3, 31)),
+    ("23/1/31", date(2023, 1, 31)), ("05/01/31", date(2023, 1, 31)),
+    ("2023年1月31日 ※予定", date(2023, 1, 31)),
 ])
 def test_dates_in_wareki_and_seireki(written: object, day: date | None) -> None:
     assert parse_date(written) == day
@@ -326,3 +332,15 @@ def test_unknown_file_is_not_forced_into_a_document() -> None:
 def test_broken_workbook_still_recognised_by_name_with_the_problem_kept() -> None:
     found = recognise("6_事業者情報入力シート.xlsx", "xlsx", b"broken")
     assert found.key == "member_info" and found.how == "file_name" and found.problem
+
+
+@pytest.mark.parametrize("printed", [
+    "(ア)コンソーシアム名", "ア．コンソーシアム名", "イ) コンソーシアム名", "1-1 コンソーシアム名",
+    "1-1.コンソーシアム名",
+    "１　コンソーシアム名", "2 コンソーシアム名", "〔必須〕コンソーシアム名", "<必須>コンソーシアム名",
+    "◆コンソーシアム名◆", "コンソーシアム名 注1", "【コンソーシアム名】", "(1)コンソーシアム名",
+])
+def test_numbered_and_decorated_labels_compare_as_the_label(printed: str) -> None:
+    from parsers.workbook import label_key
+
+    assert label_key(printed) == "コンソーシアム名"

@@ -237,3 +237,15 @@ def test_invalid_corporate_number_names_the_member_and_the_reason() -> None:
         ("CORPORATE_NUMBER_INVALID", "株式会社テスト"), ("CORPORATE_NUMBER_INVALID", "株式会社ほか")]
     assert "検査用数字" in found[0].detail and "交付申請書!H13" in found[0].detail
     assert "13桁" in found[1].detail
+
+
+@pytest.mark.parametrize(("industry", "key"), [
+    ("ソフトウェア製品卸売業", "wholesale"), ("医療機器販売業", "retail"), ("ホテル清掃業", "service"),
+    ("卸売業（ソフトウェア製品）", "wholesale"), ("製造業（ゴム製品）", "rubber"),
+    ("サービス業（情報処理）", "software"), ("ソフトウェア開発・販売", "software"),
+    ("クラウドサービス業", "software"), ("飲食サービス業", "retail"), ("卸売・小売業", "wholesale"),
+])
+def test_the_word_a_name_ends_with_classifies_it(industry: str, key: str) -> None:
+    """JSIC names put the classifying word last (…卸売業, …販売業); a bracket only narrows."""
+    line = find_sme_line(industry, PROGRAM)
+    assert line is not None and line.key == key
