@@ -21,8 +21,9 @@ SPREADSHEET_KINDS = frozenset({"xlsx", "xlsm", "ods"})
 
 _CHUNK = 256 * 1024
 _TAG_TAIL = 64  # kept between chunks, so a tag cut in two is still counted once
-# Cells and rows of OOXML sheets (c, row) and of OpenDocument tables, with any namespace prefix.
-_CELLS = re.compile(rb"<(?:\w+:)?(?:c|row|table-cell|table-row)[\s/>]")
+# Cells and rows of OOXML sheets (c, row) and of OpenDocument tables, with any namespace prefix;
+# merged ranges too, which the reader hands over one object each (a real form has a few hundred).
+_CELLS = re.compile(rb"<(?:\w+:)?(?:c|row|mergeCell|table-cell|table-row)[\s/>]")
 _STRINGS = re.compile(rb"<(?:\w+:)?si[\s/>]")
 
 

@@ -377,3 +377,72 @@ MAILS |= {
     "xls-last-cell": lambda: hf.hostile("xlslast", {"4_交付申請書.xls": xls_last_cell()}),
     "xlsx-3000-sheets": lambda: hf.hostile("sheets", {FORM: xlsx_many_sheets()}),
 }
+
+
+def xlsx_merged_cells(count: int = 500_000) -> bytes:
+    """The real form plus `count` merged ranges of two cells each (~15 MB inflated)."""
+    form = _form()
+    sheet = _part(form, "xl/worksheets/sheet1.xml")
+    merges = b"".join(b'<mergeCell ref="A%d:B%d"/>' % (r, r) for r in range(1000, 1000 + count))
+    sheet = re.sub(rb"<mergeCells[^>]*>.*?</mergeCells>|<mergeCells[^>]*/>", b"", sheet,
+                   flags=re.S)
+    anchor = b"<pageMargins" if b"<pageMargins" in sheet else b"</worksheet>"
+    sheet = sheet.replace(anchor, b'<mergeCells count="%d">' % count + merges + b"</mergeCells>"
+                          + anchor, 1)
+    return _repack(form, {"xl/worksheets/sheet1.xml": sheet})
+
+
+def xlsx_defined_names(count: int = 300_000) -> bytes:
+    """The real form whose workbook.xml defines `count` names (~20 MB inflated)."""
+    form = _form()
+    book = _part(form, "xl/workbook.xml")
+    names = b"".join(b'<definedName name="n%d">Sheet1!$A$1</definedName>' % i
+                     for i in range(count))
+    book = re.sub(rb"<definedNames>.*?</definedNames>", b"", book, flags=re.S)
+    book = book.replace(b"</sheets>", b"</sheets><definedNames>" + names + b"</definedNames>", 1)
+    return _repack(form, {"xl/workbook.xml": book})
+
+
+def xlsx_rich_runs(runs: int = 1_000_000) -> bytes:
+    """One cell of `runs` rich-text runs (~20 MB inflated)."""
+    form = _form()
+    sheet = _part(form, "xl/worksheets/sheet1.xml")
+    sheet = sheet.replace(b"</sheetData>", b'<row r="900"><c r="A900" t="inlineStr"><is>'
+                          + b"<r><t>a</t></r>" * runs + b"</is></c></row></sheetData>")
+    return _repack(form, {"xl/worksheets/sheet1.xml": sheet})
+
+
+def xlsx_deep_elements(depth: int = 200_000) -> bytes:
+    """A cell whose inline string is nested `depth` elements deep."""
+    form = _form()
+    sheet = _part(form, "xl/worksheets/sheet1.xml")
+    deep = b"<x>" * depth + b"</x>" * depth
+    sheet = sheet.replace(b"</sheetData>", b'<row r="900"><c r="A900" t="inlineStr"><is><t>a</t>'
+                          + deep + b"</is></c></row></sheetData>")
+    return _repack(form, {"xl/worksheets/sheet1.xml": sheet})
+
+
+def docx_deep_elements(depth: int = 200_000) -> bytes:
+    """A Word document (written by hand, minimal parts) whose body nests `depth` elements."""
+    ns = b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    doc = (b'<?xml version="1.0" encoding="UTF-8"?><w:document ' + ns + b"><w:body><w:p><w:r>"
+           b"<w:t>\xe8\xa8\x88\xe7\x94\xbb\xe6\x9b\xb8</w:t></w:r></w:p>" + b"<w:p>" * depth
+           + b"</w:p>" * depth + b"</w:body></w:document>")
+    types = (b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.'
+             b'org/package/2006/content-types"><Override PartName="/word/document.xml" '
+             b'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.'
+             b'document.main+xml"/></Types>')
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", types)
+        z.writestr("word/document.xml", doc)
+    return out.getvalue()
+
+
+MAILS |= {
+    "xlsx-500000-merged-ranges": lambda: _with_form("merges", xlsx_merged_cells()),
+    "xlsx-300000-defined-names": lambda: _with_form("names", xlsx_defined_names()),
+    "xlsx-1m-rich-text-runs": lambda: _with_form("runs", xlsx_rich_runs()),
+    "xlsx-200000-deep-elements": lambda: _with_form("deepx", xlsx_deep_elements()),
+    "docx-200000-deep-elements": lambda: hf.hostile("deepw", {"計画書.docx": docx_deep_elements()}),
+}

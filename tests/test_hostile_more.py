@@ -109,6 +109,11 @@ EXPECT: dict[str, Callable[[Replay], None]] = {
     "ods-17-billion-repeated-cells": _finding("ATTACHMENT_UNREADABLE", "4_交付申請書.ods", "セル"),
     "xls-last-cell": _finding("ATTACHMENT_UNREADABLE", "4_交付申請書.xls", "使用範囲"),
     "xlsx-3000-sheets": _done,
+    "xlsx-500000-merged-ranges": _finding("ATTACHMENT_UNREADABLE", mf.FORM, "上限"),
+    "xlsx-300000-defined-names": _codes("SENDER_NOT_LEAD"),
+    "xlsx-1m-rich-text-runs": _codes("SENDER_NOT_LEAD"),
+    "xlsx-200000-deep-elements": _codes("SENDER_NOT_LEAD"),
+    "docx-200000-deep-elements": _finding("DOCUMENT_MISSING"),
 }
 
 
@@ -195,6 +200,15 @@ def test_an_ods_table_declaring_a_dtd_is_refused() -> None:
             dst.writestr(info, part)
     problem = workbook_problem(out.getvalue())
     assert problem is not None and "DTD" in problem
+
+
+def test_merged_ranges_count_toward_the_cell_bound() -> None:
+    """500,000 merged ranges in 2 MB: the reader hands each over as an object (900,000 ran the
+    reading worker out of memory, and it hung until the wall-time backstop). A real form's few
+    hundred merges are nothing."""
+    problem = workbook_problem(mf.xlsx_merged_cells())
+    assert problem is not None and "セル" in problem, problem
+    assert workbook_problem(mf.xlsx_merged_cells(1000)) is None
 
 
 # --------------------------------------------------------------------------- broken Office files
