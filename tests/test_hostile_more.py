@@ -295,3 +295,22 @@ def test_check_of_a_mail_of_only_nul_bytes_is_judged_not_a_crash(tmp_path: Path)
     out = io.StringIO()
     assert run_check([path], PROGRAM, FORM_MAP, out) == 1
     assert "件名がありません" in out.getvalue()
+
+
+def test_a_rust_reader_out_of_memory_ends_the_worker_at_once_with_backtraces_on(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """calamine refused memory under the worker's cap: with RUST_BACKTRACE=1 in the daemon's
+    environment the worker tried to print a backtrace it had no memory for and hung until the
+    wall-time backstop (60 s with the shipped limits) instead of ending as a crash."""
+    from ingest.sandbox import CRASH, MEMORY, Sandbox
+    from parsers.workbook import load_book
+
+    monkeypatch.setenv("RUST_BACKTRACE", "1")
+    box = Sandbox(64 * 1024 * 1024)
+    try:
+        # The wall limit is far above the half second this takes: only a hang reaches it.
+        outcome = box.run(load_book, mf.xlsx_merged_cells(900_000), cpu_seconds=60,
+                          wall_seconds=120)
+    finally:
+        box.close()
+    assert outcome.breach in (CRASH, MEMORY), outcome
