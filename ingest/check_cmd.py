@@ -314,7 +314,7 @@ def _unpack_all(
 def _check_mail(
     raw: bytes, program: Program, form_map: FormMap, passwords: Sequence[str], limits: Limits,
 ) -> CheckResult:
-    message = parse_message(raw, max_parts=limits.max_parts)
+    message = parse_message(raw, max_parts=limits.max_parts, max_lines=limits.max_mail_lines)
     subject = parse_subject(message.subject, program.subject_core)
     files, findings = _unpack_all([(a.name, a.data) for a in message.attachments], passwords,
                                   limits)

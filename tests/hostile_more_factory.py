@@ -446,3 +446,16 @@ MAILS |= {
     "xlsx-200000-deep-elements": lambda: _with_form("deepx", xlsx_deep_elements()),
     "docx-200000-deep-elements": lambda: hf.hostile("deepw", {"計画書.docx": docx_deep_elements()}),
 }
+
+
+def blank_lines_in_base64(count: int = 7_000_000) -> bytes:
+    """The submission zip in base64, after `count` lines of one space (13 MB): base64 decoders
+    skip them, but the MIME parser holds each line as an object of its own."""
+    data = base64.encodebytes(hf.VALID_ZIP.read_bytes()).replace(b"\n", b"\r\n")
+    part = (b'Content-Type: application/zip; name="shinsei.zip"\r\nContent-Disposition: '
+            b'attachment; filename="shinsei.zip"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+            + b" \r\n" * count + data)
+    return rf._multipart("blanklines", [part])
+
+
+MAILS |= {"base64-after-7m-blank-lines": blank_lines_in_base64}

@@ -114,6 +114,7 @@ EXPECT: dict[str, Callable[[Replay], None]] = {
     "xlsx-1m-rich-text-runs": _codes("SENDER_NOT_LEAD"),
     "xlsx-200000-deep-elements": _codes("SENDER_NOT_LEAD"),
     "docx-200000-deep-elements": _finding("DOCUMENT_MISSING"),
+    "base64-after-7m-blank-lines": _problem("行数が"),
 }
 
 
@@ -209,6 +210,31 @@ def test_merged_ranges_count_toward_the_cell_bound() -> None:
     problem = workbook_problem(mf.xlsx_merged_cells())
     assert problem is not None and "セル" in problem, problem
     assert workbook_problem(mf.xlsx_merged_cells(1000)) is None
+
+
+def test_the_mime_parser_reads_a_bounded_number_of_lines() -> None:
+    """The parser's memory goes with the lines of a mail, not its bytes: 3,000,000 lines of one
+    space (6 MB) took 200 MB. Past `max_mail_lines` the rest is not read, and the mail says so.
+    Measured as allocations (tracemalloc), not time."""
+    import tracemalloc
+
+    from parsers.limits import Limits
+    from parsers.mime import parse_message
+
+    raw = mf.blank_lines_in_base64(3_000_000)
+    limits = Limits()
+    tracemalloc.start()
+    try:
+        record = parse_message(raw, max_parts=limits.max_parts, max_lines=limits.max_mail_lines)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert any("行数が 1,000,000 行を超える" in p for p in record.problems), record.problems
+    assert peak < 120 * 1024 * 1024, peak / 1024 / 1024
+    # A mail within the bound is read whole, its attachment intact.
+    whole = parse_message(mf.blank_lines_in_base64(1000))
+    assert [a.data for a in whole.attachments] == [mf.hf.VALID_ZIP.read_bytes()]
+    assert not any("行数" in p for p in whole.problems)
 
 
 # --------------------------------------------------------------------------- broken Office files
