@@ -82,6 +82,13 @@ def message_from_bytes(raw: bytes) -> Message:
 _MAX_LINE = 1 << 20
 
 
+def message_within(raw: bytes, max_lines: int = Limits.max_mail_lines) -> Message:
+    """`message_from_bytes` of the mail's first `max_lines` lines only: the parser's memory goes
+    with the lines of a mail (each is an object of its own), not with its bytes."""
+    cut = _line_cut(raw, max_lines)
+    return message_from_bytes(raw if cut is None else raw[:cut])
+
+
 def parse_message(raw: bytes, *, max_parts: int | None = None,
                   max_lines: int = Limits.max_mail_lines) -> MessageRecord:
     """`max_parts`: read only the first that many MIME parts (a mail of 100,000 tiny parts

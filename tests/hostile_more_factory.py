@@ -459,3 +459,12 @@ def blank_lines_in_base64(count: int = 7_000_000) -> bytes:
 
 
 MAILS |= {"base64-after-7m-blank-lines": blank_lines_in_base64}
+
+
+def auto_reply_of_blank_lines(count: int = 7_000_000) -> bytes:
+    """The same, marked as an auto-reply: the bounce reader parses such mails once more."""
+    return b"Auto-Submitted: auto-replied\r\n" + blank_lines_in_base64(count).replace(
+        b"<blanklines@", b"<autoblank@", 1)
+
+
+MAILS |= {"auto-reply-after-7m-blank-lines": auto_reply_of_blank_lines}

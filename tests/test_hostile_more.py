@@ -115,6 +115,7 @@ EXPECT: dict[str, Callable[[Replay], None]] = {
     "xlsx-200000-deep-elements": _codes("SENDER_NOT_LEAD"),
     "docx-200000-deep-elements": _finding("DOCUMENT_MISSING"),
     "base64-after-7m-blank-lines": _problem("行数が"),
+    "auto-reply-after-7m-blank-lines": _problem("行数が"),
 }
 
 
@@ -235,6 +236,23 @@ def test_the_mime_parser_reads_a_bounded_number_of_lines() -> None:
     whole = parse_message(mf.blank_lines_in_base64(1000))
     assert [a.data for a in whole.attachments] == [mf.hf.VALID_ZIP.read_bytes()]
     assert not any("行数" in p for p in whole.problems)
+
+
+def test_the_bounce_reader_parses_a_bounded_number_of_lines_too() -> None:
+    """An auto-reply is parsed once more to find the reply it bounces: 7,000,000 blank lines
+    took that parse to 700 MB."""
+    import tracemalloc
+
+    from replies.bounces import bounced_reply
+
+    raw = mf.auto_reply_of_blank_lines(3_000_000)
+    tracemalloc.start()
+    try:
+        assert bounced_reply(raw) is None
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 120 * 1024 * 1024, peak / 1024 / 1024
 
 
 # --------------------------------------------------------------------------- broken Office files
