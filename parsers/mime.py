@@ -104,7 +104,7 @@ def parse_message(raw: bytes, *, max_parts: int | None = None,
         cut = None
         raw = raw[:line_cut]
     msg = message_from_bytes(raw if cut is None else raw[:cut])
-    problems: list[str] = [f"MIME: {type(d).__name__}" for d in msg.defects]
+    problems: list[str] = [f"MIME: {defect_text(d)}" for d in msg.defects]
     if bounded is not head:
         problems.append(f"ヘッダー: {HEAD_CUT}")
     if cut is not None:
@@ -144,6 +144,24 @@ def parse_message(raw: bytes, *, max_parts: int | None = None,
         problems=tuple(problems),
         parts_cut=max_parts if cut is not None else None,
     )
+
+
+# What staff read about a mail the standard library found malformed (its class name kept after).
+_DEFECTS = {
+    "CloseBoundaryNotFoundDefect": "マルチパートの終わりの区切り行がありません",
+    "StartBoundaryNotFoundDefect": "マルチパートの区切り行が見つかりません",
+    "NoBoundaryInMultipartDefect": "マルチパートに区切り(boundary)の指定がありません",
+    "MultipartInvariantViolationDefect": "マルチパートの構造が壊れています",
+    "FirstHeaderLineIsContinuationDefect": "最初のヘッダー行が継続行です",
+    "MissingHeaderBodySeparatorDefect": "ヘッダーと本文の間の空行がありません",
+    "MisplacedEnvelopeHeaderDefect": "ヘッダーの途中に From 行があります",
+    "InvalidMultipartContentTransferEncodingDefect": "マルチパートの転送エンコーディングが不正です",
+}
+
+
+def defect_text(defect: object) -> str:
+    name = type(defect).__name__
+    return f"{_DEFECTS[name]}({name})" if name in _DEFECTS else name
 
 
 _DELIMITER = re.compile(rb"\n--")

@@ -468,3 +468,12 @@ def auto_reply_of_blank_lines(count: int = 7_000_000) -> bytes:
 
 
 MAILS |= {"auto-reply-after-7m-blank-lines": auto_reply_of_blank_lines}
+
+
+def multipart_without_boundary() -> bytes:
+    """multipart/mixed with no boundary parameter: the parts cannot be told apart."""
+    body = b"--sep\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + rf.CRLF_BODY + b"\r\n--sep--\r\n"
+    return hf.raw_mail("nobound", body, content_type=b"multipart/mixed", cte=b"7bit")
+
+
+MAILS |= {"multipart-without-boundary": multipart_without_boundary}

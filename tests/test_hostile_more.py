@@ -116,6 +116,8 @@ EXPECT: dict[str, Callable[[Replay], None]] = {
     "docx-200000-deep-elements": _finding("DOCUMENT_MISSING"),
     "base64-after-7m-blank-lines": _problem("行数が"),
     "auto-reply-after-7m-blank-lines": _problem("行数が"),
+    # What staff read of a malformed structure is Japanese, the library's name kept after it.
+    "multipart-without-boundary": _problem("マルチパートに区切り(boundary)の指定がありません"),
 }
 
 
