@@ -282,6 +282,10 @@ def _walk(msg: Message, problems: list[str]) -> tuple[str, list[Attachment]]:
         if part.is_multipart():
             continue
         ctype = part.get_content_type()
+        if ctype.startswith("multipart/"):
+            # No boundary, so its parts cannot be told apart: it is read as the text it is
+            # (the sender block is still found), not filed as a nameless attachment.
+            ctype = "text/plain"
         name = part_filename(part)
         disposition = str(part.get("Content-Disposition") or "").split(";")[0].strip().lower()
         payload = _payload(part, problems)

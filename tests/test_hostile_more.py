@@ -79,6 +79,17 @@ def _attachments(count: int) -> Callable[[Replay], None]:
     return check
 
 
+def _no_code(code: str) -> Callable[[Replay], None]:
+    def check(run: Replay) -> None:
+        assert code not in {f["code"] for f in hostile_findings(run)}, hostile_findings(run)
+    return check
+
+
+def _no_attachments(run: Replay) -> None:
+    assert not run.query("SELECT a.name FROM attachments a JOIN messages m ON m.id = a.message "
+                         "WHERE m.message_id_header IS NOT ?", (CANARY,))
+
+
 def _done(run: Replay) -> None:
     """Only the common checks: judged, the canary answered."""
 
@@ -117,7 +128,12 @@ EXPECT: dict[str, Callable[[Replay], None]] = {
     "base64-after-7m-blank-lines": _problem("行数が"),
     "auto-reply-after-7m-blank-lines": _problem("行数が"),
     # What staff read of a malformed structure is Japanese, the library's name kept after it.
-    "multipart-without-boundary": _problem("マルチパートに区切り(boundary)の指定がありません"),
+    "multipart-without-boundary": lambda run: (
+        _problem("マルチパートに区切り(boundary)の指定がありません")(run),
+        _no_attachments(run),
+        _finding("DOCUMENT_MISSING")(run),
+        # Its text is read as text: the sender block in it is found.
+        _no_code("SENDER_DETAILS_MISSING")(run)),
 }
 
 
@@ -343,20 +359,27 @@ def test_check_of_a_mail_of_only_nul_bytes_is_judged_not_a_crash(tmp_path: Path)
     assert "件名がありません" in out.getvalue()
 
 
-def test_a_rust_reader_out_of_memory_ends_the_worker_at_once_with_backtraces_on(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+_RUST_OOM = """
+import sys
+from ingest.sandbox import Sandbox
+from parsers.workbook import load_book
+from tests import hostile_more_factory as mf
+box = Sandbox(64 * 1024 * 1024)
+# The wall limit is far above the half second this takes: only a hang reaches it.
+outcome = box.run(load_book, mf.xlsx_merged_cells(900_000), cpu_seconds=60, wall_seconds=120)
+box.close()
+print("BREACH", outcome.breach)
+"""
+
+
+def test_a_rust_reader_out_of_memory_ends_the_worker_at_once_with_backtraces_on() -> None:
     """calamine refused memory under the worker's cap: with RUST_BACKTRACE=1 in the daemon's
     environment the worker tried to print a backtrace it had no memory for and hung until the
-    wall-time backstop (60 s with the shipped limits) instead of ending as a crash."""
-    from ingest.sandbox import CRASH, MEMORY, Sandbox
-    from parsers.workbook import load_book
-
-    monkeypatch.setenv("RUST_BACKTRACE", "1")
-    box = Sandbox(64 * 1024 * 1024)
-    try:
-        # The wall limit is far above the half second this takes: only a hang reaches it.
-        outcome = box.run(load_book, mf.xlsx_merged_cells(900_000), cpu_seconds=60,
-                          wall_seconds=120)
-    finally:
-        box.close()
-    assert outcome.breach in (CRASH, MEMORY), outcome
+    wall-time backstop (60 s with the shipped limits) instead of ending as a crash. Run in a
+    fresh process, so that the heap a long test session leaves mapped does not feed the cap."""
+    done = subprocess.run([sys.executable, "-c", _RUST_OOM], cwd=REPO, capture_output=True,
+                          text=True, timeout=600, env={"PYTHONPATH": str(REPO),
+                                                       "PATH": "/usr/bin:/bin",
+                                                       "RUST_BACKTRACE": "1"})
+    assert re.search(r"^BREACH (crash|memory)$", done.stdout, re.MULTILINE), (done.stdout,
+                                                                             done.stderr[-2000:])
