@@ -18,7 +18,7 @@ from typing import TextIO
 
 from ingest import sandbox
 from ingest.mailfile import looks_like_mail
-from ingest.screen import os_reason
+from ingest.screen import os_reason, visible
 from parsers.archives import unpack
 from parsers.documents import HOW_JA, Recognised, classify_text, recognise
 from parsers.filetypes import sniff
@@ -314,7 +314,7 @@ def _unpack_all(
 def _check_mail(
     raw: bytes, program: Program, form_map: FormMap, passwords: Sequence[str], limits: Limits,
 ) -> CheckResult:
-    message = parse_message(raw, max_parts=limits.max_parts)
+    message = parse_message(raw, max_parts=limits.max_parts, max_lines=limits.max_mail_lines)
     subject = parse_subject(message.subject, program.subject_core)
     files, findings = _unpack_all([(a.name, a.data) for a in message.attachments], passwords,
                                   limits)
@@ -338,12 +338,12 @@ def _print_result(result: CheckResult, program: Program, out: TextIO) -> None:
             continue  # the result line says the file could not be identified
         else:
             what = "書類の種類を判別できません"
-        print(f"  書類: {path} → {what}", file=out)
+        print(visible(f"  書類: {path} → {what}"), file=out)
     for item in result.findings:
         member = item.member or "-"
         document = program.document_title(item.document) if item.document else "-"
-        print(f"  {item.code}\t{label('severity', item.severity)}\t構成員: {member}\t"
-              f"書類: {document}\t{item.detail}", file=out)
+        print(f"  {item.code}\t{label('severity', item.severity)}\t構成員: {visible(member)}\t"
+              f"書類: {document}\t{visible(item.detail)}", file=out)
     outcome = _outcome(result)
     line = f"  結果: {label('outcome', outcome)}"
     if outcome == "error":
@@ -353,7 +353,7 @@ def _print_result(result: CheckResult, program: Program, out: TextIO) -> None:
         line += f"(不備 {sum(1 for f in result.findings if f.severity == 'deficiency')} 件)"
     elif result.findings:
         line += f"(お知らせ {len(result.findings)} 件)"
-    print(line, file=out)
+    print(visible(line), file=out)
 
 
 def print_catalog(out: TextIO) -> None:

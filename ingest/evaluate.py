@@ -116,7 +116,8 @@ def _unpack_parts(ledger: Ledger, settings: Settings, submission: int, parts: li
     for part in parts:
         mail = reads.take(part["id"], passwords) if reads is not None else None
         if mail is None:
-            record = parse_message(ledger.raw(part["id"]), max_parts=limits.max_parts)
+            record = parse_message(ledger.raw(part["id"]), max_parts=limits.max_parts,
+                                   max_lines=limits.max_mail_lines)
             mail = read_part(record.attachments, record.parts_cut, limits=limits,
                              passwords=passwords, form_map=settings.form_map,
                              blobs=ledger.blobs.root)

@@ -165,7 +165,8 @@ def _attachment_hashes(ledger: Ledger, settings: Settings, submission: int) -> s
 
 def _stored_attachment_hashes(ledger: Ledger, settings: Settings, message: int) -> list[str]:
     try:
-        record = parse_message(ledger.raw(message), max_parts=settings.limits.max_parts)
+        record = parse_message(ledger.raw(message), max_parts=settings.limits.max_parts,
+                               max_lines=settings.limits.max_mail_lines)
         return attachment_sha256(record.attachments)
     except Exception:  # noqa: BLE001 - a mail that cannot be read again matches nothing
         return []

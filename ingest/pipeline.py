@@ -204,7 +204,8 @@ class Pipeline:
         try:
             # Everything that only reads the mail: a failure here is this mail's, and must not
             # stop the run (nor the next ones, which would find it 'received' again).
-            record = parse_message(raw, max_parts=self.settings.limits.max_parts)
+            record = parse_message(raw, max_parts=self.settings.limits.max_parts,
+                                       max_lines=self.settings.limits.max_mail_lines)
             kind = self.classify(record)
             ours = bounced_reply(raw) if kind.role == "automatic" else None
             read = self._read_part(record) if kind.role == "part" else None

@@ -143,6 +143,10 @@ def _serve(conn: Connection, max_memory: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGXCPU, signal.SIG_DFL)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # A Rust reader (calamine) that runs out of memory here would, with backtraces switched on
+    # in the environment, try to symbolise one with memory it cannot get and hang until the
+    # wall-time backstop instead of dying at once.
+    os.environ["RUST_BACKTRACE"] = "0"
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     cap = _address_space() + max_memory
     if hard != resource.RLIM_INFINITY:

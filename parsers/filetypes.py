@@ -49,6 +49,12 @@ _OOXML_MAIN_TYPES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("presentationml", "ms-powerpoint"), "pptx"),
 )
 
+# The part each Office Open XML kind cannot be without (ECMA-376 part 1, the main parts).
+_OOXML_MAIN_PARTS: tuple[tuple[str, str], ...] = (
+    ("xl/workbook.xml", "xlsx"), ("xl/workbook.bin", "xlsb"), ("word/document.xml", "docx"),
+    ("ppt/presentation.xml", "pptx"),
+)
+
 
 def sniff(data: bytes, name: str = "") -> str:
     """Return the kind of `data` (one of KINDS). Never raises."""
@@ -135,6 +141,12 @@ def _ooxml_kind(zf: zipfile.ZipFile) -> str | None:
         # Apple Numbers/Pages/Keynote: a document in its own format, not an archive of files
         return "iwork"
     if "[Content_Types].xml" not in infos:
+        # A damaged Office file (its content-types part lost) still carries its main part:
+        # it is that Office file, broken, and its reader says so; unpacked as a zip, its XML
+        # parts would be "documents of unknown kind" and the form silently missing.
+        for part, kind in _OOXML_MAIN_PARTS:
+            if part in infos:
+                return kind
         return None
     tops = {n.split("/", 1)[0] for n in infos if "/" in n}
     for top, kind in (("word", "docx"), ("xl", "xlsx"), ("ppt", "pptx")):

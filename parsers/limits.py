@@ -24,6 +24,10 @@ class Limits:
     # (an empty sheet, a text of spaces) compress far better than 200:1 and are harmless.
     ratio_floor_bytes: int = 1024 * 1024
     max_parts: int = 700  # MIME parts of one mail read (more: the rest is not read)
+    # Lines of one mail parsed (more: the rest is not read). The MIME parser holds every line as
+    # an object of ~70 bytes, so a 13 MB mail of empty lines cost 570 MB; a 40 MiB mail of
+    # base64 wrapped at 76 has 550,000 lines.
+    max_mail_lines: int = 1_000_000
     max_workbook_xml_bytes: int = 32 * 1024 * 1024  # a workbook's XML parts, inflated
     max_workbook_cells: int = 200_000  # cells of all sheets (a real form has a few thousand)
     max_workbook_strings: int = 200_000  # entries of the shared-string table

@@ -22,6 +22,7 @@ from email.policy import compat32
 
 from parsers.headblock import HEAD_CUT, bounded_head, head_bounds, split_head, split_head_sep
 from parsers.headerdecode import decode_header
+from parsers.limits import Limits
 from parsers.partnames import part_filename
 from parsers.textcodec import decode_bytes
 from parsers.uuencode import split_uuencoded
@@ -81,20 +82,35 @@ def message_from_bytes(raw: bytes) -> Message:
 _MAX_LINE = 1 << 20
 
 
-def parse_message(raw: bytes, *, max_parts: int | None = None) -> MessageRecord:
+def message_within(raw: bytes, max_lines: int = Limits.max_mail_lines) -> Message:
+    """`message_from_bytes` of the mail's first `max_lines` lines only: the parser's memory goes
+    with the lines of a mail (each is an object of its own), not with its bytes."""
+    cut = _line_cut(raw, max_lines)
+    return message_from_bytes(raw if cut is None else raw[:cut])
+
+
+def parse_message(raw: bytes, *, max_parts: int | None = None,
+                  max_lines: int = Limits.max_mail_lines) -> MessageRecord:
     """`max_parts`: read only the first that many MIME parts (a mail of 100,000 tiny parts
-    costs the parser seconds and hundreds of MB); `parts_cut` says when the rest was left."""
+    costs the parser seconds and hundreds of MB); `parts_cut` says when the rest was left.
+    `max_lines`: read only the first that many lines (the parser's cost is per line)."""
     head, sep, body = split_head_sep(raw)
     bounded = bounded_head(head)
     if bounded is not head:
         raw = bounded + sep + body
     cut = _part_cut(raw, max_parts)
+    line_cut = _line_cut(raw, max_lines)
+    if line_cut is not None and (cut is None or line_cut < cut):
+        cut = None
+        raw = raw[:line_cut]
     msg = message_from_bytes(raw if cut is None else raw[:cut])
-    problems: list[str] = [f"MIME: {type(d).__name__}" for d in msg.defects]
+    problems: list[str] = [f"MIME: {defect_text(d)}" for d in msg.defects]
     if bounded is not head:
         problems.append(f"ヘッダー: {HEAD_CUT}")
     if cut is not None:
         problems.append(f"MIME: パートが {max_parts} 個を超えるため、以降は読んでいません")
+    if line_cut is not None and cut is None:
+        problems.append(f"MIME: 行数が {max_lines:,} 行を超えるため、以降は読んでいません")
     headers: list[tuple[str, str]] = []
     raw_values: dict[str, str] = {}
     for name, value in msg.raw_items():
@@ -130,7 +146,35 @@ def parse_message(raw: bytes, *, max_parts: int | None = None) -> MessageRecord:
     )
 
 
+# What staff read about a mail the standard library found malformed (its class name kept after).
+_DEFECTS = {
+    "CloseBoundaryNotFoundDefect": "マルチパートの終わりの区切り行がありません",
+    "StartBoundaryNotFoundDefect": "マルチパートの区切り行が見つかりません",
+    "NoBoundaryInMultipartDefect": "マルチパートに区切り(boundary)の指定がありません",
+    "MultipartInvariantViolationDefect": "マルチパートの構造が壊れています",
+    "FirstHeaderLineIsContinuationDefect": "最初のヘッダー行が継続行です",
+    "MissingHeaderBodySeparatorDefect": "ヘッダーと本文の間の空行がありません",
+    "MisplacedEnvelopeHeaderDefect": "ヘッダーの途中に From 行があります",
+    "InvalidMultipartContentTransferEncodingDefect": "マルチパートの転送エンコーディングが不正です",
+}
+
+
+def defect_text(defect: object) -> str:
+    name = type(defect).__name__
+    return f"{_DEFECTS[name]}({name})" if name in _DEFECTS else name
+
+
 _DELIMITER = re.compile(rb"\n--")
+
+
+def _line_cut(raw: bytes, max_lines: int) -> int | None:
+    """Where the (max_lines + 1)-th line starts, or None when the mail has no more lines."""
+    if raw.count(b"\n") <= max_lines:
+        return None
+    at = -1
+    for _ in range(max_lines):
+        at = raw.find(b"\n", at + 1)
+    return at + 1
 
 
 def _part_cut(raw: bytes, max_parts: int | None) -> int | None:
@@ -238,6 +282,10 @@ def _walk(msg: Message, problems: list[str]) -> tuple[str, list[Attachment]]:
         if part.is_multipart():
             continue
         ctype = part.get_content_type()
+        if ctype.startswith("multipart/"):
+            # No boundary, so its parts cannot be told apart: it is read as the text it is
+            # (the sender block is still found), not filed as a nameless attachment.
+            ctype = "text/plain"
         name = part_filename(part)
         disposition = str(part.get("Content-Disposition") or "").split(";")[0].strip().lower()
         payload = _payload(part, problems)

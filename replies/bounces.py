@@ -12,8 +12,8 @@ import email.header
 import email.utils
 import re
 from email.message import Message
-from email.policy import compat32
 
+from parsers.mime import message_within
 from replies.render import KINDS
 
 # Our Message-IDs are deterministic (replies.compose.reply_message_id): nothing else has them.
@@ -44,7 +44,7 @@ def bounced_reply(raw: bytes) -> str | None:
     Return-Path or a bounce subject) and the quoted text carries our Message-ID.
     """
     try:
-        msg = email.message_from_bytes(raw, policy=compat32)
+        msg = message_within(raw)  # bounded: a "bounce" may be 40 MB of empty lines
         reports = [p for p in msg.walk() if p.get_content_type() == "message/delivery-status"]
         if reports:
             if not any(_actions(p) & _FAILED_ACTIONS for p in reports):
