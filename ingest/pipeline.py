@@ -207,7 +207,8 @@ class Pipeline:
             record = parse_message(raw, max_parts=self.settings.limits.max_parts,
                                        max_lines=self.settings.limits.max_mail_lines)
             kind = self.classify(record)
-            ours = bounced_reply(raw) if kind.role == "automatic" else None
+            ours = bounced_reply(raw, self.settings.limits.max_mail_lines) \
+                if kind.role == "automatic" else None
             read = self._read_part(record) if kind.role == "part" else None
             locked = read.locked if read is not None else \
                 locked_attachments(record.attachments, self.settings.limits)

@@ -13,6 +13,7 @@ import email.utils
 import re
 from email.message import Message
 
+from parsers.limits import Limits
 from parsers.mime import message_within
 from replies.render import KINDS
 
@@ -34,7 +35,7 @@ _BOUNCE_SUBJECT = re.compile(
 )
 
 
-def bounced_reply(raw: bytes) -> str | None:
+def bounced_reply(raw: bytes, max_lines: int = Limits.max_mail_lines) -> str | None:
     """The Message-ID of our reply that this mail reports as undeliverable, else None.
 
     A standard DSN (multipart/report; report-type=delivery-status) counts only when a recipient
@@ -44,7 +45,8 @@ def bounced_reply(raw: bytes) -> str | None:
     Return-Path or a bounce subject) and the quoted text carries our Message-ID.
     """
     try:
-        msg = message_within(raw)  # bounded: a "bounce" may be 40 MB of empty lines
+        # bounded like the mail's own parse: a "bounce" may be 40 MB of empty lines
+        msg = message_within(raw, max_lines)
         reports = [p for p in msg.walk() if p.get_content_type() == "message/delivery-status"]
         if reports:
             if not any(_actions(p) & _FAILED_ACTIONS for p in reports):
