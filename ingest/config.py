@@ -10,18 +10,21 @@ from pathlib import Path
 from typing import Any
 
 # The value checks, under the names this module reads its tables with.
-from ingest.config_checks import ADDRESS as _ADDRESS
-from ingest.config_checks import ADDRESSES as _ADDRESSES
-from ingest.config_checks import NOT_EMPTY as _NOT_EMPTY
-from ingest.config_checks import NOT_NEGATIVE as _NOT_NEGATIVE
-from ingest.config_checks import POSITIVE as _POSITIVE
-from ingest.config_checks import ConfigError, toml_error_text
-from ingest.config_checks import Table as _Table
-from ingest.config_checks import Tables as _Tables
-from ingest.config_checks import at_least as _at_least
-from ingest.config_checks import between as _between
-from ingest.config_checks import one_of as _one_of
-from ingest.config_checks import toml_value as _toml_value
+from ingest.config_checks import (
+    ADDRESS,
+    ADDRESSES,
+    NOT_EMPTY,
+    NOT_NEGATIVE,
+    POSITIVE,
+    ConfigError,
+    Table,
+    Tables,
+    at_least,
+    between,
+    one_of,
+    toml_error_text,
+    toml_value,
+)
 from ingest.screen import os_reason
 from parsers.forms import FormMap, FormMapError, load_form_map
 from parsers.limits import Limits
@@ -112,7 +115,7 @@ def load_settings(path: Path | None) -> Settings:
 
 
 def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None) -> Settings:
-    tables = _Tables(data)
+    tables = Tables(data)
     paths = tables.take("paths")
     paths_given = frozenset(paths)
     secretariat = tables.take("secretariat")
@@ -134,42 +137,42 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
 
     defaults = Settings()
     settings = Settings(
-        ledger_path=rel(paths.typed("ledger", str, str(defaults.ledger_path), _NOT_EMPTY)),
-        blobs_dir=rel(paths.typed("blobs", str, str(defaults.blobs_dir), _NOT_EMPTY)),
-        outbox_dir=rel(paths.typed("outbox", str, str(defaults.outbox_dir), _NOT_EMPTY)),
+        ledger_path=rel(paths.typed("ledger", str, str(defaults.ledger_path), NOT_EMPTY)),
+        blobs_dir=rel(paths.typed("blobs", str, str(defaults.blobs_dir), NOT_EMPTY)),
+        outbox_dir=rel(paths.typed("outbox", str, str(defaults.outbox_dir), NOT_EMPTY)),
         secretariat_address=secretariat.typed("address", str, defaults.secretariat_address,
-                                              _ADDRESS),
+                                              ADDRESS),
         secretariat_name=secretariat.typed("name", str, ""),
-        our_addresses=tuple(secretariat.typed("other_addresses", list, [], _ADDRESSES)),
+        our_addresses=tuple(secretariat.typed("other_addresses", list, [], ADDRESSES)),
         approve_deficiencies=replies.typed("approve_deficiencies", bool, True),
         reply_to_sender_block=replies.typed("reply_to_sender_block", bool, False),
         max_replies_per_recipient_per_day=replies.typed("max_replies_per_recipient_per_day", int, 5,
-                                                        _at_least(1)),
-        reply_charset=replies.typed("charset", str, "utf-8", _one_of("utf-8", "iso-2022-jp")),
-        templates_dir=rel(t) if (t := replies.typed("templates_dir", str, None, _NOT_EMPTY)) else None,
+                                                        at_least(1)),
+        reply_charset=replies.typed("charset", str, "utf-8", one_of("utf-8", "iso-2022-jp")),
+        templates_dir=rel(t) if (t := replies.typed("templates_dir", str, None, NOT_EMPTY)) else None,
         send_in_business_hours_only=replies.typed("business_hours_only", bool, True),
-        poll_interval_seconds=daemon.typed("poll_interval_seconds", int, 60, _at_least(1)),
-        stale_after=timedelta(minutes=daemon.typed("stale_after_minutes", float, 15, _POSITIVE)),
-        backup_dir=rel(b) if (b := daemon.typed("backup_dir", str, None, _NOT_EMPTY)) else None,
-        backup_keep=daemon.typed("backup_keep", int, 14, _at_least(1)),
+        poll_interval_seconds=daemon.typed("poll_interval_seconds", int, 60, at_least(1)),
+        stale_after=timedelta(minutes=daemon.typed("stale_after_minutes", float, 15, POSITIVE)),
+        backup_dir=rel(b) if (b := daemon.typed("backup_dir", str, None, NOT_EMPTY)) else None,
+        backup_keep=daemon.typed("backup_keep", int, 14, at_least(1)),
         backup_at=_time(daemon, "backup_at", "02:00"),
-        split_window=timedelta(hours=windows.typed("split_window_hours", float, 24, _POSITIVE)),
+        split_window=timedelta(hours=windows.typed("split_window_hours", float, 24, POSITIVE)),
         password_window=timedelta(hours=windows.typed("password_window_hours", float, 48,
-                                                      _POSITIVE)),
-        settle_after=timedelta(minutes=windows.typed("settle_minutes", float, 30, _NOT_NEGATIVE)),
+                                                      POSITIVE)),
+        settle_after=timedelta(minutes=windows.typed("settle_minutes", float, 30, NOT_NEGATIVE)),
         limits=_limits(limits),
-        form_map=_form_map(rel(m) if (m := forms.typed("map", str, None, _NOT_EMPTY)) else None,
+        form_map=_form_map(rel(m) if (m := forms.typed("map", str, None, NOT_EMPTY)) else None,
                            tables),
         imap=_server(imap, "imap", rel) if imap else None,
         smtp=_server(smtp, "smtp", rel) if smtp else None,
         calendar=_calendar(cal),
         program=_program(program),
         source=source,
-        inquiry_email=secretariat.typed("inquiry_email", str, "", _ADDRESS),
-        inquiry_phone=secretariat.typed("inquiry_phone", str, None, _NOT_EMPTY),
+        inquiry_email=secretariat.typed("inquiry_email", str, "", ADDRESS),
+        inquiry_phone=secretariat.typed("inquiry_phone", str, None, NOT_EMPTY),
         authserv_id=(secretariat.typed("authserv_id", str, "") or "").strip() or None,
         paths_given=paths_given,
-        ledger_busy_timeout_seconds=ledger.typed("busy_timeout_seconds", float, 30.0, _POSITIVE),
+        ledger_busy_timeout_seconds=ledger.typed("busy_timeout_seconds", float, 30.0, POSITIVE),
     )
     if not tables.problems:  # the name is compared only once its parts are known to be right
         _check_secretariat(settings, tables)
@@ -177,7 +180,7 @@ def settings_from_toml(data: dict[str, Any], *, base: Path, source: Path | None)
     return settings
 
 
-def _check_secretariat(settings: Settings, tables: _Tables) -> None:
+def _check_secretariat(settings: Settings, tables: Tables) -> None:
     """The signature must name the program as [program] does, so a reply never calls it by
     two names."""
     subsidy = settings.program.subsidy_name
@@ -190,7 +193,7 @@ def _check_secretariat(settings: Settings, tables: _Tables) -> None:
         )
 
 
-def _server(table: _Table, name: str, rel: Any) -> ServerConfig | None:
+def _server(table: Table, name: str, rel: Any) -> ServerConfig | None:
     """[imap] / [smtp]. Every problem of the table is noted; None when there is one."""
     before = len(table.problems)
     if "password" in table:
@@ -199,40 +202,40 @@ def _server(table: _Table, name: str, rel: Any) -> ServerConfig | None:
             f"[{name}] password: パスワードを設定ファイルに書かないでください。"
             f"[{name}] password_env(環境変数名)か password_file を使ってください"
         )
-    tls = table.typed("tls", str, "implicit", _one_of("implicit", "starttls", "none")).lower()
+    tls = table.typed("tls", str, "implicit", one_of("implicit", "starttls", "none")).lower()
     default_port = {"imap": {"implicit": 993, "starttls": 143, "none": 143},
                     "smtp": {"implicit": 465, "starttls": 587, "none": 25}}[name][tls]
-    host = table.typed("host", str, None, _NOT_EMPTY)
+    host = table.typed("host", str, None, NOT_EMPTY)
     if host is None:
         table.problems.append(f"[{name}] host がありません(サーバーの名前を指定してください)")
     secret = Secret(
-        env=table.typed("password_env", str, None, _NOT_EMPTY),
-        file=rel(f) if (f := table.typed("password_file", str, None, _NOT_EMPTY)) else None,
+        env=table.typed("password_env", str, None, NOT_EMPTY),
+        file=rel(f) if (f := table.typed("password_file", str, None, NOT_EMPTY)) else None,
     )
     oauth2 = _oauth2(table, name, rel)
     values = dict(
-        port=table.typed("port", int, default_port, _between(1, 65535)),
+        port=table.typed("port", int, default_port, between(1, 65535)),
         user=table.typed("user", str, ""),
         verify_tls=table.typed("verify_tls", bool, True),
-        ca_file=rel(c) if (c := table.typed("ca_file", str, None, _NOT_EMPTY)) else None,
-        timeout=table.typed("timeout_seconds", float, 60, _POSITIVE),
+        ca_file=rel(c) if (c := table.typed("ca_file", str, None, NOT_EMPTY)) else None,
+        timeout=table.typed("timeout_seconds", float, 60, POSITIVE),
     )
     if name == "imap":  # the mailbox's own keys: written under [smtp] they are unknown keys
         values.update(
-            folder=table.typed("folder", str, "INBOX", _NOT_EMPTY),
-            sent_folder=table.typed("sent_folder", str, None, _NOT_EMPTY),
-            batch_size=table.typed("batch_size", int, 50, _at_least(1)),
+            folder=table.typed("folder", str, "INBOX", NOT_EMPTY),
+            sent_folder=table.typed("sent_folder", str, None, NOT_EMPTY),
+            batch_size=table.typed("batch_size", int, 50, at_least(1)),
             max_message_bytes=table.typed("max_message_bytes", int, 40 * 1024 * 1024,
-                                          _at_least(1)),
+                                          at_least(1)),
         )
     if len(table.problems) > before:
         return None
     return ServerConfig(host=host, tls=tls, password=secret, oauth2=oauth2, **values)
 
 
-def _oauth2(table: _Table, name: str, rel: Any) -> OAuth2Settings | None:
+def _oauth2(table: Table, name: str, rel: Any) -> OAuth2Settings | None:
     """`auth = "oauth2"`: XOAUTH2 with a token refreshed from `oauth2_refresh_token_file`."""
-    auth = table.typed("auth", str, "password", _one_of("password", "oauth2")).lower()
+    auth = table.typed("auth", str, "password", one_of("password", "oauth2")).lower()
     if auth != "oauth2":
         if auth == "password" and (extra := sorted(k for k in table if k.startswith("oauth2_"))):
             for key in extra:
@@ -248,9 +251,9 @@ def _oauth2(table: _Table, name: str, rel: Any) -> OAuth2Settings | None:
             f"[{name}] oauth2_client_secret: シークレットを設定ファイルに書かないでください。"
             f"[{name}] oauth2_client_secret_env か oauth2_client_secret_file を使ってください"
         )
-    env = table.typed("oauth2_client_secret_env", str, None, _NOT_EMPTY)
-    secret_file = table.typed("oauth2_client_secret_file", str, None, _NOT_EMPTY)
-    required = {key: table.typed(key, str, None, _NOT_EMPTY) for key in (
+    env = table.typed("oauth2_client_secret_env", str, None, NOT_EMPTY)
+    secret_file = table.typed("oauth2_client_secret_file", str, None, NOT_EMPTY)
+    required = {key: table.typed(key, str, None, NOT_EMPTY) for key in (
         "oauth2_token_url", "oauth2_client_id", "oauth2_scope", "oauth2_refresh_token_file")}
     for key, value in required.items():
         if value is None and key in table.asked:
@@ -270,7 +273,7 @@ def _oauth2(table: _Table, name: str, rel: Any) -> OAuth2Settings | None:
     )
 
 
-def _form_map(path: Path | None, tables: _Tables) -> FormMap:
+def _form_map(path: Path | None, tables: Tables) -> FormMap:
     try:
         return load_form_map(path)
     except (FormMapError, OSError) as exc:
@@ -279,20 +282,20 @@ def _form_map(path: Path | None, tables: _Tables) -> FormMap:
         return load_form_map()
 
 
-def _limits(table: _Table) -> Limits:
+def _limits(table: Table) -> Limits:
     known = {f.name: f for f in fields(Limits)}
     values = table.known_only(list(known))
     defaults = Limits()
     checked: dict[str, Any] = {}
     for key in values:
         kind = type(getattr(defaults, key))
-        value = table.typed(key, kind, None, _POSITIVE if kind is float else _at_least(1))
+        value = table.typed(key, kind, None, POSITIVE if kind is float else at_least(1))
         if value is not None and value > 0:
             checked[key] = value
     return replace(defaults, **checked)
 
 
-def _program(table: _Table) -> Program:
+def _program(table: Table) -> Program:
     try:
         return program_from_toml(table.known_only([f.name for f in fields(Program)]))
     except ProgramSettingsError as exc:
@@ -300,7 +303,7 @@ def _program(table: _Table) -> Program:
         return Program()
 
 
-def _calendar(table: _Table) -> BusinessCalendar:
+def _calendar(table: Table) -> BusinessCalendar:
     days = table.typed("closure_days", list, [])
     try:
         closure = parse_days(str(v) for v in days)
@@ -308,7 +311,7 @@ def _calendar(table: _Table) -> BusinessCalendar:
         closure = frozenset()
         table.problems.append(
             "[calendar] closure_days は [\"2022-08-15\"] のように YYYY-MM-DD の日付の配列で"
-            f"指定してください(書かれている値: {_toml_value(days)})")
+            f"指定してください(書かれている値: {toml_value(days)})")
     open_at, close_at = _time(table, "open", "09:30"), _time(table, "close", "17:30")
     if open_at >= close_at:
         table.problems.append(f"[calendar] open({open_at:%H:%M})は close({close_at:%H:%M})より"
@@ -318,7 +321,7 @@ def _calendar(table: _Table) -> BusinessCalendar:
                             **({"year_end_closure": yearly} if yearly is not None else {}))
 
 
-def _yearly_closure(table: _Table) -> tuple[tuple[int, int], ...] | None:
+def _yearly_closure(table: Table) -> tuple[tuple[int, int], ...] | None:
     """`yearly_closure = ["12-29", …, "01-03"]`: the days closed every year (年末年始 by
     default); a secretariat that opens on 1/4 or closes from 12/28 says so here."""
     days = table.typed("yearly_closure", list, None)
@@ -329,16 +332,16 @@ def _yearly_closure(table: _Table) -> tuple[tuple[int, int], ...] | None:
     except (TypeError, ValueError):
         table.problems.append(
             "[calendar] yearly_closure は [\"12-29\", \"01-03\"] のように MM-DD の配列で"
-            f"指定してください(書かれている値: {_toml_value(days)})")
+            f"指定してください(書かれている値: {toml_value(days)})")
         return None
 
 
-def _time(table: _Table, key: str, default: str) -> time:
+def _time(table: Table, key: str, default: str) -> time:
     value = table.typed(key, str, default)
     try:
         return time.fromisoformat(value)
     except ValueError:
         table.problems.append(f"[{table.name}] {key} は \"09:30\" のように HH:MM で指定してください"
-                              f"(書かれている値: {_toml_value(value)})")
+                              f"(書かれている値: {toml_value(value)})")
         return time.fromisoformat(default)
 
